@@ -1,0 +1,54 @@
+# Everything installs itself: `make demo` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+RUN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: setup demo test test-fast lint typecheck synth bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --extra local --quiet
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.synced node_modules/.installed
+
+samples/techman_5500.csv: $(VENV)/.synced
+	$(RUN)/customer-import sample --customers 5500 --out $@
+
+demo: setup samples/techman_5500.csv
+	$(RUN)/customer-import run samples/techman_5500.csv --source techman --org demo --account main
+
+test: setup lint typecheck
+	$(RUN)/pytest
+
+test-fast: setup
+	$(RUN)/pytest -m "not slow" -x
+
+lint: $(VENV)/.synced
+	$(RUN)/ruff check .
+	$(RUN)/ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(RUN)/mypy
+
+synth: setup
+	npx cdk synth --quiet
+	@echo "template: cdk.out/CustomerImportStack.template.json"
+
+bench: setup samples/techman_5500.csv
+	$(RUN)/python -m bench.import_bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) node_modules cdk.out .local .pytest_cache .mypy_cache .ruff_cache

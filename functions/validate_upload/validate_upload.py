@@ -1,0 +1,23 @@
+"""Validate: size, encoding, delimiter and required columns, from the head of the file."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from customer_import.adapters.events import JobStepEvent
+from customer_import.adapters.wiring import pipeline_for
+from customer_import.settings import Settings
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@event_parser(model=JobStepEvent)
+def handler(event: JobStepEvent, context: LambdaContext) -> dict[str, Any]:
+    with logger.append_context_keys(org_id=event.job.org_id, job_id=event.job.job_id):
+        result = pipeline_for(Settings.from_env()).validate(event.job.org_id, event.job.job_id)
+        logger.info("Validated", extra=result)
+        return result

@@ -1,0 +1,75 @@
+"""The data the product keeps: DynamoDB tables and the upload bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.constructs.naming import pascal_case
+from infra.description import BucketSpec, Key, TableSpec
+
+
+class Storage(Construct):
+    """Every table and bucket of the description, by their logical names."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tables: Sequence[TableSpec],
+        buckets: Sequence[BucketSpec],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.tables: dict[str, dynamodb.Table] = {spec.name: self._table(spec) for spec in tables}
+        self.buckets: dict[str, s3.Bucket] = {spec.name: self._bucket(spec) for spec in buckets}
+
+    def _table(self, spec: TableSpec) -> dynamodb.Table:
+        table = dynamodb.Table(
+            self,
+            f"{pascal_case(spec.name)}Table",
+            partition_key=_attribute(spec.hash_key),
+            sort_key=_attribute(spec.range_key) if spec.range_key else None,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=spec.ttl_attribute,
+        )
+        for index in spec.indexes:
+            table.add_global_secondary_index(
+                index_name=index.name,
+                partition_key=_attribute(index.hash_key),
+                sort_key=_attribute(index.range_key) if index.range_key else None,
+                # The repositories read whole items from their indexes.
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+        return table
+
+    def _bucket(self, spec: BucketSpec) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            f"{pascal_case(spec.name)}Bucket",
+            # Object Created events reach the import rule through EventBridge, not S3 notifications.
+            event_bridge_enabled=spec.event_bridge,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id=f"expire-{prefix.rstrip('/')}",
+                    prefix=prefix,
+                    expiration=Duration.days(days),
+                )
+                for prefix, days in spec.expire_after_days.items()
+            ],
+        )
+
+
+def _attribute(key: Key) -> dynamodb.Attribute:
+    attribute_types = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
+    return dynamodb.Attribute(name=key.name, type=attribute_types[key.type])

@@ -1,0 +1,116 @@
+"""The workflows: Step Functions state machines defined by `statemachine/*.asl.json`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.description import RuleSpec, StateMachineSpec
+
+
+class Workflow(Construct):
+    """A standard state machine whose role may invoke exactly the functions it names."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: StateMachineSpec,
+        definition_substitutions: Mapping[str, str],
+        invoked_functions: Sequence[lambda_.IFunction],
+        read_buckets: Sequence[s3.IBucket],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_file(str(spec.definition_path)),
+            definition_substitutions=dict(definition_substitutions),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            tracing_enabled=True,
+        )
+        for function in invoked_functions:
+            function.grant_invoke(self.state_machine)
+        # The Distributed Map's ItemReader reads the batch manifest from S3.
+        for bucket in read_buckets:
+            bucket.grant_read(self.state_machine)
+        self._allow_distributed_map_child_executions()
+
+    @property
+    def waits_for_task_tokens(self) -> bool:
+        """True if a task of the definition waits for `SendTaskSuccess`/`SendTaskFailure`."""
+        return ".waitForTaskToken" in self.spec.definition_path.read_text()
+
+    def _allow_distributed_map_child_executions(self) -> None:
+        # A Distributed Map runs its iterations as child executions of this very state machine.
+        # These statements name the machine's own ARN, so they go into a policy of their own (as
+        # CDK's DistributedMap does): in the role's default policy they would make the state
+        # machine depend on itself.
+        policy = iam.Policy(self, "DistributedMapPolicy")
+        self.state_machine.role.attach_inline_policy(policy)
+        self.state_machine.grant_start_execution(policy)
+        policy.add_statements(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=[
+                    # Executions of the machine, and the map runs' children under `{name}/{label}`.
+                    self._execution_arn(f"{self.state_machine.state_machine_name}:*"),
+                    self._execution_arn(f"{self.state_machine.state_machine_name}/*"),
+                ],
+            )
+        )
+
+    def _execution_arn(self, resource_name: str) -> str:
+        return Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=resource_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def grant_task_response(self, roles: Sequence[iam.IRole]) -> None:
+        """`states:SendTaskSuccess`/`SendTaskFailure` on this state machine for the given roles.
+
+        In a separate policy for the same reason as above: the state machine depends on every
+        function it invokes, and each function depends on its role's default policy.
+        """
+        policy = iam.Policy(self, "TaskResponsePolicy", roles=list(roles))
+        self.state_machine.grant(policy, "states:SendTaskSuccess", "states:SendTaskFailure")
+
+
+class ObjectCreatedRule(Construct):
+    """An EventBridge rule that starts a workflow for S3 `Object Created` events of one bucket."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: RuleSpec,
+        bucket: s3.IBucket,
+        target: sfn.IStateMachine,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # `detail-type` in the JSON pattern is `detail_type` in CDK.
+        pattern: dict[str, Any] = {
+            key.replace("-", "_"): value
+            for key, value in spec.event_pattern(bucket.bucket_name).items()
+        }
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            event_pattern=events.EventPattern(**pattern),
+            # The whole event is the execution input: RegisterJob reads bucket and key from it.
+            targets=[targets.SfnStateMachine(target)],
+        )

@@ -1,0 +1,233 @@
+"""The one declarative description of the stack.
+
+Both the CDK app (`infra/app.py`) and the embedded local stack
+(`customer_import_local.stack`) build every resource from this module, so the cloud and the
+laptop cannot drift apart. Plain data only: no CDK and no boto3 imports here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STACK_NAME = "CustomerImportStack"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A value only known once the stack exists: a table's or bucket's name, an ARN, a URL."""
+
+    kind: str  # "table" | "bucket" | "function_arn" | "websocket_management_endpoint"
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str  # unique dotted path, e.g. "register_job.handler"
+    description: str
+    memory_mb: int = 512
+    timeout_s: int = 60
+
+    @property
+    def code_dir(self) -> Path:
+        return REPO_ROOT / "functions" / self.name
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: str = "S"  # "S" | "N"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    hash_key: Key
+    range_key: Key | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str  # logical name; the local stack prefixes it, CloudFormation names it in the cloud
+    hash_key: Key
+    range_key: Key | None = None
+    indexes: tuple[IndexSpec, ...] = ()
+    ttl_attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    name: str
+    event_bridge: bool = True
+    # prefix -> days before objects under it expire (uploaded files, error logs, staging)
+    expire_after_days: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """An EventBridge rule on the default bus: S3 `Object Created` under key prefixes."""
+
+    name: str
+    bucket: str
+    key_prefixes: tuple[str, ...]
+    target_state_machine: str
+
+    def event_pattern(self, bucket_name: str) -> dict[str, object]:
+        return {
+            "source": ["aws.s3"],
+            "detail-type": ["Object Created"],
+            "detail": {
+                "bucket": {"name": [bucket_name]},
+                "object": {"key": [{"prefix": prefix} for prefix in self.key_prefixes]},
+            },
+        }
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    name: str
+    definition_file: str  # relative to the repository root
+    # placeholder in the ASL (without ${}) -> a Ref or a literal
+    substitutions: dict[str, Ref | str]
+    invokes: tuple[str, ...]  # function names the machine may invoke
+    reads_buckets: tuple[str, ...] = ()
+
+    @property
+    def definition_path(self) -> Path:
+        return REPO_ROOT / self.definition_file
+
+
+@dataclass(frozen=True)
+class WebSocketSpec:
+    name: str
+    stage: str
+    routes: dict[str, str]  # route key -> function name
+
+
+@dataclass(frozen=True)
+class StackDescription:
+    functions: tuple[FunctionSpec, ...]
+    tables: tuple[TableSpec, ...]
+    buckets: tuple[BucketSpec, ...]
+    rules: tuple[RuleSpec, ...]
+    state_machines: tuple[StateMachineSpec, ...]
+    websocket: WebSocketSpec
+    # One environment for every function: in-process, all functions share one os.environ.
+    environment: dict[str, Ref | str]
+
+    def function(self, name: str) -> FunctionSpec:
+        return next(f for f in self.functions if f.name == name)
+
+
+def _fn(name: str, description: str, **kwargs: int) -> FunctionSpec:
+    return FunctionSpec(name=name, handler=f"{name}.handler", description=description, **kwargs)
+
+
+FUNCTIONS = (
+    _fn("register_job", "Turns an S3 Object Created event into an import job, exactly once"),
+    _fn("validate_upload", "Checks size, encoding, delimiter and required columns"),
+    _fn("prepare_import", "Cleans, groups and stages customers in batches; writes the preview", memory_mb=1024, timeout_s=900),
+    _fn("await_decision", "Stores the task token and tells subscribers the job is ready"),
+    _fn("import_batch", "Writes one staged batch of customers", memory_mb=1024, timeout_s=300),
+    _fn("record_batch_failure", "Records the rows of a batch that failed after its retries"),
+    _fn("finalize_import", "Summary counts, error log, final status", timeout_s=300),
+    _fn("close_job", "Ends a job that did not import: expired, cancelled or failed"),
+    _fn("ws_connect", "WebSocket $connect"),
+    _fn("ws_disconnect", "WebSocket $disconnect"),
+    _fn("ws_subscribe", "WebSocket subscribe: follow one job"),
+)  # fmt: skip
+
+TABLES = (
+    TableSpec(
+        "jobs",
+        Key("org_id"),
+        Key("job_id"),
+        indexes=(IndexSpec("by_created", Key("org_id"), Key("created_at")),),
+    ),
+    TableSpec("job_batches", Key("job_id"), Key("batch_id")),
+    TableSpec(
+        "customers",
+        Key("org_id"),
+        Key("customer_id"),
+        indexes=(IndexSpec("by_external_number", Key("org_id"), Key("external_customer_number")),),
+    ),
+    TableSpec("customer_addresses", Key("customer_id"), Key("address_type")),
+    TableSpec("vehicles", Key("customer_id"), Key("vehicle_id")),
+    TableSpec(
+        "connections",
+        Key("connection_id"),
+        indexes=(IndexSpec("by_job", Key("job_id")),),
+        ttl_attribute="expires_at",
+    ),
+)
+
+UPLOAD_BUCKET = BucketSpec(
+    "uploads",
+    event_bridge=True,
+    expire_after_days={"uploads/": 30, "drops/": 30, "staging/": 14, "error-logs/": 30},
+)
+
+IMPORT_JOB = StateMachineSpec(
+    name="ImportJob",
+    definition_file="statemachine/import_job.asl.json",
+    substitutions={
+        **{
+            f"{''.join(part.title() for part in fn.split('_'))}FunctionArn": Ref("function_arn", fn)
+            for fn in (
+                "register_job",
+                "validate_upload",
+                "prepare_import",
+                "await_decision",
+                "import_batch",
+                "record_batch_failure",
+                "finalize_import",
+                "close_job",
+            )
+        },
+        "UploadBucket": Ref("bucket", "uploads"),
+    },
+    invokes=(
+        "register_job",
+        "validate_upload",
+        "prepare_import",
+        "await_decision",
+        "import_batch",
+        "record_batch_failure",
+        "finalize_import",
+        "close_job",
+    ),
+    reads_buckets=("uploads",),
+)
+
+DESCRIPTION = StackDescription(
+    functions=FUNCTIONS,
+    tables=TABLES,
+    buckets=(UPLOAD_BUCKET,),
+    rules=(
+        RuleSpec(
+            "ImportOnUpload",
+            bucket="uploads",
+            key_prefixes=("uploads/", "drops/"),
+            target_state_machine="ImportJob",
+        ),
+    ),
+    state_machines=(IMPORT_JOB,),
+    websocket=WebSocketSpec(
+        name="ImportProgress",
+        stage="live",
+        routes={
+            "$connect": "ws_connect",
+            "$disconnect": "ws_disconnect",
+            "subscribe": "ws_subscribe",
+        },
+    ),
+    environment={
+        **{f"{t.name.upper()}_TABLE": Ref("table", t.name) for t in TABLES},
+        "UPLOAD_BUCKET": Ref("bucket", "uploads"),
+        "WEBSOCKET_MANAGEMENT_ENDPOINT": Ref("websocket_management_endpoint"),
+        "POWERTOOLS_SERVICE_NAME": "customer-import",
+        "POWERTOOLS_METRICS_NAMESPACE": "CustomerImport",
+    },
+)

@@ -1,0 +1,148 @@
+"""The stack: a composition root that builds `infra.description` from one construct per concern.
+
+The constructs own their resources; this module resolves the description's `Ref`s to the
+resources' attributes and decides who may touch what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.bundling import shared_layer_code
+from infra.constructs.apis import ProgressWebSocket
+from infra.constructs.functions import Functions
+from infra.constructs.naming import pascal_case
+from infra.constructs.storage import Storage
+from infra.constructs.workflow import ObjectCreatedRule, Workflow
+from infra.description import DESCRIPTION, Ref, StackDescription
+
+# `cdk synth -c layer_bundling=skip`: the layer asset is the bare source, without dependencies.
+# For template tests and quick looks at the template; never for a deployment.
+LAYER_BUNDLING_CONTEXT_KEY = "layer_bundling"
+LAYER_BUNDLING_MODES = ("local", "skip")
+
+
+class CustomerImportStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: StackDescription = DESCRIPTION,
+        **stack_options: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **stack_options)
+
+        storage = Storage(self, "Storage", tables=spec.tables, buckets=spec.buckets)
+        progress = ProgressWebSocket(self, "ProgressWebSocket", spec=spec.websocket)
+        references = _References(
+            tables=storage.tables,
+            buckets=storage.buckets,
+            websocket_management_endpoint=progress.management_endpoint,
+        )
+
+        functions = Functions(
+            self,
+            "Functions",
+            specs=spec.functions,
+            layer_code=shared_layer_code(bundle_dependencies=self._bundles_layer_dependencies()),
+            environment={
+                name: references.resolve(value) for name, value in spec.environment.items()
+            },
+        )
+        references.functions = functions.by_name
+        progress.add_routes(functions.by_name)
+
+        # Every function shares one environment (see the description), so for now every
+        # function may read and write every table and bucket.
+        for function in functions.by_name.values():
+            for table in storage.tables.values():
+                table.grant_read_write_data(function)
+            for bucket in storage.buckets.values():
+                bucket.grant_read_write(function)
+
+        # API Gateway refuses posts to a connection during its own $connect and after its
+        # $disconnect, so those two handlers never push; every other function may.
+        silent_route_handlers = {
+            spec.websocket.routes.get("$connect"),
+            spec.websocket.routes.get("$disconnect"),
+        }
+        for name, function in functions.by_name.items():
+            if name not in silent_route_handlers:
+                progress.grant_push(function)
+
+        workflows: dict[str, Workflow] = {}
+        for machine in spec.state_machines:
+            workflow = Workflow(
+                self,
+                machine.name,
+                spec=machine,
+                definition_substitutions={
+                    placeholder: references.resolve(value)
+                    for placeholder, value in machine.substitutions.items()
+                },
+                invoked_functions=[functions.by_name[name] for name in machine.invokes],
+                read_buckets=[storage.buckets[name] for name in machine.reads_buckets],
+            )
+            workflows[machine.name] = workflow
+            if workflow.waits_for_task_tokens:
+                # await_decision stores the token; whichever function hears the decision answers.
+                workflow.grant_task_response(
+                    [function.role for function in functions.by_name.values() if function.role]
+                )
+
+        for rule in spec.rules:
+            ObjectCreatedRule(
+                self,
+                f"{pascal_case(rule.name)}Rule",
+                spec=rule,
+                bucket=storage.buckets[rule.bucket],
+                target=workflows[rule.target_state_machine].state_machine,
+            )
+
+    def _bundles_layer_dependencies(self) -> bool:
+        mode = self.node.try_get_context(LAYER_BUNDLING_CONTEXT_KEY) or "local"
+        if mode not in LAYER_BUNDLING_MODES:
+            raise ValueError(
+                f"context {LAYER_BUNDLING_CONTEXT_KEY}={mode!r}: expected one of "
+                f"{', '.join(LAYER_BUNDLING_MODES)}"
+            )
+        return mode == "local"
+
+
+@dataclass
+class _References:
+    """Resolves the description's `Ref`s to CloudFormation tokens of the resources built so far."""
+
+    tables: Mapping[str, dynamodb.ITable]
+    buckets: Mapping[str, s3.IBucket]
+    websocket_management_endpoint: str
+    # Known only once the functions exist, and so usable in substitutions, not in environments.
+    functions: Mapping[str, lambda_.IFunction] = field(default_factory=dict)
+
+    def resolve(self, value: Ref | str) -> str:
+        if isinstance(value, str):
+            return value
+        match value.kind:
+            case "table":
+                return self.tables[value.name].table_name
+            case "bucket":
+                return self.buckets[value.name].bucket_name
+            case "websocket_management_endpoint":
+                return self.websocket_management_endpoint
+            case "function_arn":
+                if value.name not in self.functions:
+                    raise LookupError(
+                        f"{value} resolved before the functions exist: a function environment "
+                        "cannot name a function ARN (the functions would depend on each other)"
+                    )
+                return self.functions[value.name].function_arn
+        raise ValueError(f"unknown Ref kind: {value.kind!r}")

@@ -1,0 +1,1 @@
+"""Customer import: the domain (plain Python) and its AWS adapters (`customer_import.adapters`)."""

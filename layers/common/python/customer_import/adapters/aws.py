@@ -1,0 +1,102 @@
+"""S3, Step Functions callbacks and WebSocket pushes, behind the domain's ports."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from ..ports import ConnectionGone
+from ..reading import Readable
+
+
+class S3ObjectStore:
+    def __init__(self, client: BaseClient, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def size(self, key: str) -> int:
+        return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+
+    def read_head(self, key: str, size: int) -> bytes:
+        response = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{size - 1}")
+        return bytes(response["Body"].read())
+
+    def open(self, key: str) -> Readable:
+        body: Readable = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        return body
+
+    def put_json(self, key: str, data: Any) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=json.dumps(data, separators=(",", ":")).encode(),
+            ContentType="application/json",
+        )
+
+    def get_json(self, key: str) -> Any:
+        return json.loads(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def put_text(self, key: str, text: str, content_type: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type
+        )
+
+    def presigned_post(
+        self, key: str, content_type: str, max_bytes: int, expires_s: int
+    ) -> dict[str, Any]:
+        post: dict[str, Any] = self.client.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[
+                {"Content-Type": content_type},
+                ["content-length-range", 1, max_bytes],
+            ],
+            ExpiresIn=expires_s,
+        )
+        return post
+
+    def presigned_get(self, key: str, expires_s: int, file_name: str) -> str:
+        url: str = self.client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{file_name}"',
+            },
+            ExpiresIn=expires_s,
+        )
+        return url
+
+
+class StepFunctionsWorkflow:
+    def __init__(self, client: BaseClient) -> None:
+        self.client = client
+
+    def send_success(self, task_token: str, output: dict[str, Any]) -> None:
+        self.client.send_task_success(taskToken=task_token, output=json.dumps(output))
+
+    def send_failure(self, task_token: str, error: str, cause: str) -> None:
+        self.client.send_task_failure(taskToken=task_token, error=error, cause=cause)
+
+
+class ApiGatewayMessageSender:
+    def __init__(self, client: BaseClient | None) -> None:
+        # None when no WebSocket API is configured: nobody can be listening.
+        self.client = client
+
+    def send(self, connection_id: str, message: dict[str, Any]) -> None:
+        if self.client is None:
+            raise ConnectionGone(connection_id)
+        try:
+            self.client.post_to_connection(
+                ConnectionId=connection_id, Data=json.dumps(message).encode()
+            )
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if exc.response.get("Error", {}).get("Code") == "GoneException" or status == 410:
+                raise ConnectionGone(connection_id) from exc
+            raise

@@ -1,0 +1,529 @@
+"""DynamoDB through PynamoDB: jobs, batch outcomes, customers, WebSocket connections.
+
+Table names come from `Settings` at run time (`bind`), never from the environment at import.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from ..errors import InvalidTransition, JobNotFound
+from ..jobs import COUNTER_NAMES, Job, JobOptions, JobStatus, sources_of
+from ..pipeline import ID_NAMESPACE
+from ..ports import BatchOutcome, RowFailure
+from ..settings import Settings
+
+CONNECTION_TTL = timedelta(hours=2)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class JobsByCreated(GlobalSecondaryIndex["JobModel"]):
+    class Meta:
+        index_name = "by_created"
+        projection = AllProjection()
+
+    org_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class JobModel(Model):
+    class Meta:
+        table_name = "unbound"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    job_id = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    source = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    file_name = UnicodeAttribute()
+    object_key = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    options = JSONAttribute()
+    execution_id = UnicodeAttribute(null=True)
+    task_token = UnicodeAttribute(null=True)
+    encoding = UnicodeAttribute(null=True)
+    delimiter = UnicodeAttribute(null=True)
+    missing_columns = ListAttribute(of=UnicodeAttribute, null=True)
+    warnings = ListAttribute(of=UnicodeAttribute, null=True)
+    reason = UnicodeAttribute(null=True)
+    manifest_key = UnicodeAttribute(null=True)
+    preview_key = UnicodeAttribute(null=True)
+    row_errors_key = UnicodeAttribute(null=True)
+    error_log_key = UnicodeAttribute(null=True)
+    decision = JSONAttribute(null=True)
+    # One attribute per counter, so batches can ADD to them atomically.
+    rows = NumberAttribute(default=0)
+    customers = NumberAttribute(default=0)
+    vehicles = NumberAttribute(default=0)
+    batches_total = NumberAttribute(default=0)
+    batches_done = NumberAttribute(default=0)
+    processed = NumberAttribute(default=0)
+    imported = NumberAttribute(default=0)
+    merged = NumberAttribute(default=0)
+    skipped_duplicates = NumberAttribute(default=0)
+    skipped_user = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    by_created = JobsByCreated()
+
+    def to_job(self) -> Job:
+        return Job(
+            org_id=self.org_id,
+            job_id=self.job_id,
+            status=JobStatus(self.status),
+            source=self.source,
+            account_id=self.account_id,
+            file_name=self.file_name,
+            object_key=self.object_key,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            options=JobOptions.from_dict(self.options),
+            actor=self.actor,
+            execution_id=self.execution_id,
+            task_token=self.task_token,
+            encoding=self.encoding,
+            delimiter=self.delimiter,
+            missing_columns=list(self.missing_columns or []),
+            warnings=list(self.warnings or []),
+            reason=self.reason,
+            manifest_key=self.manifest_key,
+            preview_key=self.preview_key,
+            row_errors_key=self.row_errors_key,
+            error_log_key=self.error_log_key,
+            decision=self.decision,
+            counters={name: int(getattr(self, name) or 0) for name in COUNTER_NAMES},
+        )
+
+    @classmethod
+    def from_job(cls, job: Job) -> JobModel:
+        return cls(
+            job.org_id,
+            job.job_id,
+            status=str(job.status),
+            source=job.source,
+            account_id=job.account_id,
+            file_name=job.file_name,
+            object_key=job.object_key,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            actor=job.actor,
+            options=job.options.to_dict(),
+            **{name: job.counter(name) for name in COUNTER_NAMES},
+        )
+
+
+class BatchModel(Model):
+    class Meta:
+        table_name = "unbound"
+
+    job_id = UnicodeAttribute(hash_key=True)
+    batch_id = UnicodeAttribute(range_key=True)
+    customers = NumberAttribute()
+    imported = NumberAttribute()
+    failed = NumberAttribute()
+    vehicles = NumberAttribute(default=0)
+    failures = JSONAttribute(null=True)
+    recorded_at = UnicodeAttribute()
+
+
+class CustomersByExternalNumber(GlobalSecondaryIndex["CustomerModel"]):
+    class Meta:
+        index_name = "by_external_number"
+        projection = AllProjection()
+
+    org_id = UnicodeAttribute(hash_key=True)
+    external_customer_number = UnicodeAttribute(range_key=True)
+
+
+class CustomerModel(Model):
+    class Meta:
+        table_name = "unbound"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(range_key=True)
+    account_id = UnicodeAttribute()
+    external_customer_number = UnicodeAttribute(null=True)
+    title = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    email_normalised = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    landline = UnicodeAttribute(null=True)
+    customer_group = UnicodeAttribute(null=True)
+    credit_hold = BooleanAttribute(null=True)
+    account_customer = BooleanAttribute(null=True)
+    vat_registered = BooleanAttribute(null=True)
+    vat_number = UnicodeAttribute(null=True)
+    notification_preferences = JSONAttribute(null=True)
+    date_created = UnicodeAttribute(null=True)
+    last_visit = UnicodeAttribute(null=True)
+    source_job_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    by_external_number = CustomersByExternalNumber()
+
+
+class AddressModel(Model):
+    class Meta:
+        table_name = "unbound"
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    address_type = UnicodeAttribute(range_key=True)
+    org_id = UnicodeAttribute()
+    line1 = UnicodeAttribute(null=True)
+    line2 = UnicodeAttribute(null=True)
+    line3 = UnicodeAttribute(null=True)
+    town = UnicodeAttribute(null=True)
+    county = UnicodeAttribute(null=True)
+    postcode = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)
+
+
+class VehicleModel(Model):
+    class Meta:
+        table_name = "unbound"
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    vehicle_id = UnicodeAttribute(range_key=True)
+    org_id = UnicodeAttribute()
+    registration = UnicodeAttribute(null=True)
+    make = UnicodeAttribute(null=True)
+    model = UnicodeAttribute(null=True)
+    vin = UnicodeAttribute(null=True)
+    first_registered = UnicodeAttribute(null=True)
+    mot_due = UnicodeAttribute(null=True)
+    mileage = NumberAttribute(null=True)
+
+
+class ConnectionsByJob(GlobalSecondaryIndex["ConnectionModel"]):
+    class Meta:
+        index_name = "by_job"
+        projection = AllProjection()
+
+    job_id = UnicodeAttribute(hash_key=True)
+
+
+class ConnectionModel(Model):
+    class Meta:
+        table_name = "unbound"
+
+    connection_id = UnicodeAttribute(hash_key=True)
+    org_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    job_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+    by_job = ConnectionsByJob()
+
+
+_bound: Settings | None = None
+_bind_lock = threading.Lock()
+
+
+def bind(settings: Settings) -> None:
+    """Point the models at the tables of these settings (once per process and settings)."""
+    global _bound
+    with _bind_lock:
+        if _bound == settings:
+            return
+        tables = {
+            JobModel: settings.jobs_table,
+            BatchModel: settings.job_batches_table,
+            CustomerModel: settings.customers_table,
+            AddressModel: settings.customer_addresses_table,
+            VehicleModel: settings.vehicles_table,
+            ConnectionModel: settings.connections_table,
+        }
+        for model, table_name in tables.items():
+            model.Meta.table_name = table_name
+            model.Meta.region = settings.region
+            model._connection = None
+        _bound = settings
+
+
+class DynamoJobStore:
+    def __init__(self, region: str) -> None:
+        # One connection for every transaction: building a botocore client costs more than
+        # the write itself.
+        self._transactions = Connection(region=region)
+
+    def create(self, job: Job) -> bool:
+        try:
+            JobModel.from_job(job).save(condition=JobModel.job_id.does_not_exist())
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def get(self, org_id: str, job_id: str) -> Job:
+        try:
+            return JobModel.get(org_id, job_id, consistent_read=True).to_job()
+        except JobModel.DoesNotExist:
+            raise JobNotFound(org_id, job_id) from None
+
+    def transition(self, org_id: str, job_id: str, to: JobStatus, **changes: Any) -> Job:
+        item = JobModel(org_id, job_id)
+        actions = [JobModel.status.set(str(to)), *self._set(changes)]
+        try:
+            item.update(actions=actions, condition=JobModel.status.is_in(*map(str, sources_of(to))))
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+            current = self.get(org_id, job_id)
+            raise InvalidTransition(job_id, str(current.status), str(to)) from None
+        return item.to_job()
+
+    def update(self, org_id: str, job_id: str, **changes: Any) -> Job:
+        item = JobModel(org_id, job_id)
+        try:
+            item.update(actions=self._set(changes), condition=JobModel.org_id.exists())
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                raise JobNotFound(org_id, job_id) from None
+            raise
+        return item.to_job()
+
+    @staticmethod
+    def _set(changes: dict[str, Any]) -> list[Any]:
+        counters = changes.pop("counters", {})
+        actions = [JobModel.updated_at.set(_now())]
+        for name, value in {**changes, **counters}.items():
+            attribute = getattr(JobModel, name)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+        return actions
+
+    def claim_execution(self, org_id: str, job_id: str, execution_id: str) -> bool:
+        item = JobModel(org_id, job_id)
+        try:
+            item.update(
+                actions=[
+                    JobModel.execution_id.set(execution_id),
+                    JobModel.status.set(str(JobStatus.VALIDATING)),
+                    JobModel.updated_at.set(_now()),
+                ],
+                condition=(JobModel.status == str(JobStatus.PENDING))
+                & JobModel.execution_id.does_not_exist(),
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+            return self.get(org_id, job_id).execution_id == execution_id
+        return True
+
+    def record_batch(self, org_id: str, job_id: str, outcome: BatchOutcome) -> Job | None:
+        record = BatchModel(
+            job_id,
+            outcome.batch_id,
+            customers=outcome.customers,
+            imported=outcome.imported,
+            failed=outcome.failed,
+            vehicles=outcome.vehicles,
+            failures=[f.to_dict() for f in outcome.failures] or None,
+            recorded_at=_now(),
+        )
+        try:
+            with TransactWrite(connection=self._transactions) as tx:
+                tx.save(record, condition=BatchModel.batch_id.does_not_exist())
+                tx.update(
+                    JobModel(org_id, job_id),
+                    actions=[
+                        JobModel.batches_done.add(1),
+                        JobModel.processed.add(outcome.customers),
+                        JobModel.imported.add(outcome.imported),
+                        JobModel.failed.add(outcome.failed),
+                        JobModel.updated_at.set(_now()),
+                    ],
+                    condition=JobModel.org_id.exists(),
+                )
+        except TransactWriteError as exc:
+            reasons = getattr(exc, "cancellation_reasons", None) or []
+            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons[:1]):
+                return None  # this batch was recorded by an earlier attempt
+            raise
+        return self.get(org_id, job_id)
+
+    def batch_outcomes(self, job_id: str) -> list[BatchOutcome]:
+        return [
+            BatchOutcome(
+                batch_id=b.batch_id,
+                customers=int(b.customers),
+                imported=int(b.imported),
+                failed=int(b.failed),
+                vehicles=int(b.vehicles or 0),
+                failures=tuple(RowFailure.from_dict(f) for f in (b.failures or [])),
+            )
+            for b in BatchModel.query(job_id, consistent_read=True)
+        ]
+
+
+class DynamoCustomerStore:
+    def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
+        items = [self._items(job, customer) for customer in customers]
+        try:
+            self._write_all([item for group in items for item in group])
+        except PutError:
+            # Isolate the culprit: write customer by customer so only bad ones fail.
+            return self._write_one_by_one(customers, items)
+        return []
+
+    @staticmethod
+    def _write_all(items: Sequence[Model]) -> None:
+        by_model: dict[type[Model], list[Model]] = {}
+        for item in items:
+            by_model.setdefault(type(item), []).append(item)
+        for model, group in by_model.items():
+            with model.batch_write() as batch:
+                for item in group:
+                    batch.save(item)
+
+    def _write_one_by_one(
+        self, customers: Sequence[dict[str, Any]], items: list[list[Model]]
+    ) -> list[RowFailure]:
+        failures = []
+        for customer, group in zip(customers, items, strict=True):
+            try:
+                self._write_all(group)
+            except PutError as exc:
+                failures.append(
+                    RowFailure(
+                        customer["rows"][0],
+                        "(customer)",
+                        f"Write failed: {exc.cause or exc}",
+                        customer["originals"][0],
+                    )
+                )
+        return failures
+
+    @staticmethod
+    def _items(job: Job, customer: dict[str, Any]) -> list[Model]:
+        now = _now()
+        customer_id = customer["customer_id"]
+        email = customer.get("email")
+        items: list[Model] = [
+            CustomerModel(
+                job.org_id,
+                customer_id,
+                account_id=job.account_id,
+                external_customer_number=customer["external_customer_number"],
+                title=customer.get("title"),
+                name=customer.get("name"),
+                email=email,
+                email_normalised=email.lower() if email else None,
+                phone=customer.get("phone"),
+                landline=customer.get("landline"),
+                customer_group=customer.get("customer_group"),
+                credit_hold=customer.get("credit_hold"),
+                account_customer=customer.get("account_customer"),
+                vat_registered=customer.get("vat_registered"),
+                vat_number=customer.get("vat_number"),
+                notification_preferences=customer.get("notification_preferences"),
+                date_created=customer.get("date_created"),
+                last_visit=customer.get("last_visit"),
+                source_job_id=job.job_id,
+                created_at=now,
+                updated_at=now,
+            )
+        ]
+        for address in customer["addresses"]:
+            fields = {k: v for k, v in address.items() if k != "type"}
+            items.append(AddressModel(customer_id, address["type"], org_id=job.org_id, **fields))
+        for vehicle in customer["vehicles"]:
+            identity = vehicle.get("registration") or vehicle.get("vin") or str(vehicle["row"])
+            vehicle_id = str(uuid.uuid5(ID_NAMESPACE, f"{customer_id}/{identity}"))
+            fields = {k: v for k, v in vehicle.items() if k != "row"}
+            items.append(VehicleModel(customer_id, vehicle_id, org_id=job.org_id, **fields))
+        return items
+
+    def existing_ids(self, org_id: str, customer_ids: Iterable[str]) -> set[str]:
+        keys = [(org_id, customer_id) for customer_id in customer_ids]
+        return {
+            c.customer_id
+            for c in CustomerModel.batch_get(keys, attributes_to_get=["org_id", "customer_id"])
+        }
+
+    def read(self, org_id: str, external_number: str | None = None) -> list[dict[str, Any]]:
+        """Customers of an organisation with their addresses and vehicles (never a scan)."""
+        if external_number is None:
+            found = CustomerModel.query(org_id)
+        else:
+            found = CustomerModel.by_external_number.query(
+                org_id, CustomerModel.external_customer_number == external_number
+            )
+        result = []
+        for customer in found:
+            data = customer.attribute_values
+            data["addresses"] = [
+                {
+                    "type": a.address_type,
+                    **{
+                        k: v
+                        for k, v in a.attribute_values.items()
+                        if k not in ("customer_id", "address_type", "org_id")
+                    },
+                }
+                for a in AddressModel.query(customer.customer_id)
+            ]
+            data["vehicles"] = [
+                {
+                    k: v
+                    for k, v in vehicle.attribute_values.items()
+                    if k not in ("customer_id", "org_id")
+                }
+                for vehicle in VehicleModel.query(customer.customer_id)
+            ]
+            result.append(data)
+        return result
+
+
+class DynamoConnectionStore:
+    def add(self, connection_id: str, org_id: str, user_id: str) -> None:
+        ConnectionModel(
+            connection_id,
+            org_id=org_id,
+            user_id=user_id,
+            expires_at=datetime.now(UTC) + CONNECTION_TTL,
+        ).save()
+
+    def subscribe(self, connection_id: str, org_id: str, job_id: str) -> bool:
+        try:
+            ConnectionModel(connection_id).update(
+                actions=[ConnectionModel.job_id.set(job_id)],
+                condition=ConnectionModel.org_id == org_id,
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def remove(self, connection_id: str) -> None:
+        ConnectionModel(connection_id).delete()
+
+    def subscribers(self, job_id: str) -> list[str]:
+        return [c.connection_id for c in ConnectionModel.by_job.query(job_id)]
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

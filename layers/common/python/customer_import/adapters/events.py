@@ -1,0 +1,87 @@
+"""Pydantic models of the events the handlers receive (Powertools Parser)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import AliasChoices, BaseModel, Field
+
+
+class JobRef(BaseModel):
+    org_id: str
+    job_id: str
+
+
+class S3ObjectRef(BaseModel):
+    key: str
+    etag: str = Field(default="", validation_alias=AliasChoices("etag", "eTag"))
+    sequencer: str = ""
+
+
+class S3BucketRef(BaseModel):
+    name: str
+
+
+class S3ObjectCreatedDetail(BaseModel):
+    bucket: S3BucketRef
+    object: S3ObjectRef
+
+
+class S3ObjectCreatedEvent(EventBridgeModel):  # type: ignore[misc]
+    detail: S3ObjectCreatedDetail  # type: ignore[assignment]
+
+
+class RegisterJobEvent(BaseModel):
+    event: S3ObjectCreatedEvent
+    execution_id: str
+
+
+class JobStepEvent(BaseModel):
+    job: JobRef
+
+
+class AwaitDecisionEvent(JobStepEvent):
+    task_token: str
+
+
+class BatchRef(BaseModel):
+    batch_id: str
+    key: str
+    customers: int
+
+
+class BatchEvent(JobStepEvent):
+    batch: BatchRef
+
+
+class BatchFailureEvent(BatchEvent):
+    error: dict[str, Any] = Field(default_factory=dict)
+
+
+class CloseJobEvent(JobStepEvent):
+    status: str
+    error: dict[str, Any] = Field(default_factory=dict)
+
+
+class WebSocketCaller(BaseModel):
+    """What the authorizer put in `requestContext.authorizer`."""
+
+    org_id: str
+    user_id: str = "anonymous"
+
+
+class WebSocketRequestContext(BaseModel):
+    connection_id: str = Field(alias="connectionId")
+    route_key: str = Field(alias="routeKey")
+    authorizer: WebSocketCaller | None = None
+
+
+class WebSocketEvent(BaseModel):
+    request_context: WebSocketRequestContext = Field(alias="requestContext")
+    body: str | None = None
+
+
+class SubscribeMessage(BaseModel):
+    action: str
+    job_id: str

@@ -1,0 +1,67 @@
+"""Assembles the pipeline from settings: clients built once per process and configuration."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import boto3
+from botocore.config import Config
+
+from ..pipeline import ImportPipeline
+from ..progress import ProgressBroadcaster
+from ..settings import Settings
+from . import dynamo
+from .aws import ApiGatewayMessageSender, S3ObjectStore, StepFunctionsWorkflow
+
+
+@dataclass(frozen=True)
+class Components:
+    pipeline: ImportPipeline
+    jobs: dynamo.DynamoJobStore
+    customers: dynamo.DynamoCustomerStore
+    connections: dynamo.DynamoConnectionStore
+    broadcaster: ProgressBroadcaster
+
+
+_cache: dict[Settings, Components] = {}
+_lock = threading.Lock()
+
+
+def components_for(settings: Settings) -> Components:
+    with _lock:
+        if settings not in _cache:
+            _cache[settings] = _build(settings)
+        return _cache[settings]
+
+
+def _build(settings: Settings) -> Components:
+    session = boto3.session.Session(region_name=settings.region)
+    config = Config(retries={"mode": "adaptive", "max_attempts": 8})
+    dynamo.bind(settings)
+    jobs = dynamo.DynamoJobStore(settings.region)
+    customers = dynamo.DynamoCustomerStore()
+    connections = dynamo.DynamoConnectionStore()
+    management = (
+        session.client(
+            "apigatewaymanagementapi",
+            endpoint_url=settings.websocket_management_endpoint,
+            config=Config(retries={"mode": "standard", "max_attempts": 2}),
+        )
+        if settings.websocket_management_endpoint
+        else None
+    )
+    broadcaster = ProgressBroadcaster(connections, ApiGatewayMessageSender(management))
+    pipeline = ImportPipeline(
+        settings=settings,
+        jobs=jobs,
+        objects=S3ObjectStore(session.client("s3", config=config), settings.upload_bucket),
+        customers=customers,
+        broadcaster=broadcaster,
+        workflow=StepFunctionsWorkflow(session.client("stepfunctions", config=config)),
+    )
+    return Components(pipeline, jobs, customers, connections, broadcaster)
+
+
+def pipeline_for(settings: Settings) -> ImportPipeline:
+    return components_for(settings).pipeline

@@ -1,0 +1,152 @@
+"""Field cleanup rules of design §5.1: phones, dates, booleans, emails, registrations.
+
+Each function takes the raw cell and returns the clean value, or raises `CleanupError` when the
+value cannot be used (the caller decides whether that fails the row or only warns).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from typing import Any
+
+import phonenumbers
+from dateutil import parser as date_parser
+from dateutil import tz
+
+DEFAULT_REGION = "GB"
+DEFAULT_TIME_ZONE = "Europe/London"
+
+_DAY_FIRST = re.compile(
+    r"^(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})[/.-](?P<year>\d{4})"
+    r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?$"
+)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+
+
+class CleanupError(ValueError):
+    """A value that cannot be cleaned; `reason` is what the error log shows."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str | None:
+    """Any usual UK way of writing a number -> E.164; empty -> None."""
+    value = raw.strip()
+    if not value:
+        return None
+    # "+44 (0)7700 900123": the bracketed trunk zero must go before parsing.
+    candidate = value.replace("(0)", "")
+    candidate = re.sub(r"^\s*00", "+", candidate)
+    candidates = [candidate]
+    digits = re.sub(r"\D", "", candidate)
+    if not candidate.lstrip().startswith(("+", "0")) and digits:
+        candidates.append("0" + digits)  # leading zero lost when the file went through Excel
+    for text in candidates:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise CleanupError("Phone normalisation failed")
+
+
+def parse_datetime(raw: str, time_zone: str = DEFAULT_TIME_ZONE) -> str | None:
+    """Day-first `DD/MM/YYYY[ HH:MM[:SS]]` (or ISO) -> ISO 8601 with the zone's offset."""
+    value = raw.strip()
+    if not value:
+        return None
+    zone = tz.gettz(time_zone)
+    match = _DAY_FIRST.match(value)
+    try:
+        if match:
+            parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
+            moment = datetime(
+                parts["year"],
+                parts["month"],
+                parts["day"],
+                parts.get("hour", 0),
+                parts.get("minute", 0),
+                parts.get("second", 0),
+            )
+        elif _ISO_DATE.match(value):
+            moment = date_parser.isoparse(value)
+        else:
+            raise CleanupError(f"Not a date: {value!r} (expected DD/MM/YYYY)")
+    except ValueError as exc:
+        if isinstance(exc, CleanupError):
+            raise
+        raise CleanupError(f"Impossible date: {value!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.isoformat()
+
+
+def parse_date(raw: str) -> str | None:
+    """Day-first date -> ISO `YYYY-MM-DD` (vehicle dates carry no time)."""
+    moment = parse_datetime(raw)
+    return None if moment is None else date.fromisoformat(moment[:10]).isoformat()
+
+
+def parse_bool(raw: str) -> bool | None:
+    value = raw.strip().lower()
+    if not value:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise CleanupError(f"Not a yes/no value: {raw.strip()!r}")
+
+
+def clean_email(raw: str) -> str | None:
+    """Stored as given (trimmed); the lower-cased form is only for matching."""
+    value = raw.strip()
+    if not value:
+        return None
+    if not _EMAIL.match(value):
+        raise CleanupError(f"Invalid email address: {value!r}")
+    return value
+
+
+def normalise_registration(raw: str) -> str | None:
+    value = re.sub(r"\s+", "", raw).upper()
+    return value or None
+
+
+def parse_int(raw: str) -> int | None:
+    value = raw.strip().replace(",", "")
+    if not value:
+        return None
+    try:
+        return int(float(value))
+    except ValueError as exc:
+        raise CleanupError(f"Not a number: {raw.strip()!r}") from exc
+
+
+def notification_preferences(
+    raw_json: str, reminders: bool | None, notifications: bool | None
+) -> dict[str, Any]:
+    """Combine the JSON column with the two flags; marketing stays off unless opted in."""
+    prefs: dict[str, Any] = {}
+    if raw_json.strip():
+        try:
+            loaded = json.loads(raw_json)
+        except json.JSONDecodeError as exc:
+            raise CleanupError("NotificationPreferences is not valid JSON") from exc
+        if not isinstance(loaded, dict):
+            raise CleanupError("NotificationPreferences is not a JSON object")
+        prefs.update(loaded)
+    prefs["marketing"] = prefs.get("marketing") is True
+    if reminders is not None:
+        prefs["vehicle_reminders"] = reminders
+    if notifications is not None:
+        prefs["notifications"] = notifications
+    return prefs

@@ -1,0 +1,35 @@
+"""Errors the domain raises. Their class names are what the state machine's Retry and Catch
+match on, so renaming one is a change to `statemachine/*.asl.json` too."""
+
+from __future__ import annotations
+
+
+class CustomerImportError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class TransientImportError(CustomerImportError):
+    """Worth retrying: throttling, a dependency that did not answer."""
+
+
+class JobNotFound(CustomerImportError):
+    def __init__(self, org_id: str, job_id: str) -> None:
+        super().__init__(f"Import job {job_id} not found in organisation {org_id}")
+        self.org_id = org_id
+        self.job_id = job_id
+
+
+class InvalidTransition(CustomerImportError):
+    def __init__(self, job_id: str, current: str, wanted: str) -> None:
+        super().__init__(f"Import job {job_id} is {current}; it cannot become {wanted}")
+        self.job_id = job_id
+        self.current = current
+        self.wanted = wanted
+
+
+class InvalidDecision(CustomerImportError):
+    """A duplicate decision that cannot be accepted; the message says why."""
+
+
+class InvalidUpload(CustomerImportError):
+    """An upload request the product refuses (unknown source, bad file name, too large)."""

@@ -1,0 +1,151 @@
+"""Import jobs: their states, the moves between them and what a job record holds."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    VALIDATING = "validating"
+    REJECTED = "rejected"
+    PREPARING = "preparing"
+    READY = "ready"
+    IMPORTING = "importing"
+    COMPLETED = "completed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    ROLLING_BACK = "rolling_back"
+    ROLLED_BACK = "rolled_back"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset(
+    {
+        JobStatus.REJECTED,
+        JobStatus.COMPLETED,
+        JobStatus.COMPLETED_WITH_ERRORS,
+        JobStatus.FAILED,
+        JobStatus.CANCELLED,
+        JobStatus.EXPIRED,
+        JobStatus.ROLLED_BACK,
+    }
+)
+
+# Design §2. Auto-run jobs go from preparing straight to importing: nobody is asked.
+ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.PENDING: frozenset({JobStatus.VALIDATING, JobStatus.FAILED}),
+    JobStatus.VALIDATING: frozenset({JobStatus.REJECTED, JobStatus.PREPARING, JobStatus.FAILED}),
+    JobStatus.PREPARING: frozenset({JobStatus.READY, JobStatus.IMPORTING, JobStatus.FAILED}),
+    JobStatus.READY: frozenset(
+        {JobStatus.IMPORTING, JobStatus.CANCELLED, JobStatus.EXPIRED, JobStatus.FAILED}
+    ),
+    JobStatus.IMPORTING: frozenset(
+        {JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS, JobStatus.FAILED}
+    ),
+    JobStatus.COMPLETED: frozenset({JobStatus.ROLLING_BACK}),
+    JobStatus.COMPLETED_WITH_ERRORS: frozenset({JobStatus.ROLLING_BACK}),
+    JobStatus.ROLLING_BACK: frozenset({JobStatus.ROLLED_BACK, JobStatus.FAILED}),
+}
+
+
+def sources_of(target: JobStatus) -> frozenset[JobStatus]:
+    """Every status a job may be in for it to move to `target`."""
+    return frozenset(src for src, targets in ALLOWED_TRANSITIONS.items() if target in targets)
+
+
+class DuplicatePolicy(StrEnum):
+    SKIP = "skip"
+    MERGE = "merge"
+    CREATE = "create"
+
+
+@dataclass
+class JobOptions:
+    auto_run: bool = False
+    on_duplicate: DuplicatePolicy = DuplicatePolicy.SKIP
+    mode: str = "insert"
+    decision_timeout_seconds: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "on_duplicate": str(self.on_duplicate)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> JobOptions:
+        data = data or {}
+        return cls(
+            auto_run=bool(data.get("auto_run", False)),
+            on_duplicate=DuplicatePolicy(data.get("on_duplicate", "skip")),
+            mode=str(data.get("mode", "insert")),
+            decision_timeout_seconds=data.get("decision_timeout_seconds"),
+        )
+
+
+COUNTER_NAMES = (
+    "rows",
+    "customers",
+    "vehicles",
+    "batches_total",
+    "batches_done",
+    "processed",
+    "imported",
+    "merged",
+    "skipped_duplicates",
+    "skipped_user",
+    "failed",
+)
+
+
+@dataclass
+class Job:
+    org_id: str
+    job_id: str
+    status: JobStatus
+    source: str
+    account_id: str
+    file_name: str
+    object_key: str
+    created_at: str
+    updated_at: str
+    options: JobOptions = field(default_factory=JobOptions)
+    actor: str = "system"
+    execution_id: str | None = None
+    task_token: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    missing_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    reason: str | None = None
+    manifest_key: str | None = None
+    preview_key: str | None = None
+    row_errors_key: str | None = None
+    error_log_key: str | None = None
+    decision: dict[str, Any] | None = None
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTER_NAMES, 0))
+
+    def counter(self, name: str) -> int:
+        return int(self.counters.get(name, 0))
+
+    def progress_event(self, event_type: str = "progress") -> dict[str, Any]:
+        """The message pushed to WebSocket subscribers (design §2, issue 5)."""
+        skipped = self.counter("skipped_duplicates") + self.counter("skipped_user")
+        return {
+            "type": event_type,
+            "job_id": self.job_id,
+            "status": str(self.status),
+            "processed": self.counter("processed"),
+            "total": self.counter("customers"),
+            "imported": self.counter("imported"),
+            "merged": self.counter("merged"),
+            "skipped": skipped,
+            "failed": self.counter("failed"),
+            "missing_columns": list(self.missing_columns),
+            "reason": self.reason,
+        }

@@ -1,0 +1,466 @@
+"""The import job, step by step: one method per state of the ImportJob state machine, plus the
+requests a person (or an ERP script) makes of a job: create an upload, decide, cancel.
+
+Plain Python over the ports of `customer_import.ports`; no AWS imports.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from . import techman
+from .error_log import render_error_log
+from .errors import InvalidDecision, InvalidTransition, InvalidUpload, JobNotFound
+from .jobs import DuplicatePolicy, Job, JobOptions, JobStatus
+from .ports import (
+    BatchOutcome,
+    CustomerStore,
+    JobStore,
+    ObjectStore,
+    RowFailure,
+    Workflow,
+)
+from .progress import ProgressBroadcaster
+from .reading import HEAD_BYTES, TextFormat, UnreadableFile, detect_format, iter_records
+from .settings import Settings
+
+ID_NAMESPACE = uuid.UUID("6f1c7f8e-1f7a-4a4e-9d55-3c1f0e3b2a10")
+SOURCES = {techman.SOURCE: techman}
+PRESIGNED_UPLOAD_SECONDS = 15 * 60
+ERROR_LOG_LINK_SECONDS = 60 * 60
+PREVIEW_SIZE = 100
+_SAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def customer_id_for(org_id: str, job_id: str, external_customer_number: str) -> str:
+    """Deterministic, so writing a batch twice writes the same customers."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"{org_id}/{job_id}/{external_customer_number}"))
+
+
+def staging_prefix(job: Job) -> str:
+    return f"staging/{job.org_id}/{job.job_id}"
+
+
+@dataclass(frozen=True)
+class ObjectLocation:
+    """Where an uploaded object sits: `uploads/{org}/{job}/{file}` or `drops/{org}/{profile}/{file}`."""
+
+    kind: str
+    org_id: str
+    scope: str  # job id for uploads, import profile for drops
+    file_name: str
+
+    @classmethod
+    def parse(cls, key: str) -> ObjectLocation:
+        parts = key.split("/", 3)
+        if len(parts) != 4 or parts[0] not in ("uploads", "drops") or not all(parts[1:]):
+            raise InvalidUpload(f"Object key {key!r} is not under uploads/ or drops/")
+        return cls(parts[0], parts[1], parts[2], parts[3])
+
+
+@dataclass
+class Upload:
+    job: Job
+    post: dict[str, Any]
+
+
+class ImportPipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        jobs: JobStore,
+        objects: ObjectStore,
+        customers: CustomerStore,
+        broadcaster: ProgressBroadcaster,
+        workflow: Workflow,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.jobs = jobs
+        self.objects = objects
+        self.customers = customers
+        self.broadcaster = broadcaster
+        self.workflow = workflow
+        self.clock = clock
+
+    def _now(self) -> str:
+        return self.clock().isoformat(timespec="milliseconds")
+
+    # ---- requests from people and scripts ---------------------------------------------------
+
+    def create_upload(
+        self,
+        org_id: str,
+        account_id: str,
+        source: str,
+        file_name: str,
+        options: JobOptions,
+        actor: str,
+    ) -> Upload:
+        """A pending job and a presigned POST bound to its exact key, type and size range."""
+        if source not in SOURCES:
+            raise InvalidUpload(f"Unknown source {source!r}; known: {', '.join(sorted(SOURCES))}")
+        safe_name = (
+            _SAFE_FILE_NAME.sub("_", file_name.rsplit("/", 1)[-1]).strip("._") or "upload.csv"
+        )
+        job_id = str(uuid.uuid4())
+        now = self._now()
+        job = Job(
+            org_id=org_id,
+            job_id=job_id,
+            status=JobStatus.PENDING,
+            source=source,
+            account_id=account_id,
+            file_name=file_name,
+            object_key=f"uploads/{org_id}/{job_id}/{safe_name}",
+            created_at=now,
+            updated_at=now,
+            options=options,
+            actor=actor,
+        )
+        self.jobs.create(job)
+        post = self.objects.presigned_post(
+            job.object_key, "text/csv", self.settings.max_file_bytes, PRESIGNED_UPLOAD_SECONDS
+        )
+        return Upload(job=job, post=post)
+
+    def submit_decision(
+        self,
+        org_id: str,
+        job_id: str,
+        default: str,
+        overrides: dict[str, str] | None,
+        actor: str,
+    ) -> Job:
+        """Store the decision and release the waiting execution with only a reference to it."""
+        try:
+            policy = DuplicatePolicy(default)
+        except ValueError:
+            raise InvalidDecision(
+                f"Unknown decision {default!r}: use skip, merge or create"
+            ) from None
+        overrides = overrides or {}
+        for customer_number, choice in overrides.items():
+            if choice not in DuplicatePolicy.__members__.values():
+                raise InvalidDecision(
+                    f"Unknown decision {choice!r} for customer {customer_number}: use skip, merge or create"
+                )
+        job = self.jobs.get(org_id, job_id)
+        if job.status is not JobStatus.READY or not job.task_token:
+            raise InvalidDecision(
+                f"Import job {job_id} is {job.status}; a decision is only accepted while it is ready"
+            )
+        decision = {"default": str(policy), "overrides": overrides, "by": actor, "at": self._now()}
+        try:
+            job = self.jobs.transition(org_id, job_id, JobStatus.IMPORTING, decision=decision)
+        except InvalidTransition as exc:
+            raise InvalidDecision(
+                f"Import job {job_id} is {exc.current}; it was decided already"
+            ) from None
+        self.workflow.send_success(job.task_token or "", {"decision_ref": f"{org_id}/{job_id}"})
+        self.broadcaster.publish(job, "status")
+        return job
+
+    def cancel(self, org_id: str, job_id: str, actor: str) -> Job:
+        job = self.jobs.get(org_id, job_id)
+        if job.status is not JobStatus.READY or not job.task_token:
+            raise InvalidTransition(job_id, str(job.status), str(JobStatus.CANCELLED))
+        job = self.jobs.transition(
+            org_id, job_id, JobStatus.CANCELLED, reason=f"Cancelled by {actor}"
+        )
+        # The error name carries the meaning: moto (and the console) drop the cause.
+        self.workflow.send_failure(job.task_token or "", "JobCancelled", f"Cancelled by {actor}")
+        self.broadcaster.publish(job, "status")
+        return job
+
+    # ---- states of the ImportJob state machine ----------------------------------------------
+
+    def register(self, bucket: str, key: str, sequencer: str, execution_id: str) -> dict[str, Any]:
+        """Turn an `Object Created` event into a job, exactly once per object."""
+        location = ObjectLocation.parse(key)
+        if location.kind == "uploads":
+            job_id = location.scope
+        else:
+            # An ERP drop has no job yet: derive its id from the object, so a repeated event
+            # for the same object finds the same job.
+            job_id = str(uuid.uuid5(ID_NAMESPACE, f"{bucket}/{key}/{sequencer}"))
+            now = self._now()
+            self.jobs.create(
+                Job(
+                    org_id=location.org_id,
+                    job_id=job_id,
+                    status=JobStatus.PENDING,
+                    source=techman.SOURCE,
+                    account_id="main",
+                    file_name=location.file_name,
+                    object_key=key,
+                    created_at=now,
+                    updated_at=now,
+                    options=JobOptions(auto_run=True),
+                    actor=f"profile:{location.scope}",
+                )
+            )
+        claimed = self.jobs.claim_execution(location.org_id, job_id, execution_id)
+        if claimed:
+            self.broadcaster.publish(self.jobs.get(location.org_id, job_id), "status")
+        return {"org_id": location.org_id, "job_id": job_id, "duplicate": not claimed}
+
+    def validate(self, org_id: str, job_id: str) -> dict[str, Any]:
+        """Look at the head of the file only: size, encoding, delimiter, required columns."""
+        job = self.jobs.get(org_id, job_id)
+        size = self.objects.size(job.object_key)
+        if size > self.settings.max_file_bytes:
+            return self._reject(
+                job,
+                f"The file is {size / 1_048_576:.1f} MB; the limit is "
+                f"{self.settings.max_file_bytes / 1_048_576:.0f} MB",
+            )
+        head = self.objects.read_head(job.object_key, HEAD_BYTES)
+        try:
+            fmt = detect_format(head)
+        except UnreadableFile as exc:
+            return self._reject(job, str(exc))
+        records = iter_records(io.BytesIO(head), fmt)
+        header = next(records, None)
+        if header is None:
+            return self._reject(job, "The file is empty")
+        check = SOURCES[job.source].check_header(header[1])
+        if check.missing:
+            return self._reject(
+                job,
+                f"Missing required columns: {', '.join(check.missing)}",
+                missing_columns=check.missing,
+            )
+        if size <= len(head) and next(records, None) is None:
+            return self._reject(job, "The file has a header but no data rows")
+        warnings = [f"Unknown columns ignored: {', '.join(check.unknown)}"] if check.unknown else []
+        job = self.jobs.transition(
+            org_id,
+            job_id,
+            JobStatus.PREPARING,
+            encoding=fmt.encoding,
+            delimiter=fmt.delimiter,
+            warnings=warnings,
+        )
+        self.broadcaster.publish(job, "status")
+        return {"rejected": False}
+
+    def _reject(
+        self, job: Job, reason: str, missing_columns: list[str] | None = None
+    ) -> dict[str, Any]:
+        job = self.jobs.transition(
+            job.org_id,
+            job.job_id,
+            JobStatus.REJECTED,
+            reason=reason,
+            missing_columns=missing_columns or [],
+        )
+        self.broadcaster.publish(job, "status")
+        return {"rejected": True}
+
+    def prepare(self, org_id: str, job_id: str) -> dict[str, Any]:
+        """Stream the whole file once: clean, group, stage batches, write the preview."""
+        job = self.jobs.get(org_id, job_id)
+        fmt = TextFormat(encoding=job.encoding or "utf-8", delimiter=job.delimiter or ",")
+        records = iter_records(self.objects.open(job.object_key), fmt)
+        _, header = next(records)
+        rows = techman.TechmanRows(techman.check_header(header))
+        for row_number, values in records:
+            rows.add(row_number, values)
+
+        failures: list[RowFailure] = [
+            RowFailure(issue.row, issue.column, issue.reason, original)
+            for issue, original in rows.malformed
+        ]
+        prefix = staging_prefix(job)
+        manifest: list[dict[str, Any]] = []
+        preview: list[dict[str, Any]] = []
+        batch: list[dict[str, Any]] = []
+        customers = vehicles = failed_customers = 0
+
+        def flush() -> None:
+            batch_id = f"{len(manifest) + 1:05d}"
+            key = f"{prefix}/batch-{batch_id}.json"
+            self.objects.put_json(key, {"batch_id": batch_id, "customers": batch})
+            manifest.append({"batch_id": batch_id, "key": key, "customers": len(batch)})
+            batch.clear()
+
+        for record in rows.customers():
+            customers += 1
+            staged = record.to_dict()
+            staged["customer_id"] = customer_id_for(org_id, job_id, record.external_customer_number)
+            if len(preview) < PREVIEW_SIZE:
+                preview.append({**staged, "errors": [e.to_dict() for e in record.errors]})
+            if record.errors:
+                failed_customers += 1
+                first = record.originals[0]
+                failures.extend(RowFailure(e.row, e.column, e.reason, first) for e in record.errors)
+                continue
+            vehicles += len(record.vehicles)
+            batch.append(staged)
+            if len(batch) >= self.settings.batch_size:
+                flush()
+        if batch:
+            flush()
+
+        manifest_key = f"{prefix}/manifest.json"
+        row_errors_key = f"{prefix}/row-errors.json"
+        preview_key = f"{prefix}/preview.json"
+        self.objects.put_json(manifest_key, manifest)
+        self.objects.put_json(row_errors_key, [f.to_dict() for f in failures])
+        self.objects.put_json(preview_key, preview)
+        failed = failed_customers + len(rows.malformed)
+        counters = {
+            **job.counters,
+            "rows": rows.rows,
+            "customers": customers,
+            "vehicles": vehicles,
+            "batches_total": len(manifest),
+            "failed": failed,
+            "processed": failed,
+        }
+        changes: dict[str, Any] = {
+            "manifest_key": manifest_key,
+            "row_errors_key": row_errors_key,
+            "preview_key": preview_key,
+            "counters": counters,
+        }
+        if job.options.auto_run:
+            job = self.jobs.transition(org_id, job_id, JobStatus.IMPORTING, **changes)
+            self.broadcaster.publish(job, "status")
+        else:
+            job = self.jobs.update(org_id, job_id, **changes)
+        return {
+            "manifest_key": manifest_key,
+            "batches": len(manifest),
+            "auto_run": job.options.auto_run,
+            "decision_timeout_seconds": job.options.decision_timeout_seconds
+            or self.settings.decision_timeout_seconds,
+        }
+
+    def await_decision(self, org_id: str, job_id: str, task_token: str) -> dict[str, Any]:
+        job = self.jobs.transition(org_id, job_id, JobStatus.READY, task_token=task_token)
+        self.broadcaster.publish(job, "ready")
+        return {"status": str(job.status)}
+
+    def import_batch(self, org_id: str, job_id: str, batch: dict[str, Any]) -> dict[str, Any]:
+        job = self.jobs.get(org_id, job_id)
+        staged = self.objects.get_json(batch["key"])
+        customers: list[dict[str, Any]] = staged["customers"]
+        failures = self.customers.write(job, customers)
+        failed_rows = {f.row for f in failures}
+        vehicles = sum(len(c["vehicles"]) for c in customers if c["rows"][0] not in failed_rows)
+        outcome = BatchOutcome(
+            batch_id=batch["batch_id"],
+            customers=len(customers),
+            imported=len(customers) - len(failed_rows),
+            failed=len(failed_rows),
+            vehicles=vehicles,
+            failures=tuple(failures),
+        )
+        self._record(job, outcome)
+        return {"batch_id": batch["batch_id"]}
+
+    def record_batch_failure(
+        self, org_id: str, job_id: str, batch: dict[str, Any], error: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A batch failed after its retries: what was written stays, the rest fails with why."""
+        job = self.jobs.get(org_id, job_id)
+        staged = self.objects.get_json(batch["key"])
+        customers: list[dict[str, Any]] = staged["customers"]
+        written = self.customers.existing_ids(org_id, [c["customer_id"] for c in customers])
+        reason = _error_reason(error)
+        failures = tuple(
+            RowFailure(
+                c["rows"][0],
+                "(batch)",
+                f"Batch {batch['batch_id']} failed: {reason}",
+                c["originals"][0],
+            )
+            for c in customers
+            if c["customer_id"] not in written
+        )
+        outcome = BatchOutcome(
+            batch_id=batch["batch_id"],
+            customers=len(customers),
+            imported=len(customers) - len(failures),
+            failed=len(failures),
+            vehicles=sum(len(c["vehicles"]) for c in customers if c["customer_id"] in written),
+            failures=failures,
+        )
+        self._record(job, outcome)
+        return {"batch_id": batch["batch_id"]}
+
+    def _record(self, job: Job, outcome: BatchOutcome) -> None:
+        updated = self.jobs.record_batch(job.org_id, job.job_id, outcome)
+        if updated is not None:
+            self.broadcaster.publish(updated, "progress")
+
+    def finalize(self, org_id: str, job_id: str) -> dict[str, Any]:
+        job = self.jobs.get(org_id, job_id)
+        failures = [
+            RowFailure.from_dict(f) for f in self.objects.get_json(job.row_errors_key or "")
+        ]
+        for outcome in self.jobs.batch_outcomes(job_id):
+            failures.extend(outcome.failures)
+        error_log_key = None
+        if failures:
+            error_log_key = f"error-logs/{org_id}/{job_id}.csv"
+            self.objects.put_text(error_log_key, render_error_log(failures), "text/csv")
+        status = JobStatus.COMPLETED_WITH_ERRORS if job.counter("failed") else JobStatus.COMPLETED
+        job = self.jobs.transition(org_id, job_id, status, error_log_key=error_log_key)
+        self.broadcaster.publish(job, "completed")
+        return {"status": str(job.status)}
+
+    def close(
+        self, org_id: str, job_id: str, status: str, error: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """End a job that will not import: expired, cancelled or failed. Safe to repeat."""
+        target = JobStatus(status)
+        if target not in (JobStatus.EXPIRED, JobStatus.CANCELLED, JobStatus.FAILED):
+            raise ValueError(f"close() ends jobs as expired, cancelled or failed, not {status}")
+        job = self.jobs.get(org_id, job_id)
+        if job.status is target:
+            return {"status": str(job.status)}
+        reasons = {
+            JobStatus.EXPIRED: "Nobody decided in time: the import expired",
+            JobStatus.CANCELLED: "Cancelled",
+        }
+        reason = reasons.get(target) or f"Import failed: {_error_reason(error or {})}"
+        job = self.jobs.transition(org_id, job_id, target, reason=job.reason or reason)
+        self.broadcaster.publish(job, "completed")
+        return {"status": str(job.status)}
+
+    def job(self, org_id: str, job_id: str) -> Job:
+        return self.jobs.get(org_id, job_id)
+
+    def error_log_url(self, org_id: str, job_id: str) -> str | None:
+        job = self.jobs.get(org_id, job_id)
+        if not job.error_log_key:
+            return None
+        return self.objects.presigned_get(
+            job.error_log_key, ERROR_LOG_LINK_SECONDS, f"errors-{job_id}.csv"
+        )
+
+
+def _error_reason(error: dict[str, Any]) -> str:
+    """`{"Error": ..., "Cause": ...}` from a Catch, where Cause may be a Lambda error JSON."""
+    name = str(error.get("Error") or "Error")
+    cause = error.get("Cause") or ""
+    try:
+        parsed = json.loads(cause) if isinstance(cause, str) and cause.startswith("{") else None
+    except json.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        return f"{parsed.get('errorType', name)}: {parsed['errorMessage']}"
+    return f"{name}: {cause}" if cause else name
+
+
+__all__ = ["ImportPipeline", "JobNotFound", "ObjectLocation", "Upload", "customer_id_for"]

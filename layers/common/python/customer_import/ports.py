@@ -1,0 +1,121 @@
+"""The small interfaces the domain needs from the outside world.
+
+The AWS adapters (`customer_import.adapters`) implement them for Lambda and the local stack;
+tests use in-memory fakes. Nothing here imports boto3 or PynamoDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .jobs import Job, JobStatus
+from .reading import Readable
+
+
+@dataclass(frozen=True)
+class RowFailure:
+    row: int
+    column: str
+    reason: str
+    original: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "reason": self.reason,
+            "original": self.original,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RowFailure:
+        return cls(
+            int(data["row"]), data["column"], data["reason"], dict(data.get("original") or {})
+        )
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    batch_id: str
+    customers: int
+    imported: int
+    failed: int
+    vehicles: int = 0
+    failures: tuple[RowFailure, ...] = ()
+
+
+class JobStore(Protocol):
+    def create(self, job: Job) -> bool:
+        """Store a new job; False when a job with that id already exists."""
+
+    def get(self, org_id: str, job_id: str) -> Job:
+        """Raise JobNotFound when the organisation has no such job."""
+
+    def transition(self, org_id: str, job_id: str, to: JobStatus, **changes: Any) -> Job:
+        """Move the job to `to` if its current status allows it, else raise InvalidTransition."""
+
+    def update(self, org_id: str, job_id: str, **changes: Any) -> Job: ...
+
+    def claim_execution(self, org_id: str, job_id: str, execution_id: str) -> bool:
+        """Bind a pending job to one execution and start validating it; False if another
+        execution holds it already."""
+
+    def record_batch(self, org_id: str, job_id: str, outcome: BatchOutcome) -> Job | None:
+        """Record a batch and add its counts to the job, exactly once; None if recorded before."""
+
+    def batch_outcomes(self, job_id: str) -> list[BatchOutcome]: ...
+
+
+class ObjectStore(Protocol):
+    def size(self, key: str) -> int: ...
+
+    def read_head(self, key: str, size: int) -> bytes: ...
+
+    def open(self, key: str) -> Readable: ...
+
+    def put_json(self, key: str, data: Any) -> None: ...
+
+    def get_json(self, key: str) -> Any: ...
+
+    def put_text(self, key: str, text: str, content_type: str) -> None: ...
+
+    def presigned_post(
+        self, key: str, content_type: str, max_bytes: int, expires_s: int
+    ) -> dict[str, Any]: ...
+
+    def presigned_get(self, key: str, expires_s: int, file_name: str) -> str: ...
+
+
+class CustomerStore(Protocol):
+    def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
+        """Write customers with addresses and vehicles idempotently; return the rows that failed."""
+
+    def existing_ids(self, org_id: str, customer_ids: Iterable[str]) -> set[str]: ...
+
+
+class ConnectionGone(Exception):
+    """The WebSocket client went away (API Gateway answers 410)."""
+
+
+class ConnectionStore(Protocol):
+    def add(self, connection_id: str, org_id: str, user_id: str) -> None: ...
+
+    def subscribe(self, connection_id: str, org_id: str, job_id: str) -> bool:
+        """False if the connection is unknown or belongs to another organisation."""
+
+    def remove(self, connection_id: str) -> None: ...
+
+    def subscribers(self, job_id: str) -> list[str]: ...
+
+
+class MessageSender(Protocol):
+    def send(self, connection_id: str, message: dict[str, Any]) -> None:
+        """Raise ConnectionGone when the connection no longer exists."""
+
+
+class Workflow(Protocol):
+    def send_success(self, task_token: str, output: dict[str, Any]) -> None: ...
+
+    def send_failure(self, task_token: str, error: str, cause: str) -> None: ...

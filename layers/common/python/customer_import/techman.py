@@ -1,0 +1,319 @@
+"""The Techman customer export (source `techman`, design §5.1): columns and row cleanup.
+
+One row per customer-vehicle pair; the rows of one `CustomerNumber` become one customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import cleaning
+from .cleaning import CleanupError
+
+SOURCE = "techman"
+
+REQUIRED_COLUMNS = (
+    "CustomerNumber",
+    "CustomerName",
+    "Phone",
+    "PhoneLandline",
+    "Email",
+    "Address1",
+    "Town",
+    "Postcode",
+    "CustomerGroupName",
+    "CustomerOnStop",
+    "VehicleRemindersEnabled",
+    "NotificationsEnabled",
+)
+OPTIONAL_COLUMNS = (
+    "Title",
+    "Address2",
+    "Address3",
+    "County",
+    "Country",
+    "DeliveryAddress1",
+    "DeliveryAddress2",
+    "DeliveryTown",
+    "DeliveryPostcode",
+    "AccountCustomer",
+    "VATRegistered",
+    "VATNumber",
+    "NotificationPreferences",
+    "DateCreated",
+    "LastVisit",
+    "VehicleRegistration",
+    "VehicleMake",
+    "VehicleModel",
+    "VehicleVIN",
+    "VehicleFirstRegistered",
+    "VehicleMOTDue",
+    "VehicleMileage",
+)
+KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+VEHICLE_COLUMNS = tuple(c for c in OPTIONAL_COLUMNS if c.startswith("Vehicle"))
+CUSTOMER_COLUMNS = tuple(c for c in KNOWN_COLUMNS if c not in VEHICLE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class ColumnCheck:
+    positions: dict[str, int]  # canonical column name -> index in the row
+    missing: list[str]
+    unknown: list[str]
+    header: list[str]
+
+
+def check_header(header: list[str]) -> ColumnCheck:
+    """Match header names case-insensitively after trimming, in any order."""
+    by_key = {name.lower(): name for name in KNOWN_COLUMNS}
+    positions: dict[str, int] = {}
+    unknown: list[str] = []
+    for index, raw in enumerate(header):
+        canonical = by_key.get(raw.strip().lower())
+        if canonical is None:
+            if raw.strip():
+                unknown.append(raw.strip())
+        elif canonical not in positions:
+            positions[canonical] = index
+    missing = [name for name in REQUIRED_COLUMNS if name not in positions]
+    return ColumnCheck(positions=positions, missing=missing, unknown=unknown, header=header)
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    row: int
+    column: str
+    reason: str
+    severity: str = "error"  # "error" fails the customer; "warning" only informs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class CustomerRecord:
+    """A cleaned customer, ready to stage; JSON-serialisable through `to_dict`."""
+
+    external_customer_number: str
+    fields: dict[str, Any]
+    addresses: list[dict[str, Any]]
+    vehicles: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    originals: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[RowIssue] = field(default_factory=list)
+    errors: list[RowIssue] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "external_customer_number": self.external_customer_number,
+            **self.fields,
+            "addresses": self.addresses,
+            "vehicles": self.vehicles,
+            "rows": self.rows,
+            "originals": self.originals,
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+
+
+@dataclass
+class _Row:
+    """One data row, read by column name; cleanup problems collect in `issues`."""
+
+    number: int
+    values: list[str]
+    positions: dict[str, int]
+    issues: list[RowIssue] = field(default_factory=list)
+
+    def text(self, column: str) -> str:
+        index = self.positions.get(column)
+        return self.values[index].strip() if index is not None else ""
+
+    def cell(self, column: str) -> str | None:
+        return self.text(column) or None
+
+    def clean(self, column: str, fn: Callable[[str], Any], severity: str = "warning") -> Any:
+        try:
+            return fn(self.text(column))
+        except CleanupError as exc:
+            self.issues.append(RowIssue(self.number, column, exc.reason, severity))
+            return None
+
+
+class TechmanRows:
+    """Cleans rows and groups them into customers, one `CustomerNumber` at a time."""
+
+    def __init__(
+        self,
+        columns: ColumnCheck,
+        region: str = cleaning.DEFAULT_REGION,
+        time_zone: str = cleaning.DEFAULT_TIME_ZONE,
+    ) -> None:
+        self.columns = columns
+        self.region = region
+        self.time_zone = time_zone
+        self.malformed: list[tuple[RowIssue, dict[str, str]]] = []
+        self.rows = 0
+        self._customers: dict[str, CustomerRecord] = {}
+
+    def add(self, row_number: int, values: list[str]) -> None:
+        self.rows += 1
+        width = len(self.columns.header)
+        original = self._original(values)
+        if len(values) != width:
+            reason = (
+                f"Row has {len(values)} fields; the header has {width}"
+                if len(values) < width
+                else f"Row has {len(values)} fields; the header has only {width}"
+            )
+            self.malformed.append((RowIssue(row_number, "(row)", reason), original))
+            return
+        number = self._cell(values, "CustomerNumber")
+        if not number:
+            issue = RowIssue(row_number, "CustomerNumber", "CustomerNumber is empty")
+            self.malformed.append((issue, original))
+            return
+        customer = self._customers.get(number)
+        if customer is None:
+            self._customers[number] = self._new_customer(row_number, values, original)
+        else:
+            self._add_row(customer, row_number, values, original)
+
+    def customers(self) -> Iterator[CustomerRecord]:
+        yield from self._customers.values()
+
+    def _original(self, values: list[str]) -> dict[str, str]:
+        header = self.columns.header
+        return {
+            (header[i].strip() if i < len(header) else f"(extra {i + 1})"): v
+            for i, v in enumerate(values)
+        }
+
+    def _cell(self, values: list[str], column: str) -> str:
+        index = self.columns.positions.get(column)
+        return values[index].strip() if index is not None else ""
+
+    def _customer_fields(self, row: _Row) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        def phone(raw: str) -> str | None:
+            return cleaning.normalise_phone(raw, self.region)
+
+        def moment(raw: str) -> str | None:
+            return cleaning.parse_datetime(raw, self.time_zone)
+
+        reminders = row.clean("VehicleRemindersEnabled", cleaning.parse_bool)
+        notifications = row.clean("NotificationsEnabled", cleaning.parse_bool)
+        try:
+            preferences = cleaning.notification_preferences(
+                row.text("NotificationPreferences"), reminders, notifications
+            )
+        except CleanupError as exc:
+            row.issues.append(
+                RowIssue(row.number, "NotificationPreferences", exc.reason, "warning")
+            )
+            preferences = cleaning.notification_preferences("", reminders, notifications)
+        name = row.cell("CustomerName")
+        if name is None:
+            row.issues.append(RowIssue(row.number, "CustomerName", "CustomerName is empty"))
+        fields = {
+            "title": row.cell("Title"),
+            "name": name,
+            "email": row.clean("Email", cleaning.clean_email, "error"),
+            "phone": row.clean("Phone", phone, "error"),
+            "landline": row.clean("PhoneLandline", phone, "error"),
+            "customer_group": row.cell("CustomerGroupName"),
+            "credit_hold": row.clean("CustomerOnStop", cleaning.parse_bool),
+            "account_customer": row.clean("AccountCustomer", cleaning.parse_bool),
+            "vat_registered": row.clean("VATRegistered", cleaning.parse_bool),
+            "vat_number": row.cell("VATNumber"),
+            "notification_preferences": preferences,
+            "date_created": row.clean("DateCreated", moment),
+            "last_visit": row.clean("LastVisit", moment),
+        }
+        addresses = [
+            {
+                "type": "billing",
+                "line1": row.cell("Address1"),
+                "line2": row.cell("Address2"),
+                "line3": row.cell("Address3"),
+                "town": row.cell("Town"),
+                "county": row.cell("County"),
+                "postcode": row.cell("Postcode"),
+                "country": row.cell("Country"),
+            }
+        ]
+        if row.cell("DeliveryAddress1") or row.cell("DeliveryPostcode"):
+            addresses.append(
+                {
+                    "type": "shipping",
+                    "line1": row.cell("DeliveryAddress1"),
+                    "line2": row.cell("DeliveryAddress2"),
+                    "line3": None,
+                    "town": row.cell("DeliveryTown"),
+                    "county": None,
+                    "postcode": row.cell("DeliveryPostcode"),
+                    "country": row.cell("Country"),
+                }
+            )
+        return fields, addresses
+
+    @staticmethod
+    def _vehicle(row: _Row) -> dict[str, Any] | None:
+        registration = cleaning.normalise_registration(row.text("VehicleRegistration"))
+        if registration is None and not row.text("VehicleVIN"):
+            return None
+        return {
+            "registration": registration,
+            "make": row.cell("VehicleMake"),
+            "model": row.cell("VehicleModel"),
+            "vin": row.text("VehicleVIN").upper() or None,
+            "first_registered": row.clean("VehicleFirstRegistered", cleaning.parse_date),
+            "mot_due": row.clean("VehicleMOTDue", cleaning.parse_date),
+            "mileage": row.clean("VehicleMileage", cleaning.parse_int),
+            "row": row.number,
+        }
+
+    def _new_customer(
+        self, row: int, values: list[str], original: dict[str, str]
+    ) -> CustomerRecord:
+        parsed = _Row(row, values, self.columns.positions)
+        fields, addresses = self._customer_fields(parsed)
+        customer = CustomerRecord(
+            external_customer_number=self._cell(values, "CustomerNumber"),
+            fields=fields,
+            addresses=addresses,
+            rows=[row],
+            originals=[original],
+        )
+        self._file(customer, parsed.issues)
+        vehicle_row = _Row(row, values, self.columns.positions)
+        vehicle = self._vehicle(vehicle_row)
+        if vehicle:
+            customer.vehicles.append(vehicle)
+        customer.warnings.extend(vehicle_row.issues)
+        return customer
+
+    def _add_row(
+        self, customer: CustomerRecord, row: int, values: list[str], original: dict[str, str]
+    ) -> None:
+        customer.rows.append(row)
+        customer.originals.append(original)
+        issues: list[RowIssue] = []
+        fields, _ = self._customer_fields(_Row(row, values, self.columns.positions))
+        for name, value in fields.items():
+            if value is not None and customer.fields.get(name) not in (None, value):
+                issues.append(
+                    RowIssue(
+                        row, name, f"Differs from row {customer.rows[0]}; first row kept", "warning"
+                    )
+                )
+        vehicle_row = _Row(row, values, self.columns.positions)
+        vehicle = self._vehicle(vehicle_row)
+        if vehicle:
+            customer.vehicles.append(vehicle)
+        customer.warnings.extend(issues + vehicle_row.issues)
+
+    @staticmethod
+    def _file(customer: CustomerRecord, issues: list[RowIssue]) -> None:
+        for issue in issues:
+            (customer.errors if issue.severity == "error" else customer.warnings).append(issue)

@@ -1,0 +1,101 @@
+"""Runs a function's real handler in this process, as Lambda would run it in a container."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.description import FunctionSpec, StackDescription
+
+log = logging.getLogger("customer_import_local.invoker")
+
+
+@dataclass
+class LambdaContext:
+    """What a handler may read from its Lambda context (Powertools reads these)."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    timeout_s: int
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class Invocation:
+    payload: str
+    errored: bool
+
+
+class LocalInvoker:
+    """Maps deployed function names to the handler strings of the stack description."""
+
+    def __init__(self, description: StackDescription, name_of: Callable[[FunctionSpec], str]):
+        self._specs = {name_of(spec): spec for spec in description.functions}
+        self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        for spec in description.functions:
+            # Each function's code directory is its own root, as in its Lambda asset; the
+            # handler module names are unique, so they can share one sys.path.
+            code_dir = str(spec.code_dir)
+            if code_dir not in sys.path:
+                sys.path.append(code_dir)
+
+    def knows(self, function_name: str) -> bool:
+        return function_name in self._specs
+
+    def _handler(self, function_name: str) -> Callable[[Any, Any], Any]:
+        if function_name not in self._handlers:
+            module_name, attribute = self._specs[function_name].handler.rsplit(".", 1)
+            self._handlers[function_name] = getattr(importlib.import_module(module_name), attribute)
+        return self._handlers[function_name]
+
+    def invoke(self, function_name: str, event: Any, function_arn: str = "") -> Invocation:
+        """Call the handler; an exception becomes a Lambda error payload named by its class,
+        which is what Retry and Catch in the state machine match on."""
+        spec = self._specs[function_name]
+        if isinstance(event, (str, bytes)):
+            event = json.loads(event or "{}")
+        context = LambdaContext(
+            function_name=function_name,
+            memory_limit_in_mb=spec.memory_mb,
+            invoked_function_arn=function_arn or function_name,
+            timeout_s=spec.timeout_s,
+        )
+        started = time.perf_counter()
+        try:
+            result = self._handler(function_name)(event if event is not None else {}, context)
+        except Exception as exc:
+            log.info(
+                "%s raised %s after %.0f ms: %s",
+                function_name,
+                type(exc).__name__,
+                (time.perf_counter() - started) * 1000,
+                exc,
+            )
+            error = {
+                "errorType": type(exc).__name__,
+                "errorMessage": str(exc),
+                "stackTrace": traceback.format_exception(exc)[-5:],
+            }
+            return Invocation(json.dumps(error), errored=True)
+        log.debug("%s returned in %.0f ms", function_name, (time.perf_counter() - started) * 1000)
+        return Invocation(json.dumps(result, default=str), errored=False)

@@ -1,0 +1,180 @@
+"""The three places where the embedded stack replaces a piece of moto (design §4).
+
+A. `LambdaFunction._invoke_lambda`: moto would run the function in Docker; we call the real
+   handler in this process. Contract: `(self, event) -> (payload_json, errored, logs)`.
+B. `Rule.send_to_targets`: moto's EventBridge cannot target Step Functions or Lambda (and
+   swallows the error); we start executions and invoke functions, and leave other targets
+   to moto.
+C. The API Gateway management API: moto accepts any connection id and never answers 410; we
+   deliver to the real local WebSocket gateway and answer 410 GoneException for unknown ids.
+
+These touch moto internals, which is why moto is pinned to an exact version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from moto.apigatewaymanagementapi.models import ApiGatewayManagementApiBackend
+from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.core.exceptions import JsonRESTError
+from moto.events.models import Rule
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+from .gateway import UnknownConnection, WebSocketGateway
+from .invoker import LocalInvoker
+
+log = logging.getLogger("customer_import_local.seams")
+
+
+class GoneException(JsonRESTError):
+    code = 410
+
+    def __init__(self, connection_id: str) -> None:
+        super().__init__("GoneException", f"Connection {connection_id} is gone")
+
+
+@dataclass
+class _Active:
+    invoker: LocalInvoker | None = None
+    gateway: WebSocketGateway | None = None
+
+
+_active = _Active()
+_originals: dict[str, Callable[..., Any]] = {}
+_lock = threading.Lock()
+
+
+def install(invoker: LocalInvoker, gateway: WebSocketGateway) -> None:
+    """Patch moto for this process. One embedded stack at a time."""
+    with _lock:
+        if _active.invoker is not None:
+            raise RuntimeError("An embedded local stack is already running in this process")
+        _active.invoker = invoker
+        _active.gateway = gateway
+        if not _originals:
+            _originals["invoke"] = LambdaFunction._invoke_lambda
+            _originals["send_to_targets"] = Rule.send_to_targets
+            _originals["post"] = ApiGatewayManagementApiBackend.post_to_connection
+            _originals["delete"] = ApiGatewayManagementApiBackend.delete_connection
+            _originals["get"] = ApiGatewayManagementApiBackend.get_connection
+            LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+            Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
+            ApiGatewayManagementApiBackend.post_to_connection = _post_to_connection  # type: ignore[method-assign]
+            ApiGatewayManagementApiBackend.delete_connection = _delete_connection  # type: ignore[method-assign]
+            ApiGatewayManagementApiBackend.get_connection = _get_connection  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    with _lock:
+        _active.invoker = None
+        _active.gateway = None
+        if _originals:
+            LambdaFunction._invoke_lambda = _originals.pop("invoke")  # type: ignore[method-assign]
+            Rule.send_to_targets = _originals.pop("send_to_targets")  # type: ignore[method-assign]
+            ApiGatewayManagementApiBackend.post_to_connection = _originals.pop("post")  # type: ignore[method-assign]
+            ApiGatewayManagementApiBackend.delete_connection = _originals.pop("delete")  # type: ignore[method-assign]
+            ApiGatewayManagementApiBackend.get_connection = _originals.pop("get")  # type: ignore[method-assign]
+
+
+# ---- A: Lambda in process ---------------------------------------------------------------
+
+
+def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    invoker = _active.invoker
+    if invoker is None or not invoker.knows(self.function_name):
+        return _originals["invoke"](self, event)  # type: ignore[no-any-return]
+    result = invoker.invoke(self.function_name, event, self.function_arn)
+    return result.payload, result.errored, ""
+
+
+# ---- B: EventBridge targets ---------------------------------------------------------------
+
+
+def _send_to_targets(
+    self: Rule, original_event: dict[str, Any], transform_input: bool = True
+) -> None:
+    if not self.event_pattern.matches_event(original_event):
+        return
+    others = []
+    for target in self.targets:
+        arn: str = target["Arn"]
+        try:
+            if arn.startswith("arn:aws:states:"):
+                _start_execution(arn, original_event)
+            elif arn.startswith("arn:aws:lambda:"):
+                _invoke_async(arn, original_event)
+            else:
+                others.append(target)
+        except Exception:
+            # moto would swallow this silently; say what happened at least.
+            log.exception("EventBridge target %s failed", arn)
+    if others:
+        saved = self.targets
+        self.targets = others
+        try:
+            _originals["send_to_targets"](self, original_event, transform_input)
+        finally:
+            self.targets = saved
+
+
+def _start_execution(state_machine_arn: str, event: dict[str, Any]) -> None:
+    _, _, _, region, account, _, _ = state_machine_arn.split(":", 6)
+    backend = stepfunctions_parser_backends[account][region]
+    # Always a name: moto makes a nameless second start collide with the first.
+    backend.start_execution(
+        state_machine_arn,
+        name=f"evt-{uuid.uuid4()}",
+        execution_input=json.dumps(event, default=str),
+    )
+
+
+def _invoke_async(function_arn: str, event: dict[str, Any]) -> None:
+    _, _, _, region, account, _ = function_arn.split(":", 5)
+    function = lambda_backends[account][region].get_function(function_arn)
+    threading.Thread(
+        target=function._invoke_lambda, args=(json.dumps(event, default=str),), daemon=True
+    ).start()
+
+
+# ---- C: the management API --------------------------------------------------------------
+
+
+def _gateway_and_id(connection_id: str) -> tuple[WebSocketGateway, str]:
+    gateway = _active.gateway
+    if gateway is None:
+        raise GoneException(connection_id)
+    # moto hands over the id as it came in the path, still URL-encoded ("=" as "%3D").
+    return gateway, unquote(connection_id)
+
+
+def _post_to_connection(
+    self: ApiGatewayManagementApiBackend, data: bytes, connection_id: str
+) -> None:
+    gateway, connection_id = _gateway_and_id(connection_id)
+    try:
+        gateway.send(connection_id, data)
+    except UnknownConnection:
+        raise GoneException(connection_id) from None
+
+
+def _delete_connection(self: ApiGatewayManagementApiBackend, connection_id: str) -> None:
+    gateway, connection_id = _gateway_and_id(connection_id)
+    try:
+        gateway.disconnect(connection_id)
+    except UnknownConnection:
+        raise GoneException(connection_id) from None
+
+
+def _get_connection(self: ApiGatewayManagementApiBackend, connection_id: str) -> Any:
+    gateway, decoded = _gateway_and_id(connection_id)
+    if not gateway.knows(decoded):
+        raise GoneException(decoded)
+    return _originals["get"](self, decoded)

@@ -1,0 +1,192 @@
+"""Reaching a stack from a command: the running one (`local up`) if it answers, otherwise an
+embedded one for the length of the command."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from customer_import.adapters.wiring import Components, components_for
+from customer_import.errors import InvalidDecision
+from customer_import.jobs import Job, JobOptions
+from customer_import.settings import Settings
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from .stack import STATE_FILE, Endpoints, LocalStack, local_credentials
+
+log = logging.getLogger("customer_import_local.session")
+
+
+def running_stack(state_file: Path = STATE_FILE) -> Endpoints | None:
+    """The stack `local up` started, if it still answers."""
+    if not state_file.exists():
+        return None
+    try:
+        endpoints = Endpoints.from_file(state_file)
+        requests.get(f"{endpoints.endpoint_url}/moto-api/", timeout=1)
+    except (OSError, ValueError, TypeError, requests.RequestException):
+        return None
+    return endpoints
+
+
+@contextlib.contextmanager
+def stack_session(log_level: str = "WARNING") -> Iterator[Endpoints]:
+    endpoints = running_stack()
+    if endpoints is not None:
+        os.environ.update(local_credentials(endpoints.endpoint_url, endpoints.region))
+        os.environ.update(endpoints.environment)
+        yield endpoints
+        return
+    with LocalStack(log_level=log_level) as stack:
+        assert stack.endpoints is not None
+        yield stack.endpoints
+
+
+def components() -> Components:
+    return components_for(Settings.from_env())
+
+
+@dataclass
+class JobFollower:
+    """Follows one job over the WebSocket, with the job record as a fallback if a push is
+    missed. `events()` yields the job each time something changed, until it is final."""
+
+    websocket_url: str
+    org_id: str
+    job_id: str
+    poll_every_s: float = 2.0
+    _messages: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
+    _connection: Any = None
+    _reader: threading.Thread | None = None
+    latencies: list[float] = field(default_factory=list)
+
+    def __enter__(self) -> JobFollower:
+        query = urlencode({"org": self.org_id, "user": "cli"})
+        self._connection = connect(f"{self.websocket_url}/?{query}", open_timeout=10)
+        self._connection.send(json.dumps({"action": "subscribe", "job_id": self.job_id}))
+        self._reader = threading.Thread(target=self._read, name="job-follower", daemon=True)
+        self._reader.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        if self._reader is not None:
+            self._reader.join(5)
+
+    def _read(self) -> None:
+        try:
+            for raw in self._connection:
+                message = json.loads(raw)
+                message["received_at"] = time.time()
+                self._messages.put(message)
+        except ConnectionClosed:
+            pass
+
+    def events(
+        self, load_job: Callable[[], Job], timeout_s: float
+    ) -> Iterator[tuple[Job, dict[str, Any] | None]]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                message: dict[str, Any] | None = self._messages.get(timeout=self.poll_every_s)
+            except queue.Empty:
+                message = None
+            if message is not None and message.get("type") == "error":
+                raise RuntimeError(f"Progress feed refused: {message.get('message')}")
+            job = load_job()
+            yield job, message
+            if job.status.is_final:
+                return
+        raise TimeoutError(f"Import job {self.job_id} did not finish within {timeout_s:.0f}s")
+
+
+@dataclass
+class RunResult:
+    file: Path
+    job: Job
+    seconds: float
+    error_log: Path | None
+
+    def as_json(self) -> dict[str, Any]:
+        job = self.job
+        return {
+            "job_id": job.job_id,
+            "status": str(job.status),
+            "rows": job.counter("rows"),
+            "customers": job.counter("customers"),
+            "imported": job.counter("imported"),
+            "merged": job.counter("merged"),
+            "skipped_duplicates": job.counter("skipped_duplicates"),
+            "skipped_user": job.counter("skipped_user"),
+            "failed": job.counter("failed"),
+            "vehicles": job.counter("vehicles"),
+            "missing_columns": list(job.missing_columns),
+            "error_log": str(self.error_log) if self.error_log else None,
+        }
+
+
+def upload(post: dict[str, Any], path: Path) -> None:
+    """Upload through the presigned POST, exactly as the web app does."""
+    with path.open("rb") as handle:
+        response = requests.post(
+            post["url"],
+            data=post["fields"],
+            files={"file": (path.name, handle, post["fields"].get("Content-Type", "text/csv"))},
+            timeout=300,
+        )
+    if response.status_code >= 300:
+        raise RuntimeError(
+            f"Upload of {path.name} refused: HTTP {response.status_code} {response.text[:200]}"
+        )
+
+
+def import_file(
+    endpoints: Endpoints,
+    path: Path,
+    *,
+    source: str,
+    org_id: str,
+    account_id: str,
+    on_duplicate: str,
+    actor: str,
+    on_update: Callable[[Job, dict[str, Any] | None], None],
+    error_log_dir: Path,
+    timeout_s: float = 3600,
+) -> RunResult:
+    parts = components()
+    pipeline = parts.pipeline
+    started = time.perf_counter()
+    created = pipeline.create_upload(org_id, account_id, source, path.name, JobOptions(), actor)
+    job_id = created.job.job_id
+    with JobFollower(endpoints.websocket_url, org_id, job_id) as follower:
+        upload(created.post, path)
+        decided = False
+        for job, message in follower.events(lambda: pipeline.job(org_id, job_id), timeout_s):
+            if job.status == "ready" and not decided:
+                # Someone else may have decided meanwhile: the feed then says what follows.
+                with contextlib.suppress(InvalidDecision):
+                    job = pipeline.submit_decision(org_id, job_id, on_duplicate, None, actor)
+                decided = True
+            on_update(job, message)
+    error_log = None
+    url = pipeline.error_log_url(org_id, job_id)
+    if url:
+        error_log_dir.mkdir(parents=True, exist_ok=True)
+        error_log = error_log_dir / f"{path.stem}-{job_id[:8]}-errors.csv"
+        response = requests.get(url, timeout=60)
+        response.raise_for_status()
+        error_log.write_bytes(response.content)
+    return RunResult(path, job, time.perf_counter() - started, error_log)

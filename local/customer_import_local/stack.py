@@ -1,0 +1,396 @@
+"""The embedded local stack: moto in this process, the real ASL and the real handlers.
+
+Every resource comes from `infra.description.DESCRIPTION`, the same description the CDK app
+synthesises, so the laptop and the cloud run the same workflow.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import threading
+import time
+import zipfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from infra.description import DESCRIPTION, REPO_ROOT, FunctionSpec, Ref, StackDescription
+
+log = logging.getLogger("customer_import_local.stack")
+
+REGION = "eu-west-2"
+ACCOUNT_ID = "123456789012"
+PREFIX = "customer-import"
+STATE_FILE = REPO_ROOT / ".local" / "stack.json"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """How to reach a running stack; written to `.local/stack.json` by `local up`."""
+
+    endpoint_url: str
+    region: str
+    bucket: str
+    state_machine_arn: str
+    websocket_url: str
+    environment: dict[str, str]
+    pid: int
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Endpoints:
+        return cls(**json.loads(path.read_text()))
+
+
+def local_credentials(endpoint_url: str, region: str = REGION) -> dict[str, str]:
+    """Environment that points every AWS client of this process at the local stack only."""
+    return {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SESSION_TOKEN": "local",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "MOTO_PORT": endpoint_url.rsplit(":", 1)[-1],
+    }
+
+
+def function_name(spec: FunctionSpec) -> str:
+    return f"{PREFIX}-{spec.name.replace('_', '-')}"
+
+
+def table_name(logical: str) -> str:
+    return f"{PREFIX}-{logical.replace('_', '-')}"
+
+
+def bucket_name(logical: str) -> str:
+    return f"{PREFIX}-{logical}-local"
+
+
+class LocalStack:
+    """Start with `start()` (or as a context manager); `stop()` leaves nothing running."""
+
+    def __init__(self, description: StackDescription = DESCRIPTION, log_level: str = "WARNING"):
+        self.description = description
+        self.log_level = log_level
+        self.endpoints: Endpoints | None = None
+        self._server: Any = None
+        self._gateway: Any = None
+        self._saved_env: dict[str, str | None] = {}
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- start ----------------------------------------------------------------------------
+
+    def start(self, port: int = 0) -> Endpoints:
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        from . import seams
+        from .gateway import WebSocketGateway
+        from .invoker import LocalInvoker
+
+        started = time.perf_counter()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._server.start()
+        host, bound_port = self._server.get_host_and_port()
+        endpoint_url = f"http://{host}:{bound_port}"
+        self._set_env(local_credentials(endpoint_url))
+
+        invoker = LocalInvoker(self.description, function_name)
+        self._gateway = WebSocketGateway(
+            invoke_route=lambda fn, event: json.loads(
+                invoker.invoke(function_name(self.description.function(fn)), event).payload
+            ),
+            routes=self.description.websocket.routes,
+            stage=self.description.websocket.stage,
+            authorize=_caller_from_query,
+        )
+        self._gateway.start()
+        seams.install(invoker, self._gateway)
+        try:
+            self.endpoints = self._bootstrap(endpoint_url)
+        except Exception:
+            self.stop()
+            raise
+        log.info("Local stack up in %.2fs at %s", time.perf_counter() - started, endpoint_url)
+        return self.endpoints
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _bootstrap(self, endpoint_url: str) -> Endpoints:
+        import boto3
+
+        session = boto3.session.Session(region_name=REGION)
+        iam = session.client("iam")
+        role_arn = iam.create_role(
+            RoleName=f"{PREFIX}-local",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {
+                                "Service": ["lambda.amazonaws.com", "states.amazonaws.com"]
+                            },
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+
+        dynamodb = session.client("dynamodb")
+        for table in self.description.tables:
+            self._create_table(dynamodb, table)
+        s3 = session.client("s3")
+        for bucket in self.description.buckets:
+            name = bucket_name(bucket.name)
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+            if bucket.event_bridge:
+                s3.put_bucket_notification_configuration(
+                    Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+                )
+
+        # One environment for every function: in one process they share os.environ anyway.
+        environment = {
+            key: self._resolve(value, endpoint_url)
+            for key, value in self.description.environment.items()
+        }
+        environment.update(
+            {
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": self.log_level,
+            }
+        )
+        self._set_env(environment)
+
+        lambda_client = session.client("lambda")
+        function_arns: dict[str, str] = {}
+        for spec in self.description.functions:
+            function_arns[spec.name] = lambda_client.create_function(
+                FunctionName=function_name(spec),
+                Runtime="python3.12",
+                Role=role_arn,
+                Handler=spec.handler,
+                Code={"ZipFile": _placeholder_zip()},
+                Timeout=spec.timeout_s,
+                MemorySize=spec.memory_mb,
+                Environment={"Variables": environment},
+                Description=spec.description,
+            )["FunctionArn"]
+
+        sfn = session.client("stepfunctions")
+        machine_arns: dict[str, str] = {}
+        for machine in self.description.state_machines:
+            definition = machine.definition_path.read_text()
+            for placeholder, value in machine.substitutions.items():
+                resolved = self._resolve(value, endpoint_url, function_arns)
+                definition = definition.replace("${" + placeholder + "}", resolved)
+            machine_arns[machine.name] = sfn.create_state_machine(
+                name=machine.name, definition=definition, roleArn=role_arn, type="STANDARD"
+            )["stateMachineArn"]
+
+        events = session.client("events")
+        for rule in self.description.rules:
+            events.put_rule(
+                Name=rule.name,
+                EventPattern=json.dumps(rule.event_pattern(bucket_name(rule.bucket))),
+                State="ENABLED",
+            )
+            events.put_targets(
+                Rule=rule.name,
+                Targets=[
+                    {
+                        "Id": rule.target_state_machine,
+                        "Arn": machine_arns[rule.target_state_machine],
+                        "RoleArn": role_arn,
+                    }
+                ],
+            )
+
+        return Endpoints(
+            endpoint_url=endpoint_url,
+            region=REGION,
+            bucket=bucket_name("uploads"),
+            state_machine_arn=machine_arns["ImportJob"],
+            websocket_url=self._gateway.url,
+            environment=environment,
+            pid=os.getpid(),
+        )
+
+    @staticmethod
+    def _create_table(dynamodb: Any, table: Any) -> None:
+        keys = [table.hash_key] + ([table.range_key] if table.range_key else [])
+        attributes = {k.name: k.type for k in keys}
+        indexes = []
+        for index in table.indexes:
+            index_keys = [index.hash_key] + ([index.range_key] if index.range_key else [])
+            attributes.update({k.name: k.type for k in index_keys})
+            indexes.append(
+                {
+                    "IndexName": index.name,
+                    "KeySchema": _key_schema(index_keys),
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            )
+        kwargs: dict[str, Any] = {
+            "TableName": table_name(table.name),
+            "KeySchema": _key_schema(keys),
+            "AttributeDefinitions": [
+                {"AttributeName": n, "AttributeType": t} for n, t in attributes.items()
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if indexes:
+            kwargs["GlobalSecondaryIndexes"] = indexes
+        dynamodb.create_table(**kwargs)
+        if table.ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=table_name(table.name),
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+            )
+
+    def _resolve(
+        self, value: Ref | str, endpoint_url: str, function_arns: dict[str, str] | None = None
+    ) -> str:
+        if not isinstance(value, Ref):
+            return str(value)
+        if value.kind == "table":
+            return table_name(value.name)
+        if value.kind == "bucket":
+            return bucket_name(value.name)
+        if value.kind == "websocket_management_endpoint":
+            # moto serves the management API at its own root, without a stage path.
+            return endpoint_url
+        if value.kind == "function_arn" and function_arns is not None:
+            return function_arns[value.name]
+        raise ValueError(f"Cannot resolve {value}")
+
+    # ---- stop -----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop executions, release callback waits, close the servers, restore the environment."""
+        from . import seams
+
+        self._stop_executions()
+        if self._gateway is not None:
+            self._gateway.stop()
+            self._gateway = None
+        seams.uninstall()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._reset_moto()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+        _wait_for_workers(timeout_s=10)
+
+    @staticmethod
+    def _stop_executions() -> None:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+        now = datetime.now(UTC)
+        for machine in backend.state_machines:
+            for execution in machine.executions:
+                worker = getattr(execution, "exec_worker", None)
+                if worker is None:
+                    continue
+                if str(execution.status) in ("RUNNING", "ExecutionStatus.RUNNING"):
+                    execution.stop(
+                        stop_date=now, error="LocalStackStopped", cause="The local stack stopped"
+                    )
+                # A stopped execution still blocks on a task token until it is released.
+                for endpoint in list(worker.env.callback_pool_manager._pool.values()):
+                    endpoint.interrupt_all()
+
+    @staticmethod
+    def _reset_moto() -> None:
+        from moto.backends import get_backend
+
+        for service in (
+            "dynamodb",
+            "s3",
+            "lambda",
+            "stepfunctions",
+            "events",
+            "iam",
+            "apigatewaymanagementapi",
+        ):
+            try:
+                get_backend(service).reset()  # type: ignore[call-overload]
+            except Exception:  # noqa: S112 - best effort: a fresh stack builds its own anyway
+                continue
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        stepfunctions_parser_backends.reset()
+
+
+def _wait_for_workers(timeout_s: float) -> None:
+    """Give execution threads a moment to notice they were stopped."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        busy = [
+            t
+            for t in threading.enumerate()
+            if t is not threading.main_thread() and t.daemon and t.is_alive() and _is_moto_worker(t)
+        ]
+        if not busy:
+            return
+        time.sleep(0.05)
+
+
+def _is_moto_worker(thread: threading.Thread) -> bool:
+    target = getattr(thread, "_target", None)
+    module = getattr(target, "__module__", "") or ""
+    return module.startswith("moto.")
+
+
+def _key_schema(keys: list[Any]) -> list[dict[str, str]]:
+    return [
+        {"AttributeName": key.name, "KeyType": "HASH" if i == 0 else "RANGE"}
+        for i, key in enumerate(keys)
+    ]
+
+
+def _placeholder_zip() -> bytes:
+    """moto wants a zip; the code that runs is the handler in `functions/`, in process."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "Runs in process from functions/ (seam A).")
+    return buffer.getvalue()
+
+
+def _caller_from_query(
+    query: dict[str, list[str]], headers: dict[str, str]
+) -> dict[str, str] | None:
+    """Who is connecting. Until tokens arrive with the HTTP API (issue 6), the local gateway
+    takes the organisation from `?org=`; the handlers already read only the authorizer context,
+    as they will behind API Gateway."""
+    org = (query.get("org") or [""])[-1]
+    if not org:
+        return None
+    return {"org_id": org, "user_id": (query.get("user") or ["local"])[-1]}

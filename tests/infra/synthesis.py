@@ -1,0 +1,48 @@
+"""In-process synthesis of the CDK app, with the context `cdk synth` reads from cdk.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# infra.app first: it quiets jsii's Node warnings before aws_cdk starts the Node process.
+from infra.app import build_app  # isort: skip
+from aws_cdk import App
+from aws_cdk.assertions import Template
+
+from infra.description import REPO_ROOT
+from infra.stack import LAYER_BUNDLING_CONTEXT_KEY, CustomerImportStack
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    stack: CustomerImportStack
+    template: Template
+    outdir: Path
+    # Read once: every `Template.to_json()` is a round trip to the jsii Node process.
+    resources: dict[str, dict[str, Any]]
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.resources.items()
+            if resource["Type"] == resource_type
+        }
+
+
+def synthesize(outdir: Path, *, layer_bundling: str) -> Synthesized:
+    cdk_json_context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    app = App(
+        outdir=str(outdir),
+        context={**cdk_json_context, LAYER_BUNDLING_CONTEXT_KEY: layer_bundling},
+    )
+    stack = build_app(app)
+    template = Template.from_stack(stack)
+    return Synthesized(
+        stack=stack,
+        template=template,
+        outdir=outdir,
+        resources=template.to_json()["Resources"],
+    )

@@ -1,0 +1,492 @@
+"""The synthesised template builds exactly what `infra.description` describes."""
+
+from __future__ import annotations
+
+import graphlib
+import json
+import re
+from typing import Any
+
+import pytest
+
+from infra.description import DESCRIPTION, IMPORT_JOB, UPLOAD_BUCKET, FunctionSpec, Ref, TableSpec
+from tests.infra.synthesis import Synthesized, synthesize
+
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    # Given the app with the layer as bare source (the bundling has its own test)
+    # When it is synthesised, once for the whole module
+    return synthesize(tmp_path_factory.mktemp("cdk.out"), layer_bundling="skip")
+
+
+def _single(resources: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    assert len(resources) == 1, sorted(resources)
+    return next(iter(resources.items()))
+
+
+def _function_ids(synthesized: Synthesized) -> dict[str, str]:
+    """Function name -> logical id, found through the handler (unique per function)."""
+    by_handler = {
+        resource["Properties"]["Handler"]: logical_id
+        for logical_id, resource in synthesized.of_type("AWS::Lambda::Function").items()
+    }
+    return {spec.name: by_handler[spec.handler] for spec in DESCRIPTION.functions}
+
+
+def _role_id(synthesized: Synthesized, function_logical_id: str) -> str:
+    role_arn = synthesized.resources[function_logical_id]["Properties"]["Role"]
+    logical_id: str = role_arn["Fn::GetAtt"][0]
+    return logical_id
+
+
+def _environment(synthesized: Synthesized) -> dict[str, Any]:
+    function_id = _function_ids(synthesized)[DESCRIPTION.functions[0].name]
+    variables: dict[str, Any] = synthesized.resources[function_id]["Properties"]["Environment"][
+        "Variables"
+    ]
+    return variables
+
+
+def _table_ids(synthesized: Synthesized) -> dict[str, str]:
+    """Table name -> logical id, through the `{NAME}_TABLE` variable that names it."""
+    environment = _environment(synthesized)
+    return {
+        spec.name: environment[f"{spec.name.upper()}_TABLE"]["Ref"] for spec in DESCRIPTION.tables
+    }
+
+
+def _bucket_id(synthesized: Synthesized) -> str:
+    logical_id: str = _environment(synthesized)["UPLOAD_BUCKET"]["Ref"]
+    return logical_id
+
+
+def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    resources = statement["Resource"]
+    return resources if isinstance(resources, list) else [resources]
+
+
+def _policies_of_role(synthesized: Synthesized, role_id: str) -> list[dict[str, Any]]:
+    return [
+        policy
+        for policy in synthesized.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+    ]
+
+
+def _granted(synthesized: Synthesized, role_id: str, action: str) -> list[Any]:
+    """Every resource on which the role is allowed `action`."""
+    return [
+        resource
+        for policy in _policies_of_role(synthesized, role_id)
+        for statement in _statements(policy)
+        if statement["Effect"] == "Allow" and action in _actions(statement)
+        for resource in _resources(statement)
+    ]
+
+
+def _mentions(resource: Any, logical_id: str) -> bool:
+    """True if an intrinsic (Ref, GetAtt, Join...) names the resource `logical_id`."""
+    return f'"{logical_id}"' in json.dumps(resource)
+
+
+def _state_machine(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
+    return _single(synthesized.of_type("AWS::StepFunctions::StateMachine"))
+
+
+def _deployed_definition(synthesized: Synthesized) -> str:
+    """The ASL as CDK ships it: an S3 asset next to the template, named after its key."""
+    _, machine = _state_machine(synthesized)
+    properties = machine["Properties"]
+    if "DefinitionString" in properties:
+        definition: str = properties["DefinitionString"]
+        return definition
+    key = properties["DefinitionS3Location"]["Key"]
+    return (synthesized.outdir / f"asset.{key}").read_text()
+
+
+@pytest.mark.parametrize("spec", DESCRIPTION.functions, ids=lambda spec: spec.name)
+def test_every_function_spec_is_a_python_lambda_function(
+    synthesized: Synthesized, spec: FunctionSpec
+) -> None:
+    # Given the function's spec
+    # When its function is found by its handler
+    # Then it runs on Python 3.12 with the spec's memory and timeout, traced, with the layer
+    synthesized.template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": spec.handler,
+            "Runtime": "python3.12",
+            "MemorySize": spec.memory_mb,
+            "Timeout": spec.timeout_s,
+            "TracingConfig": {"Mode": "Active"},
+            "Layers": [{"Ref": _single(synthesized.of_type("AWS::Lambda::LayerVersion"))[0]}],
+        },
+    )
+
+
+def test_every_function_code_asset_is_its_own_directory(synthesized: Synthesized) -> None:
+    # Given the staged assets of the synthesis
+    # When each function's code asset is opened
+    # Then it holds the handler module of that function
+    for spec in DESCRIPTION.functions:
+        function = synthesized.resources[_function_ids(synthesized)[spec.name]]
+        asset_key = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+        module = spec.handler.rsplit(".", 1)[0].replace(".", "/")
+        assert (synthesized.outdir / f"asset.{asset_key}" / f"{module}.py").is_file(), spec.name
+
+
+def test_every_function_shares_the_described_environment(synthesized: Synthesized) -> None:
+    # Given the environment of the description
+    # When the functions' environments are read from the template
+    environments = [
+        resource["Properties"]["Environment"]["Variables"]
+        for resource in synthesized.of_type("AWS::Lambda::Function").values()
+        if resource["Properties"]["Handler"] in {spec.handler for spec in DESCRIPTION.functions}
+    ]
+    # Then every function has the same one: literals as written, every Ref resolved to a token
+    assert len(environments) == len(DESCRIPTION.functions)
+    for environment in environments:
+        assert environment == environments[0]
+        assert environment.keys() == DESCRIPTION.environment.keys()
+        for name, value in DESCRIPTION.environment.items():
+            if isinstance(value, Ref):
+                assert isinstance(environment[name], dict), name
+            else:
+                assert environment[name] == value, name
+
+
+def test_management_endpoint_is_the_websocket_stage_url(synthesized: Synthesized) -> None:
+    # Given the WebSocket API of the template
+    api_id, _ = _single(synthesized.of_type("AWS::ApiGatewayV2::Api"))
+    # When the functions' management endpoint is read
+    endpoint = _environment(synthesized)["WEBSOCKET_MANAGEMENT_ENDPOINT"]
+    # Then it is https://{apiId}.execute-api.{region}.{suffix}/{stage}
+    separator, parts = endpoint["Fn::Join"]
+    assert separator == ""
+    assert parts[0] == "https://"
+    assert parts[1] == {"Ref": api_id}
+    assert parts[2] == ".execute-api."
+    assert {"Ref": "AWS::Region"} in parts
+    assert parts[-1] == f"/{DESCRIPTION.websocket.stage}"
+
+
+@pytest.mark.parametrize("spec", DESCRIPTION.tables, ids=lambda spec: spec.name)
+def test_every_table_spec_is_an_on_demand_table_with_its_keys(
+    synthesized: Synthesized, spec: TableSpec
+) -> None:
+    # Given the table's spec
+    # When the table its environment variable names is read
+    properties = synthesized.resources[_table_ids(synthesized)[spec.name]]["Properties"]
+    # Then it has the spec's keys, indexes and TTL, bills on demand and recovers to a point in time
+    key_schema = [{"AttributeName": spec.hash_key.name, "KeyType": "HASH"}]
+    if spec.range_key:
+        key_schema.append({"AttributeName": spec.range_key.name, "KeyType": "RANGE"})
+    assert properties["KeySchema"] == key_schema
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+    indexes = {index["IndexName"]: index for index in properties.get("GlobalSecondaryIndexes", [])}
+    assert indexes.keys() == {index.name for index in spec.indexes}
+    for index in spec.indexes:
+        index_key_schema = [{"AttributeName": index.hash_key.name, "KeyType": "HASH"}]
+        if index.range_key:
+            index_key_schema.append({"AttributeName": index.range_key.name, "KeyType": "RANGE"})
+        assert indexes[index.name]["KeySchema"] == index_key_schema
+        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+
+    declared_types = {
+        attribute["AttributeName"]: attribute["AttributeType"]
+        for attribute in properties["AttributeDefinitions"]
+    }
+    for key in [
+        spec.hash_key,
+        spec.range_key,
+        *[k for i in spec.indexes for k in (i.hash_key, i.range_key)],
+    ]:
+        if key:
+            assert declared_types[key.name] == key.type
+
+    if spec.ttl_attribute:
+        assert properties["TimeToLiveSpecification"] == {
+            "AttributeName": spec.ttl_attribute,
+            "Enabled": True,
+        }
+    else:
+        assert "TimeToLiveSpecification" not in properties
+
+
+def test_upload_bucket_sends_events_to_eventbridge(synthesized: Synthesized) -> None:
+    # Given the upload bucket
+    bucket_id = _bucket_id(synthesized)
+    # When its notification configuration is read
+    _, notifications = _single(synthesized.of_type("Custom::S3BucketNotifications"))
+    # Then EventBridge notifications are on for that bucket
+    assert notifications["Properties"]["BucketName"] == {"Ref": bucket_id}
+    assert notifications["Properties"]["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {}
+    }
+
+
+def test_upload_bucket_is_private_encrypted_and_expires_each_prefix(
+    synthesized: Synthesized,
+) -> None:
+    # Given the upload bucket and its policy
+    bucket = synthesized.resources[_bucket_id(synthesized)]["Properties"]
+    _, bucket_policy = _single(synthesized.of_type("AWS::S3::BucketPolicy"))
+    # Then public access is blocked, objects are S3-encrypted and TLS is enforced
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption == [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    assert any(
+        statement["Effect"] == "Deny"
+        and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for statement in _statements(bucket_policy)
+    )
+    # And each prefix expires after its days
+    expirations = {
+        rule["Prefix"]: rule["ExpirationInDays"]
+        for rule in bucket["LifecycleConfiguration"]["Rules"]
+        if rule["Status"] == "Enabled"
+    }
+    assert expirations == UPLOAD_BUCKET.expire_after_days
+
+
+def test_import_rule_matches_object_created_under_the_key_prefixes(
+    synthesized: Synthesized,
+) -> None:
+    # Given the one rule of the description
+    (rule_spec,) = DESCRIPTION.rules
+    # When the rule is read from the template
+    _, rule = _single(synthesized.of_type("AWS::Events::Rule"))
+    machine_id, _ = _state_machine(synthesized)
+    # Then its pattern is the description's for the upload bucket, and it starts the import job
+    bucket_name: Any = {"Ref": _bucket_id(synthesized)}  # what the bucket name synthesises to
+    assert rule["Properties"]["EventPattern"] == rule_spec.event_pattern(bucket_name)
+    prefixes = rule["Properties"]["EventPattern"]["detail"]["object"]["key"]
+    assert prefixes == [{"prefix": prefix} for prefix in rule_spec.key_prefixes]
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Ref": machine_id}
+
+
+def test_state_machine_substitutes_every_placeholder_of_its_definition(
+    synthesized: Synthesized,
+) -> None:
+    # Given the state machine and the definition CDK deploys for it
+    _, machine = _state_machine(synthesized)
+    substitutions = machine["Properties"]["DefinitionSubstitutions"]
+    definition = _deployed_definition(synthesized)
+    # When every substitution is applied to the definition
+    resolved = PLACEHOLDER.sub(
+        lambda match: "<resolved>" if match.group(1) in substitutions else match.group(0),
+        definition,
+    )
+    # Then no `${Name}` placeholder is left, and what remains is JSON
+    assert PLACEHOLDER.findall(resolved) == []
+    json.loads(resolved)
+    # And the substitutions are the description's, each a reference to a resource
+    assert substitutions.keys() == IMPORT_JOB.substitutions.keys()
+    function_ids = _function_ids(synthesized)
+    for placeholder, value in IMPORT_JOB.substitutions.items():
+        assert isinstance(value, Ref)
+        expected: dict[str, Any] = (
+            {"Fn::GetAtt": [function_ids[value.name], "Arn"]}
+            if value.kind == "function_arn"
+            else {"Ref": _bucket_id(synthesized)}
+        )
+        assert substitutions[placeholder] == expected, placeholder
+
+
+def test_state_machine_is_standard_and_traced(synthesized: Synthesized) -> None:
+    # Given the state machine
+    _, machine = _state_machine(synthesized)
+    # Then it is a STANDARD machine with X-Ray tracing
+    assert machine["Properties"]["StateMachineType"] == "STANDARD"
+    assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_state_machine_invokes_only_its_functions_and_reads_the_bucket(
+    synthesized: Synthesized,
+) -> None:
+    # Given the state machine's role
+    _, machine = _state_machine(synthesized)
+    role_id = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    function_ids = _function_ids(synthesized)
+    # When the functions it may invoke are collected
+    invocable = {
+        resource["Fn::GetAtt"][0]
+        for resource in _granted(synthesized, role_id, "lambda:InvokeFunction")
+        if "Fn::GetAtt" in resource
+    }
+    # Then they are exactly the ones the description lets it invoke
+    assert invocable == {function_ids[name] for name in IMPORT_JOB.invokes}
+    # And it may read the manifest from the upload bucket, and only write nothing there
+    readable = _granted(synthesized, role_id, "s3:GetObject*")
+    assert readable
+    assert all(_mentions(resource, _bucket_id(synthesized)) for resource in readable)
+    assert _granted(synthesized, role_id, "s3:PutObject") == []
+
+
+def test_state_machine_may_run_its_own_distributed_map_children(synthesized: Synthesized) -> None:
+    # Given the state machine and its role
+    machine_id, machine = _state_machine(synthesized)
+    role_id = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    # Then it may start executions of itself only
+    assert _granted(synthesized, role_id, "states:StartExecution") == [{"Ref": machine_id}]
+    # And describe and stop only executions of itself
+    for action in ("states:DescribeExecution", "states:StopExecution"):
+        granted = _granted(synthesized, role_id, action)
+        assert granted
+        assert all(_mentions(resource, machine_id) for resource in granted), action
+
+
+def test_functions_have_their_own_roles(synthesized: Synthesized) -> None:
+    # Given the functions of the description
+    function_ids = _function_ids(synthesized)
+    # Then no two share a role
+    roles = [_role_id(synthesized, logical_id) for logical_id in function_ids.values()]
+    assert len(set(roles)) == len(roles)
+
+
+def test_every_function_may_use_every_table_and_the_bucket(synthesized: Synthesized) -> None:
+    # Given every function's role
+    table_ids = set(_table_ids(synthesized).values())
+    for name, logical_id in _function_ids(synthesized).items():
+        role_id = _role_id(synthesized, logical_id)
+        # Then it may write every table and the upload bucket
+        writable_tables = {
+            resource["Fn::GetAtt"][0]
+            for resource in _granted(synthesized, role_id, "dynamodb:PutItem")
+            if "Fn::GetAtt" in resource
+        }
+        assert writable_tables == table_ids, name
+        writable_objects = _granted(synthesized, role_id, "s3:PutObject")
+        assert writable_objects, name
+        assert all(_mentions(resource, _bucket_id(synthesized)) for resource in writable_objects)
+
+
+def test_only_functions_that_push_may_manage_websocket_connections(
+    synthesized: Synthesized,
+) -> None:
+    # Given the $connect and $disconnect handlers, which cannot push to their own connection
+    routes = DESCRIPTION.websocket.routes
+    silent = {routes["$connect"], routes["$disconnect"]}
+    api_id, _ = _single(synthesized.of_type("AWS::ApiGatewayV2::Api"))
+    for name, logical_id in _function_ids(synthesized).items():
+        # When the function's ManageConnections grants are collected
+        granted = _granted(
+            synthesized, _role_id(synthesized, logical_id), "execute-api:ManageConnections"
+        )
+        # Then the silent handlers have none, the others only on the stage's connections
+        if name in silent:
+            assert granted == [], name
+        else:
+            (resource,) = granted
+            assert _mentions(resource, api_id), name
+            connections = f"/{DESCRIPTION.websocket.stage}/*/@connections/*"
+            assert connections in json.dumps(resource), name
+
+
+def test_every_function_may_answer_the_task_tokens_of_the_state_machine(
+    synthesized: Synthesized,
+) -> None:
+    # Given the state machine, whose AwaitDecision waits for a task token
+    machine_id, _ = _state_machine(synthesized)
+    for name, logical_id in _function_ids(synthesized).items():
+        role_id = _role_id(synthesized, logical_id)
+        # Then every function may send the token's success or failure, for this machine only
+        for action in ("states:SendTaskSuccess", "states:SendTaskFailure"):
+            assert _granted(synthesized, role_id, action) == [{"Ref": machine_id}], (name, action)
+
+
+def test_websocket_api_has_the_described_routes_and_stage(synthesized: Synthesized) -> None:
+    # Given the WebSocket API
+    api_id, api = _single(synthesized.of_type("AWS::ApiGatewayV2::Api"))
+    assert api["Properties"]["ProtocolType"] == "WEBSOCKET"
+    function_ids = _function_ids(synthesized)
+    integrations = synthesized.of_type("AWS::ApiGatewayV2::Integration")
+    # When its routes are read with their integrations
+    routes = {
+        route["Properties"]["RouteKey"]: route
+        for route in synthesized.of_type("AWS::ApiGatewayV2::Route").values()
+        if route["Properties"]["ApiId"] == {"Ref": api_id}
+    }
+    # Then each described route exists and proxies to its function
+    assert routes.keys() == DESCRIPTION.websocket.routes.keys()
+    for route_key, function_name in DESCRIPTION.websocket.routes.items():
+        integration_id = routes[route_key]["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+        integration = integrations[integration_id]["Properties"]
+        assert integration["IntegrationType"] == "AWS_PROXY"
+        assert _mentions(integration["IntegrationUri"], function_ids[function_name]), route_key
+    # And the stage deploys itself under the described name
+    synthesized.template.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {"ApiId": {"Ref": api_id}, "StageName": DESCRIPTION.websocket.stage, "AutoDeploy": True},
+    )
+
+
+def test_function_log_groups_have_a_retention(synthesized: Synthesized) -> None:
+    # Given every described function
+    for logical_id in _function_ids(synthesized).values():
+        # When its log group is followed
+        logging = synthesized.resources[logical_id]["Properties"]["LoggingConfig"]
+        log_group_id = logging["LogGroup"]["Ref"]
+        # Then the log group expires its events
+        assert synthesized.resources[log_group_id]["Properties"]["RetentionInDays"] > 0
+
+
+def test_template_has_no_circular_dependencies(synthesized: Synthesized) -> None:
+    # Given every resource and what it references or explicitly depends on
+    resources = synthesized.resources
+    graph = {
+        logical_id: _references(resource) & resources.keys()
+        for logical_id, resource in resources.items()
+    }
+    # When CloudFormation would order them
+    # Then an order exists
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as cycle:
+        pytest.fail(f"circular dependency: {' -> '.join(cycle.args[1])}")
+
+
+def _references(resource: dict[str, Any]) -> set[str]:
+    depends_on = resource.get("DependsOn", [])
+    found = {depends_on} if isinstance(depends_on, str) else set(depends_on)
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+        elif isinstance(node, dict):
+            if isinstance(node.get("Ref"), str):
+                found.add(node["Ref"])
+            get_att = node.get("Fn::GetAtt")
+            if get_att:
+                found.add(get_att[0] if isinstance(get_att, list) else get_att.split(".")[0])
+            sub = node.get("Fn::Sub")
+            if sub:
+                template = sub if isinstance(sub, str) else sub[0]
+                found.update(name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", template))
+            for value in node.values():
+                visit(value)
+
+    visit(resource.get("Properties", {}))
+    return found
