@@ -69,20 +69,29 @@ class JobFollower:
     poll_every_s: float = 2.0
     _messages: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
     _connection: Any = None
+    _exit_stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _reader: threading.Thread | None = None
     latencies: list[float] = field(default_factory=list)
 
     def __enter__(self) -> JobFollower:
         query = urlencode({"org": self.org_id, "user": "cli"})
-        self._connection = connect(f"{self.websocket_url}/?{query}", open_timeout=10)
+        self._exit_stack = contextlib.ExitStack()
+        self._connection = self._exit_stack.enter_context(
+            connect(f"{self.websocket_url}/?{query}", open_timeout=10)
+        )
         self._connection.send(json.dumps({"action": "subscribe", "job_id": self.job_id}))
+        # The subscription answers with the job's current state; only then is nothing missed.
+        first = json.loads(self._connection.recv(timeout=30))
+        if first.get("type") == "error":
+            self._exit_stack.close()
+            raise RuntimeError(f"Progress feed refused: {first.get('message')}")
+        self._messages.put(first)
         self._reader = threading.Thread(target=self._read, name="job-follower", daemon=True)
         self._reader.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._connection is not None:
-            self._connection.close()
+        self._exit_stack.close()
         if self._reader is not None:
             self._reader.join(5)
 

@@ -25,7 +25,9 @@ log = logging.getLogger("customer_import_local.stack")
 REGION = "eu-west-2"
 ACCOUNT_ID = "123456789012"
 PREFIX = "customer-import"
-STATE_FILE = REPO_ROOT / ".local" / "stack.json"
+# Where `local up` writes its endpoints; tests point commands at their own stack with the
+# environment variable.
+STATE_FILE = Path(os.environ.get("CUSTOMER_IMPORT_STATE_FILE", REPO_ROOT / ".local" / "stack.json"))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,151 @@
+"""`customer-import` as a person runs it, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+from tests.unit.techman_files import HEADER, customers, row, techman_csv
+
+CLI = [sys.executable, "-m", "customer_import_local.cli"]
+JSON_KEYS = [
+    "job_id",
+    "status",
+    "rows",
+    "customers",
+    "imported",
+    "merged",
+    "skipped_duplicates",
+    "skipped_user",
+    "failed",
+    "vehicles",
+    "missing_columns",
+    "error_log",
+]
+
+
+def cli(args: list[str], state_file: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CUSTOMER_IMPORT_STATE_FILE": str(state_file)}
+    return subprocess.run(
+        [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def running(stack, tmp_path: Path) -> Path:
+    """Given the test's stack written where `local up` writes its endpoints."""
+    state_file = tmp_path / "stack.json"
+    state_file.write_text(stack.endpoints.to_json())
+    return state_file
+
+
+def test_run_imports_a_file_and_prints_the_summary_as_json(driver, stack, org, tmp_path) -> None:
+    # Given a running stack and a file with a customer on two rows and one bad phone
+    path = tmp_path / "garage.csv"
+    path.write_bytes(
+        techman_csv(
+            [
+                row("1", "Ann Lee", VehicleRegistration="AB12 CDE"),
+                row("1", "Ann Lee", VehicleRegistration="CD34 EFG"),
+                row("2", "Bob Hall"),
+                row("3", "Cy Bad", Phone="+44 nope"),
+            ]
+        )
+    )
+    # When a person runs the import with --json
+    result = cli(["run", str(path), "--org", org, "--json"], running(stack, tmp_path), tmp_path)
+    # Then it exits 0 and prints one object with exactly the promised keys
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()
+    summary = json.loads(line)
+    assert list(summary) == JSON_KEYS
+    assert summary["status"] == "completed_with_errors"
+    assert {k: summary[k] for k in ("rows", "customers", "imported", "failed", "vehicles")} == {
+        "rows": 4,
+        "customers": 3,
+        "imported": 2,
+        "failed": 1,
+        "vehicles": 2,
+    }
+    assert summary["missing_columns"] == []
+    # And the error log was downloaded, naming the row, the column and the reason
+    error_log = (tmp_path / summary["error_log"]).read_text()
+    assert "5,Phone,Phone normalisation failed,3,Cy Bad,'+44 nope" in error_log
+    assert ",+44 nope" not in error_log  # escaped: a spreadsheet would read it as a formula
+    # And the customers are in the running stack's tables
+    assert sorted(c["external_customer_number"] for c in driver.customers(org)) == ["1", "2"]
+
+
+def test_a_file_without_email_exits_2_and_names_the_column(driver, stack, org, tmp_path) -> None:
+    # Given a Techman export without the Email column
+    path = tmp_path / "no-email.csv"
+    path.write_bytes(techman_csv(customers(3), [c for c in HEADER if c != "Email"]))
+    state_file = running(stack, tmp_path)
+    # When it is run, with and without --json
+    as_json = cli(["run", str(path), "--org", org, "--json"], state_file, tmp_path)
+    as_text = cli(["run", str(path), "--org", org], state_file, tmp_path)
+    # Then both exit 2; the JSON lists Email as missing, the message names it
+    assert (as_json.returncode, as_text.returncode) == (2, 2)
+    assert json.loads(as_json.stdout)["missing_columns"] == ["Email"]
+    assert json.loads(as_json.stdout)["status"] == "rejected"
+    assert "Missing required columns: Email" in as_text.stderr
+    # And nothing was written to the customer tables
+    assert driver.customers(org) == []
+
+
+def test_without_a_running_stack_the_command_brings_its_own(tmp_path) -> None:
+    # Given no running stack, a good file and a file without Email, given together
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_bytes(techman_csv(customers(3)))
+    bad.write_bytes(techman_csv(customers(1), [c for c in HEADER if c != "Email"]))
+    # When both are run in one command
+    result = cli(["run", str(good), str(bad), "--json"], tmp_path / "absent.json", tmp_path)
+    # Then each got its line from one embedded stack, and the rejection sets the exit code
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(s["status"], s["imported"]) for s in lines] == [("completed", 3), ("rejected", 0)]
+    assert result.returncode == 2, result.stderr
+
+
+def test_stopping_the_stack_leaves_no_thread_port_or_execution_running(tmp_path) -> None:
+    # Given a stack with an execution waiting for a decision (a blocked callback)
+    script = tmp_path / "stop.py"
+    script.write_text(
+        """
+import json, socket, threading, time, requests
+from customer_import.jobs import JobOptions
+from customer_import_local.stack import LocalStack
+from customer_import_local.session import components
+from tests.unit.techman_files import customers, techman_csv
+
+stack = LocalStack()
+endpoints = stack.start()
+created = components().pipeline.create_upload("o", "main", "techman", "f.csv", JobOptions(), "t")
+requests.post(created.post["url"], data=created.post["fields"], files={"file": ("f.csv", techman_csv(customers(2)))})
+while components().pipeline.job("o", created.job.job_id).status != "ready":
+    time.sleep(0.05)
+stack.stop()
+ports = [int(endpoints.endpoint_url.rsplit(":", 1)[1]), int(endpoints.websocket_url.rsplit(":", 1)[1])]
+def open_port(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+print(json.dumps({"threads": [t.name for t in threading.enumerate()], "open_ports": [p for p in ports if open_port(p)]}))
+"""
+    )
+    # When it is stopped
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Then only the main thread is left and both ports are closed
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == {
+        "threads": ["MainThread"],
+        "open_ports": [],
+    }

@@ -1,0 +1,208 @@
+"""The real ImportJob ASL with the real handlers, on the embedded stack."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from customer_import.adapters.dynamo import CustomerModel, JobModel
+from customer_import.errors import TransientImportError
+from customer_import.jobs import JobOptions
+
+from tests.unit.techman_files import HEADER, customers, row, techman_csv
+
+
+def executions_for(stack, job_id: str) -> list[dict]:
+    sfn = boto3.client("stepfunctions")
+    found = []
+    for execution in sfn.list_executions(stateMachineArn=stack.endpoints.state_machine_arn)[
+        "executions"
+    ]:
+        event = json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
+        if job_id in event["detail"]["object"]["key"]:
+            found.append(sfn.describe_execution(executionArn=execution["executionArn"]))
+    return found
+
+
+def test_an_upload_is_imported_with_vehicles_and_addresses(driver, org) -> None:
+    # Given a file with a customer on two rows (two vehicles) and one with a delivery address
+    content = techman_csv(
+        [
+            row("1", "Ann Lee", VehicleRegistration="ab12 cde", VehicleMake="Ford"),
+            row("1", "Ann Lee", VehicleRegistration="XY65 ZZZ", VehicleMake="VW"),
+            row("2", "Bob Hall"),
+        ]
+    )
+    # When it is uploaded and the decision is made
+    job = driver.run(org, content)
+    # Then the job went through every state to completed, with the counts
+    assert job.status == "completed"
+    assert (job.counter("rows"), job.counter("customers"), job.counter("vehicles")) == (3, 2, 2)
+    assert (job.counter("imported"), job.counter("failed")) == (2, 0)
+    # And the customers are in DynamoDB, keyed by their external number, with vehicles
+    stored = {c["external_customer_number"]: c for c in driver.customers(org)}
+    assert sorted(stored) == ["1", "2"]
+    assert stored["1"]["phone"] == "+447712345678"
+    assert sorted(v["registration"] for v in stored["1"]["vehicles"]) == ["AB12CDE", "XY65ZZZ"]
+    assert stored["2"]["addresses"][0]["postcode"] == "LS1 1AA"
+
+
+def test_an_upload_starts_exactly_one_execution(driver, stack, org) -> None:
+    # Given an upload under uploads/
+    job = driver.upload(org, techman_csv(customers(2)))
+    driver.wait_for(org, job.job_id, {"ready"})
+    # Then exactly one execution runs for it
+    assert len(executions_for(stack, job.job_id)) == 1
+
+
+def test_objects_outside_uploads_and_drops_start_nothing(stack) -> None:
+    # Given the rule of the description (uploads/ and drops/ only)
+    sfn = boto3.client("stepfunctions")
+    before = len(
+        sfn.list_executions(stateMachineArn=stack.endpoints.state_machine_arn)["executions"]
+    )
+    # When an object lands elsewhere in the bucket (staging, error logs)
+    boto3.client("s3").put_object(
+        Bucket=stack.endpoints.bucket, Key="staging/x/manifest.json", Body=b"[]"
+    )
+    # Then no execution starts
+    after = len(
+        sfn.list_executions(stateMachineArn=stack.endpoints.state_machine_arn)["executions"]
+    )
+    assert after == before
+
+
+def test_a_duplicate_object_created_event_imports_nothing_twice(
+    driver, stack, org, eventually
+) -> None:
+    # Given a completed import
+    job = driver.run(org, techman_csv(customers(3)))
+    assert job.status == "completed"
+    [first] = executions_for(stack, job.job_id)
+    # When EventBridge delivers the same Object Created event again
+    boto3.client("events").put_events(
+        Entries=[
+            {
+                "Source": "aws.s3",
+                "DetailType": "Object Created",
+                "Detail": json.dumps(json.loads(first["input"])["detail"]),
+            }
+        ]
+    )
+    eventually(lambda: len(executions_for(stack, job.job_id)) == 2)
+    eventually(lambda: all(e["status"] != "RUNNING" for e in executions_for(stack, job.job_id)))
+    # Then the second execution stopped cleanly and nothing was written twice
+    assert sorted(e["status"] for e in executions_for(stack, job.job_id)) == [
+        "SUCCEEDED",
+        "SUCCEEDED",
+    ]
+    again = driver.components.pipeline.job(org, job.job_id)
+    assert again.counters == job.counters
+    assert len(driver.customers(org)) == 3
+
+
+def test_a_file_without_email_is_rejected_and_writes_no_customer(driver, org) -> None:
+    # Given a Techman export without the Email column
+    content = techman_csv(customers(3), [c for c in HEADER if c != "Email"])
+    # When it is uploaded
+    job = driver.run(org, content)
+    # Then the job is rejected naming Email, and no customer was written
+    assert job.status == "rejected"
+    assert job.missing_columns == ["Email"]
+    assert driver.customers(org) == []
+
+
+def test_no_decision_in_time_expires_the_job(driver, stack, org) -> None:
+    # Given a job whose decision window is one second
+    job = driver.upload(org, techman_csv(customers(1)), JobOptions(decision_timeout_seconds=1))
+    # When nobody decides
+    job = driver.wait_for(org, job.job_id, {"expired", "failed"})
+    # Then the wait timed out into expired, and nothing was imported
+    assert job.status == "expired"
+    assert driver.customers(org) == []
+
+
+def test_cancelling_a_ready_job_ends_it_cancelled(driver, stack, org, eventually) -> None:
+    # Given a job waiting for a decision
+    job = driver.upload(org, techman_csv(customers(1)))
+    driver.wait_for(org, job.job_id, {"ready"})
+    # When the admin cancels it
+    driver.components.pipeline.cancel(org, job.job_id, "tester")
+    # Then the execution ends through the Cancelled branch and nothing is imported
+    eventually(lambda: executions_for(stack, job.job_id)[0]["status"] == "SUCCEEDED")
+    assert driver.components.pipeline.job(org, job.job_id).status == "cancelled"
+    assert driver.customers(org) == []
+
+
+def test_auto_run_jobs_import_without_a_decision(driver, org) -> None:
+    # Given a job that asks for no review (as an ERP profile does)
+    job = driver.run(
+        org, techman_csv(customers(2)), decision=None, options=JobOptions(auto_run=True)
+    )
+    # Then it imports straight away
+    assert (job.status, job.counter("imported"), job.decision) == ("completed", 2, None)
+
+
+def test_the_asl_retries_and_catches_handler_errors_by_class_name(driver, org, monkeypatch) -> None:
+    # Given 250 customers (3 batches) where batch 1 hits a transient error once and batch 2
+    # fails every time
+    from customer_import.adapters.dynamo import DynamoCustomerStore
+
+    original = DynamoCustomerStore.write
+    attempts: dict[str, int] = {}
+
+    def flaky_write(self, job, staged):
+        first = staged[0]["external_customer_number"]
+        attempts[first] = attempts.get(first, 0) + 1
+        if job.org_id == org and first == "1000" and attempts[first] == 1:
+            raise TransientImportError("DynamoDB throttled")
+        if job.org_id == org and first == "1100":
+            raise RuntimeError("disk on fire")
+        return original(self, job, staged)
+
+    monkeypatch.setattr(DynamoCustomerStore, "write", flaky_write)
+    # When the file is imported
+    job = driver.run(org, techman_csv(customers(250)))
+    # Then the transient error was retried (Retry matched TransientImportError) and batch 1 landed
+    assert attempts["1000"] == 2
+    # And the failing batch was caught inside its iteration: the others landed, its rows failed
+    assert job.status == "completed_with_errors"
+    assert (job.counter("imported"), job.counter("failed"), job.counter("batches_done")) == (
+        150,
+        100,
+        3,
+    )
+    numbers = {c["external_customer_number"] for c in driver.customers(org)}
+    assert "1000" in numbers and "1100" not in numbers and "1200" in numbers
+    key = driver.components.pipeline.job(org, job.job_id).error_log_key
+    text = (
+        boto3.client("s3")
+        .get_object(Bucket=driver.stack.endpoints.bucket, Key=key)["Body"]
+        .read()
+        .decode()
+    )
+    assert "Batch 00002 failed: RuntimeError: disk on fire" in text
+
+
+def test_a_lambda_error_is_reported_by_exception_class(stack) -> None:
+    # Given a real function invoked with a job that does not exist
+    from customer_import_local.stack import function_name
+
+    from infra.description import DESCRIPTION
+
+    response = boto3.client("lambda").invoke(
+        FunctionName=function_name(DESCRIPTION.function("close_job")),
+        Payload=json.dumps({"job": {"org_id": "nobody", "job_id": "none"}, "status": "failed"}),
+    )
+    # Then Lambda reports a function error named by the exception class
+    payload = json.loads(response["Payload"].read())
+    assert response.get("FunctionError")  # moto says "Handled" where Lambda says "Unhandled"
+    assert payload["errorType"] == "JobNotFound"
+    assert "none" in payload["errorMessage"]
+
+
+@pytest.mark.parametrize("model", [JobModel, CustomerModel])
+def test_tables_come_from_the_description(stack, model) -> None:
+    # The models are bound to the tables the stack created from the description
+    assert model.exists()

@@ -1,0 +1,202 @@
+"""In-memory implementations of the domain's ports, for tests without AWS or moto."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from customer_import.errors import InvalidTransition, JobNotFound
+from customer_import.jobs import Job, JobStatus, sources_of
+from customer_import.pipeline import ImportPipeline
+from customer_import.ports import BatchOutcome, ConnectionGone, RowFailure
+from customer_import.progress import ProgressBroadcaster
+from customer_import.settings import Settings
+
+
+class FakeJobStore:
+    def __init__(self) -> None:
+        self.jobs: dict[tuple[str, str], Job] = {}
+        self.batches: dict[tuple[str, str], BatchOutcome] = {}
+
+    def create(self, job: Job) -> bool:
+        key = (job.org_id, job.job_id)
+        if key in self.jobs:
+            return False
+        self.jobs[key] = copy.deepcopy(job)
+        return True
+
+    def get(self, org_id: str, job_id: str) -> Job:
+        try:
+            return copy.deepcopy(self.jobs[(org_id, job_id)])
+        except KeyError:
+            raise JobNotFound(org_id, job_id) from None
+
+    def transition(self, org_id: str, job_id: str, to: JobStatus, **changes: Any) -> Job:
+        job = self.get(org_id, job_id)
+        if job.status not in sources_of(to):
+            raise InvalidTransition(job_id, str(job.status), str(to))
+        return self._store(replace(job, status=to, **changes))
+
+    def update(self, org_id: str, job_id: str, **changes: Any) -> Job:
+        return self._store(replace(self.get(org_id, job_id), **changes))
+
+    def _store(self, job: Job) -> Job:
+        self.jobs[(job.org_id, job.job_id)] = copy.deepcopy(job)
+        return job
+
+    def claim_execution(self, org_id: str, job_id: str, execution_id: str) -> bool:
+        job = self.get(org_id, job_id)
+        if job.status is JobStatus.PENDING and job.execution_id is None:
+            self._store(replace(job, status=JobStatus.VALIDATING, execution_id=execution_id))
+            return True
+        return job.execution_id == execution_id
+
+    def record_batch(self, org_id: str, job_id: str, outcome: BatchOutcome) -> Job | None:
+        if (job_id, outcome.batch_id) in self.batches:
+            return None
+        self.batches[(job_id, outcome.batch_id)] = outcome
+        job = self.get(org_id, job_id)
+        counters = dict(job.counters)
+        counters["batches_done"] += 1
+        counters["processed"] += outcome.customers
+        counters["imported"] += outcome.imported
+        counters["failed"] += outcome.failed
+        return self._store(replace(job, counters=counters))
+
+    def batch_outcomes(self, job_id: str) -> list[BatchOutcome]:
+        return [o for (j, _), o in sorted(self.batches.items()) if j == job_id]
+
+
+class FakeObjectStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def size(self, key: str) -> int:
+        return len(self.objects[key])
+
+    def read_head(self, key: str, size: int) -> bytes:
+        return self.objects[key][:size]
+
+    def open(self, key: str) -> io.BytesIO:
+        return io.BytesIO(self.objects[key])
+
+    def put_json(self, key: str, data: Any) -> None:
+        self.objects[key] = json.dumps(data).encode()
+
+    def get_json(self, key: str) -> Any:
+        return json.loads(self.objects[key])
+
+    def put_text(self, key: str, text: str, content_type: str) -> None:
+        self.objects[key] = text.encode()
+
+    def presigned_post(
+        self, key: str, content_type: str, max_bytes: int, expires_s: int
+    ) -> dict[str, Any]:
+        return {"url": "memory://bucket", "fields": {"key": key, "Content-Type": content_type}}
+
+    def presigned_get(self, key: str, expires_s: int, file_name: str) -> str:
+        return f"memory://bucket/{key}"
+
+
+class FakeCustomerStore:
+    def __init__(self) -> None:
+        self.customers: dict[tuple[str, str], dict[str, Any]] = {}
+        self.failing_numbers: set[str] = set()
+        self.writes = 0
+
+    def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
+        self.writes += 1
+        failures = []
+        for customer in customers:
+            if customer["external_customer_number"] in self.failing_numbers:
+                failures.append(
+                    RowFailure(
+                        customer["rows"][0],
+                        "(customer)",
+                        "Write failed: boom",
+                        customer["originals"][0],
+                    )
+                )
+                continue
+            self.customers[(job.org_id, customer["customer_id"])] = dict(customer)
+        return failures
+
+    def existing_ids(self, org_id: str, customer_ids: Iterable[str]) -> set[str]:
+        return {c for c in customer_ids if (org_id, c) in self.customers}
+
+
+class FakeConnections:
+    def __init__(self) -> None:
+        self.connections: dict[str, dict[str, str | None]] = {}
+
+    def add(self, connection_id: str, org_id: str, user_id: str) -> None:
+        self.connections[connection_id] = {"org_id": org_id, "user_id": user_id, "job_id": None}
+
+    def subscribe(self, connection_id: str, org_id: str, job_id: str) -> bool:
+        connection = self.connections.get(connection_id)
+        if connection is None or connection["org_id"] != org_id:
+            return False
+        connection["job_id"] = job_id
+        return True
+
+    def remove(self, connection_id: str) -> None:
+        self.connections.pop(connection_id, None)
+
+    def subscribers(self, job_id: str) -> list[str]:
+        return [c for c, data in self.connections.items() if data["job_id"] == job_id]
+
+
+class FakeSender:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.gone: set[str] = set()
+
+    def send(self, connection_id: str, message: dict[str, Any]) -> None:
+        if connection_id in self.gone:
+            raise ConnectionGone(connection_id)
+        self.sent.append((connection_id, message))
+
+
+class FakeWorkflow:
+    def __init__(self) -> None:
+        self.successes: list[tuple[str, dict[str, Any]]] = []
+        self.failures: list[tuple[str, str, str]] = []
+
+    def send_success(self, task_token: str, output: dict[str, Any]) -> None:
+        self.successes.append((task_token, output))
+
+    def send_failure(self, task_token: str, error: str, cause: str) -> None:
+        self.failures.append((task_token, error, cause))
+
+
+SETTINGS = Settings(
+    jobs_table="jobs",
+    job_batches_table="job-batches",
+    customers_table="customers",
+    customer_addresses_table="addresses",
+    vehicles_table="vehicles",
+    connections_table="connections",
+    upload_bucket="bucket",
+    websocket_management_endpoint="",
+    region="eu-west-2",
+)
+
+
+class World:
+    """A pipeline wired to fakes, with the fakes at hand for assertions."""
+
+    def __init__(self, settings: Settings = SETTINGS) -> None:
+        self.jobs = FakeJobStore()
+        self.objects = FakeObjectStore()
+        self.customers = FakeCustomerStore()
+        self.connections = FakeConnections()
+        self.sender = FakeSender()
+        self.workflow = FakeWorkflow()
+        self.broadcaster = ProgressBroadcaster(self.connections, self.sender)
+        self.pipeline = ImportPipeline(
+            settings, self.jobs, self.objects, self.customers, self.broadcaster, self.workflow
+        )

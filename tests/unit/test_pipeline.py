@@ -1,0 +1,305 @@
+"""The import job step by step, on in-memory fakes (no AWS, no moto)."""
+
+from __future__ import annotations
+
+import pytest
+from customer_import.errors import InvalidDecision, InvalidTransition, JobNotFound
+from customer_import.jobs import JobOptions, JobStatus
+from customer_import.pipeline import customer_id_for
+
+from tests.fakes import World
+from tests.unit.techman_files import HEADER, customers, row, techman_csv
+
+ORG = "garage-1"
+
+
+def uploaded(world: World, content: bytes, options: JobOptions | None = None) -> str:
+    """Given a file uploaded through a presigned POST and its event registered."""
+    upload = world.pipeline.create_upload(
+        ORG, "main", "techman", "file.csv", options or JobOptions(), "alice"
+    )
+    world.objects.objects[upload.job.object_key] = content
+    result = world.pipeline.register("bucket", upload.job.object_key, "seq", "execution-1")
+    assert result == {"org_id": ORG, "job_id": upload.job.job_id, "duplicate": False}
+    return upload.job.job_id
+
+
+def run_to_ready(world: World, content: bytes) -> str:
+    job_id = uploaded(world, content)
+    assert world.pipeline.validate(ORG, job_id) == {"rejected": False}
+    world.pipeline.prepare(ORG, job_id)
+    world.pipeline.await_decision(ORG, job_id, "token-1")
+    return job_id
+
+
+def import_all(world: World, job_id: str) -> None:
+    job = world.pipeline.job(ORG, job_id)
+    for batch in world.objects.get_json(job.manifest_key):
+        world.pipeline.import_batch(ORG, job_id, batch)
+    world.pipeline.finalize(ORG, job_id)
+
+
+def test_upload_creates_a_pending_job_bound_to_an_exact_key() -> None:
+    # Given a pipeline
+    world = World()
+    # When an admin asks to upload a file with an awkward name
+    upload = world.pipeline.create_upload(
+        ORG, "main", "techman", "../My Customers (2).csv", JobOptions(), "alice"
+    )
+    # Then the job is pending, and the key is under the organisation and job, with a safe name
+    assert upload.job.status is JobStatus.PENDING
+    assert upload.job.object_key == f"uploads/{ORG}/{upload.job.job_id}/My_Customers_2_.csv"
+    assert upload.post["fields"]["key"] == upload.job.object_key
+
+
+def test_a_second_execution_for_the_same_upload_is_a_duplicate() -> None:
+    # Given an upload registered by a first execution
+    world = World()
+    job_id = uploaded(world, techman_csv(customers(1)))
+    key = world.pipeline.job(ORG, job_id).object_key
+    # When S3/EventBridge deliver the event again and a second execution registers it
+    again = world.pipeline.register("bucket", key, "seq", "execution-2")
+    # Then it is told to stop, and the job still belongs to the first execution
+    assert again["duplicate"] is True
+    assert world.pipeline.job(ORG, job_id).execution_id == "execution-1"
+    # And a retry of the first execution's own step is not a duplicate
+    assert world.pipeline.register("bucket", key, "seq", "execution-1")["duplicate"] is False
+
+
+def test_erp_drops_become_auto_run_jobs_once_per_object() -> None:
+    # Given a file dropped by an ERP under its organisation and profile
+    world = World()
+    key = f"drops/{ORG}/nightly/customers.csv"
+    world.objects.objects[key] = techman_csv(customers(1))
+    # When the event arrives twice
+    first = world.pipeline.register("bucket", key, "etag/seq", "execution-1")
+    second = world.pipeline.register("bucket", key, "etag/seq", "execution-2")
+    # Then one job exists, it runs without a person, and the second event is a duplicate
+    assert first["job_id"] == second["job_id"]
+    assert (first["duplicate"], second["duplicate"]) == (False, True)
+    assert world.pipeline.job(ORG, first["job_id"]).options.auto_run is True
+
+
+def test_missing_required_columns_reject_the_job_naming_each_one() -> None:
+    # Given a file without Email and Postcode
+    world = World()
+    header = [c for c in HEADER if c not in ("Email", "Postcode")]
+    job_id = uploaded(world, techman_csv(customers(2), header))
+    # When it is validated
+    result = world.pipeline.validate(ORG, job_id)
+    # Then the job is rejected and both columns are named
+    job = world.pipeline.job(ORG, job_id)
+    assert result == {"rejected": True}
+    assert job.status is JobStatus.REJECTED
+    assert job.missing_columns == ["Email", "Postcode"]
+    assert job.reason == "Missing required columns: Email, Postcode"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "The file is empty"),
+        (techman_csv([]), "The file has a header but no data rows"),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20,
+            "The file is not a text file (it holds binary data)",
+        ),
+    ],
+)
+def test_unusable_files_are_rejected_with_the_reason(content: bytes, reason: str) -> None:
+    # Given an unusable file
+    world = World()
+    job_id = uploaded(world, content)
+    # When it is validated
+    world.pipeline.validate(ORG, job_id)
+    # Then the job is rejected and says why
+    job = world.pipeline.job(ORG, job_id)
+    assert (job.status, job.reason) == (JobStatus.REJECTED, reason)
+
+
+def test_prepare_stages_batches_of_100_and_a_manifest() -> None:
+    # Given 250 customers, one of whom spans two rows with two vehicles
+    world = World()
+    rows = customers(250)
+    rows[0]["VehicleRegistration"] = "ab12 cde"
+    rows.insert(1, {**rows[0], "VehicleRegistration": "XY65ZZZ"})
+    job_id = uploaded(world, techman_csv(rows))
+    world.pipeline.validate(ORG, job_id)
+    # When the file is prepared
+    result = world.pipeline.prepare(ORG, job_id)
+    # Then three batches of at most 100 customers are staged and listed in the manifest
+    manifest = world.objects.get_json(result["manifest_key"])
+    assert [b["customers"] for b in manifest] == [100, 100, 50]
+    assert result["batches"] == 3 and result["auto_run"] is False
+    first = world.objects.get_json(manifest[0]["key"])["customers"][0]
+    assert [v["registration"] for v in first["vehicles"]] == ["AB12CDE", "XY65ZZZ"]
+    assert first["customer_id"] == customer_id_for(ORG, job_id, "1000")
+    # And the job counts rows, customers and vehicles, and keeps a preview
+    job = world.pipeline.job(ORG, job_id)
+    assert (job.counter("rows"), job.counter("customers"), job.counter("vehicles")) == (251, 250, 2)
+    assert len(world.objects.get_json(job.preview_key)) == 100
+
+
+def test_bad_rows_fail_alone_with_row_column_and_reason() -> None:
+    # Given a file where one customer's phone cannot be normalised and one row is short
+    world = World()
+    content = techman_csv(
+        [row("1", "Ann Ok"), row("2", "Bob Bad", Phone="12345"), row("3", "Cat Ok")]
+    )
+    content += b"4,Short Row\r\n"
+    job_id = run_to_ready(world, content)
+    # When it is imported
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    import_all(world, job_id)
+    # Then the good customers are written, the bad ones counted as failed
+    job = world.pipeline.job(ORG, job_id)
+    assert job.status is JobStatus.COMPLETED_WITH_ERRORS
+    assert (job.counter("imported"), job.counter("failed")) == (2, 2)
+    # And the error log names the row, the column and the reason, then the original values
+    log = world.objects.objects[job.error_log_key].decode()
+    lines = log.splitlines()
+    assert lines[0].startswith("row,column,reason,CustomerNumber,CustomerName,Phone")
+    assert lines[1].startswith("3,Phone,Phone normalisation failed,2,Bob Bad,12345")
+    assert lines[2].startswith("5,(row),Row has 2 fields; the header has 15,4,Short Row")
+
+
+def test_decision_is_stored_and_only_a_reference_goes_back_through_the_token() -> None:
+    # Given a job waiting for a decision
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(3)))
+    assert world.pipeline.job(ORG, job_id).status is JobStatus.READY
+    # When the admin decides
+    job = world.pipeline.submit_decision(ORG, job_id, "merge", {"1001": "create"}, "alice")
+    # Then the decision is on the job and the token carries a reference only
+    assert job.status is JobStatus.IMPORTING
+    assert job.decision is not None and job.decision["default"] == "merge"
+    assert world.workflow.successes == [("token-1", {"decision_ref": f"{ORG}/{job_id}"})]
+
+
+def test_a_second_decision_is_refused_and_changes_nothing() -> None:
+    # Given a job already decided
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(3)))
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    # When someone decides again
+    with pytest.raises(InvalidDecision, match="only accepted while it is ready"):
+        world.pipeline.submit_decision(ORG, job_id, "create", None, "bob")
+    # Then the first decision stands and the token was answered once
+    assert world.pipeline.job(ORG, job_id).decision["default"] == "skip"
+    assert len(world.workflow.successes) == 1
+
+
+def test_unknown_decisions_are_refused() -> None:
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(1)))
+    with pytest.raises(InvalidDecision, match="use skip, merge or create"):
+        world.pipeline.submit_decision(ORG, job_id, "maybe", None, "alice")
+    with pytest.raises(InvalidDecision, match="for customer 1000"):
+        world.pipeline.submit_decision(ORG, job_id, "skip", {"1000": "later"}, "alice")
+
+
+def test_cancel_ends_a_ready_job_and_fails_the_token_by_name() -> None:
+    # Given a job waiting for a decision
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(1)))
+    # When it is cancelled
+    job = world.pipeline.cancel(ORG, job_id, "alice")
+    # Then it is cancelled and the wait ends with the error the ASL catches
+    assert job.status is JobStatus.CANCELLED
+    assert world.workflow.failures == [("token-1", "JobCancelled", "Cancelled by alice")]
+    # And a cancelled job cannot be decided
+    with pytest.raises(InvalidDecision):
+        world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+
+
+def test_a_batch_recorded_twice_counts_once() -> None:
+    # Given an imported batch
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(150)))
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    batch = world.objects.get_json(world.pipeline.job(ORG, job_id).manifest_key)[0]
+    world.pipeline.import_batch(ORG, job_id, batch)
+    # When the same batch runs again (a retry after a crash)
+    world.pipeline.import_batch(ORG, job_id, batch)
+    # Then the same customers exist and the counters moved once
+    job = world.pipeline.job(ORG, job_id)
+    assert len(world.customers.customers) == 100
+    assert (job.counter("imported"), job.counter("batches_done"), job.counter("processed")) == (
+        100,
+        1,
+        100,
+    )
+
+
+def test_a_failed_batch_keeps_what_was_written_and_fails_the_rest_with_the_reason() -> None:
+    # Given a batch of which one customer was written before its invocation crashed
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(3)))
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    batch = world.objects.get_json(world.pipeline.job(ORG, job_id).manifest_key)[0]
+    staged = world.objects.get_json(batch["key"])["customers"]
+    world.customers.write(world.pipeline.job(ORG, job_id), staged[:1])
+    error = {
+        "Error": "TimeoutError",
+        "Cause": '{"errorType": "TimeoutError", "errorMessage": "took too long"}',
+    }
+    # When the state machine's Catch records the failure
+    world.pipeline.record_batch_failure(ORG, job_id, batch, error)
+    world.pipeline.finalize(ORG, job_id)
+    # Then the written customer counts as imported, the two others failed with the reason
+    job = world.pipeline.job(ORG, job_id)
+    assert (job.counter("imported"), job.counter("failed")) == (1, 2)
+    assert job.status is JobStatus.COMPLETED_WITH_ERRORS
+    log = world.objects.objects[job.error_log_key].decode()
+    assert "Batch 00001 failed: TimeoutError: took too long" in log
+
+
+def test_close_is_safe_to_repeat_and_keeps_the_first_reason() -> None:
+    # Given a job that failed in Prepare
+    world = World()
+    job_id = uploaded(world, techman_csv(customers(1)))
+    error = {"Error": "KeyError", "Cause": '{"errorType": "KeyError", "errorMessage": "x"}'}
+    # When the failure is recorded twice (a retried FailJob state)
+    world.pipeline.close(ORG, job_id, "failed", error)
+    world.pipeline.close(ORG, job_id, "failed", error)
+    # Then the job is failed with the reason
+    job = world.pipeline.job(ORG, job_id)
+    assert (job.status, job.reason) == (JobStatus.FAILED, "Import failed: KeyError: x")
+
+
+def test_subscribers_get_progress_and_gone_connections_are_forgotten() -> None:
+    # Given two subscribers of a job, one of whom closed the tab
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(1)))
+    for connection in ("c1", "c2"):
+        world.connections.add(connection, ORG, "alice")
+        world.connections.subscribe(connection, ORG, job_id)
+    world.sender.gone.add("c2")
+    # When the job moves on
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    # Then the live one is told and the gone one is removed
+    assert world.sender.sent[-1][0] == "c1"
+    assert world.sender.sent[-1][1]["status"] == "importing"
+    assert "c2" not in world.connections.connections
+
+
+def test_a_job_of_another_organisation_cannot_be_decided_or_cancelled() -> None:
+    # Given a job of one garage, waiting for a decision
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(1)))
+    # When another organisation tries to decide or cancel it, it does not exist for them
+    with pytest.raises(JobNotFound):
+        world.pipeline.submit_decision("other-garage", job_id, "skip", None, "mallory")
+    with pytest.raises(JobNotFound):
+        world.pipeline.cancel("other-garage", job_id, "mallory")
+    # Then the job still waits for its own organisation
+    assert world.pipeline.job(ORG, job_id).status is JobStatus.READY
+
+
+def test_a_job_cannot_skip_states() -> None:
+    # Given a job waiting for a decision
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(1)))
+    # When something tries to complete it without importing, it is refused
+    with pytest.raises(InvalidTransition, match="is ready; it cannot become completed"):
+        world.jobs.transition(ORG, job_id, JobStatus.COMPLETED)
