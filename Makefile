@@ -48,7 +48,7 @@ synth: setup
 	@echo "template: cdk.out/CustomerImportStack.template.json"
 
 bench: setup samples/techman_5500.csv
-	$(RUN)/python -m bench.import_bench
+	$(RUN)/python -m bench.prepare_bench samples/techman_5500.csv
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules cdk.out .local .pytest_cache .mypy_cache .ruff_cache

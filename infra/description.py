@@ -147,6 +147,7 @@ TABLES = (
         indexes=(IndexSpec("by_created", Key("org_id"), Key("created_at")),),
     ),
     TableSpec("job_batches", Key("job_id"), Key("batch_id")),
+    TableSpec("organisations", Key("org_id")),
     TableSpec(
         "customers",
         Key("org_id"),

@@ -11,6 +11,7 @@ from typing import Any
 
 from customer_import.errors import InvalidTransition, JobNotFound
 from customer_import.jobs import Job, JobStatus, sources_of
+from customer_import.organisations import OrganisationProfile
 from customer_import.pipeline import ImportPipeline
 from customer_import.ports import BatchOutcome, ConnectionGone, RowFailure
 from customer_import.progress import ProgressBroadcaster
@@ -129,6 +130,17 @@ class FakeCustomerStore:
         return {c for c in customer_ids if (org_id, c) in self.customers}
 
 
+class FakeOrganisations:
+    def __init__(self) -> None:
+        self.profiles: dict[str, OrganisationProfile] = {}
+
+    def get(self, org_id: str) -> OrganisationProfile:
+        return self.profiles.get(org_id, OrganisationProfile(org_id=org_id))
+
+    def put(self, profile: OrganisationProfile) -> None:
+        self.profiles[profile.org_id] = profile
+
+
 class FakeConnections:
     def __init__(self) -> None:
         self.connections: dict[str, dict[str, str | None]] = {}
@@ -176,6 +188,7 @@ class FakeWorkflow:
 SETTINGS = Settings(
     jobs_table="jobs",
     job_batches_table="job-batches",
+    organisations_table="organisations",
     customers_table="customers",
     customer_addresses_table="addresses",
     vehicles_table="vehicles",
@@ -196,7 +209,14 @@ class World:
         self.connections = FakeConnections()
         self.sender = FakeSender()
         self.workflow = FakeWorkflow()
+        self.organisations = FakeOrganisations()
         self.broadcaster = ProgressBroadcaster(self.connections, self.sender)
         self.pipeline = ImportPipeline(
-            settings, self.jobs, self.objects, self.customers, self.broadcaster, self.workflow
+            settings,
+            self.jobs,
+            self.objects,
+            self.customers,
+            self.broadcaster,
+            self.workflow,
+            self.organisations,
         )

@@ -15,7 +15,7 @@ from customer_import.jobs import Job, JobStatus
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .session import RunResult, import_file, stack_session
+from .session import RunResult, components, import_file, preview_file, running_stack, stack_session
 
 STATUS_WORDS = {
     "pending": "uploading",
@@ -185,6 +185,11 @@ def run(
     sys.exit(1)
 
 
+def _stdout_console() -> Console:
+    # Piped into a file or a pager, 80 columns would fold every table cell.
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
 def _print_summary(console: Console, result: RunResult) -> None:
     job = result.job
     c = job.counter
@@ -208,6 +213,135 @@ def _print_summary(console: Console, result: RunResult) -> None:
         console.print(f"  warning: {warning}")
     if result.error_log:
         console.print(f"  error log: {result.error_log}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", default="techman", show_default=True, type=click.Choice(["techman"]))
+@click.option("--org", "org_id", default="demo", show_default=True)
+@click.option("--account", "account_id", default="main", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="The whole preview as JSON on stdout.")
+@click.option("--limit", default=20, show_default=True, help="Customers shown in the table.")
+@click.option(
+    "--changes", "show_changes", is_flag=True, help="List every original → cleaned change."
+)
+@click.pass_context
+def preview(
+    ctx: click.Context,
+    file: Path,
+    source: str,
+    org_id: str,
+    account_id: str,
+    as_json: bool,
+    limit: int,
+    show_changes: bool,
+) -> None:
+    """Show what importing FILE would do, without writing any customer (a dry run through the
+    real Validate and Prepare steps). Exit code 2 when the file would be rejected."""
+    console = Console(stderr=True)
+    with stack_session(ctx.obj["log_level"]) as endpoints, console.status(f"Reading {file.name}"):
+        job, document = preview_file(
+            endpoints, file, source=source, org_id=org_id, account_id=account_id
+        )
+    if document is None:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "status": str(job.status),
+                        "reason": job.reason,
+                        "missing_columns": job.missing_columns,
+                    }
+                )
+            )
+        console.print(f"[red]{file.name} would be rejected:[/] {job.reason}")
+        sys.exit(2)
+    if as_json:
+        click.echo(
+            json.dumps({"file": file.name, "warnings": job.warnings, **document}, default=str)
+        )
+        return
+    _print_preview(_stdout_console(), file, job, document, limit, show_changes)
+
+
+def _print_preview(
+    console: Console, file: Path, job: Job, document: dict[str, Any], limit: int, show_changes: bool
+) -> None:
+    from rich.table import Table
+
+    counts = document["counts"]
+    console.print(
+        f"[bold]{file.name}[/]: {counts['rows']:,} rows · {counts['customers']:,} customers · "
+        f"{counts['vehicles']:,} vehicles · {counts['rows_with_warnings']:,} rows with warnings · "
+        f"[red]{counts['rows_failing']:,} rows will fail[/]"
+    )
+    for warning in job.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    table = Table(show_lines=False)
+    for column in (
+        "Row",
+        "Number",
+        "Name",
+        "Phone",
+        "Landline",
+        "Email",
+        "Group",
+        "Vehicles",
+        "Issues",
+    ):
+        table.add_column(column, overflow="fold")
+    shown = document["customers"][:limit]
+    for customer in shown:
+        issues = [f"[red]{e['column']}: {e['reason']}[/]" for e in customer["errors"]]
+        issues += [f"[yellow]{w['column']}: {w['reason']}[/]" for w in customer["warnings"]]
+        table.add_row(
+            ",".join(map(str, customer["rows"])),
+            customer["external_customer_number"],
+            customer.get("name") or "",
+            customer.get("phone") or "",
+            customer.get("landline") or "",
+            customer.get("email") or "",
+            customer.get("customer_group") or "",
+            " ".join(v["registration"] or "?" for v in customer["vehicles"]),
+            "\n".join(issues),
+        )
+    console.print(table)
+    console.print(f"First {len(shown)} of {counts['customers']:,} customers; nothing was written.")
+    if show_changes:
+        for customer in shown:
+            for change in customer["changes"]:
+                console.print(
+                    f"  row {change['row']} {change['column']}: {change['original']!r} → {change['cleaned']!r}"
+                )
+
+
+@main.command()
+@click.option("--org", "org_id", default="demo", show_default=True)
+@click.option("--external-number", default=None, help="Only the customer with this CustomerNumber.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list on stdout.")
+@click.pass_context
+def customers(ctx: click.Context, org_id: str, external_number: str | None, as_json: bool) -> None:
+    """List the customers of an organisation, with their addresses and vehicles (from the
+    stack that `customer-import local up` runs)."""
+    if running_stack() is None:
+        Console(stderr=True).print(
+            "No local stack is running, so there are no customers to list. Start one with "
+            "`customer-import local up`, import with `customer-import run`, then ask again."
+        )
+        sys.exit(1)
+    with stack_session(ctx.obj["log_level"]):
+        found = components().customers.read(org_id, external_number)
+    if as_json:
+        click.echo(json.dumps(found, default=str, indent=2))
+        return
+    console = _stdout_console()
+    for customer in found:
+        vehicles = ", ".join(v["registration"] or "?" for v in customer["vehicles"]) or "no vehicle"
+        console.print(
+            f"[bold]{customer['external_customer_number']}[/] {customer['name']} · {customer['phone'] or '-'} · "
+            f"{customer['email'] or '-'} · {vehicles}"
+        )
+    console.print(f"{len(found):,} customers in {org_id}")
 
 
 @main.command()

@@ -147,6 +147,23 @@ class RunResult:
         }
 
 
+def preview_file(
+    endpoints: Endpoints, path: Path, *, source: str, org_id: str, account_id: str
+) -> tuple[Job, dict[str, Any] | None]:
+    """A dry run through the real Validate and Prepare: the job stops at the decision, its
+    preview is read, and it is cancelled. No customer is written."""
+    pipeline = components().pipeline
+    created = pipeline.create_upload(org_id, account_id, source, path.name, JobOptions(), "preview")
+    job_id = created.job.job_id
+    with JobFollower(endpoints.websocket_url, org_id, job_id) as follower:
+        upload(created.post, path)
+        for job, _ in follower.events(lambda: pipeline.job(org_id, job_id), timeout_s=3600):
+            if job.status == "ready":
+                preview = pipeline.objects.get_json(job.preview_key or "")
+                return pipeline.cancel(org_id, job_id, "preview"), preview
+    return job, None
+
+
 def upload(post: dict[str, Any], path: Path) -> None:
     """Upload through the presigned POST, exactly as the web app does."""
     with path.open("rb") as handle:

@@ -12,6 +12,7 @@ from customer_import.cleaning import (
     parse_bool,
     parse_date,
     parse_datetime,
+    parse_int,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -127,3 +128,27 @@ def test_marketing_stays_off_unless_the_source_opts_in() -> None:
         "notifications": False,
     }
     assert notification_preferences('{"marketing": true}', None, None)["marketing"] is True
+
+
+def test_a_month_first_date_is_refused_saying_dates_are_day_first() -> None:
+    # Given a date a US-locale Excel wrote month-first
+    # When parsed, Then it is refused, and the reason tells the person why
+    with pytest.raises(
+        CleanupError, match=r"^Impossible date: '12/25/2020' \(there is no month 25"
+    ):
+        parse_datetime("12/25/2020")
+
+
+@pytest.mark.parametrize("written", ["inf", "-inf", "1e400", "nan", "12 miles"])
+def test_numbers_that_are_not_whole_numbers_are_refused(written: str) -> None:
+    with pytest.raises(CleanupError, match="Not a number"):
+        parse_int(written)
+
+
+def test_mileage_with_thousands_separators() -> None:
+    assert parse_int(" 45,000 ") == 45000
+
+
+def test_absurdly_nested_preferences_json_is_invalid_json_not_a_crash() -> None:
+    with pytest.raises(CleanupError, match="not valid JSON"):
+        notification_preferences("[" * 100_000, None, None)

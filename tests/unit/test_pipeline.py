@@ -137,7 +137,7 @@ def test_prepare_stages_batches_of_100_and_a_manifest() -> None:
     # And the job counts rows, customers and vehicles, and keeps a preview
     job = world.pipeline.job(ORG, job_id)
     assert (job.counter("rows"), job.counter("customers"), job.counter("vehicles")) == (251, 250, 2)
-    assert len(world.objects.get_json(job.preview_key)) == 100
+    assert len(world.objects.get_json(job.preview_key)["customers"]) == 100
 
 
 def test_bad_rows_fail_alone_with_row_column_and_reason() -> None:

@@ -34,4 +34,4 @@ def test_rows_of_one_customer_become_one_customer_first_row_wins() -> None:
     # Then one customer with two vehicles, the first email, and a warning naming the field
     assert customer.fields["email"] == "ann@example.com"
     assert [v["registration"] for v in customer.vehicles] == ["AB12CDE", "CD34EFG"]
-    assert [(w.row, w.column) for w in customer.warnings] == [(3, "email")]
+    assert [(w.row, w.column) for w in customer.warnings] == [(3, "Email")]

@@ -43,7 +43,10 @@ FINAL_STATUSES = frozenset(
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.PENDING: frozenset({JobStatus.VALIDATING, JobStatus.FAILED}),
     JobStatus.VALIDATING: frozenset({JobStatus.REJECTED, JobStatus.PREPARING, JobStatus.FAILED}),
-    JobStatus.PREPARING: frozenset({JobStatus.READY, JobStatus.IMPORTING, JobStatus.FAILED}),
+    # Preparing may still reject: the row limit only shows once the file is streamed.
+    JobStatus.PREPARING: frozenset(
+        {JobStatus.READY, JobStatus.IMPORTING, JobStatus.REJECTED, JobStatus.FAILED}
+    ),
     JobStatus.READY: frozenset(
         {JobStatus.IMPORTING, JobStatus.CANCELLED, JobStatus.EXPIRED, JobStatus.FAILED}
     ),
@@ -90,6 +93,8 @@ class JobOptions:
 
 COUNTER_NAMES = (
     "rows",
+    "rows_with_warnings",
+    "rows_failing",
     "customers",
     "vehicles",
     "batches_total",

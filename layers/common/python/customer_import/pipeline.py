@@ -24,6 +24,7 @@ from .ports import (
     CustomerStore,
     JobStore,
     ObjectStore,
+    OrganisationStore,
     RowFailure,
     Workflow,
 )
@@ -80,9 +81,11 @@ class ImportPipeline:
         customers: CustomerStore,
         broadcaster: ProgressBroadcaster,
         workflow: Workflow,
+        organisations: OrganisationStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
+        self.organisations = organisations
         self.jobs = jobs
         self.objects = objects
         self.customers = customers
@@ -216,11 +219,11 @@ class ImportPipeline:
         """Look at the head of the file only: size, encoding, delimiter, required columns."""
         job = self.jobs.get(org_id, job_id)
         size = self.objects.size(job.object_key)
-        if size > self.settings.max_file_bytes:
+        limit = self.organisations.get(org_id).max_file_bytes or self.settings.max_file_bytes
+        if size > limit:
             return self._reject(
                 job,
-                f"The file is {size / 1_048_576:.1f} MB; the limit is "
-                f"{self.settings.max_file_bytes / 1_048_576:.0f} MB",
+                f"The file is {size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB",
             )
         head = self.objects.read_head(job.object_key, HEAD_BYTES)
         try:
@@ -269,11 +272,22 @@ class ImportPipeline:
         """Stream the whole file once: clean, group, stage batches, write the preview."""
         job = self.jobs.get(org_id, job_id)
         fmt = TextFormat(encoding=job.encoding or "utf-8", delimiter=job.delimiter or ",")
+        profile = self.organisations.get(org_id)
+        max_rows = profile.max_rows or self.settings.max_rows
         records = iter_records(self.objects.open(job.object_key), fmt)
-        _, header = next(records)
-        rows = techman.TechmanRows(techman.check_header(header))
-        for row_number, values in records:
-            rows.add(row_number, values)
+        try:
+            _, header = next(records)
+            rows = techman.TechmanRows(techman.check_header(header), profile)
+            for row_number, values in records:
+                if rows.rows >= max_rows:
+                    return self._reject_prepared(
+                        job,
+                        f"The file has more than {max_rows:,} data rows, the limit; "
+                        "split it into smaller files",
+                    )
+                rows.add(row_number, values)
+        except UnreadableFile as exc:
+            return self._reject_prepared(job, str(exc))
 
         failures: list[RowFailure] = [
             RowFailure(issue.row, issue.column, issue.reason, original)
@@ -283,7 +297,8 @@ class ImportPipeline:
         manifest: list[dict[str, Any]] = []
         preview: list[dict[str, Any]] = []
         batch: list[dict[str, Any]] = []
-        customers = vehicles = failed_customers = 0
+        customers = vehicles = failed_customers = rows_with_warnings = 0
+        rows_failing = len(rows.malformed)
 
         def flush() -> None:
             batch_id = f"{len(manifest) + 1:05d}"
@@ -294,17 +309,18 @@ class ImportPipeline:
 
         for record in rows.customers():
             customers += 1
-            staged = record.to_dict()
-            staged["customer_id"] = customer_id_for(org_id, job_id, record.external_customer_number)
+            customer_id = customer_id_for(org_id, job_id, record.external_customer_number)
             if len(preview) < PREVIEW_SIZE:
-                preview.append({**staged, "errors": [e.to_dict() for e in record.errors]})
+                preview.append({"customer_id": customer_id, **record.preview()})
             if record.errors:
                 failed_customers += 1
+                rows_failing += len(record.rows)
                 first = record.originals[0]
                 failures.extend(RowFailure(e.row, e.column, e.reason, first) for e in record.errors)
                 continue
+            rows_with_warnings += len({w.row for w in record.warnings})
             vehicles += len(record.vehicles)
-            batch.append(staged)
+            batch.append({"customer_id": customer_id, **record.to_dict()})
             if len(batch) >= self.settings.batch_size:
                 flush()
         if batch:
@@ -315,17 +331,23 @@ class ImportPipeline:
         preview_key = f"{prefix}/preview.json"
         self.objects.put_json(manifest_key, manifest)
         self.objects.put_json(row_errors_key, [f.to_dict() for f in failures])
-        self.objects.put_json(preview_key, preview)
         failed = failed_customers + len(rows.malformed)
         counters = {
             **job.counters,
             "rows": rows.rows,
+            "rows_with_warnings": rows_with_warnings,
+            "rows_failing": rows_failing,
             "customers": customers,
             "vehicles": vehicles,
             "batches_total": len(manifest),
             "failed": failed,
             "processed": failed,
         }
+        preview_counts = {
+            name: counters[name]
+            for name in ("rows", "customers", "vehicles", "rows_with_warnings", "rows_failing")
+        }
+        self.objects.put_json(preview_key, {"counts": preview_counts, "customers": preview})
         changes: dict[str, Any] = {
             "manifest_key": manifest_key,
             "row_errors_key": row_errors_key,
@@ -338,11 +360,22 @@ class ImportPipeline:
         else:
             job = self.jobs.update(org_id, job_id, **changes)
         return {
+            "rejected": False,
             "manifest_key": manifest_key,
             "batches": len(manifest),
             "auto_run": job.options.auto_run,
             "decision_timeout_seconds": job.options.decision_timeout_seconds
             or self.settings.decision_timeout_seconds,
+        }
+
+    def _reject_prepared(self, job: Job, reason: str) -> dict[str, Any]:
+        self._reject(job, reason)
+        return {
+            "rejected": True,
+            "manifest_key": None,
+            "batches": 0,
+            "auto_run": False,
+            "decision_timeout_seconds": 0,
         }
 
     def await_decision(self, org_id: str, job_id: str, task_token: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .jobs import Job, JobStatus
+from .organisations import OrganisationProfile
 from .reading import Readable
 
 
@@ -119,3 +120,10 @@ class Workflow(Protocol):
     def send_success(self, task_token: str, output: dict[str, Any]) -> None: ...
 
     def send_failure(self, task_token: str, error: str, cause: str) -> None: ...
+
+
+class OrganisationStore(Protocol):
+    def get(self, org_id: str) -> OrganisationProfile:
+        """The organisation's profile; the defaults when it configured nothing."""
+
+    def put(self, profile: OrganisationProfile) -> None: ...

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -14,8 +15,13 @@ from typing import Protocol
 HEAD_BYTES = 64 * 1024
 CHUNK_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t")
+MAX_LINE_CHARS = 2 * 1024 * 1024  # no real row comes near; a file with no line breaks does
 
 csv.field_size_limit(1024 * 1024)
+
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+# CRLF, LF, and a lone CR (Excel for Mac's "CSV (Macintosh)" ends records with CR alone).
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
 
 class Readable(Protocol):
@@ -33,7 +39,12 @@ class TextFormat:
 
 
 def detect_format(head: bytes) -> TextFormat:
-    """Guess encoding and delimiter from the first bytes of a file."""
+    """Guess encoding and delimiter from the first bytes of a file.
+
+    "utf-8" means the head was valid UTF-8, possibly because it was plain ASCII; reading the
+    body then falls back to Windows-1252 if the first non-ASCII bytes are not UTF-8 (see
+    `Utf8OrCp1252Decoder`).
+    """
     if not head.strip(b"\r\n\t \xef\xbb\xbf\xff\xfe"):
         raise UnreadableFile("The file is empty")
     encoding = _detect_encoding(head)
@@ -66,31 +77,122 @@ def _looks_binary(text: str) -> bool:
     return control > 8
 
 
+class Utf8OrCp1252Decoder:
+    """An incremental decoder for a file whose head gave no reason to doubt UTF-8.
+
+    Plain ASCII passes through undecided. The first non-ASCII byte sequence decides for the
+    rest of the file: valid UTF-8 keeps UTF-8 (a later invalid byte is then genuine damage and
+    becomes U+FFFD); invalid UTF-8 means an Excel export in Windows-1252 whose first £ or é
+    came after the head, and everything from there on is read as Windows-1252.
+    """
+
+    def __init__(self) -> None:
+        self._undecided = b""  # the start of a possible multi-byte character, held back
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self.encoding: str | None = None  # "utf-8" or "cp1252" once decided
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        if self._decoder is not None:
+            return self._decoder.decode(data, final)
+        data = self._undecided + data
+        self._undecided = b""
+        first = _NON_ASCII.search(data)
+        if first is None:
+            return data.decode("ascii")
+        start = first.start()
+        # A UTF-8 character is at most 4 bytes: the first one is decided within 4 bytes.
+        window = data[start : start + 4]
+        try:
+            text, _ = codecs.utf_8_decode(window, "strict", final)
+        except UnicodeDecodeError as exc:
+            # Invalid at its first byte: not UTF-8. Invalid later: a real character came first.
+            self.encoding = "utf-8" if exc.start > 0 else "cp1252"
+        else:
+            if not text:  # the data ends inside a possible character: wait for more
+                self._undecided = data[start:]
+                return data[:start].decode("ascii")
+            self.encoding = "utf-8"
+        self._decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+        return self._decoder.decode(data, final)
+
+
+def _decoder(encoding: str) -> Utf8OrCp1252Decoder | codecs.IncrementalDecoder:
+    if codecs.lookup(encoding).name == "utf-8":
+        return Utf8OrCp1252Decoder()
+    return codecs.getincrementaldecoder(encoding)(errors="replace")
+
+
+class _LineTooLong(Exception):
+    pass
+
+
 def _decoded_lines(stream: Readable, encoding: str) -> Iterator[str]:
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    pending = ""
+    """Lines with their line breaks, decoded chunk by chunk.
+
+    In hand at any time: one chunk, and the start of the line it ends in (at most
+    `MAX_LINE_CHARS`: a file that never breaks its lines is not read whole).
+    """
+    decoder = _decoder(encoding)
+    pending: list[str] = []  # the start of a line whose end is still to come
+    pending_chars = 0
     while chunk := stream.read(CHUNK_BYTES):
-        pending += decoder.decode(chunk)
-        lines = pending.split("\n")
-        pending = lines.pop()
-        for line in lines:
-            yield line + "\n"
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
+        text = decoder.decode(chunk)
+        if "\n" not in text and "\r" not in text:
+            pending.append(text)
+            pending_chars += len(text)
+            if pending_chars > MAX_LINE_CHARS:
+                raise _LineTooLong
+            continue
+        text = "".join(pending) + text
+        # A CR at the end of a chunk may be the first half of a CRLF: keep it for the next.
+        carry = "\r" if text.endswith("\r") else ""
+        if carry:
+            text = text[:-1]
+        if text.count("\r") == text.count("\r\n"):  # CRLF or LF: the quick way
+            lines = text.split("\n")
+            rest = lines.pop() + carry
+            for line in lines:
+                yield line + "\n"
+        else:
+            parts = _LINE_BREAK.split(text)
+            rest = parts.pop() + carry
+            for i in range(0, len(parts), 2):
+                yield parts[i] + parts[i + 1]
+        pending, pending_chars = [rest], len(rest)
+    last = "".join(pending) + decoder.decode(b"", final=True)
+    if last:
+        yield last
 
 
 def iter_records(stream: Readable, fmt: TextFormat) -> Iterator[tuple[int, list[str]]]:
     """Yield (row number, fields) for every record; the header is row 1, as in a spreadsheet.
 
     Quoted fields may hold delimiters, doubled quotes and newlines. Blank lines are skipped.
+    Raises `UnreadableFile` naming the row when the CSV cannot be parsed past it.
     """
     reader = csv.reader(_decoded_lines(stream, fmt.encoding), delimiter=fmt.delimiter)
     row_number = 0
-    for record in reader:
-        row_number += 1
-        if row_number == 1 and record:
-            record[0] = record[0].lstrip("\ufeff")
-        if not any(field.strip() for field in record):
-            continue
-        yield row_number, record
+    try:
+        for record in reader:
+            row_number += 1
+            if row_number == 1 and record:
+                record[0] = record[0].lstrip("\ufeff")
+            if not any(field.strip() for field in record):
+                continue
+            yield row_number, record
+    except csv.Error as exc:
+        raise UnreadableFile(_csv_problem(row_number + 1, exc)) from exc
+    except _LineTooLong:
+        raise UnreadableFile(
+            f"Row {row_number + 1} runs over {MAX_LINE_CHARS // 1_048_576} MB without a line "
+            "break: this does not look like a CSV export"
+        ) from None
+
+
+def _csv_problem(row_number: int, exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        return (
+            f"Row {row_number} has a field longer than {csv.field_size_limit() // 1024} KB: "
+            "probably a quote that is never closed"
+        )
+    return f"Row {row_number} cannot be read as CSV: {exc}"

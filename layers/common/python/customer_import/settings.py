@@ -20,6 +20,7 @@ BATCH_SIZE = 100
 class Settings:
     jobs_table: str
     job_batches_table: str
+    organisations_table: str
     customers_table: str
     customer_addresses_table: str
     vehicles_table: str
@@ -40,6 +41,7 @@ class Settings:
             for name in (
                 "JOBS_TABLE",
                 "JOB_BATCHES_TABLE",
+                "ORGANISATIONS_TABLE",
                 "CUSTOMERS_TABLE",
                 "CUSTOMER_ADDRESSES_TABLE",
                 "VEHICLES_TABLE",
@@ -53,6 +55,7 @@ class Settings:
         return cls(
             jobs_table=env["JOBS_TABLE"],
             job_batches_table=env["JOB_BATCHES_TABLE"],
+            organisations_table=env["ORGANISATIONS_TABLE"],
             customers_table=env["CUSTOMERS_TABLE"],
             customer_addresses_table=env["CUSTOMER_ADDRESSES_TABLE"],
             vehicles_table=env["VEHICLES_TABLE"],

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import cleaning
 from .cleaning import CleanupError
+from .organisations import OrganisationProfile
 
 SOURCE = "techman"
 
@@ -55,6 +56,24 @@ OPTIONAL_COLUMNS = (
 KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 VEHICLE_COLUMNS = tuple(c for c in OPTIONAL_COLUMNS if c.startswith("Vehicle"))
 CUSTOMER_COLUMNS = tuple(c for c in KNOWN_COLUMNS if c not in VEHICLE_COLUMNS)
+
+
+# Customer fields and the columns they come from, to name columns in warnings.
+FIELD_COLUMNS = {
+    "title": "Title",
+    "name": "CustomerName",
+    "email": "Email",
+    "phone": "Phone",
+    "landline": "PhoneLandline",
+    "customer_group": "CustomerGroupName",
+    "credit_hold": "CustomerOnStop",
+    "account_customer": "AccountCustomer",
+    "vat_registered": "VATRegistered",
+    "vat_number": "VATNumber",
+    "notification_preferences": "NotificationPreferences",
+    "date_created": "DateCreated",
+    "last_visit": "LastVisit",
+}
 
 
 @dataclass(frozen=True)
@@ -104,6 +123,9 @@ class CustomerRecord:
     originals: list[dict[str, str]] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
     errors: list[RowIssue] = field(default_factory=list)
+    # "original -> cleaned" for every cell the cleanup rules changed
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    first_values: list[str] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +138,14 @@ class CustomerRecord:
             "warnings": [w.to_dict() for w in self.warnings],
         }
 
+    def preview(self) -> dict[str, Any]:
+        """What a person reviews before anything is written."""
+        view = self.to_dict()
+        del view["originals"]
+        view["errors"] = [e.to_dict() for e in self.errors]
+        view["changes"] = self.changes
+        return view
+
 
 @dataclass
 class _Row:
@@ -125,6 +155,7 @@ class _Row:
     values: list[str]
     positions: dict[str, int]
     issues: list[RowIssue] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
     def text(self, column: str) -> str:
         index = self.positions.get(column)
@@ -134,25 +165,31 @@ class _Row:
         return self.text(column) or None
 
     def clean(self, column: str, fn: Callable[[str], Any], severity: str = "warning") -> Any:
+        original = self.text(column)
         try:
-            return fn(self.text(column))
+            cleaned = fn(original)
         except CleanupError as exc:
             self.issues.append(RowIssue(self.number, column, exc.reason, severity))
             return None
+        self.note_change(column, original, cleaned)
+        return cleaned
+
+    def note_change(self, column: str, original: str, cleaned: Any) -> None:
+        if cleaned is not None and str(cleaned) != original:
+            self.changes.append(
+                {"row": self.number, "column": column, "original": original, "cleaned": cleaned}
+            )
 
 
 class TechmanRows:
     """Cleans rows and groups them into customers, one `CustomerNumber` at a time."""
 
-    def __init__(
-        self,
-        columns: ColumnCheck,
-        region: str = cleaning.DEFAULT_REGION,
-        time_zone: str = cleaning.DEFAULT_TIME_ZONE,
-    ) -> None:
+    def __init__(self, columns: ColumnCheck, profile: OrganisationProfile | None = None) -> None:
         self.columns = columns
-        self.region = region
-        self.time_zone = time_zone
+        self.profile = profile or OrganisationProfile(org_id="")
+        self._customer_positions = [
+            index for column, index in columns.positions.items() if column in CUSTOMER_COLUMNS
+        ]
         self.malformed: list[tuple[RowIssue, dict[str, str]]] = []
         self.rows = 0
         self._customers: dict[str, CustomerRecord] = {}
@@ -196,10 +233,10 @@ class TechmanRows:
 
     def _customer_fields(self, row: _Row) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         def phone(raw: str) -> str | None:
-            return cleaning.normalise_phone(raw, self.region)
+            return cleaning.normalise_phone(raw, self.profile.phone_region)
 
         def moment(raw: str) -> str | None:
-            return cleaning.parse_datetime(raw, self.time_zone)
+            return cleaning.parse_datetime(raw, self.profile.time_zone)
 
         reminders = row.clean("VehicleRemindersEnabled", cleaning.parse_bool)
         notifications = row.clean("NotificationsEnabled", cleaning.parse_bool)
@@ -215,13 +252,25 @@ class TechmanRows:
         name = row.cell("CustomerName")
         if name is None:
             row.issues.append(RowIssue(row.number, "CustomerName", "CustomerName is empty"))
+        source_group = row.cell("CustomerGroupName")
+        group, known = self.profile.map_group(source_group)
+        if not known:
+            row.issues.append(
+                RowIssue(
+                    row.number,
+                    "CustomerGroupName",
+                    f"Unknown customer group {source_group!r}: kept as it is",
+                    "warning",
+                )
+            )
+        row.note_change("CustomerGroupName", source_group or "", group)
         fields = {
             "title": row.cell("Title"),
             "name": name,
             "email": row.clean("Email", cleaning.clean_email, "error"),
             "phone": row.clean("Phone", phone, "error"),
             "landline": row.clean("PhoneLandline", phone, "error"),
-            "customer_group": row.cell("CustomerGroupName"),
+            "customer_group": group,
             "credit_hold": row.clean("CustomerOnStop", cleaning.parse_bool),
             "account_customer": row.clean("AccountCustomer", cleaning.parse_bool),
             "vat_registered": row.clean("VATRegistered", cleaning.parse_bool),
@@ -262,6 +311,7 @@ class TechmanRows:
         registration = cleaning.normalise_registration(row.text("VehicleRegistration"))
         if registration is None and not row.text("VehicleVIN"):
             return None
+        row.note_change("VehicleRegistration", row.text("VehicleRegistration"), registration)
         return {
             "registration": registration,
             "make": row.cell("VehicleMake"),
@@ -284,34 +334,48 @@ class TechmanRows:
             addresses=addresses,
             rows=[row],
             originals=[original],
+            changes=parsed.changes,
+            first_values=values,
         )
         self._file(customer, parsed.issues)
-        vehicle_row = _Row(row, values, self.columns.positions)
-        vehicle = self._vehicle(vehicle_row)
+        self._add_vehicle(customer, _Row(row, values, self.columns.positions))
+        return customer
+
+    def _add_vehicle(self, customer: CustomerRecord, row: _Row) -> None:
+        vehicle = self._vehicle(row)
         if vehicle:
             customer.vehicles.append(vehicle)
-        customer.warnings.extend(vehicle_row.issues)
-        return customer
+        customer.warnings.extend(row.issues)
+        customer.changes.extend(row.changes)
 
     def _add_row(
         self, customer: CustomerRecord, row: int, values: list[str], original: dict[str, str]
     ) -> None:
         customer.rows.append(row)
         customer.originals.append(original)
-        issues: list[RowIssue] = []
-        fields, _ = self._customer_fields(_Row(row, values, self.columns.positions))
+        self._add_vehicle(customer, _Row(row, values, self.columns.positions))
+        if self._customer_cells(values) == self._customer_cells(customer.first_values):
+            return  # the usual case: the customer's columns simply repeat
+        parsed = _Row(row, values, self.columns.positions)
+        fields, _ = self._customer_fields(parsed)
+        # The first row's values win, so a later row's bad cell only warns, but it is said.
+        customer.warnings.extend(
+            RowIssue(issue.row, issue.column, issue.reason, "warning") for issue in parsed.issues
+        )
         for name, value in fields.items():
             if value is not None and customer.fields.get(name) not in (None, value):
-                issues.append(
+                column = FIELD_COLUMNS.get(name, name)
+                customer.warnings.append(
                     RowIssue(
-                        row, name, f"Differs from row {customer.rows[0]}; first row kept", "warning"
+                        row,
+                        column,
+                        f"{column} differs from row {customer.rows[0]}; the first row's value is kept",
+                        "warning",
                     )
                 )
-        vehicle_row = _Row(row, values, self.columns.positions)
-        vehicle = self._vehicle(vehicle_row)
-        if vehicle:
-            customer.vehicles.append(vehicle)
-        customer.warnings.extend(issues + vehicle_row.issues)
+
+    def _customer_cells(self, values: list[str]) -> list[str]:
+        return [values[i].strip() for i in self._customer_positions]
 
     @staticmethod
     def _file(customer: CustomerRecord, issues: list[RowIssue]) -> None:

@@ -27,6 +27,7 @@ from pynamodb.transactions import TransactWrite
 
 from ..errors import InvalidTransition, JobNotFound
 from ..jobs import COUNTER_NAMES, Job, JobOptions, JobStatus, sources_of
+from ..organisations import OrganisationProfile
 from ..pipeline import ID_NAMESPACE
 from ..ports import BatchOutcome, RowFailure
 from ..settings import Settings
@@ -76,6 +77,8 @@ class JobModel(Model):
     decision = JSONAttribute(null=True)
     # One attribute per counter, so batches can ADD to them atomically.
     rows = NumberAttribute(default=0)
+    rows_with_warnings = NumberAttribute(default=0)
+    rows_failing = NumberAttribute(default=0)
     customers = NumberAttribute(default=0)
     vehicles = NumberAttribute(default=0)
     batches_total = NumberAttribute(default=0)
@@ -146,6 +149,14 @@ class BatchModel(Model):
     vehicles = NumberAttribute(default=0)
     failures = JSONAttribute(null=True)
     recorded_at = UnicodeAttribute()
+
+
+class OrganisationModel(Model):
+    class Meta:
+        table_name = "unbound"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    profile = JSONAttribute()
 
 
 class CustomersByExternalNumber(GlobalSecondaryIndex["CustomerModel"]):
@@ -250,6 +261,7 @@ def bind(settings: Settings) -> None:
         tables = {
             JobModel: settings.jobs_table,
             BatchModel: settings.job_batches_table,
+            OrganisationModel: settings.organisations_table,
             CustomerModel: settings.customers_table,
             AddressModel: settings.customer_addresses_table,
             VehicleModel: settings.vehicles_table,
@@ -464,37 +476,53 @@ class DynamoCustomerStore:
         }
 
     def read(self, org_id: str, external_number: str | None = None) -> list[dict[str, Any]]:
-        """Customers of an organisation with their addresses and vehicles (never a scan)."""
+        """Customers of an organisation with their addresses and vehicles, every field present
+        (absent values as None). Queries only: the table or its external-number index."""
         if external_number is None:
             found = CustomerModel.query(org_id)
         else:
             found = CustomerModel.by_external_number.query(
                 org_id, CustomerModel.external_customer_number == external_number
             )
-        result = []
-        for customer in found:
-            data = customer.attribute_values
-            data["addresses"] = [
-                {
-                    "type": a.address_type,
-                    **{
-                        k: v
-                        for k, v in a.attribute_values.items()
-                        if k not in ("customer_id", "address_type", "org_id")
-                    },
-                }
-                for a in AddressModel.query(customer.customer_id)
-            ]
-            data["vehicles"] = [
-                {
-                    k: v
-                    for k, v in vehicle.attribute_values.items()
-                    if k not in ("customer_id", "org_id")
-                }
-                for vehicle in VehicleModel.query(customer.customer_id)
-            ]
-            result.append(data)
-        return result
+        return [self._view(customer) for customer in found]
+
+    @staticmethod
+    def _view(customer: CustomerModel) -> dict[str, Any]:
+        view = _all_attributes(customer, exclude=("org_id", "email_normalised"))
+        view["addresses"] = [
+            {
+                "type": a.address_type,
+                **_all_attributes(a, exclude=("customer_id", "address_type", "org_id")),
+            }
+            for a in AddressModel.query(customer.customer_id)
+        ]
+        view["vehicles"] = [
+            _all_attributes(v, exclude=("customer_id", "vehicle_id", "org_id"))
+            for v in VehicleModel.query(customer.customer_id)
+        ]
+        return view
+
+
+def _all_attributes(item: Model, exclude: tuple[str, ...]) -> dict[str, Any]:
+    values = item.attribute_values
+    return {name: _plain(values.get(name)) for name in item.get_attributes() if name not in exclude}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as floats; a mileage of 115882 should read as such."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+class DynamoOrganisationStore:
+    def get(self, org_id: str) -> OrganisationProfile:
+        try:
+            stored = OrganisationModel.get(org_id)
+        except OrganisationModel.DoesNotExist:
+            return OrganisationProfile(org_id=org_id)
+        return OrganisationProfile.from_dict({**stored.profile, "org_id": org_id})
+
+    def put(self, profile: OrganisationProfile) -> None:
+        OrganisationModel(profile.org_id, profile=profile.to_dict()).save()
 
 
 class DynamoConnectionStore:

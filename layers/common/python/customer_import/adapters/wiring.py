@@ -21,6 +21,7 @@ class Components:
     jobs: dynamo.DynamoJobStore
     customers: dynamo.DynamoCustomerStore
     connections: dynamo.DynamoConnectionStore
+    organisations: dynamo.DynamoOrganisationStore
     broadcaster: ProgressBroadcaster
 
 
@@ -42,6 +43,7 @@ def _build(settings: Settings) -> Components:
     jobs = dynamo.DynamoJobStore(settings.region)
     customers = dynamo.DynamoCustomerStore()
     connections = dynamo.DynamoConnectionStore()
+    organisations = dynamo.DynamoOrganisationStore()
     management = (
         session.client(
             "apigatewaymanagementapi",
@@ -59,8 +61,9 @@ def _build(settings: Settings) -> Components:
         customers=customers,
         broadcaster=broadcaster,
         workflow=StepFunctionsWorkflow(session.client("stepfunctions", config=config)),
+        organisations=organisations,
     )
-    return Components(pipeline, jobs, customers, connections, broadcaster)
+    return Components(pipeline, jobs, customers, connections, organisations, broadcaster)
 
 
 def pipeline_for(settings: Settings) -> ImportPipeline:
