@@ -149,3 +149,128 @@ print(json.dumps({"threads": [t.name for t in threading.enumerate()], "open_port
         "threads": ["MainThread"],
         "open_ports": [],
     }
+
+
+def test_preview_is_a_dry_run_showing_cleaned_values_and_counts(
+    driver, stack, org, tmp_path
+) -> None:
+    # Given a running stack and a file with a bad phone and a messy phone
+    path = tmp_path / "preview.csv"
+    path.write_bytes(
+        techman_csv(
+            [row("1", "Ann Lee", Phone="+44 (0)7712 345678"), row("2", "Bob Bad", Phone="123")]
+        )
+    )
+    state_file = running(stack, tmp_path)
+    # When a person previews it, as JSON and as a table
+    as_json = cli(["preview", str(path), "--org", org, "--json"], state_file, tmp_path)
+    as_table = cli(["preview", str(path), "--org", org, "--changes"], state_file, tmp_path)
+    # Then the JSON has the counts and each customer with its changes and errors
+    assert as_json.returncode == 0, as_json.stderr
+    document = json.loads(as_json.stdout)
+    assert document["counts"] == {
+        "rows": 2,
+        "customers": 2,
+        "vehicles": 0,
+        "rows_with_warnings": 0,
+        "rows_failing": 1,
+    }
+    ann, bob = document["customers"]
+    assert ann["phone"] == "+447712345678"
+    assert {
+        "row": 2,
+        "column": "Phone",
+        "original": "+44 (0)7712 345678",
+        "cleaned": "+447712345678",
+    } in ann["changes"]
+    assert bob["errors"] == [{"row": 3, "column": "Phone", "reason": "Phone normalisation failed"}]
+    # And the table shows the same, saying nothing was written
+    assert as_table.returncode == 0, as_table.stderr
+    assert "+447712345678" in as_table.stdout and "Phone normalisation failed" in as_table.stdout
+    assert "row 2 Phone: '+44 (0)7712 345678' → '+447712345678'" in as_table.stdout
+    assert "nothing was written" in as_table.stdout
+    # And indeed no customer exists
+    assert driver.customers(org) == []
+
+
+def test_preview_of_a_file_that_would_be_rejected_exits_2(stack, org, tmp_path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    result = cli(["preview", str(path), "--org", org], running(stack, tmp_path), tmp_path)
+    assert result.returncode == 2
+    assert "would be rejected: The file is empty" in result.stderr
+
+
+def test_customers_lists_what_was_imported_with_every_field(driver, stack, org, tmp_path) -> None:
+    # Given an imported customer with a vehicle
+    driver.run(
+        org,
+        techman_csv(
+            [
+                row("77", "Ann Lee", VehicleRegistration="ab12 cde", VehicleMake="Ford"),
+                row("78", "Bob Hall"),
+            ]
+        ),
+    )
+    # When a person looks them up by external number
+    result = cli(
+        ["customers", "--org", org, "--external-number", "77", "--json"],
+        running(stack, tmp_path),
+        tmp_path,
+    )
+    # Then exactly that customer comes back with every promised field, absent ones as null
+    assert result.returncode == 0, result.stderr
+    [customer] = json.loads(result.stdout)
+    promised = {
+        "customer_id",
+        "external_customer_number",
+        "account_id",
+        "name",
+        "email",
+        "phone",
+        "landline",
+        "credit_hold",
+        "customer_group",
+        "notification_preferences",
+        "date_created",
+        "addresses",
+        "vehicles",
+    }
+    assert promised <= set(customer)
+    assert (customer["external_customer_number"], customer["landline"], customer["email"]) == (
+        "77",
+        None,
+        "ann@example.com",
+    )
+    [address] = customer["addresses"]
+    assert set(address) == {
+        "type",
+        "line1",
+        "line2",
+        "line3",
+        "town",
+        "county",
+        "postcode",
+        "country",
+    }
+    [vehicle] = customer["vehicles"]
+    assert set(vehicle) == {
+        "registration",
+        "make",
+        "model",
+        "vin",
+        "first_registered",
+        "mot_due",
+        "mileage",
+    }
+    assert (vehicle["registration"], vehicle["make"], vehicle["mileage"]) == (
+        "AB12CDE",
+        "Ford",
+        None,
+    )
+
+
+def test_customers_without_a_running_stack_says_how_to_start_one(tmp_path) -> None:
+    result = cli(["customers", "--org", "x"], tmp_path / "absent.json", tmp_path)
+    assert result.returncode == 1
+    assert "customer-import local up" in result.stderr

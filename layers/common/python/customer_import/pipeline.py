@@ -220,6 +220,9 @@ class ImportPipeline:
         job = self.jobs.get(org_id, job_id)
         size = self.objects.size(job.object_key)
         limit = self.organisations.get(org_id).max_file_bytes or self.settings.max_file_bytes
+        if size == 0:
+            # S3 refuses a ranged read of an empty object, so say it before reading.
+            return self._reject(job, "The file is empty")
         if size > limit:
             return self._reject(
                 job,
