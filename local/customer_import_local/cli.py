@@ -307,6 +307,10 @@ def _print_preview(
         )
     console.print(table)
     console.print(f"First {len(shown)} of {counts['customers']:,} customers; nothing was written.")
+    for problem in document.get("unreadable_rows", []):
+        console.print(
+            f"[red]row {problem['row']} will fail:[/] {problem['column']}: {problem['reason']}"
+        )
     if show_changes:
         for customer in shown:
             for change in customer["changes"]:

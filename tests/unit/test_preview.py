@@ -142,3 +142,16 @@ def test_a_disagreeing_row_warns_naming_the_column() -> None:
             "reason": "Phone differs from row 2; the first row's value is kept",
         }
     ]
+
+
+def test_rows_that_cannot_be_read_are_listed_in_the_preview() -> None:
+    # Given a file with a short row
+    world = World()
+    content = techman_csv([row("1", "Ann Lee")]) + b"2,Short\r\n"
+    # When prepared
+    _, preview = prepared(world, content)
+    # Then the preview lists it with its row number and reason
+    assert preview["unreadable_rows"] == [
+        {"row": 3, "column": "(row)", "reason": "Row has 2 fields; the header has 15"}
+    ]
+    assert preview["counts"]["rows_failing"] == 1

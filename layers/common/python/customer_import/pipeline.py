@@ -350,7 +350,14 @@ class ImportPipeline:
             name: counters[name]
             for name in ("rows", "customers", "vehicles", "rows_with_warnings", "rows_failing")
         }
-        self.objects.put_json(preview_key, {"counts": preview_counts, "customers": preview})
+        unreadable_rows = [
+            {"row": issue.row, "column": issue.column, "reason": issue.reason}
+            for issue, _ in rows.malformed[:PREVIEW_SIZE]
+        ]
+        self.objects.put_json(
+            preview_key,
+            {"counts": preview_counts, "customers": preview, "unreadable_rows": unreadable_rows},
+        )
         changes: dict[str, Any] = {
             "manifest_key": manifest_key,
             "row_errors_key": row_errors_key,
