@@ -49,6 +49,7 @@ synth: setup
 
 bench: setup samples/techman_5500.csv
 	$(RUN)/python -m bench.prepare_bench samples/techman_5500.csv
+	$(RUN)/python -m bench.import_bench samples/techman_5500.csv
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules cdk.out .local .pytest_cache .mypy_cache .ruff_cache

@@ -206,3 +206,19 @@ def test_a_lambda_error_is_reported_by_exception_class(stack) -> None:
 def test_tables_come_from_the_description(stack, model) -> None:
     # The models are bound to the tables the stack created from the description
     assert model.exists()
+
+
+def test_the_faster_item_seam_still_refuses_items_over_the_size_limit(stack) -> None:
+    # Given the local DynamoDB with seam D (linear-time item construction)
+    client = boto3.client("dynamodb")
+    table = stack.endpoints.environment["ORGANISATIONS_TABLE"]
+    # When an item of about 410 KB is written
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as raised:
+        client.put_item(
+            TableName=table, Item={"org_id": {"S": "big"}, "blob": {"S": "x" * 410_000}}
+        )
+    # Then it is refused as DynamoDB would, and a normal item is fine
+    assert "maximum allowed size" in str(raised.value)
+    client.put_item(TableName=table, Item={"org_id": {"S": "small"}, "blob": {"S": "x" * 1000}})

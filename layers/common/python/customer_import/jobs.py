@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -153,4 +154,6 @@ class Job:
             "failed": self.counter("failed"),
             "missing_columns": list(self.missing_columns),
             "reason": self.reason,
+            # When the push left, so a client can measure how late progress reaches it.
+            "sent_at": time.time(),
         }
