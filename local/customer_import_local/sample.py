@@ -33,6 +33,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import phonenumbers
+from customer_import.techman import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
 __all__ = [
     "CUSTOMER_COLUMNS",
@@ -44,46 +45,6 @@ __all__ = [
     "SampleSummary",
     "write_techman_sample",
 ]
-
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "CustomerNumber",
-    "CustomerName",
-    "Phone",
-    "PhoneLandline",
-    "Email",
-    "Address1",
-    "Town",
-    "Postcode",
-    "CustomerGroupName",
-    "CustomerOnStop",
-    "VehicleRemindersEnabled",
-    "NotificationsEnabled",
-)
-
-OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "Title",
-    "Address2",
-    "Address3",
-    "County",
-    "Country",
-    "DeliveryAddress1",
-    "DeliveryAddress2",
-    "DeliveryTown",
-    "DeliveryPostcode",
-    "AccountCustomer",
-    "VATRegistered",
-    "VATNumber",
-    "NotificationPreferences",
-    "DateCreated",
-    "LastVisit",
-    "VehicleRegistration",
-    "VehicleMake",
-    "VehicleModel",
-    "VehicleVIN",
-    "VehicleFirstRegistered",
-    "VehicleMOTDue",
-    "VehicleMileage",
-)
 
 CUSTOMER_COLUMNS: tuple[str, ...] = (
     "CustomerNumber",
@@ -125,11 +86,11 @@ VEHICLE_COLUMNS: tuple[str, ...] = (
     "VehicleMileage",
 )
 
-# Header order of the export: customer columns, then the vehicle of the row.
+# Header order of the export: customer columns, then the vehicle of the row. Every column
+# the adapter knows, each once (the contract itself lives in `customer_import.techman`).
 TECHMAN_COLUMNS: tuple[str, ...] = CUSTOMER_COLUMNS + VEHICLE_COLUMNS
 
-assert set(TECHMAN_COLUMNS) == set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
-assert len(TECHMAN_COLUMNS) == len(REQUIRED_COLUMNS) + len(OPTIONAL_COLUMNS)
+assert sorted(TECHMAN_COLUMNS) == sorted(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
 
 # "Now" for the generated data: the export was taken on this morning.
 EXPORT_TIME = datetime(2026, 11, 22, 8, 45, 0)

@@ -71,11 +71,9 @@ class JobFollower:
     _connection: Any = None
     _exit_stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _reader: threading.Thread | None = None
-    latencies: list[float] = field(default_factory=list)
 
     def __enter__(self) -> JobFollower:
         query = urlencode({"org": self.org_id, "user": "cli"})
-        self._exit_stack = contextlib.ExitStack()
         self._connection = self._exit_stack.enter_context(
             connect(f"{self.websocket_url}/?{query}", open_timeout=10)
         )

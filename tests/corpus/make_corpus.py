@@ -13,25 +13,14 @@ import io
 import zipfile
 from pathlib import Path
 
+from customer_import.techman import REQUIRED_COLUMNS
+
 HERE = Path(__file__).resolve().parent
 HEAD_BYTES = 64 * 1024  # customer_import.reading.HEAD_BYTES, spelled out: no import needed
 # Curly quotes, as Word and Outlook type them and Excel keeps them.
 RSQUO, LDQUO, RDQUO = "\u2019", "\u201c", "\u201d"
 
-REQUIRED = [
-    "CustomerNumber",
-    "CustomerName",
-    "Phone",
-    "PhoneLandline",
-    "Email",
-    "Address1",
-    "Town",
-    "Postcode",
-    "CustomerGroupName",
-    "CustomerOnStop",
-    "VehicleRemindersEnabled",
-    "NotificationsEnabled",
-]
+REQUIRED = list(REQUIRED_COLUMNS)
 VEHICLE = ["VehicleRegistration", "VehicleMake", "VehicleModel"]
 # The columns most files use: every required one, a few optional ones, in Techman's order.
 HEADER = [

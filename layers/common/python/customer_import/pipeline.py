@@ -17,7 +17,7 @@ from typing import Any
 
 from . import techman
 from .error_log import render_error_log
-from .errors import InvalidDecision, InvalidTransition, InvalidUpload, JobNotFound
+from .errors import InvalidDecision, InvalidTransition, InvalidUpload
 from .jobs import DuplicatePolicy, Job, JobOptions, JobStatus
 from .ports import (
     BatchOutcome,
@@ -504,6 +504,3 @@ def _error_reason(error: dict[str, Any]) -> str:
     if isinstance(parsed, dict) and parsed.get("errorMessage"):
         return f"{parsed.get('errorType', name)}: {parsed['errorMessage']}"
     return f"{name}: {cause}" if cause else name
-
-
-__all__ = ["ImportPipeline", "JobNotFound", "ObjectLocation", "Upload", "customer_id_for"]
