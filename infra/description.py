@@ -148,6 +148,8 @@ TABLES = (
     ),
     TableSpec("job_batches", Key("job_id"), Key("batch_id")),
     TableSpec("organisations", Key("org_id")),
+    # Listed by organisation, newest first: the sort key starts with the time.
+    TableSpec("audit_log", Key("org_id"), Key("entry_key")),
     TableSpec(
         "customers",
         Key("org_id"),

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from customer_import.audit import AuditEntry
 from customer_import.errors import InvalidTransition, JobNotFound
 from customer_import.jobs import Job, JobStatus, sources_of
 from customer_import.organisations import OrganisationProfile
@@ -141,6 +142,18 @@ class FakeOrganisations:
         self.profiles[profile.org_id] = profile
 
 
+class FakeAuditLog:
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, str], AuditEntry] = {}
+
+    def record(self, entry: AuditEntry) -> None:
+        self.stored.setdefault((entry.org_id, entry.sort_key), entry)
+
+    def entries(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
+        mine = sorted((k, e) for k, e in self.stored.items() if k[0] == org_id)
+        return [e for _, e in reversed(mine)][:limit]
+
+
 class FakeConnections:
     def __init__(self) -> None:
         self.connections: dict[str, dict[str, str | None]] = {}
@@ -189,6 +202,7 @@ SETTINGS = Settings(
     jobs_table="jobs",
     job_batches_table="job-batches",
     organisations_table="organisations",
+    audit_log_table="audit-log",
     customers_table="customers",
     customer_addresses_table="addresses",
     vehicles_table="vehicles",
@@ -210,6 +224,7 @@ class World:
         self.sender = FakeSender()
         self.workflow = FakeWorkflow()
         self.organisations = FakeOrganisations()
+        self.audit = FakeAuditLog()
         self.broadcaster = ProgressBroadcaster(self.connections, self.sender)
         self.pipeline = ImportPipeline(
             settings,
@@ -219,4 +234,5 @@ class World:
             self.broadcaster,
             self.workflow,
             self.organisations,
+            self.audit,
         )

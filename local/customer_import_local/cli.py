@@ -349,6 +349,30 @@ def customers(ctx: click.Context, org_id: str, external_number: str | None, as_j
 
 
 @main.command()
+@click.option("--org", "org_id", default="demo", show_default=True)
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="A JSON list on stdout.")
+@click.pass_context
+def audit(ctx: click.Context, org_id: str, limit: int, as_json: bool) -> None:
+    """The organisation's audit log, newest first (from the stack of `local up`)."""
+    if running_stack() is None:
+        Console(stderr=True).print(
+            "No local stack is running: start one with `customer-import local up`."
+        )
+        sys.exit(1)
+    with stack_session(ctx.obj["log_level"]):
+        entries = components().audit.entries(org_id, limit)
+    if as_json:
+        click.echo(json.dumps([entry.__dict__ for entry in entries], indent=2))
+        return
+    console = _stdout_console()
+    for entry in entries:
+        console.print(
+            f"{entry.at}  {entry.action:<34} {entry.actor:<10} {entry.details.get('file', '')}  job {entry.job_id}"
+        )
+
+
+@main.command()
 @click.option("--customers", default=5500, show_default=True)
 @click.option("--seed", default=20261122, show_default=True)
 @click.option(

@@ -46,6 +46,12 @@ def test_an_upload_is_imported_with_vehicles_and_addresses(driver, org) -> None:
     assert stored["1"]["phone"] == "+447712345678"
     assert sorted(v["registration"] for v in stored["1"]["vehicles"]) == ["AB12CDE", "XY65ZZZ"]
     assert stored["2"]["addresses"][0]["postcode"] == "LS1 1AA"
+    # And the audit log, listed by organisation and time, records the decision and the outcome
+    actions = [e.action for e in driver.components.audit.entries(org)]
+    assert actions == ["import.decided", "import.completed"] or sorted(actions) == [
+        "import.completed",
+        "import.decided",
+    ]
 
 
 def test_an_upload_starts_exactly_one_execution(driver, stack, org) -> None:

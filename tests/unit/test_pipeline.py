@@ -303,3 +303,53 @@ def test_a_job_cannot_skip_states() -> None:
     # When something tries to complete it without importing, it is refused
     with pytest.raises(InvalidTransition, match="is ready; it cannot become completed"):
         world.jobs.transition(ORG, job_id, JobStatus.COMPLETED)
+
+
+def test_an_import_leaves_audit_entries_for_its_decision_and_outcome() -> None:
+    # Given an import decided by alice, with one bad row
+    world = World()
+    job_id = run_to_ready(world, techman_csv([row("1", "Ann Ok"), row("2", "Bob Bad", Phone="1")]))
+    world.pipeline.submit_decision(ORG, job_id, "merge", None, "alice")
+    import_all(world, job_id)
+    # When the organisation's audit log is read
+    entries = world.audit.entries(ORG)
+    # Then it says who decided what, and how the import ended, with its counts
+    by_action = {e.action: e for e in entries}
+    assert set(by_action) == {"import.decided", "import.completed_with_errors"}
+    assert (by_action["import.decided"].actor, by_action["import.decided"].details["default"]) == (
+        "alice",
+        "merge",
+    )
+    done = by_action["import.completed_with_errors"].details
+    assert (done["file"], done["source"], done["mode"], done["decision"]) == (
+        "file.csv",
+        "techman",
+        "insert",
+        "merge",
+    )
+    assert (done["counts"]["imported"], done["counts"]["failed"]) == (1, 1)
+    assert "duration_s" in done
+
+
+def test_a_retried_finalize_writes_its_audit_entry_once() -> None:
+    # Given a finished import
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(1)))
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    import_all(world, job_id)
+    job = world.pipeline.job(ORG, job_id)
+    # When the same entry is recorded again (a retried step)
+    world.pipeline._audit(job, "import.completed", "system")
+    # Then there is still one entry for that job and action
+    assert [e.action for e in world.audit.entries(ORG)].count("import.completed") == 1
+
+
+def test_rejections_and_cancellations_are_audited() -> None:
+    world = World()
+    rejected = uploaded(world, b"")
+    world.pipeline.validate(ORG, rejected)
+    cancelled = run_to_ready(world, techman_csv(customers(1)))
+    world.pipeline.cancel(ORG, cancelled, "bob")
+    actions = {(e.job_id, e.action, e.actor) for e in world.audit.entries(ORG)}
+    assert (rejected, "import.rejected", "alice") in actions
+    assert (cancelled, "import.cancelled", "bob") in actions

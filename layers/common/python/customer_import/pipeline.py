@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import techman
+from .audit import AuditEntry
 from .error_log import render_error_log
 from .errors import InvalidDecision, InvalidTransition, InvalidUpload
 from .jobs import DuplicatePolicy, Job, JobOptions, JobStatus
 from .ports import (
+    AuditLog,
     BatchOutcome,
     CustomerStore,
     JobStore,
@@ -37,6 +39,16 @@ SOURCES = {techman.SOURCE: techman}
 PRESIGNED_UPLOAD_SECONDS = 15 * 60
 ERROR_LOG_LINK_SECONDS = 60 * 60
 PREVIEW_SIZE = 100
+SUMMARY_COUNTERS = (
+    "rows",
+    "customers",
+    "vehicles",
+    "imported",
+    "merged",
+    "skipped_duplicates",
+    "skipped_user",
+    "failed",
+)
 _SAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -82,10 +94,12 @@ class ImportPipeline:
         broadcaster: ProgressBroadcaster,
         workflow: Workflow,
         organisations: OrganisationStore,
+        audit: AuditLog,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.organisations = organisations
+        self.audit = audit
         self.jobs = jobs
         self.objects = objects
         self.customers = customers
@@ -95,6 +109,24 @@ class ImportPipeline:
 
     def _now(self) -> str:
         return self.clock().isoformat(timespec="milliseconds")
+
+    def _audit(self, job: Job, action: str, actor: str, **details: Any) -> None:
+        self.audit.record(
+            AuditEntry(
+                org_id=job.org_id,
+                job_id=job.job_id,
+                action=action,
+                actor=actor,
+                at=self._now(),
+                job_created_at=job.created_at,
+                details={
+                    "file": job.file_name,
+                    "source": job.source,
+                    "mode": job.options.mode,
+                    **details,
+                },
+            )
+        )
 
     # ---- requests from people and scripts ---------------------------------------------------
 
@@ -168,6 +200,7 @@ class ImportPipeline:
                 f"Import job {job_id} is {exc.current}; it was decided already"
             ) from None
         self.workflow.send_success(job.task_token or "", {"decision_ref": f"{org_id}/{job_id}"})
+        self._audit(job, "import.decided", actor, default=str(policy), overrides=len(overrides))
         self.broadcaster.publish(job, "status")
         return job
 
@@ -180,6 +213,7 @@ class ImportPipeline:
         )
         # The error name carries the meaning: moto (and the console) drop the cause.
         self.workflow.send_failure(job.task_token or "", "JobCancelled", f"Cancelled by {actor}")
+        self._audit(job, "import.cancelled", actor)
         self.broadcaster.publish(job, "status")
         return job
 
@@ -268,6 +302,7 @@ class ImportPipeline:
             reason=reason,
             missing_columns=missing_columns or [],
         )
+        self._audit(job, "import.rejected", job.actor, reason=reason)
         self.broadcaster.publish(job, "status")
         return {"rejected": True}
 
@@ -459,6 +494,19 @@ class ImportPipeline:
             self.objects.put_text(error_log_key, render_error_log(failures), "text/csv")
         status = JobStatus.COMPLETED_WITH_ERRORS if job.counter("failed") else JobStatus.COMPLETED
         job = self.jobs.transition(org_id, job_id, status, error_log_key=error_log_key)
+        self._audit(
+            job,
+            f"import.{job.status}",
+            job.actor,
+            decision=(job.decision or {}).get("default", "auto-run"),
+            counts={name: job.counter(name) for name in SUMMARY_COUNTERS},
+            duration_s=round(
+                (
+                    datetime.fromisoformat(job.updated_at) - datetime.fromisoformat(job.created_at)
+                ).total_seconds(),
+                3,
+            ),
+        )
         self.broadcaster.publish(job, "completed")
         return {"status": str(job.status)}
 
@@ -478,6 +526,7 @@ class ImportPipeline:
         }
         reason = reasons.get(target) or f"Import failed: {_error_reason(error or {})}"
         job = self.jobs.transition(org_id, job_id, target, reason=job.reason or reason)
+        self._audit(job, f"import.{target}", "system", reason=job.reason)
         self.broadcaster.publish(job, "completed")
         return {"status": str(job.status)}
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .audit import AuditEntry
 from .jobs import Job, JobStatus
 from .organisations import OrganisationProfile
 from .reading import Readable
@@ -127,3 +128,11 @@ class OrganisationStore(Protocol):
         """The organisation's profile; the defaults when it configured nothing."""
 
     def put(self, profile: OrganisationProfile) -> None: ...
+
+
+class AuditLog(Protocol):
+    def record(self, entry: AuditEntry) -> None:
+        """Store the entry once: recording the same job and action again changes nothing."""
+
+    def entries(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
+        """Newest first."""

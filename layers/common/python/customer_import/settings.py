@@ -21,6 +21,7 @@ class Settings:
     jobs_table: str
     job_batches_table: str
     organisations_table: str
+    audit_log_table: str
     customers_table: str
     customer_addresses_table: str
     vehicles_table: str
@@ -42,6 +43,7 @@ class Settings:
                 "JOBS_TABLE",
                 "JOB_BATCHES_TABLE",
                 "ORGANISATIONS_TABLE",
+                "AUDIT_LOG_TABLE",
                 "CUSTOMERS_TABLE",
                 "CUSTOMER_ADDRESSES_TABLE",
                 "VEHICLES_TABLE",
@@ -56,6 +58,7 @@ class Settings:
             jobs_table=env["JOBS_TABLE"],
             job_batches_table=env["JOB_BATCHES_TABLE"],
             organisations_table=env["ORGANISATIONS_TABLE"],
+            audit_log_table=env["AUDIT_LOG_TABLE"],
             customers_table=env["CUSTOMERS_TABLE"],
             customer_addresses_table=env["CUSTOMER_ADDRESSES_TABLE"],
             vehicles_table=env["VEHICLES_TABLE"],

@@ -25,6 +25,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from ..audit import AuditEntry
 from ..errors import InvalidTransition, JobNotFound
 from ..jobs import COUNTER_NAMES, Job, JobOptions, JobStatus, sources_of
 from ..organisations import OrganisationProfile
@@ -159,6 +160,20 @@ class OrganisationModel(Model):
     profile = JSONAttribute()
 
 
+class AuditModel(Model):
+    class Meta:
+        table_name = "unbound"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    entry_key = UnicodeAttribute(range_key=True)
+    job_id = UnicodeAttribute()
+    action = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    at = UnicodeAttribute()
+    job_created_at = UnicodeAttribute()
+    details = JSONAttribute()
+
+
 class CustomersByExternalNumber(GlobalSecondaryIndex["CustomerModel"]):
     class Meta:
         index_name = "by_external_number"
@@ -262,6 +277,7 @@ def bind(settings: Settings) -> None:
             JobModel: settings.jobs_table,
             BatchModel: settings.job_batches_table,
             OrganisationModel: settings.organisations_table,
+            AuditModel: settings.audit_log_table,
             CustomerModel: settings.customers_table,
             AddressModel: settings.customer_addresses_table,
             VehicleModel: settings.vehicles_table,
@@ -523,6 +539,39 @@ class DynamoOrganisationStore:
 
     def put(self, profile: OrganisationProfile) -> None:
         OrganisationModel(profile.org_id, profile=profile.to_dict()).save()
+
+
+class DynamoAuditLog:
+    def record(self, entry: AuditEntry) -> None:
+        item = AuditModel(
+            entry.org_id,
+            entry.sort_key,
+            job_id=entry.job_id,
+            action=entry.action,
+            actor=entry.actor,
+            at=entry.at,
+            job_created_at=entry.job_created_at,
+            details=entry.details,
+        )
+        try:
+            item.save(condition=AuditModel.entry_key.does_not_exist())
+        except PutError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def entries(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
+        return [
+            AuditEntry(
+                org_id=item.org_id,
+                job_id=item.job_id,
+                action=item.action,
+                actor=item.actor,
+                at=item.at,
+                job_created_at=item.job_created_at,
+                details=item.details,
+            )
+            for item in AuditModel.query(org_id, scan_index_forward=False, limit=limit)
+        ]
 
 
 class DynamoConnectionStore:

@@ -22,6 +22,7 @@ class Components:
     customers: dynamo.DynamoCustomerStore
     connections: dynamo.DynamoConnectionStore
     organisations: dynamo.DynamoOrganisationStore
+    audit: dynamo.DynamoAuditLog
     broadcaster: ProgressBroadcaster
 
 
@@ -44,6 +45,7 @@ def _build(settings: Settings) -> Components:
     customers = dynamo.DynamoCustomerStore()
     connections = dynamo.DynamoConnectionStore()
     organisations = dynamo.DynamoOrganisationStore()
+    audit = dynamo.DynamoAuditLog()
     management = (
         session.client(
             "apigatewaymanagementapi",
@@ -62,8 +64,9 @@ def _build(settings: Settings) -> Components:
         broadcaster=broadcaster,
         workflow=StepFunctionsWorkflow(session.client("stepfunctions", config=config)),
         organisations=organisations,
+        audit=audit,
     )
-    return Components(pipeline, jobs, customers, connections, organisations, broadcaster)
+    return Components(pipeline, jobs, customers, connections, organisations, audit, broadcaster)
 
 
 def pipeline_for(settings: Settings) -> ImportPipeline:
