@@ -18,7 +18,8 @@ STACK_NAME = "CustomerImportStack"
 class Ref:
     """A value only known once the stack exists: a table's or bucket's name, an ARN, a URL."""
 
-    kind: str  # "table" | "bucket" | "function_arn" | "websocket_management_endpoint"
+    # "table" | "bucket" | "function_arn" | "state_machine_arn" | "websocket_management_endpoint"
+    kind: str
     name: str = ""
 
 
@@ -230,6 +231,9 @@ DESCRIPTION = StackDescription(
         **{f"{t.name.upper()}_TABLE": Ref("table", t.name) for t in TABLES},
         "UPLOAD_BUCKET": Ref("bucket", "uploads"),
         "WEBSOCKET_MANAGEMENT_ENDPOINT": Ref("websocket_management_endpoint"),
+        # `retry` starts an execution of its own; the ARN is built from the machine's name, so
+        # the functions do not depend on the machine that depends on them.
+        "IMPORT_STATE_MACHINE_ARN": Ref("state_machine_arn", "ImportJob"),
         "POWERTOOLS_SERVICE_NAME": "customer-import",
         "POWERTOOLS_METRICS_NAMESPACE": "CustomerImport",
     },

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -19,7 +19,7 @@ from constructs import Construct
 from infra.bundling import shared_layer_code
 from infra.constructs.apis import ProgressWebSocket
 from infra.constructs.functions import Functions
-from infra.constructs.naming import pascal_case
+from infra.constructs.naming import pascal_case, state_machine_name
 from infra.constructs.storage import Storage
 from infra.constructs.workflow import ObjectCreatedRule, Workflow
 from infra.description import DESCRIPTION, Ref, StackDescription
@@ -44,6 +44,7 @@ class CustomerImportStack(Stack):
         storage = Storage(self, "Storage", tables=spec.tables, buckets=spec.buckets)
         progress = ProgressWebSocket(self, "ProgressWebSocket", spec=spec.websocket)
         references = _References(
+            stack=self,
             tables=storage.tables,
             buckets=storage.buckets,
             websocket_management_endpoint=progress.management_endpoint,
@@ -122,6 +123,7 @@ class CustomerImportStack(Stack):
 class _References:
     """Resolves the description's `Ref`s to CloudFormation tokens of the resources built so far."""
 
+    stack: Stack
     tables: Mapping[str, dynamodb.ITable]
     buckets: Mapping[str, s3.IBucket]
     websocket_management_endpoint: str
@@ -138,6 +140,13 @@ class _References:
                 return self.buckets[value.name].bucket_name
             case "websocket_management_endpoint":
                 return self.websocket_management_endpoint
+            case "state_machine_arn":
+                return self.stack.format_arn(
+                    service="states",
+                    resource="stateMachine",
+                    resource_name=state_machine_name(self.stack.stack_name, value.name),
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
             case "function_arn":
                 if value.name not in self.functions:
                     raise LookupError(

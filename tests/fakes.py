@@ -63,10 +63,14 @@ class FakeJobStore:
         self.batches[(job_id, outcome.batch_id)] = outcome
         job = self.get(org_id, job_id)
         counters = dict(job.counters)
-        counters["batches_done"] += 1
-        counters["processed"] += outcome.customers
-        counters["imported"] += outcome.imported
-        counters["failed"] += outcome.failed
+        if outcome.retry:
+            counters["imported"] += outcome.imported
+            counters["failed"] -= outcome.imported
+        else:
+            counters["batches_done"] += 1
+            counters["processed"] += outcome.customers
+            counters["imported"] += outcome.imported
+            counters["failed"] += outcome.failed
         return self._store(replace(job, counters=counters))
 
     def batch_outcomes(self, job_id: str) -> list[BatchOutcome]:
@@ -190,6 +194,10 @@ class FakeWorkflow:
     def __init__(self) -> None:
         self.successes: list[tuple[str, dict[str, Any]]] = []
         self.failures: list[tuple[str, str, str]] = []
+        self.started: dict[str, dict[str, Any]] = {}
+
+    def start(self, name: str, execution_input: dict[str, Any]) -> None:
+        self.started.setdefault(name, execution_input)
 
     def send_success(self, task_token: str, output: dict[str, Any]) -> None:
         self.successes.append((task_token, output))
@@ -209,6 +217,7 @@ SETTINGS = Settings(
     connections_table="connections",
     upload_bucket="bucket",
     websocket_management_endpoint="",
+    import_state_machine_arn="arn:aws:states:eu-west-2:123456789012:stateMachine:ImportJob",
     region="eu-west-2",
 )
 

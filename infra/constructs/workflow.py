@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.constructs.naming import state_machine_name
 from infra.description import RuleSpec, StateMachineSpec
 
 
@@ -38,6 +39,7 @@ class Workflow(Construct):
             definition_body=sfn.DefinitionBody.from_file(str(spec.definition_path)),
             definition_substitutions=dict(definition_substitutions),
             state_machine_type=sfn.StateMachineType.STANDARD,
+            state_machine_name=state_machine_name(Stack.of(self).stack_name, spec.name),
             tracing_enabled=True,
         )
         for function in invoked_functions:
@@ -80,13 +82,16 @@ class Workflow(Construct):
         )
 
     def grant_task_response(self, roles: Sequence[iam.IRole]) -> None:
-        """`states:SendTaskSuccess`/`SendTaskFailure` on this state machine for the given roles.
+        """`states:SendTaskSuccess`/`SendTaskFailure` on this state machine for the given roles,
+        and `states:StartExecution` (a retry of the failed rows starts an execution).
 
         In a separate policy for the same reason as above: the state machine depends on every
         function it invokes, and each function depends on its role's default policy.
         """
         policy = iam.Policy(self, "TaskResponsePolicy", roles=list(roles))
-        self.state_machine.grant(policy, "states:SendTaskSuccess", "states:SendTaskFailure")
+        self.state_machine.grant(
+            policy, "states:SendTaskSuccess", "states:SendTaskFailure", "states:StartExecution"
+        )
 
 
 class ObjectCreatedRule(Construct):

@@ -15,7 +15,15 @@ from customer_import.jobs import Job, JobStatus
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .session import RunResult, components, import_file, preview_file, running_stack, stack_session
+from .session import (
+    RunResult,
+    components,
+    import_file,
+    preview_file,
+    retry_job,
+    running_stack,
+    stack_session,
+)
 
 STATUS_WORDS = {
     "pending": "uploading",
@@ -346,6 +354,65 @@ def customers(ctx: click.Context, org_id: str, external_number: str | None, as_j
             f"{customer['email'] or '-'} · {vehicles}"
         )
     console.print(f"{len(found):,} customers in {org_id}")
+
+
+@main.command()
+@click.argument("job_id")
+@click.option("--org", "org_id", default="demo", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object on stdout.")
+@click.option(
+    "--error-log-dir",
+    default=Path(".local/error-logs"),
+    type=click.Path(file_okay=False, path_type=Path),
+    show_default=True,
+)
+@click.pass_context
+def retry(ctx: click.Context, job_id: str, org_id: str, as_json: bool, error_log_dir: Path) -> None:
+    """Import again the rows of JOB_ID that failed to be written (a failed batch, a refused
+    customer), and only those; rows that failed their cleanup stay in the error log. Needs
+    the stack of `customer-import local up` that ran the import."""
+    from customer_import.errors import CustomerImportError
+
+    console = Console(stderr=True)
+    if running_stack() is None:
+        console.print(
+            "No local stack is running: the job lives in the stack of `customer-import local up`."
+        )
+        sys.exit(1)
+    with (
+        stack_session(ctx.obj["log_level"]) as endpoints,
+        Progress(
+            TextColumn("[bold]retry[/] {task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress,
+    ):
+        task = progress.add_task("starting", total=None)
+
+        def on_update(job: Job, _message: dict[str, Any] | None) -> None:
+            progress.update(task, description=STATUS_WORDS.get(str(job.status), str(job.status)))
+
+        try:
+            result = retry_job(
+                endpoints,
+                org_id,
+                job_id,
+                actor="cli",
+                on_update=on_update,
+                error_log_dir=error_log_dir,
+            )
+        except CustomerImportError as exc:
+            progress.stop()
+            console.print(f"[red]Cannot retry:[/] {exc}")
+            sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(result.as_json()))
+    else:
+        _print_summary(console, result)
+    sys.exit(
+        0 if result.job.status in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS) else 1
+    )
 
 
 @main.command()

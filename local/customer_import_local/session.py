@@ -177,6 +177,42 @@ def upload(post: dict[str, Any], path: Path) -> None:
         )
 
 
+def download_error_log(org_id: str, job_id: str, target: Path) -> Path | None:
+    """Save the job's error log through its presigned URL, as a browser would."""
+    url = components().pipeline.error_log_url(org_id, job_id)
+    if not url:
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    response = requests.get(url, timeout=60)
+    response.raise_for_status()
+    target.write_bytes(response.content)
+    return target
+
+
+def retry_job(
+    endpoints: Endpoints,
+    org_id: str,
+    job_id: str,
+    *,
+    actor: str,
+    on_update: Callable[[Job, dict[str, Any] | None], None],
+    error_log_dir: Path,
+    timeout_s: float = 3600,
+) -> RunResult:
+    """Re-run the rows of a job that failed to be written, following it to the end."""
+    pipeline = components().pipeline
+    started = time.perf_counter()
+    with JobFollower(endpoints.websocket_url, org_id, job_id) as follower:
+        job = pipeline.retry_failed(org_id, job_id, actor)
+        on_update(job, None)
+        for job, message in follower.events(lambda: pipeline.job(org_id, job_id), timeout_s):
+            on_update(job, message)
+    attempt = job.counter("retries")
+    target = error_log_dir / f"{Path(job.file_name).stem}-{job_id[:8]}-retry{attempt}-errors.csv"
+    error_log = download_error_log(org_id, job_id, target)
+    return RunResult(Path(job.file_name), job, time.perf_counter() - started, error_log)
+
+
 def import_file(
     endpoints: Endpoints,
     path: Path,
@@ -205,12 +241,7 @@ def import_file(
                     job = pipeline.submit_decision(org_id, job_id, on_duplicate, None, actor)
                 decided = True
             on_update(job, message)
-    error_log = None
-    url = pipeline.error_log_url(org_id, job_id)
-    if url:
-        error_log_dir.mkdir(parents=True, exist_ok=True)
-        error_log = error_log_dir / f"{path.stem}-{job_id[:8]}-errors.csv"
-        response = requests.get(url, timeout=60)
-        response.raise_for_status()
-        error_log.write_bytes(response.content)
+    error_log = download_error_log(
+        org_id, job_id, error_log_dir / f"{path.stem}-{job_id[:8]}-errors.csv"
+    )
     return RunResult(path, job, time.perf_counter() - started, error_log)

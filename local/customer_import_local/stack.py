@@ -283,6 +283,8 @@ class LocalStack:
         if value.kind == "websocket_management_endpoint":
             # moto serves the management API at its own root, without a stage path.
             return endpoint_url
+        if value.kind == "state_machine_arn":
+            return f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{value.name}"
         if value.kind == "function_arn" and function_arns is not None:
             return function_arns[value.name]
         raise ValueError(f"Cannot resolve {value}")

@@ -274,3 +274,36 @@ def test_customers_without_a_running_stack_says_how_to_start_one(tmp_path) -> No
     result = cli(["customers", "--org", "x"], tmp_path / "absent.json", tmp_path)
     assert result.returncode == 1
     assert "customer-import local up" in result.stderr
+
+
+def test_retry_imports_the_failed_batch_and_prints_the_new_summary(
+    driver, stack, org, tmp_path, monkeypatch
+) -> None:
+    # Given an import of 150 customers whose second batch could not be written
+    from customer_import.adapters.dynamo import DynamoCustomerStore
+
+    original = DynamoCustomerStore.write
+
+    def broken_second_batch(self, job, staged):
+        if job.org_id == org and staged[0]["external_customer_number"] == "1100":
+            raise RuntimeError("table unavailable")
+        return original(self, job, staged)
+
+    monkeypatch.setattr(DynamoCustomerStore, "write", broken_second_batch)
+    job = driver.run(org, techman_csv(customers(150)))
+    assert job.counter("failed") == 50
+    monkeypatch.setattr(DynamoCustomerStore, "write", original)
+    # When a person runs `retry` for that job
+    result = cli(["retry", job.job_id, "--org", org, "--json"], running(stack, tmp_path), tmp_path)
+    # Then it exits 0 and the summary shows every customer imported, none failed
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["imported"], summary["failed"], summary["error_log"]) == (
+        "completed",
+        150,
+        0,
+        None,
+    )
+    # And a second retry explains there is nothing left to retry
+    again = cli(["retry", job.job_id, "--org", org], running(stack, tmp_path), tmp_path)
+    assert again.returncode == 1 and "Cannot retry" in again.stderr

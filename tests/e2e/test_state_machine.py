@@ -7,7 +7,7 @@ import json
 import boto3
 import pytest
 from customer_import.adapters.dynamo import CustomerModel, JobModel
-from customer_import.errors import TransientImportError
+from customer_import.errors import InvalidTransition, TransientImportError
 from customer_import.jobs import JobOptions
 
 from tests.unit.techman_files import HEADER, customers, row, techman_csv
@@ -228,3 +228,50 @@ def test_the_faster_item_seam_still_refuses_items_over_the_size_limit(stack) -> 
     # Then it is refused as DynamoDB would, and a normal item is fine
     assert "maximum allowed size" in str(raised.value)
     client.put_item(TableName=table, Item={"org_id": {"S": "small"}, "blob": {"S": "x" * 1000}})
+
+
+def test_a_failed_batch_is_retried_through_the_state_machine_without_doubling(
+    driver, stack, org, monkeypatch, eventually
+) -> None:
+    # Given 250 customers where the second batch fails every time it is written
+    from customer_import.adapters.dynamo import DynamoCustomerStore
+
+    original = DynamoCustomerStore.write
+
+    def broken_second_batch(self, job, staged):
+        if job.org_id == org and staged[0]["external_customer_number"] == "1100":
+            raise RuntimeError("table unavailable")
+        return original(self, job, staged)
+
+    monkeypatch.setattr(DynamoCustomerStore, "write", broken_second_batch)
+    job = driver.run(org, techman_csv(customers(250)))
+    assert (job.status, job.counter("imported"), job.counter("failed")) == (
+        "completed_with_errors",
+        150,
+        100,
+    )
+    # When the table is back and the admin retries
+    monkeypatch.setattr(DynamoCustomerStore, "write", original)
+    driver.components.pipeline.retry_failed(org, job.job_id, "tester")
+    job = driver.wait_for(org, job.job_id, {"completed", "completed_with_errors", "failed"})
+    # Then a second execution, named after the job, imported exactly the failed rows
+    assert (job.status, job.counter("imported"), job.counter("failed"), job.counter("retries")) == (
+        "completed",
+        250,
+        0,
+        1,
+    )
+    assert job.error_log_key is None
+    numbers = [c["external_customer_number"] for c in driver.customers(org)]
+    assert len(numbers) == len(set(numbers)) == 250
+    sfn = boto3.client("stepfunctions")
+    names = [
+        e["name"]
+        for e in sfn.list_executions(stateMachineArn=stack.endpoints.state_machine_arn)[
+            "executions"
+        ]
+    ]
+    assert f"{job.job_id}-retry-1" in names
+    # And retrying again is refused: nothing is left to retry
+    with pytest.raises(InvalidTransition, match="completed; it cannot become retried"):
+        driver.components.pipeline.retry_failed(org, job.job_id, "tester")

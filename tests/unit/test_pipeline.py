@@ -353,3 +353,51 @@ def test_rejections_and_cancellations_are_audited() -> None:
     actions = {(e.job_id, e.action, e.actor) for e in world.audit.entries(ORG)}
     assert (rejected, "import.rejected", "alice") in actions
     assert (cancelled, "import.cancelled", "bob") in actions
+
+
+def test_retry_imports_only_the_rows_that_failed_to_be_written() -> None:
+    # Given an import where the database refused one customer and one row failed its cleanup
+    world = World()
+    job_id = run_to_ready(
+        world,
+        techman_csv([row("1", "Ann Ok"), row("2", "Bob Refused"), row("3", "Cy Bad", Phone="1")]),
+    )
+    world.customers.failing_numbers.add("2")
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    import_all(world, job_id)
+    assert world.pipeline.job(ORG, job_id).counters["failed"] == 2
+    # When the database is back and the admin retries
+    world.customers.failing_numbers.clear()
+    job = world.pipeline.retry_failed(ORG, job_id, "alice")
+    # Then only the refused customer is staged again, and an execution is started for it
+    assert job.status is JobStatus.IMPORTING
+    [(name, execution_input)] = world.workflow.started.items()
+    assert name == f"{job_id}-retry-1" and execution_input["retry"] == 1
+    manifest = world.objects.get_json(execution_input["prepared"]["manifest_key"])
+    assert [b["customers"] for b in manifest] == [1]
+    # When that execution runs its batches and finalizes
+    for batch in manifest:
+        world.pipeline.import_batch(ORG, job_id, batch)
+    world.pipeline.finalize(ORG, job_id)
+    # Then the refused customer is imported, the counts moved, and the error log keeps only
+    # the row that needs fixing in the file
+    job = world.pipeline.job(ORG, job_id)
+    assert (job.status, job.counter("imported"), job.counter("failed")) == (
+        "completed_with_errors",
+        2,
+        1,
+    )
+    log = world.objects.objects[job.error_log_key].decode().splitlines()
+    assert len(log) == 2 and log[1].startswith("4,Phone,Phone normalisation failed")
+
+
+def test_retry_refuses_when_no_row_failed_to_be_written() -> None:
+    # Given an import whose only failure is a row the cleanup rejected
+    world = World()
+    job_id = run_to_ready(world, techman_csv([row("1", "Ann Ok"), row("2", "Cy Bad", Phone="1")]))
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    import_all(world, job_id)
+    # When someone retries, they are told to fix the file instead, and nothing starts
+    with pytest.raises(InvalidTransition, match="fix the rows in the error log"):
+        world.pipeline.retry_failed(ORG, job_id, "alice")
+    assert world.workflow.started == {}

@@ -55,7 +55,8 @@ ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
         {JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS, JobStatus.FAILED}
     ),
     JobStatus.COMPLETED: frozenset({JobStatus.ROLLING_BACK}),
-    JobStatus.COMPLETED_WITH_ERRORS: frozenset({JobStatus.ROLLING_BACK}),
+    # A retry of the rows that failed to write imports again.
+    JobStatus.COMPLETED_WITH_ERRORS: frozenset({JobStatus.ROLLING_BACK, JobStatus.IMPORTING}),
     JobStatus.ROLLING_BACK: frozenset({JobStatus.ROLLED_BACK, JobStatus.FAILED}),
 }
 
@@ -106,6 +107,7 @@ COUNTER_NAMES = (
     "skipped_duplicates",
     "skipped_user",
     "failed",
+    "retries",
 )
 
 

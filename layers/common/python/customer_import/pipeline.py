@@ -39,6 +39,8 @@ SOURCES = {techman.SOURCE: techman}
 PRESIGNED_UPLOAD_SECONDS = 15 * 60
 ERROR_LOG_LINK_SECONDS = 60 * 60
 PREVIEW_SIZE = 100
+# Columns of failures that happened while writing, which a retry may cure.
+WRITE_FAILURE_COLUMNS = ("(batch)", "(customer)")
 SUMMARY_COUNTERS = (
     "rows",
     "customers",
@@ -216,6 +218,65 @@ class ImportPipeline:
         self._audit(job, "import.cancelled", actor)
         self.broadcaster.publish(job, "status")
         return job
+
+    def retry_failed(self, org_id: str, job_id: str, actor: str) -> Job:
+        """Import again the rows that failed to be written (a batch that failed after its
+        retries, a customer the database refused), and only those. Rows that failed their
+        cleanup would fail again: they stay in the error log, to be fixed in the file."""
+        job = self.jobs.get(org_id, job_id)
+        if job.status is not JobStatus.COMPLETED_WITH_ERRORS:
+            raise InvalidTransition(
+                job_id, str(job.status), "retried (only an import completed with errors can be)"
+            )
+        outcomes = self.jobs.batch_outcomes(job_id)
+        recovered = {row for outcome in outcomes for row in outcome.recovered_rows}
+        rows = {
+            f.row for o in outcomes for f in o.failures if f.column in WRITE_FAILURE_COLUMNS
+        } - recovered
+        if not rows:
+            raise InvalidTransition(
+                job_id,
+                str(job.status),
+                "retried: none of its failed rows failed to be written; fix the rows in the "
+                "error log and import the file again",
+            )
+        attempt = job.counter("retries") + 1
+        manifest_key = self._stage_retry(job, attempt, rows)
+        job = self.jobs.transition(
+            org_id, job_id, JobStatus.IMPORTING, counters={**job.counters, "retries": attempt}
+        )
+        self.workflow.start(
+            f"{job_id}-retry-{attempt}",
+            {
+                "retry": attempt,
+                "job": {"org_id": org_id, "job_id": job_id},
+                "prepared": {"manifest_key": manifest_key},
+            },
+        )
+        self._audit(job, f"import.retry-{attempt}", actor, rows=len(rows))
+        self.broadcaster.publish(job, "status")
+        return job
+
+    def _stage_retry(self, job: Job, attempt: int, rows: set[int]) -> str:
+        """Stage the customers of the failed rows again, from the batches Prepare staged."""
+        prefix = f"{staging_prefix(job)}/retry-{attempt}"
+        again: list[dict[str, Any]] = []
+        for batch in self.objects.get_json(job.manifest_key or ""):
+            staged = self.objects.get_json(batch["key"])["customers"]
+            again.extend(c for c in staged if c["rows"][0] in rows)
+        size = self.settings.batch_size
+        manifest = []
+        for start in range(0, len(again), size):
+            batch_id = f"r{attempt}-{start // size + 1:05d}"
+            key = f"{prefix}/batch-{batch_id}.json"
+            customers = again[start : start + size]
+            self.objects.put_json(key, {"batch_id": batch_id, "customers": customers})
+            manifest.append(
+                {"batch_id": batch_id, "key": key, "customers": len(customers), "retry": True}
+            )
+        manifest_key = f"{prefix}/manifest.json"
+        self.objects.put_json(manifest_key, manifest)
+        return manifest_key
 
     # ---- states of the ImportJob state machine ----------------------------------------------
 
@@ -442,6 +503,8 @@ class ImportPipeline:
             failed=len(failed_rows),
             vehicles=vehicles,
             failures=tuple(failures),
+            retry=bool(batch.get("retry")),
+            recovered_rows=_recovered(batch, customers, failed_rows),
         )
         self._record(job, outcome)
         return {"batch_id": batch["batch_id"]}
@@ -472,6 +535,8 @@ class ImportPipeline:
             failed=len(failures),
             vehicles=sum(len(c["vehicles"]) for c in customers if c["customer_id"] in written),
             failures=failures,
+            retry=bool(batch.get("retry")),
+            recovered_rows=_recovered(batch, customers, {f.row for f in failures}),
         )
         self._record(job, outcome)
         return {"batch_id": batch["batch_id"]}
@@ -486,8 +551,14 @@ class ImportPipeline:
         failures = [
             RowFailure.from_dict(f) for f in self.objects.get_json(job.row_errors_key or "")
         ]
-        for outcome in self.jobs.batch_outcomes(job_id):
-            failures.extend(outcome.failures)
+        # A row retried and failed again is reported once, with its latest reason; a row a
+        # retry recovered is not reported at all. Retry batches ("r1-...") sort after the rest.
+        write_failures: dict[int, RowFailure] = {}
+        for outcome in sorted(self.jobs.batch_outcomes(job_id), key=lambda o: o.batch_id):
+            write_failures.update((failure.row, failure) for failure in outcome.failures)
+            for row in outcome.recovered_rows:
+                write_failures.pop(row, None)
+        failures.extend(write_failures.values())
         error_log_key = None
         if failures:
             error_log_key = f"error-logs/{org_id}/{job_id}.csv"
@@ -540,6 +611,15 @@ class ImportPipeline:
         return self.objects.presigned_get(
             job.error_log_key, ERROR_LOG_LINK_SECONDS, f"errors-{job_id}.csv"
         )
+
+
+def _recovered(
+    batch: dict[str, Any], customers: list[dict[str, Any]], failed_rows: set[int]
+) -> tuple[int, ...]:
+    """The rows a retry batch wrote this time."""
+    if not batch.get("retry"):
+        return ()
+    return tuple(c["rows"][0] for c in customers if c["rows"][0] not in failed_rows)
 
 
 def _error_reason(error: dict[str, Any]) -> str:

@@ -46,6 +46,10 @@ class BatchOutcome:
     failed: int
     vehicles: int = 0
     failures: tuple[RowFailure, ...] = ()
+    # A retry re-runs rows already counted as failed: what it imports moves from failed to
+    # imported, and the rows it recovered leave the error log.
+    retry: bool = False
+    recovered_rows: tuple[int, ...] = ()
 
 
 class JobStore(Protocol):
@@ -121,6 +125,9 @@ class Workflow(Protocol):
     def send_success(self, task_token: str, output: dict[str, Any]) -> None: ...
 
     def send_failure(self, task_token: str, error: str, cause: str) -> None: ...
+
+    def start(self, name: str, execution_input: dict[str, Any]) -> None:
+        """Start an execution of the import workflow; a name already used starts nothing."""
 
 
 class OrganisationStore(Protocol):

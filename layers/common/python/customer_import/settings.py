@@ -28,6 +28,7 @@ class Settings:
     connections_table: str
     upload_bucket: str
     websocket_management_endpoint: str
+    import_state_machine_arn: str
     region: str
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_rows: int = DEFAULT_MAX_ROWS
@@ -65,6 +66,7 @@ class Settings:
             connections_table=env["CONNECTIONS_TABLE"],
             upload_bucket=env["UPLOAD_BUCKET"],
             websocket_management_endpoint=env.get("WEBSOCKET_MANAGEMENT_ENDPOINT", ""),
+            import_state_machine_arn=env.get("IMPORT_STATE_MACHINE_ARN", ""),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-2",
             max_file_bytes=int(env.get("MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES)),
             max_rows=int(env.get("MAX_ROWS", DEFAULT_MAX_ROWS)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -73,14 +74,22 @@ class S3ObjectStore:
 
 
 class StepFunctionsWorkflow:
-    def __init__(self, client: BaseClient) -> None:
+    def __init__(self, client: BaseClient, state_machine_arn: str) -> None:
         self.client = client
+        self.state_machine_arn = state_machine_arn
 
     def send_success(self, task_token: str, output: dict[str, Any]) -> None:
         self.client.send_task_success(taskToken=task_token, output=json.dumps(output))
 
     def send_failure(self, task_token: str, error: str, cause: str) -> None:
         self.client.send_task_failure(taskToken=task_token, error=error, cause=cause)
+
+    def start(self, name: str, execution_input: dict[str, Any]) -> None:
+        # Started before (the same retry asked twice): nothing more to do.
+        with contextlib.suppress(self.client.exceptions.ExecutionAlreadyExists):
+            self.client.start_execution(
+                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(execution_input)
+            )
 
 
 class ApiGatewayMessageSender:

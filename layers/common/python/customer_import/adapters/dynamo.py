@@ -90,6 +90,7 @@ class JobModel(Model):
     skipped_duplicates = NumberAttribute(default=0)
     skipped_user = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
+    retries = NumberAttribute(default=0)
     by_created = JobsByCreated()
 
     def to_job(self) -> Job:
@@ -149,6 +150,8 @@ class BatchModel(Model):
     failed = NumberAttribute()
     vehicles = NumberAttribute(default=0)
     failures = JSONAttribute(null=True)
+    retry = BooleanAttribute(default=False)
+    recovered_rows = ListAttribute(of=NumberAttribute, null=True)
     recorded_at = UnicodeAttribute()
 
 
@@ -369,6 +372,8 @@ class DynamoJobStore:
             failed=outcome.failed,
             vehicles=outcome.vehicles,
             failures=[f.to_dict() for f in outcome.failures] or None,
+            retry=outcome.retry,
+            recovered_rows=list(outcome.recovered_rows) or None,
             recorded_at=_now(),
         )
         try:
@@ -377,10 +382,10 @@ class DynamoJobStore:
                 tx.update(
                     JobModel(org_id, job_id),
                     actions=[
-                        JobModel.batches_done.add(1),
-                        JobModel.processed.add(outcome.customers),
+                        JobModel.batches_done.add(0 if outcome.retry else 1),
+                        JobModel.processed.add(0 if outcome.retry else outcome.customers),
                         JobModel.imported.add(outcome.imported),
-                        JobModel.failed.add(outcome.failed),
+                        JobModel.failed.add(-outcome.imported if outcome.retry else outcome.failed),
                         JobModel.updated_at.set(_now()),
                     ],
                     condition=JobModel.org_id.exists(),
@@ -401,6 +406,8 @@ class DynamoJobStore:
                 failed=int(b.failed),
                 vehicles=int(b.vehicles or 0),
                 failures=tuple(RowFailure.from_dict(f) for f in (b.failures or [])),
+                retry=bool(b.retry),
+                recovered_rows=tuple(int(r) for r in (b.recovered_rows or [])),
             )
             for b in BatchModel.query(job_id, consistent_read=True)
         ]

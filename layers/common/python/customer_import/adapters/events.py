@@ -49,6 +49,7 @@ class BatchRef(BaseModel):
     batch_id: str
     key: str
     customers: int
+    retry: bool = False
 
 
 class BatchEvent(JobStepEvent):

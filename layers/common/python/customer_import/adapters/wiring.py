@@ -62,7 +62,9 @@ def _build(settings: Settings) -> Components:
         objects=S3ObjectStore(session.client("s3", config=config), settings.upload_bucket),
         customers=customers,
         broadcaster=broadcaster,
-        workflow=StepFunctionsWorkflow(session.client("stepfunctions", config=config)),
+        workflow=StepFunctionsWorkflow(
+            session.client("stepfunctions", config=config), settings.import_state_machine_arn
+        ),
         organisations=organisations,
         audit=audit,
     )
