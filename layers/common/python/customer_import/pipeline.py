@@ -397,6 +397,7 @@ class ImportPipeline:
         preview: list[dict[str, Any]] = []
         batch: list[dict[str, Any]] = []
         customers = vehicles = failed_customers = rows_with_warnings = 0
+        staged_at = self._now()
         rows_failing = len(rows.malformed)
 
         def flush() -> None:
@@ -419,7 +420,7 @@ class ImportPipeline:
                 continue
             rows_with_warnings += len({w.row for w in record.warnings})
             vehicles += len(record.vehicles)
-            batch.append({"customer_id": customer_id, **record.to_dict()})
+            batch.append({"customer_id": customer_id, "staged_at": staged_at, **record.to_dict()})
             if len(batch) >= self.settings.batch_size:
                 flush()
         if batch:

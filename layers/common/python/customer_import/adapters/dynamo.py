@@ -26,6 +26,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ..audit import AuditEntry
+from ..backoff import retry_transient, send_until_processed
 from ..errors import InvalidTransition, JobNotFound
 from ..jobs import COUNTER_NAMES, Job, JobOptions, JobStatus, sources_of
 from ..organisations import OrganisationProfile
@@ -34,6 +35,7 @@ from ..ports import BatchOutcome, RowFailure
 from ..settings import Settings
 
 CONNECTION_TTL = timedelta(hours=2)
+BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem request
 
 
 def _now() -> str:
@@ -376,7 +378,8 @@ class DynamoJobStore:
             recovered_rows=list(outcome.recovered_rows) or None,
             recorded_at=_now(),
         )
-        try:
+
+        def commit() -> None:
             with TransactWrite(connection=self._transactions) as tx:
                 tx.save(record, condition=BatchModel.batch_id.does_not_exist())
                 tx.update(
@@ -390,9 +393,12 @@ class DynamoJobStore:
                     ],
                     condition=JobModel.org_id.exists(),
                 )
+
+        try:
+            # Every batch updates the one job item: concurrent transactions on it conflict.
+            retry_transient(commit, _transaction_contended)
         except TransactWriteError as exc:
-            reasons = getattr(exc, "cancellation_reasons", None) or []
-            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons[:1]):
+            if _cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
                 return None  # this batch was recorded by an earlier attempt
             raise
         return self.get(org_id, job_id)
@@ -425,13 +431,26 @@ class DynamoCustomerStore:
 
     @staticmethod
     def _write_all(items: Sequence[Model]) -> None:
-        by_model: dict[type[Model], list[Model]] = {}
+        """BatchWriteItem, 25 items a request, through PynamoDB's connection; what DynamoDB
+        leaves unprocessed goes again with backoff and jitter (PynamoDB's own batch_write
+        resends at once)."""
+        by_model: dict[type[Model], list[dict[str, Any]]] = {}
         for item in items:
-            by_model.setdefault(type(item), []).append(item)
-        for model, group in by_model.items():
-            with model.batch_write() as batch:
-                for item in group:
-                    batch.save(item)
+            by_model.setdefault(type(item), []).append(item.serialize())
+        for model, serialized in by_model.items():
+            connection = model._get_connection()
+
+            def send(
+                pending: Sequence[dict[str, Any]],
+                model: type[Model] = model,
+                connection: Any = connection,
+            ) -> list[dict[str, Any]]:
+                response = connection.batch_write_item(put_items=list(pending))
+                unprocessed = response.get("UnprocessedItems", {}).get(model.Meta.table_name, [])
+                return [request["PutRequest"]["Item"] for request in unprocessed]
+
+            for start in range(0, len(serialized), BATCH_WRITE_LIMIT):
+                send_until_processed(send, serialized[start : start + BATCH_WRITE_LIMIT])
 
     def _write_one_by_one(
         self, customers: Sequence[dict[str, Any]], items: list[list[Model]]
@@ -453,7 +472,8 @@ class DynamoCustomerStore:
 
     @staticmethod
     def _items(job: Job, customer: dict[str, Any]) -> list[Model]:
-        now = _now()
+        # The staging time, not the clock: writing a batch again writes identical items.
+        now = customer.get("staged_at") or _now()
         customer_id = customer["customer_id"]
         email = customer.get("email")
         items: list[Model] = [
@@ -607,6 +627,26 @@ class DynamoConnectionStore:
 
     def subscribers(self, job_id: str) -> list[str]:
         return [c.connection_id for c in ConnectionModel.by_job.query(job_id)]
+
+
+def _cancellation_codes(exc: Exception) -> list[str | None]:
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return [reason.code if reason is not None else None for reason in reasons]
+
+
+def _transaction_contended(exc: Exception) -> bool:
+    codes = set(_cancellation_codes(exc)) | {getattr(exc, "cause_response_code", None)}
+    return bool(
+        codes
+        & {
+            "TransactionConflict",
+            "TransactionConflictException",
+            "ThrottlingError",
+            "ThrottlingException",
+            "ProvisionedThroughputExceeded",
+            "ProvisionedThroughputExceededException",
+        }
+    )
 
 
 def _conditional_failed(exc: Exception) -> bool:

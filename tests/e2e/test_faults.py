@@ -1,0 +1,125 @@
+"""Fault tests on the real state machine and handlers (issue 5): nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+from urllib.parse import urlencode
+
+import boto3
+import requests
+from customer_import.adapters.dynamo import (
+    ConnectionModel,
+    CustomerModel,
+    DynamoCustomerStore,
+    VehicleModel,
+)
+from customer_import.jobs import JobOptions
+from websockets.sync.client import connect
+
+from tests.unit.techman_files import customers, row, techman_csv
+
+
+def invoke(function: str, event: dict) -> dict:
+    from customer_import_local.stack import function_name
+
+    from infra.description import DESCRIPTION
+
+    response = boto3.client("lambda").invoke(
+        FunctionName=function_name(DESCRIPTION.function(function)), Payload=json.dumps(event)
+    )
+    return json.loads(response["Payload"].read())
+
+
+def snapshot(org: str) -> dict:
+    """Every customer and vehicle item of an organisation, as stored."""
+    found = {}
+    for customer in CustomerModel.query(org):
+        found[customer.customer_id] = customer.attribute_values
+        for vehicle in VehicleModel.query(customer.customer_id):
+            found[vehicle.vehicle_id] = vehicle.attribute_values
+    return found
+
+
+def test_import_batch_invoked_twice_leaves_the_same_data_and_counters(driver, org) -> None:
+    # Given a completed import of two batches
+    job = driver.run(
+        org, techman_csv([*customers(150), row("9000", "Ann Car", VehicleRegistration="AB12CDE")])
+    )
+    before, counters = snapshot(org), job.counters
+    batch = driver.components.pipeline.objects.get_json(job.manifest_key)[0]
+    # When the first batch's Lambda runs again with the very same event (a redelivery)
+    result = invoke("import_batch", {"job": {"org_id": org, "job_id": job.job_id}, "batch": batch})
+    # Then it succeeds, and data and counters are exactly as they were
+    assert result == {"batch_id": "00001"}
+    assert snapshot(org) == before
+    assert driver.components.pipeline.job(org, job.job_id).counters == counters
+
+
+def test_unprocessed_items_are_resent_until_written(driver, org, monkeypatch) -> None:
+    # Given DynamoDB leaving the last item of every first request unprocessed
+    from pynamodb.connection import TableConnection
+
+    original = TableConnection.batch_write_item
+    first_calls: set[int] = set()
+
+    def throttled(self, put_items=None, **kwargs):
+        key = id(put_items[0]) if put_items else 0
+        if put_items and len(put_items) > 1 and key not in first_calls:
+            first_calls.add(key)
+            response = original(self, put_items=put_items[:-1], **kwargs)
+            response.setdefault("UnprocessedItems", {})[self.table_name] = [
+                {"PutRequest": {"Item": put_items[-1]}}
+            ]
+            return response
+        return original(self, put_items=put_items, **kwargs)
+
+    monkeypatch.setattr(TableConnection, "batch_write_item", throttled)
+    # When an import runs
+    job = driver.run(org, techman_csv(customers(60)))
+    # Then every customer was written, none failed
+    assert (job.status, job.counter("imported"), job.counter("failed")) == ("completed", 60, 0)
+    assert len(list(CustomerModel.query(org))) == 60
+    assert first_calls  # the throttling did happen
+
+
+def test_a_subscriber_vanishing_mid_import_never_fails_it(driver, stack, org) -> None:
+    # Given a subscriber of a 300-customer import
+    created = driver.components.pipeline.create_upload(
+        org, "main", "techman", "f.csv", JobOptions(auto_run=True), "t"
+    )
+    with connect(f"{stack.endpoints.websocket_url}/?{urlencode({'org': org})}") as client:
+        client.send(json.dumps({"action": "subscribe", "job_id": created.job.job_id}))
+        assert json.loads(client.recv(timeout=10))["type"] == "state"
+        files = {"file": ("f.csv", techman_csv(customers(300)))}
+        requests.post(created.post["url"], data=created.post["fields"], files=files, timeout=30)
+        # When its network goes away as soon as the first progress arrives
+        while json.loads(client.recv(timeout=60))["type"] != "progress":
+            pass
+        client.socket.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(Exception):
+            client.close()
+    # Then the import completes with every customer, and the connection is forgotten
+    job = driver.wait_for(org, created.job.job_id, {"completed", "completed_with_errors", "failed"})
+    assert (job.status, job.counter("imported")) == ("completed", 300)
+    assert driver.components.connections.subscribers(created.job.job_id) == []
+    assert not [c for c in ConnectionModel.scan() if c.job_id == created.job.job_id]
+
+
+def test_the_customer_store_isolates_a_customer_the_database_refuses(driver, org) -> None:
+    # Given a staged customer whose item is over DynamoDB's size limit, beside a normal one
+    job = driver.run(
+        org, techman_csv(customers(1)), decision=None, options=JobOptions(auto_run=True)
+    )
+    staged = driver.components.pipeline.objects.get_json(
+        driver.components.pipeline.objects.get_json(job.manifest_key)[0]["key"]
+    )["customers"]
+    good = {**staged[0], "customer_id": "good-one", "rows": [10]}
+    huge = {**staged[0], "customer_id": "huge-one", "rows": [11], "name": "x" * 420_000}
+    # When both are written in one batch
+    failures = DynamoCustomerStore().write(job, [good, huge])
+    # Then only the refused one fails, with its row and the reason; the other is written
+    assert [(f.row, f.column) for f in failures] == [(11, "(customer)")]
+    assert "Write failed" in failures[0].reason
+    assert {c.customer_id for c in CustomerModel.query(org)} >= {"good-one"}
