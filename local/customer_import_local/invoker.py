@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import sys
 import time
 import traceback
@@ -97,5 +98,17 @@ class LocalInvoker:
                 "stackTrace": traceback.format_exception(exc)[-5:],
             }
             return Invocation(json.dumps(error), errored=True)
+        finally:
+            _discard_disabled_metrics()
         log.debug("%s returned in %.0f ms", function_name, (time.perf_counter() - started) * 1000)
         return Invocation(json.dumps(result, default=str), errored=False)
+
+
+def _discard_disabled_metrics() -> None:
+    """With POWERTOOLS_METRICS_DISABLED, Powertools (3.37) skips the flush that would clear its
+    shared metric store, and once 100 values pile up across invocations it prints them anyway,
+    onto the CLI's standard output. Each Lambda container starts empty; so does each local run."""
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
+        from aws_lambda_powertools import Metrics
+
+        Metrics().clear_metrics()

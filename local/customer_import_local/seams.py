@@ -11,12 +11,17 @@ D. `Item.__init__` of moto's DynamoDB: it re-sums the size of every attribute ea
    sets one, which made batch writes (the floor of every import) quadratic in an item's
    attributes. We build a new item's attributes with one running total and the same 405,000
    byte check; later updates keep moto's own code.
+E. moto's DynamoDB writes take no lock: `transact_write_items` deep-copies the tables it
+   touches while other request threads insert into them ("dictionary changed size during
+   iteration", a 500), and concurrent updates of one item could interleave. Writes here go
+   one at a time, as DynamoDB applies them to an item; under the GIL this costs next to nothing.
 
 These touch moto internals, which is why moto is pinned to an exact version.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -30,6 +35,7 @@ from moto.apigatewaymanagementapi.models import ApiGatewayManagementApiBackend
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.utilities import bytesize
 from moto.events.models import Rule
@@ -74,6 +80,11 @@ def install(invoker: LocalInvoker, gateway: WebSocketGateway) -> None:
             _originals["get"] = ApiGatewayManagementApiBackend.get_connection
             _originals["item_init"] = Item.__init__
             Item.__init__ = _item_init  # type: ignore[method-assign]
+            for name in DYNAMODB_WRITES:
+                _originals[f"dynamodb.{name}"] = getattr(DynamoDBBackend, name)
+                setattr(
+                    DynamoDBBackend, name, _one_writer_at_a_time(getattr(DynamoDBBackend, name))
+                )
             LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
             Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
             ApiGatewayManagementApiBackend.post_to_connection = _post_to_connection  # type: ignore[method-assign]
@@ -92,6 +103,8 @@ def uninstall() -> None:
             ApiGatewayManagementApiBackend.delete_connection = _originals.pop("delete")  # type: ignore[method-assign]
             ApiGatewayManagementApiBackend.get_connection = _originals.pop("get")  # type: ignore[method-assign]
             Item.__init__ = _originals.pop("item_init")  # type: ignore[method-assign]
+            for name in DYNAMODB_WRITES:
+                setattr(DynamoDBBackend, name, _originals.pop(f"dynamodb.{name}"))
 
 
 # ---- A: Lambda in process ---------------------------------------------------------------
@@ -208,3 +221,18 @@ def _item_init(
         if size > ITEM_SIZE_LIMIT:
             raise ItemSizeTooLarge
         dict.__setitem__(self.attrs, key, typed)
+
+
+# ---- E: one DynamoDB writer at a time -----------------------------------------------------
+
+DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+_dynamodb_writes = threading.RLock()  # re-entrant: a transaction calls the other writes
+
+
+def _one_writer_at_a_time(write: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(write)
+    def serialised(*args: Any, **kwargs: Any) -> Any:
+        with _dynamodb_writes:
+            return write(*args, **kwargs)
+
+    return serialised

@@ -123,3 +123,13 @@ def test_the_customer_store_isolates_a_customer_the_database_refuses(driver, org
     assert [(f.row, f.column) for f in failures] == [(11, "(customer)")]
     assert "Write failed" in failures[0].reason
     assert {c.customer_id for c in CustomerModel.query(org)} >= {"good-one"}
+
+
+def test_disabled_metrics_never_pile_up_onto_standard_output(driver, org) -> None:
+    # Given the local stack, where Powertools metrics are disabled
+    from aws_lambda_powertools import Metrics
+
+    # When an import runs its batches (each adds metrics)
+    driver.run(org, techman_csv(customers(120)))
+    # Then nothing is left in Powertools' shared store to be auto-flushed onto stdout at 100
+    assert len(Metrics().metric_set) == 0
