@@ -13,8 +13,8 @@ D. `Item.__init__` of moto's DynamoDB: it re-sums the size of every attribute ea
    byte check; later updates keep moto's own code.
 E. moto's DynamoDB writes take no lock: `transact_write_items` deep-copies the tables it
    touches while other request threads insert into them ("dictionary changed size during
-   iteration", a 500), and concurrent updates of one item could interleave. Writes here go
-   one at a time, as DynamoDB applies them to an item; under the GIL this costs next to nothing.
+   iteration", a 500), and concurrent updates of one item could interleave. Transactions,
+   updates and deletes go one at a time, and so do puts into tables a transaction touches.
 
 These touch moto internals, which is why moto is pinned to an exact version.
 """
@@ -83,7 +83,7 @@ def install(invoker: LocalInvoker, gateway: WebSocketGateway) -> None:
             for name in DYNAMODB_WRITES:
                 _originals[f"dynamodb.{name}"] = getattr(DynamoDBBackend, name)
                 setattr(
-                    DynamoDBBackend, name, _one_writer_at_a_time(getattr(DynamoDBBackend, name))
+                    DynamoDBBackend, name, DYNAMODB_WRITES[name](getattr(DynamoDBBackend, name))
                 )
             LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
             Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
@@ -225,14 +225,49 @@ def _item_init(
 
 # ---- E: one DynamoDB writer at a time -----------------------------------------------------
 
-DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
 _dynamodb_writes = threading.RLock()  # re-entrant: a transaction calls the other writes
+# Tables some transaction touched: only their puts can race a transaction's deep copy. The
+# bulk customer writes go to other tables and keep running side by side.
+_transactional_tables: set[str] = set()
 
 
-def _one_writer_at_a_time(write: Callable[..., Any]) -> Callable[..., Any]:
+def _serialised(write: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(write)
-    def serialised(*args: Any, **kwargs: Any) -> Any:
+    def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
         with _dynamodb_writes:
             return write(*args, **kwargs)
 
-    return serialised
+    return one_at_a_time
+
+
+def _transaction(transact: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(transact)
+    def one_at_a_time(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
+        for item in transact_items:
+            operation = next(iter(item.values()))
+            _transactional_tables.add(operation.get("TableName", ""))
+        with _dynamodb_writes:
+            return transact(self, transact_items)
+
+    return one_at_a_time
+
+
+def _put(put_item: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(put_item)
+    def maybe_one_at_a_time(
+        self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        if table_name not in _transactional_tables:
+            return put_item(self, table_name, *args, **kwargs)
+        with _dynamodb_writes:
+            return put_item(self, table_name, *args, **kwargs)
+
+    return maybe_one_at_a_time
+
+
+DYNAMODB_WRITES: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
+    "transact_write_items": _transaction,
+    "update_item": _serialised,
+    "delete_item": _serialised,
+    "put_item": _put,
+}

@@ -105,6 +105,10 @@ class LocalStack:
 
         started = time.perf_counter()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+        if logging.getLevelName(self.log_level) > logging.INFO:
+            # moto logs every state error it evaluates (a Choice on an absent path, a caught
+            # failure) at ERROR; the execution history and the job record already say it all.
+            logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._server.start()
