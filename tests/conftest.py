@@ -104,4 +104,29 @@ def eventually() -> Callable[[Callable[[], bool], float], None]:
     return wait
 
 
+@pytest.fixture
+def unavailable_batch(monkeypatch, org):  # type: ignore[no-untyped-def]
+    """`unavailable_batch.start()` makes every write of the org's batch that begins with
+    customer 1100 fail (the second batch of `customers(n)`); `.end()` brings the table back."""
+    from customer_import.adapters.dynamo import DynamoCustomerStore
+
+    original = DynamoCustomerStore.write
+
+    def broken(self, job, staged):  # type: ignore[no-untyped-def]
+        if job.org_id == org and staged[0]["external_customer_number"] == "1100":
+            raise RuntimeError("table unavailable")
+        return original(self, job, staged)
+
+    class Switch:
+        @staticmethod
+        def start() -> None:
+            monkeypatch.setattr(DynamoCustomerStore, "write", broken)
+
+        @staticmethod
+        def end() -> None:
+            monkeypatch.setattr(DynamoCustomerStore, "write", original)
+
+    return Switch
+
+
 REPO_ROOT = Path(__file__).resolve().parent.parent

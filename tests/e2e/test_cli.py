@@ -277,22 +277,13 @@ def test_customers_without_a_running_stack_says_how_to_start_one(tmp_path) -> No
 
 
 def test_retry_imports_the_failed_batch_and_prints_the_new_summary(
-    driver, stack, org, tmp_path, monkeypatch
+    driver, stack, org, tmp_path, unavailable_batch
 ) -> None:
     # Given an import of 150 customers whose second batch could not be written
-    from customer_import.adapters.dynamo import DynamoCustomerStore
-
-    original = DynamoCustomerStore.write
-
-    def broken_second_batch(self, job, staged):
-        if job.org_id == org and staged[0]["external_customer_number"] == "1100":
-            raise RuntimeError("table unavailable")
-        return original(self, job, staged)
-
-    monkeypatch.setattr(DynamoCustomerStore, "write", broken_second_batch)
+    unavailable_batch.start()
     job = driver.run(org, techman_csv(customers(150)))
     assert job.counter("failed") == 50
-    monkeypatch.setattr(DynamoCustomerStore, "write", original)
+    unavailable_batch.end()
     # When a person runs `retry` for that job
     result = cli(["retry", job.job_id, "--org", org, "--json"], running(stack, tmp_path), tmp_path)
     # Then it exits 0 and the summary shows every customer imported, none failed

@@ -232,19 +232,10 @@ def test_the_faster_item_seam_still_refuses_items_over_the_size_limit(stack) -> 
 
 
 def test_a_failed_batch_is_retried_through_the_state_machine_without_doubling(
-    driver, stack, org, monkeypatch, eventually
+    driver, stack, org, unavailable_batch
 ) -> None:
     # Given 250 customers where the second batch fails every time it is written
-    from customer_import.adapters.dynamo import DynamoCustomerStore
-
-    original = DynamoCustomerStore.write
-
-    def broken_second_batch(self, job, staged):
-        if job.org_id == org and staged[0]["external_customer_number"] == "1100":
-            raise RuntimeError("table unavailable")
-        return original(self, job, staged)
-
-    monkeypatch.setattr(DynamoCustomerStore, "write", broken_second_batch)
+    unavailable_batch.start()
     job = driver.run(org, techman_csv(customers(250)))
     assert (job.status, job.counter("imported"), job.counter("failed")) == (
         "completed_with_errors",
@@ -252,7 +243,7 @@ def test_a_failed_batch_is_retried_through_the_state_machine_without_doubling(
         100,
     )
     # When the table is back and the admin retries
-    monkeypatch.setattr(DynamoCustomerStore, "write", original)
+    unavailable_batch.end()
     driver.components.pipeline.retry_failed(org, job.job_id, "tester")
     job = driver.wait_for(org, job.job_id, {"completed", "completed_with_errors", "failed"})
     # Then a second execution, named after the job, imported exactly the failed rows
