@@ -12,6 +12,7 @@ memory (stack, handlers and client share this process).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import resource
 import statistics
 import time
@@ -27,7 +28,7 @@ def floor_seconds(job: Job, batches: list[list[dict[str, Any]]]) -> tuple[float,
     import boto3
 
     store = DynamoCustomerStore()
-    shadow = Job(**{**job.__dict__, "org_id": f"{job.org_id}-floor"})
+    shadow = dataclasses.replace(job, org_id=f"{job.org_id}-floor")
     requests: list[tuple[str, dict[str, Any]]] = []
     for batch in batches:
         for customer in batch:

@@ -112,10 +112,8 @@ class FakeCustomerStore:
     def __init__(self) -> None:
         self.customers: dict[tuple[str, str], dict[str, Any]] = {}
         self.failing_numbers: set[str] = set()
-        self.writes = 0
 
     def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
-        self.writes += 1
         failures = []
         for customer in customers:
             if customer["external_customer_number"] in self.failing_numbers:

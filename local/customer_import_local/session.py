@@ -226,8 +226,7 @@ def import_file(
     error_log_dir: Path,
     timeout_s: float = 3600,
 ) -> RunResult:
-    parts = components()
-    pipeline = parts.pipeline
+    pipeline = components().pipeline
     started = time.perf_counter()
     created = pipeline.create_upload(org_id, account_id, source, path.name, JobOptions(), actor)
     job_id = created.job.job_id
