@@ -157,6 +157,9 @@ TABLES = (
         Key("customer_id"),
         indexes=(IndexSpec("by_external_number", Key("org_id"), Key("external_customer_number")),),
     ),
+    # Duplicate detection looks customers up by normalised email, phone, name and external
+    # number: one item per `{org}#{kind}:{value}`, so a chunk of keys is one BatchGetItem.
+    TableSpec("customer_match_keys", Key("match_key")),
     TableSpec("customer_addresses", Key("customer_id"), Key("address_type")),
     TableSpec("vehicles", Key("customer_id"), Key("vehicle_id")),
     TableSpec(

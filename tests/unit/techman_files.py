@@ -11,10 +11,13 @@ HEADER = [*REQUIRED_COLUMNS, "VehicleRegistration", "VehicleMake", "DateCreated"
 
 
 def row(number: str, name: str = "Alice Smith", **overrides: str) -> dict[str, str]:
+    """A clean row; its phone and email follow the number and name, so customers built from
+    different numbers and names are not duplicates of each other."""
+    digits = "".join(c for c in number if c.isdigit()) or "0"
     base = {
         "CustomerNumber": number,
         "CustomerName": name,
-        "Phone": "07712 345678",
+        "Phone": f"07712 {int(digits) % 1_000_000:06d}",
         "PhoneLandline": "",
         "Email": f"{name.split()[0].lower()}@example.com",
         "Address1": "1 High St",

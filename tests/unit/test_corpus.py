@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from customer_import.jobs import Job
 
 from tests.fakes import World
 from tests.unit.test_pipeline import ORG, uploaded
@@ -32,12 +33,14 @@ def test_every_corpus_file_has_an_expected_outcome_and_every_outcome_a_file() ->
     assert sorted(p.name for p in CORPUS.glob("*.csv")) == sorted(EXPECTED)
 
 
-def staged_customers(world: World, manifest_key: str | None) -> dict[str, dict[str, Any]]:
-    """The customers written to the staged batches, by CustomerNumber."""
+def staged_customers(world: World, job: Job) -> dict[str, dict[str, Any]]:
+    """The customers written to the staged batches, repeats of the file included, by
+    CustomerNumber."""
     staged: dict[str, dict[str, Any]] = {}
-    for batch in world.objects.get_json(manifest_key) if manifest_key else []:
-        for customer in world.objects.get_json(batch["key"])["customers"]:
-            staged[customer["external_customer_number"]] = customer
+    for manifest_key in (job.manifest_key, job.late_manifest_key):
+        for batch in world.objects.get_json(manifest_key) if manifest_key else []:
+            for customer in world.objects.get_json(batch["key"])["customers"]:
+                staged[customer["external_customer_number"]] = customer
     return staged
 
 
@@ -90,7 +93,7 @@ def test_corpus_file(name: str, expected: dict[str, Any]) -> None:
     if "row_errors" in expected:
         assert row_errors == expected["row_errors"]
     # And the staged customers carry the cleaned values and their warnings
-    staged = staged_customers(world, job.manifest_key)
+    staged = staged_customers(world, job)
     for number, want in expected.get("customers", {}).items():
         assert number in staged, f"customer {number} was not staged"
         assert_customer(number, staged[number], want)

@@ -33,9 +33,11 @@ def run_to_ready(world: World, content: bytes) -> str:
 
 
 def import_all(world: World, job_id: str) -> None:
+    """The Map over the staged batches, then the one over the repeats, then Finalize."""
     job = world.pipeline.job(ORG, job_id)
-    for batch in world.objects.get_json(job.manifest_key):
-        world.pipeline.import_batch(ORG, job_id, batch)
+    for manifest_key in (job.manifest_key, job.late_manifest_key):
+        for batch in world.objects.get_json(manifest_key):
+            world.pipeline.import_batch(ORG, job_id, batch)
     world.pipeline.finalize(ORG, job_id)
 
 
@@ -164,9 +166,11 @@ def test_bad_rows_fail_alone_with_row_column_and_reason() -> None:
 
 
 def test_decision_is_stored_and_only_a_reference_goes_back_through_the_token() -> None:
-    # Given a job waiting for a decision
+    # Given a job waiting for a decision, its customer 1001 repeating 1000's email
     world = World()
-    job_id = run_to_ready(world, techman_csv(customers(3)))
+    rows = customers(3)
+    rows[1]["Email"] = rows[0]["Email"]
+    job_id = run_to_ready(world, techman_csv(rows))
     assert world.pipeline.job(ORG, job_id).status is JobStatus.READY
     # When the admin decides
     job = world.pipeline.submit_decision(ORG, job_id, "merge", {"1001": "create"}, "alice")

@@ -59,6 +59,7 @@ def test_the_preview_counts_the_whole_file_and_shows_errors() -> None:
         "vehicles": 0,
         "rows_with_warnings": 1,
         "rows_failing": 1,
+        "duplicates": 0,
     }
     assert len(preview["customers"]) == 100
     assert preview["customers"][3]["errors"] == [

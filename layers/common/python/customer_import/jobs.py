@@ -99,6 +99,7 @@ COUNTER_NAMES = (
     "rows_failing",
     "customers",
     "vehicles",
+    "duplicates",
     "batches_total",
     "batches_done",
     "processed",
@@ -132,6 +133,8 @@ class Job:
     warnings: list[str] = field(default_factory=list)
     reason: str | None = None
     manifest_key: str | None = None
+    late_manifest_key: str | None = None
+    duplicates_key: str | None = None
     preview_key: str | None = None
     row_errors_key: str | None = None
     error_log_key: str | None = None

@@ -17,9 +17,18 @@ from typing import Any
 
 from . import techman
 from .audit import AuditEntry
+from .duplicates import (
+    BatchPlan,
+    Decision,
+    DuplicateFinder,
+    MergeChanges,
+    match_keys,
+    merge_changes,
+    plan_batch,
+)
 from .error_log import render_error_log
 from .errors import InvalidDecision, InvalidTransition, InvalidUpload
-from .jobs import DuplicatePolicy, Job, JobOptions, JobStatus
+from .jobs import Job, JobOptions, JobStatus
 from .ports import (
     AuditLog,
     BatchOutcome,
@@ -39,6 +48,7 @@ SOURCES = {techman.SOURCE: techman}
 PRESIGNED_UPLOAD_SECONDS = 15 * 60
 ERROR_LOG_LINK_SECONDS = 60 * 60
 PREVIEW_SIZE = 100
+DUPLICATES_PAGE = 100
 # Columns of failures that happened while writing, which a retry may cure.
 WRITE_FAILURE_COLUMNS = ("(batch)", "(customer)")
 SUMMARY_COUNTERS = (
@@ -84,6 +94,77 @@ class ObjectLocation:
 class Upload:
     job: Job
     post: dict[str, Any]
+
+
+class _Stager:
+    """Stages customers in batches of `size` under `prefix`, then their manifest: the list
+    the state machine's Map reads."""
+
+    def __init__(self, objects: ObjectStore, prefix: str, size: int, id_prefix: str = "") -> None:
+        self.objects = objects
+        self.prefix = prefix
+        self.size = size
+        self.id_prefix = id_prefix
+        self.manifest: list[dict[str, Any]] = []
+        self._batch: list[dict[str, Any]] = []
+
+    def add(self, customer: dict[str, Any]) -> None:
+        self._batch.append(customer)
+        if len(self._batch) >= self.size:
+            self._flush()
+
+    def _flush(self) -> None:
+        batch_id = f"{self.id_prefix}{len(self.manifest) + 1:05d}"
+        key = f"{self.prefix}/batch-{batch_id}.json"
+        self.objects.put_json(key, {"batch_id": batch_id, "customers": self._batch})
+        entry: dict[str, Any] = {"batch_id": batch_id, "key": key, "customers": len(self._batch)}
+        if self.id_prefix.startswith("r"):
+            entry["retry"] = True
+        self.manifest.append(entry)
+        self._batch = []
+
+    def finish(self, name: str) -> str:
+        if self._batch:
+            self._flush()
+        key = f"{self.prefix}/{name}.json"
+        self.objects.put_json(key, self.manifest)
+        return key
+
+
+class _DuplicateListing:
+    """The flagged customers, for a person to review: pages of DUPLICATES_PAGE entries, and
+    the list of their customer numbers that a decision is checked against."""
+
+    def __init__(self, objects: ObjectStore, prefix: str) -> None:
+        self.objects = objects
+        self.prefix = prefix
+        self.numbers: list[str] = []
+        self._page: list[dict[str, Any]] = []
+        self._pages = 0
+
+    def add(self, entries: list[dict[str, Any]]) -> None:
+        for entry in entries:
+            self.numbers.append(entry["external_customer_number"])
+            self._page.append(entry)
+            if len(self._page) >= DUPLICATES_PAGE:
+                self._flush()
+
+    def _flush(self) -> None:
+        self._pages += 1
+        self.objects.put_json(f"{self.prefix}/page-{self._pages:05d}.json", self._page)
+        self._page = []
+
+    def finish(self) -> None:
+        if self._page:
+            self._flush()
+        self.objects.put_json(f"{self.prefix}/flagged.json", self.numbers)
+
+
+@dataclass
+class DuplicatesPage:
+    total: int
+    offset: int
+    items: list[dict[str, Any]]
 
 
 class ImportPipeline:
@@ -172,39 +253,59 @@ class ImportPipeline:
         self,
         org_id: str,
         job_id: str,
-        default: str,
+        default: str | None,
         overrides: dict[str, str] | None,
         actor: str,
     ) -> Job:
-        """Store the decision and release the waiting execution with only a reference to it."""
-        try:
-            policy = DuplicatePolicy(default)
-        except ValueError:
-            raise InvalidDecision(
-                f"Unknown decision {default!r}: use skip, merge or create"
-            ) from None
-        overrides = overrides or {}
-        for customer_number, choice in overrides.items():
-            if choice not in DuplicatePolicy.__members__.values():
-                raise InvalidDecision(
-                    f"Unknown decision {choice!r} for customer {customer_number}: use skip, merge or create"
-                )
+        """Check the decision against the flagged customers, store it on the job and release
+        the waiting execution with only a reference to it."""
+        decision = Decision.parse(default, overrides)
         job = self.jobs.get(org_id, job_id)
         if job.status is not JobStatus.READY or not job.task_token:
             raise InvalidDecision(
                 f"Import job {job_id} is {job.status}; a decision is only accepted while it is ready"
             )
-        decision = {"default": str(policy), "overrides": overrides, "by": actor, "at": self._now()}
+        decision.check_covers(self._flagged_numbers(job))
+        stored = {**decision.to_dict(), "by": actor, "at": self._now()}
         try:
-            job = self.jobs.transition(org_id, job_id, JobStatus.IMPORTING, decision=decision)
+            job = self.jobs.transition(org_id, job_id, JobStatus.IMPORTING, decision=stored)
         except InvalidTransition as exc:
             raise InvalidDecision(
                 f"Import job {job_id} is {exc.current}; it was decided already"
             ) from None
         self.workflow.send_success(job.task_token or "", {"decision_ref": f"{org_id}/{job_id}"})
-        self._audit(job, "import.decided", actor, default=str(policy), overrides=len(overrides))
+        self._audit(
+            job,
+            "import.decided",
+            actor,
+            default=stored["default"],
+            overrides=len(decision.overrides),
+            flagged=job.counter("duplicates"),
+        )
         self.broadcaster.publish(job, "status")
         return job
+
+    def _flagged_numbers(self, job: Job) -> list[str]:
+        if not job.duplicates_key or not job.counter("duplicates"):
+            return []
+        return list(self.objects.get_json(f"{job.duplicates_key}/flagged.json"))
+
+    def duplicates(
+        self, org_id: str, job_id: str, offset: int = 0, limit: int = DUPLICATES_PAGE
+    ) -> DuplicatesPage:
+        """The customers Prepare flagged, in file order, each beside what it matches."""
+        if offset < 0 or not 1 <= limit <= 1000:
+            raise ValueError("offset must be 0 or more and limit between 1 and 1000")
+        job = self.jobs.get(org_id, job_id)
+        total = job.counter("duplicates")
+        items: list[dict[str, Any]] = []
+        page = offset // DUPLICATES_PAGE
+        while job.duplicates_key and len(items) < limit and page * DUPLICATES_PAGE < total:
+            entries = self.objects.get_json(f"{job.duplicates_key}/page-{page + 1:05d}.json")
+            skip = max(0, offset - page * DUPLICATES_PAGE)
+            items.extend(entries[skip : skip + limit - len(items)])
+            page += 1
+        return DuplicatesPage(total=total, offset=offset, items=items)
 
     def cancel(self, org_id: str, job_id: str, actor: str) -> Job:
         job = self.jobs.get(org_id, job_id)
@@ -241,42 +342,35 @@ class ImportPipeline:
                 "error log and import the file again",
             )
         attempt = job.counter("retries") + 1
-        manifest_key = self._stage_retry(job, attempt, rows)
+        prepared = self._stage_retry(job, attempt, rows)
         job = self.jobs.transition(
             org_id, job_id, JobStatus.IMPORTING, counters={**job.counters, "retries": attempt}
         )
         self.workflow.start(
             f"{job_id}-retry-{attempt}",
-            {
-                "retry": attempt,
-                "job": {"org_id": org_id, "job_id": job_id},
-                "prepared": {"manifest_key": manifest_key},
-            },
+            {"retry": attempt, "job": {"org_id": org_id, "job_id": job_id}, "prepared": prepared},
         )
         self._audit(job, f"import.retry-{attempt}", actor, rows=len(rows))
         self.broadcaster.publish(job, "status")
         return job
 
-    def _stage_retry(self, job: Job, attempt: int, rows: set[int]) -> str:
-        """Stage the customers of the failed rows again, from the batches Prepare staged."""
+    def _stage_retry(self, job: Job, attempt: int, rows: set[int]) -> dict[str, Any]:
+        """Stage the customers of the failed rows again, from the batches Prepare staged;
+        repeats inside the file again after the rest."""
         prefix = f"{staging_prefix(job)}/retry-{attempt}"
-        again: list[dict[str, Any]] = []
-        for batch in self.objects.get_json(job.manifest_key or ""):
-            staged = self.objects.get_json(batch["key"])["customers"]
-            again.extend(c for c in staged if c["rows"][0] in rows)
         size = self.settings.batch_size
-        manifest = []
-        for start in range(0, len(again), size):
-            batch_id = f"r{attempt}-{start // size + 1:05d}"
-            key = f"{prefix}/batch-{batch_id}.json"
-            customers = again[start : start + size]
-            self.objects.put_json(key, {"batch_id": batch_id, "customers": customers})
-            manifest.append(
-                {"batch_id": batch_id, "key": key, "customers": len(customers), "retry": True}
-            )
-        manifest_key = f"{prefix}/manifest.json"
-        self.objects.put_json(manifest_key, manifest)
-        return manifest_key
+        first = _Stager(self.objects, prefix, size, f"r{attempt}-")
+        late = _Stager(self.objects, prefix, size, f"r{attempt}-late-")
+        for manifest_key, stager in ((job.manifest_key, first), (job.late_manifest_key, late)):
+            for batch in self.objects.get_json(manifest_key) if manifest_key else []:
+                for customer in self.objects.get_json(batch["key"])["customers"]:
+                    if customer["rows"][0] in rows:
+                        stager.add(customer)
+        return {
+            "manifest_key": first.finish("manifest"),
+            "late_manifest_key": late.finish("late-manifest"),
+            "late_batches": len(late.manifest),
+        }
 
     # ---- states of the ImportJob state machine ----------------------------------------------
 
@@ -393,43 +487,56 @@ class ImportPipeline:
             for issue, original in rows.malformed
         ]
         prefix = staging_prefix(job)
-        manifest: list[dict[str, Any]] = []
-        preview: list[dict[str, Any]] = []
-        batch: list[dict[str, Any]] = []
+        size = self.settings.batch_size
+        first = _Stager(self.objects, prefix, size)
+        # Repeats of an earlier customer of the file run after everything else (see HasRepeats).
+        late = _Stager(self.objects, prefix, size, "late-")
+        finder = DuplicateFinder()
+        listing = _DuplicateListing(self.objects, f"{prefix}/duplicates")
+        pending: list[dict[str, Any]] = []
+        preview: dict[str, dict[str, Any]] = {}  # by customer id
         customers = vehicles = failed_customers = rows_with_warnings = 0
         staged_at = self._now()
         rows_failing = len(rows.malformed)
 
-        def flush() -> None:
-            batch_id = f"{len(manifest) + 1:05d}"
-            key = f"{prefix}/batch-{batch_id}.json"
-            self.objects.put_json(key, {"batch_id": batch_id, "customers": batch})
-            manifest.append({"batch_id": batch_id, "key": key, "customers": len(batch)})
-            batch.clear()
+        def settle() -> None:
+            """Flag a chunk of customers in one batched look-up, then stage them."""
+            if not pending:
+                return
+            keys = {key for customer in pending for key in match_keys(customer)}
+            listing.add(finder.flag(pending, self.customers.find_by_keys(org_id, keys)))
+            for customer in pending:
+                match = customer.get("duplicate")
+                if match and customer["customer_id"] in preview:
+                    preview[customer["customer_id"]]["duplicate"] = match
+                (late if match and match["kind"] == "file" else first).add(customer)
+            pending.clear()
 
         for record in rows.customers():
             customers += 1
             customer_id = customer_id_for(org_id, job_id, record.external_customer_number)
             if len(preview) < PREVIEW_SIZE:
-                preview.append({"customer_id": customer_id, **record.preview()})
+                preview[customer_id] = {"customer_id": customer_id, **record.preview()}
             if record.errors:
                 failed_customers += 1
                 rows_failing += len(record.rows)
-                first = record.originals[0]
-                failures.extend(RowFailure(e.row, e.column, e.reason, first) for e in record.errors)
+                first_original = record.originals[0]
+                failures.extend(
+                    RowFailure(e.row, e.column, e.reason, first_original) for e in record.errors
+                )
                 continue
             rows_with_warnings += len({w.row for w in record.warnings})
             vehicles += len(record.vehicles)
-            batch.append({"customer_id": customer_id, "staged_at": staged_at, **record.to_dict()})
-            if len(batch) >= self.settings.batch_size:
-                flush()
-        if batch:
-            flush()
+            pending.append({"customer_id": customer_id, "staged_at": staged_at, **record.to_dict()})
+            if len(pending) >= size:
+                settle()
+        settle()
+        listing.finish()
 
-        manifest_key = f"{prefix}/manifest.json"
+        manifest_key = first.finish("manifest")
+        late_manifest_key = late.finish("late-manifest")
         row_errors_key = f"{prefix}/row-errors.json"
         preview_key = f"{prefix}/preview.json"
-        self.objects.put_json(manifest_key, manifest)
         self.objects.put_json(row_errors_key, [f.to_dict() for f in failures])
         failed = failed_customers + len(rows.malformed)
         counters = {
@@ -439,13 +546,21 @@ class ImportPipeline:
             "rows_failing": rows_failing,
             "customers": customers,
             "vehicles": vehicles,
-            "batches_total": len(manifest),
+            "duplicates": finder.flagged,
+            "batches_total": len(first.manifest) + len(late.manifest),
             "failed": failed,
             "processed": failed,
         }
         preview_counts = {
             name: counters[name]
-            for name in ("rows", "customers", "vehicles", "rows_with_warnings", "rows_failing")
+            for name in (
+                "rows",
+                "customers",
+                "vehicles",
+                "rows_with_warnings",
+                "rows_failing",
+                "duplicates",
+            )
         }
         unreadable_rows = [
             {"row": issue.row, "column": issue.column, "reason": issue.reason}
@@ -453,10 +568,16 @@ class ImportPipeline:
         ]
         self.objects.put_json(
             preview_key,
-            {"counts": preview_counts, "customers": preview, "unreadable_rows": unreadable_rows},
+            {
+                "counts": preview_counts,
+                "customers": list(preview.values()),
+                "unreadable_rows": unreadable_rows,
+            },
         )
         changes: dict[str, Any] = {
             "manifest_key": manifest_key,
+            "late_manifest_key": late_manifest_key,
+            "duplicates_key": listing.prefix,
             "row_errors_key": row_errors_key,
             "preview_key": preview_key,
             "counters": counters,
@@ -469,7 +590,9 @@ class ImportPipeline:
         return {
             "rejected": False,
             "manifest_key": manifest_key,
-            "batches": len(manifest),
+            "batches": len(first.manifest),
+            "late_manifest_key": late_manifest_key,
+            "late_batches": len(late.manifest),
             "auto_run": job.options.auto_run,
             "decision_timeout_seconds": job.options.decision_timeout_seconds
             or self.settings.decision_timeout_seconds,
@@ -492,17 +615,20 @@ class ImportPipeline:
 
     def import_batch(self, org_id: str, job_id: str, batch: dict[str, Any]) -> dict[str, Any]:
         job = self.jobs.get(org_id, job_id)
-        staged = self.objects.get_json(batch["key"])
-        customers: list[dict[str, Any]] = staged["customers"]
-        failures = self.customers.write(job, customers)
+        customers: list[dict[str, Any]] = self.objects.get_json(batch["key"])["customers"]
+        plan = self._plan(job, customers)
+        failures = self.customers.write(job, plan.create) + self._merge(job, plan.merge)
         failed_rows = {f.row for f in failures}
-        vehicles = sum(len(c["vehicles"]) for c in customers if c["rows"][0] not in failed_rows)
+        created = [c for c in plan.create if c["rows"][0] not in failed_rows]
         outcome = BatchOutcome(
             batch_id=batch["batch_id"],
             customers=len(customers),
-            imported=len(customers) - len(failed_rows),
+            imported=len(created),
+            merged=sum(1 for _, c in plan.merge if c["rows"][0] not in failed_rows),
+            skipped_duplicates=len(plan.skipped_duplicates),
+            skipped_user=len(plan.skipped_user),
             failed=len(failed_rows),
-            vehicles=vehicles,
+            vehicles=sum(len(c["vehicles"]) for c in created),
             failures=tuple(failures),
             retry=bool(batch.get("retry")),
             recovered_rows=_recovered(batch, customers, failed_rows),
@@ -510,14 +636,47 @@ class ImportPipeline:
         self._record(job, outcome)
         return {"batch_id": batch["batch_id"]}
 
+    def _plan(self, job: Job, customers: list[dict[str, Any]]) -> BatchPlan:
+        return plan_batch(customers, Decision.from_job(job.decision, job.options.on_duplicate))
+
+    def _merge(self, job: Job, merges: list[tuple[str, dict[str, Any]]]) -> list[RowFailure]:
+        """Merge incoming customers into stored ones, computed against what is stored now, so
+        running the batch again adds nothing twice."""
+        if not merges:
+            return []
+        stored = self.customers.stored_for_merge(job.org_id, {target for target, _ in merges})
+        changes: list[MergeChanges] = []
+        failures: list[RowFailure] = []
+        for target, incoming in merges:
+            existing = stored.get(target)
+            if existing is None:
+                match = incoming.get("duplicate") or {}
+                reason = (
+                    f"The customer it repeats (row {match.get('row')}) was not imported"
+                    if match.get("kind") == "file"
+                    else f"The customer to merge into ({target}) no longer exists"
+                )
+                failures.append(
+                    RowFailure(incoming["rows"][0], "(customer)", reason, incoming["originals"][0])
+                )
+                continue
+            change = merge_changes(existing, incoming)
+            changes.append(change)
+            stored[target] = existing.after(change)  # two repeats of one customer in a batch
+        return failures + self.customers.merge(job, changes)
+
     def record_batch_failure(
         self, org_id: str, job_id: str, batch: dict[str, Any], error: dict[str, Any]
     ) -> dict[str, Any]:
-        """A batch failed after its retries: what was written stays, the rest fails with why."""
+        """A batch failed after its retries: what was written stays, the rest fails with why.
+        A merge may have been applied in part; `retry` applies it again, adding nothing twice."""
         job = self.jobs.get(org_id, job_id)
-        staged = self.objects.get_json(batch["key"])
-        customers: list[dict[str, Any]] = staged["customers"]
-        written = self.customers.existing_ids(org_id, [c["customer_id"] for c in customers])
+        customers: list[dict[str, Any]] = self.objects.get_json(batch["key"])["customers"]
+        plan = self._plan(job, customers)
+        written = self.customers.existing_ids(org_id, [c["customer_id"] for c in plan.create])
+        created = [c for c in plan.create if c["customer_id"] in written]
+        unfinished = [c for c in plan.create if c["customer_id"] not in written]
+        unfinished += [c for _, c in plan.merge]
         reason = _error_reason(error)
         failures = tuple(
             RowFailure(
@@ -526,15 +685,16 @@ class ImportPipeline:
                 f"Batch {batch['batch_id']} failed: {reason}",
                 c["originals"][0],
             )
-            for c in customers
-            if c["customer_id"] not in written
+            for c in unfinished
         )
         outcome = BatchOutcome(
             batch_id=batch["batch_id"],
             customers=len(customers),
-            imported=len(customers) - len(failures),
+            imported=len(created),
+            skipped_duplicates=len(plan.skipped_duplicates),
+            skipped_user=len(plan.skipped_user),
             failed=len(failures),
-            vehicles=sum(len(c["vehicles"]) for c in customers if c["customer_id"] in written),
+            vehicles=sum(len(c["vehicles"]) for c in created),
             failures=failures,
             retry=bool(batch.get("retry")),
             recovered_rows=_recovered(batch, customers, {f.row for f in failures}),

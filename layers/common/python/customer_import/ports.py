@@ -6,11 +6,12 @@ tests use in-memory fakes. Nothing here imports boto3 or PynamoDB.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .audit import AuditEntry
+from .duplicates import MergeChanges, StoredCustomer
 from .jobs import Job, JobStatus
 from .organisations import OrganisationProfile
 from .reading import Readable
@@ -45,6 +46,9 @@ class BatchOutcome:
     imported: int
     failed: int
     vehicles: int = 0
+    merged: int = 0
+    skipped_duplicates: int = 0
+    skipped_user: int = 0
     failures: tuple[RowFailure, ...] = ()
     # A retry re-runs rows already counted as failed: what it imports moves from failed to
     # imported, and the rows it recovered leave the error log.
@@ -96,9 +100,22 @@ class ObjectStore(Protocol):
 
 class CustomerStore(Protocol):
     def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
-        """Write customers with addresses and vehicles idempotently; return the rows that failed."""
+        """Write customers with addresses, vehicles and match keys idempotently; return the
+        rows that failed."""
 
     def existing_ids(self, org_id: str, customer_ids: Iterable[str]) -> set[str]: ...
+
+    def find_by_keys(self, org_id: str, keys: Collection[str]) -> dict[str, dict[str, Any]]:
+        """The organisation's stored customers holding any of these match keys, by id, read
+        through the match-key index in batches (never a scan)."""
+
+    def stored_for_merge(
+        self, org_id: str, customer_ids: Collection[str]
+    ) -> dict[str, StoredCustomer]:
+        """The customers a batch merges into, with their address types and vehicles."""
+
+    def merge(self, job: Job, merges: Sequence[MergeChanges]) -> list[RowFailure]:
+        """Fill empty fields (never overwriting one), add addresses and vehicles; idempotent."""
 
 
 class ConnectionGone(Exception):

@@ -23,6 +23,7 @@ class Settings:
     organisations_table: str
     audit_log_table: str
     customers_table: str
+    customer_match_keys_table: str
     customer_addresses_table: str
     vehicles_table: str
     connections_table: str
@@ -46,6 +47,7 @@ class Settings:
                 "ORGANISATIONS_TABLE",
                 "AUDIT_LOG_TABLE",
                 "CUSTOMERS_TABLE",
+                "CUSTOMER_MATCH_KEYS_TABLE",
                 "CUSTOMER_ADDRESSES_TABLE",
                 "VEHICLES_TABLE",
                 "CONNECTIONS_TABLE",
@@ -61,6 +63,7 @@ class Settings:
             organisations_table=env["ORGANISATIONS_TABLE"],
             audit_log_table=env["AUDIT_LOG_TABLE"],
             customers_table=env["CUSTOMERS_TABLE"],
+            customer_match_keys_table=env["CUSTOMER_MATCH_KEYS_TABLE"],
             customer_addresses_table=env["CUSTOMER_ADDRESSES_TABLE"],
             vehicles_table=env["VEHICLES_TABLE"],
             connections_table=env["CONNECTIONS_TABLE"],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from pynamodb.transactions import TransactWrite
 
 from ..audit import AuditEntry
 from ..backoff import retry_transient, send_until_processed
+from ..duplicates import MergeChanges, StoredCustomer, match_keys, vehicle_identity
 from ..errors import InvalidTransition, JobNotFound
 from ..jobs import COUNTER_NAMES, Job, JobOptions, JobStatus, sources_of
 from ..organisations import OrganisationProfile
@@ -74,6 +75,8 @@ class JobModel(Model):
     warnings = ListAttribute(of=UnicodeAttribute, null=True)
     reason = UnicodeAttribute(null=True)
     manifest_key = UnicodeAttribute(null=True)
+    late_manifest_key = UnicodeAttribute(null=True)
+    duplicates_key = UnicodeAttribute(null=True)
     preview_key = UnicodeAttribute(null=True)
     row_errors_key = UnicodeAttribute(null=True)
     error_log_key = UnicodeAttribute(null=True)
@@ -84,6 +87,7 @@ class JobModel(Model):
     rows_failing = NumberAttribute(default=0)
     customers = NumberAttribute(default=0)
     vehicles = NumberAttribute(default=0)
+    duplicates = NumberAttribute(default=0)
     batches_total = NumberAttribute(default=0)
     batches_done = NumberAttribute(default=0)
     processed = NumberAttribute(default=0)
@@ -116,6 +120,8 @@ class JobModel(Model):
             warnings=list(self.warnings or []),
             reason=self.reason,
             manifest_key=self.manifest_key,
+            late_manifest_key=self.late_manifest_key,
+            duplicates_key=self.duplicates_key,
             preview_key=self.preview_key,
             row_errors_key=self.row_errors_key,
             error_log_key=self.error_log_key,
@@ -151,6 +157,9 @@ class BatchModel(Model):
     imported = NumberAttribute()
     failed = NumberAttribute()
     vehicles = NumberAttribute(default=0)
+    merged = NumberAttribute(default=0)
+    skipped_duplicates = NumberAttribute(default=0)
+    skipped_user = NumberAttribute(default=0)
     failures = JSONAttribute(null=True)
     retry = BooleanAttribute(default=False)
     recovered_rows = ListAttribute(of=NumberAttribute, null=True)
@@ -214,6 +223,18 @@ class CustomerModel(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     by_external_number = CustomersByExternalNumber()
+
+
+class MatchKeyModel(Model):
+    """`{org}#{kind}:{value}` -> the customer holding it: the index duplicate detection reads
+    in batches. Shared keys (two customers of one name) point at the last one written."""
+
+    class Meta:
+        table_name = "unbound"
+
+    match_key = UnicodeAttribute(hash_key=True)
+    org_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
 
 
 class AddressModel(Model):
@@ -284,6 +305,7 @@ def bind(settings: Settings) -> None:
             OrganisationModel: settings.organisations_table,
             AuditModel: settings.audit_log_table,
             CustomerModel: settings.customers_table,
+            MatchKeyModel: settings.customer_match_keys_table,
             AddressModel: settings.customer_addresses_table,
             VehicleModel: settings.vehicles_table,
             ConnectionModel: settings.connections_table,
@@ -373,6 +395,9 @@ class DynamoJobStore:
             imported=outcome.imported,
             failed=outcome.failed,
             vehicles=outcome.vehicles,
+            merged=outcome.merged,
+            skipped_duplicates=outcome.skipped_duplicates,
+            skipped_user=outcome.skipped_user,
             failures=[f.to_dict() for f in outcome.failures] or None,
             retry=outcome.retry,
             recovered_rows=list(outcome.recovered_rows) or None,
@@ -388,7 +413,14 @@ class DynamoJobStore:
                         JobModel.batches_done.add(0 if outcome.retry else 1),
                         JobModel.processed.add(0 if outcome.retry else outcome.customers),
                         JobModel.imported.add(outcome.imported),
-                        JobModel.failed.add(-outcome.imported if outcome.retry else outcome.failed),
+                        JobModel.merged.add(outcome.merged),
+                        JobModel.skipped_duplicates.add(outcome.skipped_duplicates),
+                        JobModel.skipped_user.add(outcome.skipped_user),
+                        JobModel.failed.add(
+                            -(outcome.imported + outcome.merged)
+                            if outcome.retry
+                            else outcome.failed
+                        ),
                         JobModel.updated_at.set(_now()),
                     ],
                     condition=JobModel.org_id.exists(),
@@ -411,6 +443,9 @@ class DynamoJobStore:
                 imported=int(b.imported),
                 failed=int(b.failed),
                 vehicles=int(b.vehicles or 0),
+                merged=int(b.merged or 0),
+                skipped_duplicates=int(b.skipped_duplicates or 0),
+                skipped_user=int(b.skipped_user or 0),
                 failures=tuple(RowFailure.from_dict(f) for f in (b.failures or [])),
                 retry=bool(b.retry),
                 recovered_rows=tuple(int(r) for r in (b.recovered_rows or [])),
@@ -504,12 +539,81 @@ class DynamoCustomerStore:
         for address in customer["addresses"]:
             fields = {k: v for k, v in address.items() if k != "type"}
             items.append(AddressModel(customer_id, address["type"], org_id=job.org_id, **fields))
-        for vehicle in customer["vehicles"]:
-            identity = vehicle.get("registration") or vehicle.get("vin") or str(vehicle["row"])
-            vehicle_id = str(uuid.uuid5(ID_NAMESPACE, f"{customer_id}/{identity}"))
-            fields = {k: v for k, v in vehicle.items() if k != "row"}
-            items.append(VehicleModel(customer_id, vehicle_id, org_id=job.org_id, **fields))
+        items.extend(_vehicle_items(job.org_id, customer_id, customer["vehicles"]))
+        items.extend(_match_key_items(job.org_id, customer_id, match_keys(customer)))
         return items
+
+    def find_by_keys(self, org_id: str, keys: Collection[str]) -> dict[str, dict[str, Any]]:
+        if not keys:
+            return {}
+        # PynamoDB's batch_get asks 100 keys a request and resends unprocessed ones.
+        found = MatchKeyModel.batch_get([f"{org_id}#{key}" for key in keys])
+        ids = {item.customer_id for item in found if item.org_id == org_id}
+        return {
+            customer.customer_id: _all_attributes(customer, exclude=("org_id",))
+            for customer in CustomerModel.batch_get([(org_id, i) for i in ids])
+        }
+
+    def stored_for_merge(
+        self, org_id: str, customer_ids: Collection[str]
+    ) -> dict[str, StoredCustomer]:
+        stored = {}
+        for customer in CustomerModel.batch_get([(org_id, i) for i in customer_ids]):
+            cid = customer.customer_id
+            vehicles = (vehicle_identity(v.attribute_values) for v in VehicleModel.query(cid))
+            stored[cid] = StoredCustomer(
+                customer_id=cid,
+                fields=_all_attributes(customer, exclude=("org_id",)),
+                address_types=frozenset(a.address_type for a in AddressModel.query(cid)),
+                vehicles=frozenset(v for v in vehicles if v is not None),
+            )
+        return stored
+
+    def merge(self, job: Job, merges: Sequence[MergeChanges]) -> list[RowFailure]:
+        failures = []
+        for change in merges:
+            try:
+                self._merge_one(job, change)
+            except (UpdateError, PutError) as exc:
+                incoming = change.incoming
+                reason = (
+                    f"The customer to merge into ({change.customer_id}) no longer exists"
+                    if _conditional_failed(exc)
+                    else f"Merge failed: {exc.cause or exc}"
+                )
+                failures.append(
+                    RowFailure(incoming["rows"][0], "(customer)", reason, incoming["originals"][0])
+                )
+        return failures
+
+    def _merge_one(self, job: Job, change: MergeChanges) -> None:
+        customer = CustomerModel(job.org_id, change.customer_id)
+        # if_not_exists: the database itself never lets a merge overwrite a value.
+        actions = [
+            getattr(CustomerModel, name).set(getattr(CustomerModel, name) | value)
+            for name, value in change.fill.items()
+        ]
+        if actions:
+            email = change.fill.get("email")
+            if email:
+                actions.append(CustomerModel.email_normalised.set(email.lower()))
+            actions.append(CustomerModel.updated_at.set(change.incoming.get("staged_at") or _now()))
+            customer.update(actions=actions, condition=CustomerModel.customer_id.exists())
+        for address in change.addresses:
+            fields = {k: v for k, v in address.items() if k != "type"}
+            try:
+                AddressModel(change.customer_id, address["type"], org_id=job.org_id, **fields).save(
+                    condition=AddressModel.customer_id.does_not_exist()
+                )
+            except PutError as exc:
+                if not _conditional_failed(exc):
+                    raise
+        self._write_all(
+            [
+                *_vehicle_items(job.org_id, change.customer_id, change.vehicles),
+                *_match_key_items(job.org_id, change.customer_id, change.keys),
+            ]
+        )
 
     def existing_ids(self, org_id: str, customer_ids: Iterable[str]) -> set[str]:
         keys = [(org_id, customer_id) for customer_id in customer_ids]
@@ -544,6 +648,24 @@ class DynamoCustomerStore:
             for v in VehicleModel.query(customer.customer_id)
         ]
         return view
+
+
+def _vehicle_items(
+    org_id: str, customer_id: str, vehicles: Iterable[dict[str, Any]]
+) -> list[Model]:
+    items: list[Model] = []
+    for vehicle in vehicles:
+        identity = vehicle.get("registration") or vehicle.get("vin") or str(vehicle["row"])
+        vehicle_id = str(uuid.uuid5(ID_NAMESPACE, f"{customer_id}/{identity}"))
+        fields = {k: v for k, v in vehicle.items() if k != "row"}
+        items.append(VehicleModel(customer_id, vehicle_id, org_id=org_id, **fields))
+    return items
+
+
+def _match_key_items(org_id: str, customer_id: str, keys: Iterable[str]) -> list[Model]:
+    return [
+        MatchKeyModel(f"{org_id}#{key}", org_id=org_id, customer_id=customer_id) for key in keys
+    ]
 
 
 def _all_attributes(item: Model, exclude: tuple[str, ...]) -> dict[str, Any]:

@@ -1,0 +1,397 @@
+"""Possible duplicates (design §5.3, issue 4): match keys, detection against the organisation's
+customers and inside the file, and what a person's decision does to each flagged customer.
+
+Plain Python; the look-ups go through `CustomerStore`, in batches.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .cleaning import normalise_registration
+from .errors import InvalidDecision
+from .jobs import DuplicatePolicy
+
+# The kinds of match key; a match on any of these is strong evidence, a name alone is not.
+HIGH_CONFIDENCE_KINDS = ("external", "email", "phone")
+HIGH = "high"
+LOW = "low"
+TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lord", "lady", "rev", "revd"}
+)
+# Customer fields a merge may fill when the existing customer has none.
+MERGEABLE_FIELDS = (
+    "external_customer_number",
+    "title",
+    "name",
+    "email",
+    "phone",
+    "landline",
+    "customer_group",
+    "credit_hold",
+    "account_customer",
+    "vat_registered",
+    "vat_number",
+    "notification_preferences",
+    "date_created",
+    "last_visit",
+)
+# What a review shows of either side of a match.
+SUMMARY_FIELDS = ("external_customer_number", "name", "email", "phone", "landline")
+
+_APOSTROPHES = re.compile("['\\u2019`.]")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def normalise_name(name: str | None) -> str | None:
+    """Case-folded, accents and punctuation gone, titles dropped, whitespace collapsed:
+    `Mr. Seán O'Brien` and `sean obrien` are the same name."""
+    if not name:
+        return None
+    text = unicodedata.normalize("NFKD", name).casefold()
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    words = _NOT_WORD.sub(" ", _APOSTROPHES.sub("", text)).split()
+    return " ".join(w for w in words if w not in TITLES) or None
+
+
+def match_keys(customer: Mapping[str, Any]) -> frozenset[str]:
+    """`kind:value` keys of a customer, staged or stored; phone and landline share a kind, so
+    a mobile given as a landline elsewhere still matches."""
+    keys = set()
+    number = (customer.get("external_customer_number") or "").strip()
+    if number:
+        keys.add(f"external:{number}")
+    email = (customer.get("email") or "").strip().lower()
+    if email:
+        keys.add(f"email:{email}")
+    for phone in (customer.get("phone"), customer.get("landline")):
+        if phone:
+            keys.add(f"phone:{phone}")
+    name = normalise_name(customer.get("name"))
+    if name:
+        keys.add(f"name:{name}")
+    return frozenset(keys)
+
+
+def key_kinds(keys: Iterable[str]) -> list[str]:
+    return sorted({key.split(":", 1)[0] for key in keys})
+
+
+def confidence(kinds: Iterable[str]) -> str:
+    return HIGH if set(kinds) & set(HIGH_CONFIDENCE_KINDS) else LOW
+
+
+def summary(customer: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: customer.get(name) for name in SUMMARY_FIELDS}
+
+
+@dataclass
+class _FileCustomer:
+    """An earlier customer of the file, as much as a later repeat needs to know of it."""
+
+    customer_id: str
+    row: int
+    summary: dict[str, Any]
+    existing_id: str | None  # the stored customer it matches itself, if any
+
+
+class DuplicateFinder:
+    """Flags staged customers, chunk by chunk, in file order.
+
+    A customer matching a stored customer of the organisation (any account) is flagged
+    against it; otherwise one repeating an earlier customer of the file (same email, phone or
+    name) is flagged against that earlier customer. The caller gives the stored matches of a
+    chunk, looked up in one batched read (`CustomerStore.find_by_keys`)."""
+
+    def __init__(self) -> None:
+        self._file: dict[str, _FileCustomer] = {}
+        self.flagged = 0
+
+    def flag(
+        self,
+        customers: Sequence[dict[str, Any]],
+        stored: Mapping[str, Mapping[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """Set `duplicate` on every flagged customer of the chunk and return the review
+        entries. `stored` maps stored customer ids to their fields, the customers the chunk's
+        keys found."""
+        stored_keys = {cid: match_keys(c) for cid, c in stored.items()}
+        entries = []
+        for customer in customers:
+            keys = match_keys(customer)
+            match = self._stored_match(customer, keys, stored, stored_keys)
+            existing_id = match["customer_id"] if match else None
+            if match is None:
+                match = self._file_match(keys)
+            root = self._file.get(match["root_key"]) if match and "root_key" in match else None
+            self._remember(customer, keys, root, existing_id)
+            if match is None:
+                continue
+            match.pop("root_key", None)
+            customer["duplicate"] = match
+            self.flagged += 1
+            entries.append(
+                {
+                    "row": customer["rows"][0],
+                    "customer_id": customer["customer_id"],
+                    **summary(customer),
+                    "match": match,
+                }
+            )
+        return entries
+
+    @staticmethod
+    def _stored_match(
+        customer: Mapping[str, Any],
+        keys: frozenset[str],
+        stored: Mapping[str, Mapping[str, Any]],
+        stored_keys: Mapping[str, frozenset[str]],
+    ) -> dict[str, Any] | None:
+        candidates = []
+        for customer_id, their_keys in stored_keys.items():
+            shared = keys & their_keys
+            if shared and customer_id != customer["customer_id"]:
+                kinds = key_kinds(shared)
+                rank = (confidence(kinds) == HIGH, len(kinds), customer_id)
+                candidates.append((rank, customer_id, kinds))
+        if not candidates:
+            return None
+        _, customer_id, kinds = max(candidates)
+        return {
+            "kind": "existing",
+            "customer_id": customer_id,
+            "keys": kinds,
+            "confidence": confidence(kinds),
+            "customer": summary(stored[customer_id]),
+        }
+
+    def _file_match(self, keys: frozenset[str]) -> dict[str, Any] | None:
+        found = [(self._file[k].row, k) for k in keys if k in self._file]
+        if not found:
+            return None
+        _, root_key = min(found)
+        root = self._file[root_key]
+        kinds = key_kinds(k for k in keys if k in self._file and self._file[k] is root)
+        return {
+            "kind": "file",
+            "customer_id": root.customer_id,
+            "row": root.row,
+            "keys": kinds,
+            "confidence": confidence(kinds),
+            "customer": root.summary,
+            "target_existing_id": root.existing_id,
+            "root_key": root_key,
+        }
+
+    def _remember(
+        self,
+        customer: Mapping[str, Any],
+        keys: frozenset[str],
+        root: _FileCustomer | None,
+        existing_id: str | None,
+    ) -> None:
+        """Later repeats point at the first customer of a chain of repeats."""
+        entry = root or _FileCustomer(
+            customer["customer_id"], customer["rows"][0], summary(customer), existing_id
+        )
+        for key in keys:
+            if not key.startswith("external:"):
+                self._file.setdefault(key, entry)
+
+
+# ---- the decision ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A default for every flagged customer plus per-customer choices, by CustomerNumber."""
+
+    default: DuplicatePolicy | None
+    overrides: dict[str, DuplicatePolicy] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, default: str | None, overrides: Mapping[str, str] | None) -> Decision:
+        def policy(value: str, what: str) -> DuplicatePolicy:
+            try:
+                return DuplicatePolicy(str(value).strip().lower())
+            except ValueError:
+                raise InvalidDecision(
+                    f"Unknown decision {value!r}{what}: use skip, merge or create"
+                ) from None
+
+        return cls(
+            default=policy(default, "") if default is not None else None,
+            overrides={
+                str(number): policy(choice, f" for customer {number}")
+                for number, choice in (overrides or {}).items()
+            },
+        )
+
+    @classmethod
+    def from_job(cls, decision: Mapping[str, Any] | None, auto: DuplicatePolicy) -> Decision:
+        """The stored decision; an import nobody was asked about uses its options' default."""
+        if not decision:
+            return cls(default=auto)
+        return cls.parse(decision.get("default"), decision.get("overrides"))
+
+    def check_covers(self, flagged: Sequence[str]) -> None:
+        """Every flagged customer has an answer, and every answer is for a flagged customer."""
+        flagged_set = set(flagged)
+        unknown = sorted(set(self.overrides) - flagged_set)
+        if unknown:
+            raise InvalidDecision(
+                f"Not flagged as possible duplicates: {_listed(unknown)}; "
+                "choices are only taken for flagged customers"
+            )
+        if self.default is None:
+            uncovered = [number for number in flagged if number not in self.overrides]
+            if uncovered:
+                raise InvalidDecision(
+                    f"No decision for {len(uncovered)} flagged customer(s): {_listed(uncovered)}; "
+                    "give a default for all or a choice for each"
+                )
+
+    def choice(self, customer_number: str) -> tuple[DuplicatePolicy, bool]:
+        """What to do with a flagged customer, and whether a person chose it for this one."""
+        if customer_number in self.overrides:
+            return self.overrides[customer_number], True
+        return self.default or DuplicatePolicy.SKIP, False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "default": str(self.default) if self.default else None,
+            "overrides": {number: str(choice) for number, choice in self.overrides.items()},
+        }
+
+
+def _listed(numbers: Sequence[str], limit: int = 10) -> str:
+    shown = ", ".join(numbers[:limit])
+    return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+
+
+@dataclass
+class BatchPlan:
+    create: list[dict[str, Any]] = field(default_factory=list)
+    # (stored customer to merge into, the incoming customer)
+    merge: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    skipped_duplicates: list[dict[str, Any]] = field(default_factory=list)
+    skipped_user: list[dict[str, Any]] = field(default_factory=list)
+
+
+def plan_batch(customers: Iterable[dict[str, Any]], decision: Decision) -> BatchPlan:
+    """What the decision means for each staged customer of a batch.
+
+    Merging into an earlier customer of the file goes to wherever that customer went: into it
+    if it was imported, into the stored customer it was merged into, nowhere if it was skipped.
+    Such repeats are staged in batches that run after all others, so their target exists."""
+    plan = BatchPlan()
+    for customer in customers:
+        match = customer.get("duplicate")
+        if not match:
+            plan.create.append(customer)
+            continue
+        choice, by_user = decision.choice(customer["external_customer_number"])
+        target: str | None = match["customer_id"]
+        if choice is DuplicatePolicy.MERGE and match["kind"] == "file":
+            target = _where_the_earlier_went(match, decision)
+        if choice is DuplicatePolicy.CREATE:
+            plan.create.append(customer)
+        elif choice is DuplicatePolicy.MERGE and target is not None:
+            plan.merge.append((target, customer))
+        else:
+            (plan.skipped_user if by_user else plan.skipped_duplicates).append(customer)
+    return plan
+
+
+def _where_the_earlier_went(match: Mapping[str, Any], decision: Decision) -> str | None:
+    existing_id = match.get("target_existing_id")
+    if not existing_id:
+        return str(match["customer_id"])
+    earlier_number = (match.get("customer") or {}).get("external_customer_number") or ""
+    earlier_choice, _ = decision.choice(earlier_number)
+    if earlier_choice is DuplicatePolicy.MERGE:
+        return str(existing_id)
+    if earlier_choice is DuplicatePolicy.CREATE:
+        return str(match["customer_id"])
+    return None
+
+
+# ---- merging -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredCustomer:
+    customer_id: str
+    fields: dict[str, Any]
+    address_types: frozenset[str] = frozenset()
+    vehicles: frozenset[str] = frozenset()  # vehicle identities, see `vehicle_identity`
+
+    def after(self, merge: MergeChanges) -> StoredCustomer:
+        """This customer once the merge is applied."""
+        return StoredCustomer(
+            customer_id=self.customer_id,
+            fields={**self.fields, **merge.fill},
+            address_types=self.address_types | {a["type"] for a in merge.addresses},
+            vehicles=self.vehicles
+            | {i for i in map(vehicle_identity, merge.vehicles) if i is not None},
+        )
+
+
+@dataclass(frozen=True)
+class MergeChanges:
+    """What merging an incoming customer adds to a stored one: never a changed value."""
+
+    customer_id: str
+    incoming: dict[str, Any]
+    fill: dict[str, Any]
+    addresses: list[dict[str, Any]]
+    vehicles: list[dict[str, Any]]
+    keys: frozenset[str]
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.fill or self.addresses or self.vehicles)
+
+
+def vehicle_identity(vehicle: Mapping[str, Any]) -> str | None:
+    registration = normalise_registration(str(vehicle.get("registration") or ""))
+    if registration:
+        return f"registration:{registration}"
+    vin = str(vehicle.get("vin") or "").strip().upper()
+    return f"vin:{vin}" if vin else None
+
+
+def merge_changes(stored: StoredCustomer, incoming: dict[str, Any]) -> MergeChanges:
+    fill = {
+        name: incoming[name]
+        for name in MERGEABLE_FIELDS
+        if _empty(stored.fields.get(name)) and not _empty(incoming.get(name))
+    }
+    addresses = [
+        a
+        for a in incoming.get("addresses", [])
+        if a["type"] not in stored.address_types and any(v for k, v in a.items() if k != "type")
+    ]
+    seen = set(stored.vehicles)
+    vehicles = []
+    for vehicle in incoming.get("vehicles", []):
+        identity = vehicle_identity(vehicle)
+        if identity and identity not in seen:
+            seen.add(identity)
+            vehicles.append(vehicle)
+    return MergeChanges(
+        customer_id=stored.customer_id,
+        incoming=incoming,
+        fill=fill,
+        addresses=addresses,
+        vehicles=vehicles,
+        keys=match_keys(fill),
+    )
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not value)
