@@ -44,7 +44,7 @@ def test_an_upload_is_imported_with_vehicles_and_addresses(driver, org) -> None:
     # And the customers are in DynamoDB, keyed by their external number, with vehicles
     stored = {c["external_customer_number"]: c for c in driver.customers(org)}
     assert sorted(stored) == ["1", "2"]
-    assert stored["1"]["phone"] == "+447712345678"
+    assert stored["1"]["phone"] == "+447712000001"
     assert sorted(v["registration"] for v in stored["1"]["vehicles"]) == ["AB12CDE", "XY65ZZZ"]
     assert stored["2"]["addresses"][0]["postcode"] == "LS1 1AA"
     # And the audit log, listed by organisation and time, records the decision and the outcome
