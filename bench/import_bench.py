@@ -70,7 +70,7 @@ def main() -> None:
             source="techman",
             org_id="bench",
             account_id="main",
-            on_duplicate="skip",
+            decide=lambda _job: ("skip", None),
             actor="bench",
             on_update=on_update,
             error_log_dir=Path(".local/bench"),

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .session import (
     RunResult,
     components,
+    decide_job,
     import_file,
     preview_file,
     retry_job,
     running_stack,
     stack_session,
 )
+from .stack import Endpoints
 
+CHOICES = ["skip", "merge", "create"]
 STATUS_WORDS = {
     "pending": "uploading",
     "validating": "checking columns",
@@ -102,7 +106,18 @@ def local_up(ctx: click.Context, port: int) -> None:
     "--on-duplicate",
     default="skip",
     show_default=True,
-    type=click.Choice(["skip", "merge", "create"]),
+    type=click.Choice(CHOICES),
+    help="What to do with every possible duplicate (the default under --review).",
+)
+@click.option(
+    "--review",
+    is_flag=True,
+    help="Stop at the decision: show each possible duplicate beside what it matches and ask.",
+)
+@click.option(
+    "--hold",
+    is_flag=True,
+    help="Leave the job waiting for its decision (answer it with `decide`); needs `local up`.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file on stdout.")
 @click.option(
@@ -126,16 +141,25 @@ def run(
     org_id: str,
     account_id: str,
     on_duplicate: str,
+    review: bool,
+    hold: bool,
     as_json: bool,
     error_log_dir: Path,
     timeout_s: int,
 ) -> None:
     """Import FILES one after another, as the web app would: presigned upload, decision
-    (--on-duplicate for all), live progress, summary.
+    (--on-duplicate for all, --review to choose per customer, --hold to leave it to
+    `decide`), live progress, summary.
 
-    Exit code: 0 when every import completed (row errors included), 2 when a file was
-    rejected, 1 otherwise."""
+    Exit code: 0 when every import completed (row errors included) or waits (--hold), 2 when
+    a file was rejected, 1 otherwise."""
     console = Console(stderr=True)
+    if hold and running_stack() is None:
+        console.print(
+            "--hold leaves the job waiting in a running stack: start one with "
+            "`customer-import local up` first."
+        )
+        sys.exit(1)
     results: list[RunResult] = []
     with stack_session(ctx.obj["log_level"]) as endpoints:
         for path in files:
@@ -164,6 +188,18 @@ def run(
                         completed=job.counter("processed"),
                     )
 
+                def decide(
+                    job: Job, progress: Progress = progress
+                ) -> tuple[str | None, dict[str, str] | None] | None:
+                    if hold:
+                        return None
+                    if not review or not job.counter("duplicates"):
+                        return on_duplicate, None
+                    progress.stop()
+                    answer = _review(console, job, on_duplicate)
+                    progress.start()
+                    return answer
+
                 try:
                     result = import_file(
                         endpoints,
@@ -171,7 +207,7 @@ def run(
                         source=source,
                         org_id=org_id,
                         account_id=account_id,
-                        on_duplicate=on_duplicate,
+                        decide=decide,
                         actor="cli",
                         on_update=on_update,
                         error_log_dir=error_log_dir,
@@ -188,9 +224,54 @@ def run(
     statuses = {r.job.status for r in results}
     if JobStatus.REJECTED in statuses:
         sys.exit(2)
-    if statuses <= {JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS}:
+    if statuses <= {JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS, JobStatus.READY}:
         sys.exit(0)
     sys.exit(1)
+
+
+def _review(console: Console, job: Job, default: str) -> tuple[str | None, dict[str, str]]:
+    """Ask about each flagged customer, beside what it matches; an "all" answer settles the
+    rest. Returns the decision: a default and per-customer choices."""
+    pipeline = components().pipeline
+    total = job.counter("duplicates")
+    console.print(
+        f"[bold]{total:,} possible duplicate(s)[/] in {job.file_name}. For each: "
+        "[bold]s[/]kip, [bold]m[/]erge, [bold]c[/]reate new; "
+        "[bold]S[/], [bold]M[/] or [bold]C[/] for this and all remaining."
+    )
+    answers = {"s": "skip", "m": "merge", "c": "create"}
+    overrides: dict[str, str] = {}
+    offset = 0
+    while offset < total:
+        page = pipeline.duplicates(job.org_id, job.job_id, offset)
+        for index, entry in enumerate(page.items, start=offset + 1):
+            _print_duplicate(console, entry, index, total)
+            answer = click.prompt(
+                "  decision",
+                type=click.Choice(["s", "m", "c", "S", "M", "C"]),
+                default=default[0],
+                show_choices=True,
+                err=True,
+            )
+            if answer.isupper():
+                return answers[answer.lower()], overrides
+            overrides[entry["external_customer_number"]] = answers[answer]
+        offset += len(page.items) or total
+    return default, overrides
+
+
+def _print_duplicate(console: Console, entry: dict[str, Any], index: int, total: int) -> None:
+    def who(c: dict[str, Any]) -> str:
+        parts = (c.get("external_customer_number"), c.get("name"), c.get("email"), c.get("phone"))
+        return " · ".join(str(p) for p in parts if p)
+
+    match = entry["match"]
+    where = (
+        "a stored customer" if match["kind"] == "existing" else f"row {match['row']} of this file"
+    )
+    console.print(f"[{index}/{total}] row {entry['row']}: [bold]{who(entry)}[/]")
+    console.print(f"      matches {where}: [bold]{who(match['customer'])}[/]")
+    console.print(f"      on {', '.join(match['keys'])} ({match['confidence']} confidence)")
 
 
 def _stdout_console() -> Console:
@@ -208,10 +289,18 @@ def _print_summary(console: Console, result: RunResult) -> None:
     if job.status is JobStatus.REJECTED:
         console.print(f"  {job.reason}")
         return
+    if job.status is JobStatus.READY:
+        console.print(
+            f"  waiting for a decision on {c('duplicates'):,} possible duplicate(s): "
+            f"`customer-import duplicates {job.job_id}` lists them, "
+            f"`customer-import decide {job.job_id} --default skip|merge|create` answers"
+        )
+        return
     if job.reason:
         console.print(f"  {job.reason}")
     console.print(
         f"  rows {c('rows'):,} · customers {c('customers'):,} · vehicles {c('vehicles'):,}"
+        f" · possible duplicates {c('duplicates'):,}"
     )
     console.print(
         f"  imported {c('imported'):,} · merged {c('merged'):,} · skipped (duplicates) {c('skipped_duplicates'):,}"
@@ -356,34 +445,149 @@ def customers(ctx: click.Context, org_id: str, external_number: str | None, as_j
     console.print(f"{len(found):,} customers in {org_id}")
 
 
-@main.command()
-@click.argument("job_id")
-@click.option("--org", "org_id", default="demo", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object on stdout.")
-@click.option(
+ERROR_LOG_DIR_OPTION = click.option(
     "--error-log-dir",
     default=Path(".local/error-logs"),
     type=click.Path(file_okay=False, path_type=Path),
     show_default=True,
 )
+
+
+@main.command()
+@click.argument("job_id")
+@click.option("--org", "org_id", default="demo", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object on stdout.")
+@ERROR_LOG_DIR_OPTION
 @click.pass_context
 def retry(ctx: click.Context, job_id: str, org_id: str, as_json: bool, error_log_dir: Path) -> None:
     """Import again the rows of JOB_ID that failed to be written (a failed batch, a refused
     customer), and only those; rows that failed their cleanup stay in the error log. Needs
     the stack of `customer-import local up` that ran the import."""
+
+    def act(endpoints: Endpoints, on_update: OnUpdate) -> RunResult:
+        return retry_job(
+            endpoints,
+            org_id,
+            job_id,
+            actor="cli",
+            on_update=on_update,
+            error_log_dir=error_log_dir,
+        )
+
+    _act_and_follow(ctx, "retry", act, as_json)
+
+
+@main.command()
+@click.argument("job_id")
+@click.option("--org", "org_id", default="demo", show_default=True)
+@click.option(
+    "--default",
+    "default",
+    type=click.Choice(CHOICES),
+    default=None,
+    help="The choice for every flagged customer without one of its own.",
+)
+@click.option(
+    "--set",
+    "choices",
+    multiple=True,
+    metavar="CUSTOMER_NUMBER=CHOICE",
+    help="A choice for one customer, e.g. --set 100042=merge (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object on stdout.")
+@ERROR_LOG_DIR_OPTION
+@click.pass_context
+def decide(
+    ctx: click.Context,
+    job_id: str,
+    org_id: str,
+    default: str | None,
+    choices: tuple[str, ...],
+    as_json: bool,
+    error_log_dir: Path,
+) -> None:
+    """Answer JOB_ID, waiting for its decision on possible duplicates (`run --hold`, or a job
+    an ERP profile left for review), then follow it to the end."""
+    overrides = {}
+    for choice in choices:
+        number, _, value = choice.partition("=")
+        if not number.strip() or not value.strip():
+            raise click.BadParameter(
+                f"{choice!r} is not CUSTOMER_NUMBER=CHOICE", param_hint="--set"
+            )
+        overrides[number.strip()] = value.strip()
+
+    def act(endpoints: Endpoints, on_update: OnUpdate) -> RunResult:
+        return decide_job(
+            endpoints,
+            org_id,
+            job_id,
+            default=default,
+            overrides=overrides,
+            actor="cli",
+            on_update=on_update,
+            error_log_dir=error_log_dir,
+        )
+
+    _act_and_follow(ctx, "decide", act, as_json)
+
+
+@main.command()
+@click.argument("job_id")
+@click.option("--org", "org_id", default="demo", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="The whole list as JSON on stdout.")
+@click.pass_context
+def duplicates(ctx: click.Context, job_id: str, org_id: str, as_json: bool) -> None:
+    """List the possible duplicates of JOB_ID, each beside what it matches."""
+    from customer_import.errors import CustomerImportError
+
+    _require_running_stack("the job lives in the stack of `customer-import local up`")
+    with stack_session(ctx.obj["log_level"]):
+        pipeline = components().pipeline
+        try:
+            entries, total, offset = [], None, 0
+            while total is None or offset < total:
+                page = pipeline.duplicates(org_id, job_id, offset, 1000)
+                entries.extend(page.items)
+                total, offset = page.total, offset + (len(page.items) or page.total)
+        except CustomerImportError as exc:
+            Console(stderr=True).print(f"[red]{exc}[/]")
+            sys.exit(1)
+    if as_json:
+        click.echo(json.dumps({"total": total, "duplicates": entries}, indent=2))
+        return
+    console = _stdout_console()
+    for index, entry in enumerate(entries, start=1):
+        _print_duplicate(console, entry, index, len(entries))
+
+
+OnUpdate = Callable[[Job, "dict[str, Any] | None"], None]
+
+
+def _require_running_stack(why: str) -> None:
+    if running_stack() is None:
+        Console(stderr=True).print(f"No local stack is running: {why}.")
+        sys.exit(1)
+
+
+def _act_and_follow(
+    ctx: click.Context,
+    label: str,
+    act: Callable[[Endpoints, OnUpdate], RunResult],
+    as_json: bool,
+) -> None:
+    """Act on a job of the running stack, follow it to the end with a progress bar, and print
+    its summary; exit 0 if it completed."""
     from customer_import.errors import CustomerImportError
 
     console = Console(stderr=True)
-    if running_stack() is None:
-        console.print(
-            "No local stack is running: the job lives in the stack of `customer-import local up`."
-        )
-        sys.exit(1)
+    _require_running_stack("the job lives in the stack of `customer-import local up`")
     with (
         stack_session(ctx.obj["log_level"]) as endpoints,
         Progress(
-            TextColumn("[bold]retry[/] {task.description}"),
+            TextColumn(f"[bold]{label}[/] {{task.description}}"),
             BarColumn(),
+            MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=console,
         ) as progress,
@@ -391,20 +595,18 @@ def retry(ctx: click.Context, job_id: str, org_id: str, as_json: bool, error_log
         task = progress.add_task("starting", total=None)
 
         def on_update(job: Job, _message: dict[str, Any] | None) -> None:
-            progress.update(task, description=STATUS_WORDS.get(str(job.status), str(job.status)))
+            progress.update(
+                task,
+                description=STATUS_WORDS.get(str(job.status), str(job.status)),
+                total=job.counter("customers") or None,
+                completed=job.counter("processed"),
+            )
 
         try:
-            result = retry_job(
-                endpoints,
-                org_id,
-                job_id,
-                actor="cli",
-                on_update=on_update,
-                error_log_dir=error_log_dir,
-            )
+            result = act(endpoints, on_update)
         except CustomerImportError as exc:
             progress.stop()
-            console.print(f"[red]Cannot retry:[/] {exc}")
+            console.print(f"[red]Cannot {label}:[/] {exc}")
             sys.exit(1)
     if as_json:
         click.echo(json.dumps(result.as_json()))

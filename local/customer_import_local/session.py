@@ -139,6 +139,7 @@ class RunResult:
             "skipped_duplicates": job.counter("skipped_duplicates"),
             "skipped_user": job.counter("skipped_user"),
             "failed": job.counter("failed"),
+            "duplicates": job.counter("duplicates"),
             "vehicles": job.counter("vehicles"),
             "missing_columns": list(job.missing_columns),
             "error_log": str(self.error_log) if self.error_log else None,
@@ -201,16 +202,70 @@ def retry_job(
 ) -> RunResult:
     """Re-run the rows of a job that failed to be written, following it to the end."""
     pipeline = components().pipeline
+    return _act_and_follow(
+        endpoints,
+        org_id,
+        job_id,
+        lambda: pipeline.retry_failed(org_id, job_id, actor),
+        on_update=on_update,
+        error_log_name=lambda job: f"retry{job.counter('retries')}",
+        error_log_dir=error_log_dir,
+        timeout_s=timeout_s,
+    )
+
+
+def decide_job(
+    endpoints: Endpoints,
+    org_id: str,
+    job_id: str,
+    *,
+    default: str | None,
+    overrides: dict[str, str],
+    actor: str,
+    on_update: Callable[[Job, dict[str, Any] | None], None],
+    error_log_dir: Path,
+    timeout_s: float = 3600,
+) -> RunResult:
+    """Answer a job waiting for its decision, then follow it to the end."""
+    pipeline = components().pipeline
+    return _act_and_follow(
+        endpoints,
+        org_id,
+        job_id,
+        lambda: pipeline.submit_decision(org_id, job_id, default, overrides, actor),
+        on_update=on_update,
+        error_log_name=lambda _: "decided",
+        error_log_dir=error_log_dir,
+        timeout_s=timeout_s,
+    )
+
+
+def _act_and_follow(
+    endpoints: Endpoints,
+    org_id: str,
+    job_id: str,
+    act: Callable[[], Job],
+    *,
+    on_update: Callable[[Job, dict[str, Any] | None], None],
+    error_log_name: Callable[[Job], str],
+    error_log_dir: Path,
+    timeout_s: float,
+) -> RunResult:
+    pipeline = components().pipeline
     started = time.perf_counter()
     with JobFollower(endpoints.websocket_url, org_id, job_id) as follower:
-        job = pipeline.retry_failed(org_id, job_id, actor)
+        job = act()
         on_update(job, None)
         for job, message in follower.events(lambda: pipeline.job(org_id, job_id), timeout_s):
             on_update(job, message)
-    attempt = job.counter("retries")
-    target = error_log_dir / f"{Path(job.file_name).stem}-{job_id[:8]}-retry{attempt}-errors.csv"
-    error_log = download_error_log(org_id, job_id, target)
+    name = f"{Path(job.file_name).stem}-{job_id[:8]}-{error_log_name(job)}-errors.csv"
+    error_log = download_error_log(org_id, job_id, error_log_dir / name)
     return RunResult(Path(job.file_name), job, time.perf_counter() - started, error_log)
+
+
+# What to answer a job that is ready: (default, per-customer choices), or None to leave it
+# waiting for someone else (`decide`).
+Decider = Callable[[Job], tuple[str | None, dict[str, str] | None] | None]
 
 
 def import_file(
@@ -220,7 +275,7 @@ def import_file(
     source: str,
     org_id: str,
     account_id: str,
-    on_duplicate: str,
+    decide: Decider,
     actor: str,
     on_update: Callable[[Job, dict[str, Any] | None], None],
     error_log_dir: Path,
@@ -235,9 +290,13 @@ def import_file(
         decided = False
         for job, message in follower.events(lambda: pipeline.job(org_id, job_id), timeout_s):
             if job.status == "ready" and not decided:
+                on_update(job, message)
+                answer = decide(job)
+                if answer is None:
+                    return RunResult(path, job, time.perf_counter() - started, None)
                 # Someone else may have decided meanwhile: the feed then says what follows.
                 with contextlib.suppress(InvalidDecision):
-                    job = pipeline.submit_decision(org_id, job_id, on_duplicate, None, actor)
+                    job = pipeline.submit_decision(org_id, job_id, *answer, actor)
                 decided = True
             on_update(job, message)
     error_log = download_error_log(

@@ -22,6 +22,7 @@ JSON_KEYS = [
     "skipped_duplicates",
     "skipped_user",
     "failed",
+    "duplicates",
     "vehicles",
     "missing_columns",
     "error_log",

@@ -604,6 +604,8 @@ class ImportPipeline:
             "rejected": True,
             "manifest_key": None,
             "batches": 0,
+            "late_manifest_key": None,
+            "late_batches": 0,
             "auto_run": False,
             "decision_timeout_seconds": 0,
         }
