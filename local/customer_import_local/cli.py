@@ -153,7 +153,7 @@ def run(
 
     Exit code: 0 when every import completed (row errors included) or waits (--hold), 2 when
     a file was rejected, 1 otherwise."""
-    console = Console(stderr=True)
+    console = _stderr_console()
     if hold and running_stack() is None:
         console.print(
             "--hold leaves the job waiting in a running stack: start one with "
@@ -279,6 +279,11 @@ def _stdout_console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 160)
 
 
+def _stderr_console() -> Console:
+    # Messages and summaries, captured by a script: whole lines, never folded.
+    return Console(stderr=True, width=None if sys.stderr.isatty() else 240)
+
+
 def _print_summary(console: Console, result: RunResult) -> None:
     job = result.job
     c = job.counter
@@ -335,7 +340,7 @@ def preview(
 ) -> None:
     """Show what importing FILE would do, without writing any customer (a dry run through the
     real Validate and Prepare steps). Exit code 2 when the file would be rejected."""
-    console = Console(stderr=True)
+    console = _stderr_console()
     with stack_session(ctx.obj["log_level"]) as endpoints, console.status(f"Reading {file.name}"):
         job, document = preview_file(
             endpoints, file, source=source, org_id=org_id, account_id=account_id
@@ -425,7 +430,7 @@ def customers(ctx: click.Context, org_id: str, external_number: str | None, as_j
     """List the customers of an organisation, with their addresses and vehicles (from the
     stack that `customer-import local up` runs)."""
     if running_stack() is None:
-        Console(stderr=True).print(
+        _stderr_console().print(
             "No local stack is running, so there are no customers to list. Start one with "
             "`customer-import local up`, import with `customer-import run`, then ask again."
         )
@@ -551,7 +556,7 @@ def duplicates(ctx: click.Context, job_id: str, org_id: str, as_json: bool) -> N
                 entries.extend(page.items)
                 total, offset = page.total, offset + (len(page.items) or page.total)
         except CustomerImportError as exc:
-            Console(stderr=True).print(f"[red]{exc}[/]")
+            _stderr_console().print(f"[red]{exc}[/]")
             sys.exit(1)
     if as_json:
         click.echo(json.dumps({"total": total, "duplicates": entries}, indent=2))
@@ -566,7 +571,7 @@ OnUpdate = Callable[[Job, "dict[str, Any] | None"], None]
 
 def _require_running_stack(why: str) -> None:
     if running_stack() is None:
-        Console(stderr=True).print(f"No local stack is running: {why}.")
+        _stderr_console().print(f"No local stack is running: {why}.")
         sys.exit(1)
 
 
@@ -580,7 +585,7 @@ def _act_and_follow(
     its summary; exit 0 if it completed."""
     from customer_import.errors import CustomerImportError
 
-    console = Console(stderr=True)
+    console = _stderr_console()
     _require_running_stack("the job lives in the stack of `customer-import local up`")
     with (
         stack_session(ctx.obj["log_level"]) as endpoints,
@@ -625,7 +630,7 @@ def _act_and_follow(
 def audit(ctx: click.Context, org_id: str, limit: int, as_json: bool) -> None:
     """The organisation's audit log, newest first (from the stack of `local up`)."""
     if running_stack() is None:
-        Console(stderr=True).print(
+        _stderr_console().print(
             "No local stack is running: start one with `customer-import local up`."
         )
         sys.exit(1)
