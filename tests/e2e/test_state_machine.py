@@ -231,6 +231,52 @@ def test_the_faster_item_seam_still_refuses_items_over_the_size_limit(stack) -> 
     client.put_item(TableName=table, Item={"org_id": {"S": "small"}, "blob": {"S": "x" * 1000}})
 
 
+def test_the_plain_json_answer_seam_reads_every_attribute_type_back(stack) -> None:
+    # Given an item holding every DynamoDB type, in the local DynamoDB with seam F
+    client = boto3.client("dynamodb")
+    table = stack.endpoints.environment["ORGANISATIONS_TABLE"]
+    item = {
+        "org_id": {"S": "every-type"},
+        "s": {"S": "£ café"},
+        "n": {"N": "115882.5"},
+        "b": {"B": b"\x00\xffbytes"},
+        "t": {"BOOL": True},
+        "z": {"NULL": True},
+        "l": {"L": [{"S": "a"}, {"N": "1"}]},
+        "m": {"M": {"k": {"S": "v"}, "deep": {"M": {"x": {"BOOL": False}}}}},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "bs": {"BS": [b"1", b"2"]},
+    }
+    client.put_item(TableName=table, Item=item)
+    # When it is read back by GetItem, Query, BatchGetItem and an update returning it
+    key = {"org_id": {"S": "every-type"}}
+    got = client.get_item(TableName=table, Key=key)["Item"]
+    queried = client.query(
+        TableName=table,
+        KeyConditionExpression="org_id = :o",
+        ExpressionAttributeValues={":o": {"S": "every-type"}},
+    )["Items"]
+    batched = client.batch_get_item(RequestItems={table: {"Keys": [key]}})["Responses"][table]
+    updated = client.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET s = :s",
+        ExpressionAttributeValues={":s": {"S": "£ café"}},
+        ReturnValues="ALL_NEW",
+    )["Attributes"]
+
+    # Then every answer holds exactly what was written
+    def comparable(found: dict) -> dict:
+        return {
+            k: {t: sorted(v) if t in ("SS", "NS", "BS") else v for t, v in a.items()}
+            for k, a in found.items()
+        }
+
+    for answer in (got, queried[0], batched[0], updated):
+        assert comparable(answer) == comparable(item)
+
+
 def test_a_failed_batch_is_retried_through_the_state_machine_without_doubling(
     driver, stack, org, unavailable_batch
 ) -> None:
