@@ -24,7 +24,7 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.synced node_modules/.installed
 
-samples/techman_5500.csv: $(VENV)/.synced
+samples/techman_5500.csv: $(VENV)/.synced local/customer_import_local/sample.py
 	$(RUN)/customer-import sample --customers 5500 --out $@
 
 demo: setup samples/techman_5500.csv

@@ -799,8 +799,8 @@ class _Customer:
     vehicles: list[dict[str, str]]
 
 
-def _customer(seed: int, number: int) -> _Customer:
-    rng = random.Random(f"techman-sample:{seed}:{number}")
+def _customer(seed: int, number: int, attempt: int = 0) -> _Customer:
+    rng = random.Random(f"techman-sample:{seed}:{number}" + (f":{attempt}" if attempt else ""))
     group = rng.choices(_GROUPS, _GROUP_WEIGHTS)[0]
     town, county, nation, areas, low, high, area_code, _ = _pick_town(rng)
     is_company = rng.random() < _COMPANY_SHARE[group]
@@ -924,6 +924,40 @@ def _customer(seed: int, number: int) -> _Customer:
     return _Customer(cells, first, surname, is_company, vehicles)
 
 
+_DRAWS_FOR_DISTINCT_CONTACTS = 25
+
+
+def _contacts(customer: _Customer) -> set[str]:
+    """The customer's email and phones, as duplicate detection compares them."""
+    found = set()
+    email = customer.cells["Email"].strip().lower()
+    if email:
+        found.add(email)
+    for column in ("Phone", "PhoneLandline"):
+        try:
+            number = phonenumbers.parse(customer.cells[column], "GB")
+        except phonenumbers.NumberParseException:
+            continue
+        found.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return found
+
+
+def _distinct_customer(seed: int, number: int, used: set[str]) -> _Customer:
+    """Different people do not share an email or a phone number: draw the customer again
+    (deterministically) while it would. Names may repeat, as they do."""
+    for attempt in range(_DRAWS_FOR_DISTINCT_CONTACTS):
+        customer = _customer(seed, number, attempt)
+        contacts = _contacts(customer)
+        if not contacts & used:
+            break
+    else:
+        # The landline ranges of a small town run dry in very large files: go without one.
+        customer.cells["PhoneLandline"] = ""
+        contacts = _contacts(customer)
+    used |= contacts
+    return customer
+
+
 def _vehicle(rng: random.Random, van_share: float) -> dict[str, str]:
     if rng.random() < van_share:
         make, wmi, model = rng.choice(_VAN_MAKES)
@@ -1033,13 +1067,14 @@ def write_techman_sample(
     empty_vehicle = dict.fromkeys(VEHICLE_COLUMNS, "")
     rows = vehicles = 0
     bad_numbers: list[str] = []
+    contacts_used: set[str] = set()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(columns)
         for position in range(customers):
             number = first_customer_number + position
-            customer = _customer(seed, number)
+            customer = _distinct_customer(seed, number, contacts_used)
             if position == multiline_position:
                 # A multi-line address cell, as Excel users type it with Alt+Enter.
                 cells = customer.cells

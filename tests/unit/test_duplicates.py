@@ -34,13 +34,14 @@ def counts(job: Any) -> dict[str, int]:
 
 
 def second_file() -> list[dict[str, str]]:
-    """Overlapping `customers(6)` (numbers 1000-1005): 2 by email, 1 by phone, 1 by name only,
-    1 repeating another row of this file by email, and 1 new."""
+    """Overlapping `customers(6)` (numbers 1000-1005): 2 by email, 1 by phone, 1 by name only
+    (giving no email or phone that says otherwise), 1 repeating another row of this file by
+    email, and 1 new."""
     return [
         row("2000", "Different Name", Email="customer0@example.com"),
         row("2001", "Other Person", Email="CUSTOMER1@example.com "),
         row("2002", "Someone Else", Phone="+44 7712 001002"),
-        row("2003", "Mr. customer3   PERSON", Email="new3@example.org"),
+        row("2003", "Mr. customer3   PERSON", Email="", Phone=""),
         row("2004", "Brand New", Email="brand@new.org"),
         row("2005", "Brand New Too", Email="brand@new.org", Phone="07712 999999"),
     ]
@@ -78,6 +79,25 @@ def test_match_keys_cover_number_email_phones_and_name() -> None:
         "phone:+442079460000",
         "name:ann lee",
     }
+
+
+def test_a_name_alone_does_not_flag_people_whose_email_or_phones_differ() -> None:
+    # Given a stored Ann Lee
+    world = World()
+    imported(world, [row("1", "Ann Lee", Email="ann@example.com", Phone="07712 000001")])
+    # When a file brings another Ann Lee with her own email, one with her own email and
+    # phone, and one who gives neither
+    rows = [
+        row("2", "Ann Lee", Email="ann.lee@example.org", Phone=""),
+        row("3", "Ann Lee", Email="ann3@example.org", Phone="07712 000003"),
+        row("4", "ANN LEE", Email="", Phone=""),
+    ]
+    job_id = run_to_ready(world, techman_csv(rows))
+    # Then only the one with nothing to tell them apart is a possible duplicate
+    page = world.pipeline.duplicates(ORG, job_id)
+    assert [
+        (e["external_customer_number"], e["match"]["kind"], e["match"]["keys"]) for e in page.items
+    ] == [("4", "existing", ["name"])]
 
 
 def test_a_second_file_is_flagged_against_stored_customers_and_its_own_rows() -> None:
@@ -244,16 +264,15 @@ def test_importing_the_same_file_twice_with_skip_imports_nothing_the_second_time
 def test_a_merge_batch_run_twice_adds_nothing_twice() -> None:
     world = World()
     imported(world, [row("1000", "Ann Lee")])
-    job_id = run_to_ready(
-        world,
-        techman_csv(
-            [row("9", "Ann Lee", Email="ann.lee@example.org", VehicleRegistration="XY65ZZZ")]
-        ),
-    )
+    # Given a second Ann Lee, with no email or phone of her own, bringing a vehicle
+    incoming = row("9", "Ann Lee", Email="", Phone="", VehicleRegistration="XY65ZZZ")
+    job_id = run_to_ready(world, techman_csv([incoming]))
     world.pipeline.submit_decision(ORG, job_id, "merge", None, "alice")
+    # When her merge batch runs twice
     (batch,) = world.objects.get_json(world.pipeline.job(ORG, job_id).manifest_key)
     world.pipeline.import_batch(ORG, job_id, batch)
     world.pipeline.import_batch(ORG, job_id, batch)
+    # Then the vehicle was added once, and the merge counted once
     (ann,) = world.customers.by_number(ORG, "1000")
     assert [v["registration"] for v in ann["vehicles"]] == ["XY65ZZZ"]
     assert world.pipeline.job(ORG, job_id).counter("merged") == 1

@@ -85,6 +85,18 @@ def confidence(kinds: Iterable[str]) -> str:
     return HIGH if set(kinds) & set(HIGH_CONFIDENCE_KINDS) else LOW
 
 
+def contradicted(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Two customers who share only a name are still evidently different people when both
+    give an email and the emails differ, or both give phones and none is shared."""
+    email_a = (a.get("email") or "").strip().lower()
+    email_b = (b.get("email") or "").strip().lower()
+    if email_a and email_b and email_a != email_b:
+        return True
+    phones_a = {p for p in (a.get("phone"), a.get("landline")) if p}
+    phones_b = {p for p in (b.get("phone"), b.get("landline")) if p}
+    return bool(phones_a and phones_b and not phones_a & phones_b)
+
+
 def summary(customer: Mapping[str, Any]) -> dict[str, Any]:
     return {name: customer.get(name) for name in SUMMARY_FIELDS}
 
@@ -104,7 +116,8 @@ class DuplicateFinder:
 
     A customer matching a stored customer of the organisation (any account) is flagged
     against it; otherwise one repeating an earlier customer of the file (same email, phone or
-    name) is flagged against that earlier customer. The caller gives the stored matches of a
+    name) is flagged against that earlier customer. A name alone does not flag two customers
+    whose emails or phones say they are different people. The caller gives the stored matches of a
     chunk, looked up in one batched read (`CustomerStore.find_by_keys`)."""
 
     def __init__(self) -> None:
@@ -126,7 +139,7 @@ class DuplicateFinder:
             match = self._stored_match(customer, keys, stored, stored_keys)
             existing_id = match["customer_id"] if match else None
             if match is None:
-                match = self._file_match(keys)
+                match = self._file_match(customer, keys)
             root = self._file.get(match["root_key"]) if match and "root_key" in match else None
             self._remember(customer, keys, root, existing_id)
             if match is None:
@@ -156,6 +169,8 @@ class DuplicateFinder:
             shared = keys & their_keys
             if shared and customer_id != customer["customer_id"]:
                 kinds = key_kinds(shared)
+                if kinds == ["name"] and contradicted(customer, stored[customer_id]):
+                    continue
                 rank = (confidence(kinds) == HIGH, len(kinds), customer_id)
                 candidates.append((rank, customer_id, kinds))
         if not candidates:
@@ -169,13 +184,19 @@ class DuplicateFinder:
             "customer": summary(stored[customer_id]),
         }
 
-    def _file_match(self, keys: frozenset[str]) -> dict[str, Any] | None:
-        found = [(self._file[k].row, k) for k in keys if k in self._file]
+    def _file_match(
+        self, customer: Mapping[str, Any], keys: frozenset[str]
+    ) -> dict[str, Any] | None:
+        found = []
+        for key in keys & self._file.keys():
+            root = self._file[key]
+            kinds = key_kinds(k for k in keys if self._file.get(k) is root)
+            if kinds != ["name"] or not contradicted(customer, root.summary):
+                found.append((root.row, key, kinds))
         if not found:
             return None
-        _, root_key = min(found)
+        _, root_key, kinds = min(found)
         root = self._file[root_key]
-        kinds = key_kinds(k for k in keys if k in self._file and self._file[k] is root)
         return {
             "kind": "file",
             "customer_id": root.customer_id,
