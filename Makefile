@@ -8,7 +8,7 @@ VENV := .venv
 RUN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup demo test test-fast lint typecheck synth bench clean
+.PHONY: setup demo test test-fast lint typecheck synth bench bench-duplicates clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -50,6 +50,9 @@ synth: setup
 bench: setup samples/techman_5500.csv
 	$(RUN)/python -m bench.prepare_bench samples/techman_5500.csv
 	$(RUN)/python -m bench.import_bench samples/techman_5500.csv
+
+bench-duplicates: setup samples/techman_5500.csv
+	$(RUN)/python -m bench.duplicates_bench samples/techman_5500.csv --existing 50000
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules cdk.out .local .pytest_cache .mypy_cache .ruff_cache
