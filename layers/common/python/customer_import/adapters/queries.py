@@ -29,7 +29,11 @@ class DynamoJobIndex:
         self, org_id: str, limit: int, start: Key | None
     ) -> tuple[list[Job], Key | None]:
         found = JobModel.by_created.query(
-            org_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
+            org_id,
+            scan_index_forward=False,
+            limit=limit,
+            # Every key attribute of the jobs table and its index is a string.
+            last_evaluated_key={k: {"S": v} for k, v in start.items()} if start else None,
         )
         jobs = [item.to_job() for item in found]
         last = found.last_evaluated_key
