@@ -7,11 +7,16 @@ answer. Who the caller is comes from the JWT claims the authorizer put in the ev
 
 from __future__ import annotations
 
+import base64
+import json
+import re
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -57,6 +62,8 @@ logger = Logger()
 tracer = Tracer()
 app = APIGatewayHttpResolver(enable_validation=True)
 
+JSON = content_types.APPLICATION_JSON
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 JobId = Annotated[str, Path(pattern=UUID_PATTERN, description="The import job's id")]
 CustomerId = Annotated[str, Path(pattern=UUID_PATTERN, description="The customer's id")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
@@ -87,7 +94,8 @@ def _responses(ok: int, ok_description: str, *errors: int) -> dict[int, Any]:
         401: "No valid bearer token",
         403: "The token lacks the capability this route needs (named in the message)",
         404: "No such item in the caller's organisation",
-        409: "The job's state does not allow this now",
+        409: "The job's state does not allow this now (the message says why)",
+        415: "The body is not JSON",
         422: "The request's parameters or body are invalid",
     }
     documented: dict[int, Any] = {ok: {"description": ok_description}}
@@ -116,7 +124,7 @@ def _settings() -> Settings:
     "/imports",
     status_code=201,
     summary="Create an import job and a presigned POST to upload its file",
-    responses=_responses(201, "The job, and the form to POST the file with", 400),
+    responses=_responses(201, "The job, and the form to POST the file with", 400, 415),
     tags=["imports"],
 )
 def create_import(request: CreateImport) -> CreatedImport:
@@ -179,7 +187,7 @@ def get_import(job_id: JobId) -> ImportDetail:
 @app.post(
     "/imports/<job_id>/decision",
     summary="Decide the duplicates of a ready job; the import starts",
-    responses=_responses(200, "The job, now importing", 404, 422),
+    responses=_responses(200, "The job, now importing", 400, 404, 409, 415),
     tags=["imports"],
 )
 def decide(job_id: JobId, decision: Decision) -> ImportSummary:
@@ -197,7 +205,7 @@ def decide(job_id: JobId, decision: Decision) -> ImportSummary:
 @app.post(
     "/imports/<job_id>/cancel",
     summary="Cancel a job that waits for its decision",
-    responses=_responses(200, "The job, now cancelled", 404, 409),
+    responses=_responses(200, "The job, now cancelled", 400, 404, 409, 415),
     tags=["imports"],
 )
 def cancel(job_id: JobId) -> ImportSummary:
@@ -209,7 +217,7 @@ def cancel(job_id: JobId) -> ImportSummary:
 @app.post(
     "/imports/<job_id>/retry",
     summary="Import again the rows of a job that failed to be written",
-    responses=_responses(200, "The job, importing again", 404, 409),
+    responses=_responses(200, "The job, importing again", 400, 404, 409, 415),
     tags=["imports"],
 )
 def retry(job_id: JobId) -> ImportSummary:
@@ -238,7 +246,7 @@ def error_log(job_id: JobId) -> ErrorLogLink:
 @app.get(
     "/customers",
     summary="Customers by their external customer number (the indexed look-up)",
-    responses=_responses(200, "The customers with that number", 400),
+    responses=_responses(200, "The customers with that number"),
     tags=["customers"],
 )
 def find_customers(
@@ -308,6 +316,36 @@ def openapi() -> Response[str]:
 # ---- errors -------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _methods_by_path() -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+    """Each documented path as a pattern, with the methods it serves."""
+    paths: dict[str, dict[str, Any]] = json.loads(app.get_openapi_json_schema(**OPENAPI))["paths"]
+    paths.setdefault("/openapi.json", {"get": {}})
+    return tuple(
+        (
+            re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
+            frozenset(method.upper() for method in operations),
+        )
+        for path, operations in paths.items()
+    )
+
+
+@app.not_found
+def no_route(_: NotFoundError) -> Response[dict[str, Any]]:
+    """405 with the methods a known path serves; 404 for a path the API does not have."""
+    path, method = app.current_event.path, app.current_event.http_method.upper()
+    allowed = sorted(
+        {m for pattern, methods in _methods_by_path() if pattern.match(path) for m in methods}
+    )
+    if allowed:
+        return _answer(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            f"{method} is not served here; use {', '.join(allowed)}",
+            Allow=", ".join(allowed),
+        )
+    return _answer(HTTPStatus.NOT_FOUND, f"No such resource: {path}")
+
+
 def _answer(status: HTTPStatus, message: str, **headers: str) -> Response[dict[str, Any]]:
     return Response(
         status_code=status.value,
@@ -345,7 +383,9 @@ def invalid_transition(exc: InvalidTransition) -> Response[dict[str, Any]]:
 
 @app.exception_handler(InvalidDecision)
 def invalid_decision(exc: InvalidDecision) -> Response[dict[str, Any]]:
-    return _answer(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
+    # The body was valid; the job cannot take this decision (not ready, decided already, a
+    # default the domain requires).
+    return _answer(HTTPStatus.CONFLICT, str(exc))
 
 
 @app.exception_handler([InvalidUpload, InvalidCursor])
@@ -372,7 +412,39 @@ def invalid_request(exc: RequestValidationError) -> Response[dict[str, Any]]:
     )
 
 
+def _unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """An answer for a body the API cannot read as JSON text: 415 for another content type,
+    400 for bytes that are not UTF-8. (Powertools' own parsing fails on some of those instead
+    of answering.) None for everything else."""
+    body = event.get("body")
+    method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+    if not body or method not in BODY_METHODS:
+        return None
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "").strip().lower()
+    if content_type and not content_type.startswith(JSON):
+        return _raw_answer(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"Send the body as {JSON}, not {content_type}"
+        )
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(str(body)).decode("utf-8")
+        except ValueError:
+            return _raw_answer(HTTPStatus.BAD_REQUEST, "The body is not UTF-8 text")
+    return None
+
+
+def _raw_answer(status: HTTPStatus, message: str) -> dict[str, Any]:
+    """An HTTP API answer built before the resolver runs."""
+    return {
+        "statusCode": status.value,
+        "headers": {"Content-Type": JSON},
+        "body": json.dumps({"statusCode": status.value, "message": message}),
+        "isBase64Encoded": False,
+    }
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return _unreadable_body(event) or app.resolve(event, context)

@@ -216,4 +216,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+    def __getattr__(self, name: str) -> Any:
+        # `do_<METHOD>` for any method: the `$default` route takes them all, and the function
+        # answers 405 where a path does not serve one.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from ..jobs import Job
 from ..queries import (
@@ -27,8 +27,17 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 CustomerNumber = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
+def _whole_number(value: Any) -> Any:
+    """JSON's `1.0` is the integer 1 (as JSON Schema says); `"1"` and `true` are not numbers."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: no unknown fields, and no coercion (`0` is not `false`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # ---- errors -------------------------------------------------------------------------------
@@ -61,12 +70,11 @@ class ImportOptions(Strict):
     on_duplicate: Choice = Field(
         default="skip", description="The decision an auto-run import applies to duplicates."
     )
-    decision_timeout_seconds: int | None = Field(
-        default=None,
-        ge=60,
-        le=7 * 24 * 3600,
-        description="How long the job waits for a decision before it expires.",
+    decision_timeout_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] | None = Field(
+        default=None, description="How long the job waits for a decision before it expires."
     )
+
+    _whole = field_validator("decision_timeout_seconds", mode="before")(_whole_number)
 
 
 class CreateImport(Strict):
@@ -77,6 +85,8 @@ class CreateImport(Strict):
     # upsert and sync arrive with recurring syncs (design §5.4).
     mode: Literal["insert"] = "insert"
     options: ImportOptions = Field(default_factory=ImportOptions)
+
+    _whole = field_validator("size", mode="before")(_whole_number)
 
 
 class PresignedPost(BaseModel):
