@@ -292,3 +292,33 @@ def test_invalid_input_gets_a_4xx_that_says_what_is_wrong(
     # Then the answer is the expected 4xx, whose message names the problem
     assert response.status_code == status, response.text
     assert message in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "status", "message"),
+    [
+        ("DELETE", "/imports", {}, b"", 405, "use GET, POST"),
+        ("GET", "/nowhere", {}, b"", 404, "No such resource"),
+        ("POST", "/imports", {"Content-Type": "text/plain"}, b"size=1", 415, "application/json"),
+        ("POST", "/imports", {"Content-Type": "multipart/form-data"}, b"{}", 415, "application/json"),
+        ("POST", "/imports", {"Content-Type": "application/json"}, b"\x89\xff{", 400, "UTF-8"),
+    ],
+    ids=["method not served", "no such path", "form body", "multipart without boundary", "not UTF-8"],
+)  # fmt: skip
+def test_requests_the_api_cannot_route_or_read_get_a_4xx(
+    stack, org, method, path, headers, body, status, message
+) -> None:
+    # Given a caller with every capability
+    # When they send a request the API has no route for, or a body it cannot read
+    response = requests.request(
+        method,
+        f"{stack.endpoints.api_url}{path}",
+        data=body,
+        headers={"Authorization": f"Bearer {local_token(org, 'alice', ALL)}", **headers},
+        timeout=30,
+    )
+    # Then the answer says so, with no 5xx
+    assert response.status_code == status, response.text
+    assert message in response.json()["message"]
+    if status == 405:
+        assert response.headers["allow"] == "GET, POST"
