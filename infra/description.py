@@ -24,12 +24,35 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class ObjectAccess:
+    """Key patterns of one bucket a function may read or write (`staging/*`)."""
+
+    bucket: str
+    read: tuple[str, ...] = ()
+    write: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Grants:
+    """Exactly what a function may touch. Functions without grants may, for now, touch every
+    table and bucket (see `infra.stack`)."""
+
+    read_write_tables: tuple[str, ...] = ()
+    read_tables: tuple[str, ...] = ()
+    objects: tuple[ObjectAccess, ...] = ()
+    push_progress: bool = False  # post to WebSocket connections
+    answer_tasks: bool = False  # send task success/failure, start (retry) executions
+    read_executions: bool = False  # describe executions and read their history
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     name: str
     handler: str  # unique dotted path, e.g. "register_job.handler"
     description: str
     memory_mb: int = 512
     timeout_s: int = 60
+    grants: Grants | None = None
 
     @property
     def code_dir(self) -> Path:
@@ -108,6 +131,23 @@ class WebSocketSpec:
 
 
 @dataclass(frozen=True)
+class HttpApiSpec:
+    """The HTTP API: one `$default` route to one function, behind a JWT authorizer.
+
+    The token's claims name the user (`sub`), the organisation and the capabilities; the
+    function reads them (`customer_import.access`). In the cloud the tokens are a Cognito user
+    pool's ID tokens, whose custom attributes arrive as `custom:<name>` claims.
+    """
+
+    name: str
+    function: str
+    # Custom attributes of the user pool that become claims: set by an administrator, never by
+    # the app client (it may read them, not write them).
+    org_attribute: str = "org_id"
+    capabilities_attribute: str = "capabilities"
+
+
+@dataclass(frozen=True)
 class StackDescription:
     functions: tuple[FunctionSpec, ...]
     tables: tuple[TableSpec, ...]
@@ -115,6 +155,7 @@ class StackDescription:
     rules: tuple[RuleSpec, ...]
     state_machines: tuple[StateMachineSpec, ...]
     websocket: WebSocketSpec
+    http_api: HttpApiSpec
     # One environment for every function: in-process, all functions share one os.environ.
     environment: dict[str, Ref | str]
 
@@ -138,6 +179,34 @@ FUNCTIONS = (
     _fn("ws_connect", "WebSocket $connect"),
     _fn("ws_disconnect", "WebSocket $disconnect"),
     _fn("ws_subscribe", "WebSocket subscribe: follow one job"),
+    FunctionSpec(
+        name="api",
+        handler="api.handler",
+        description="HTTP API: imports, customers and executions, for callers with a JWT",
+        grants=Grants(
+            # create jobs, decide, cancel, retry; the audit log of those
+            read_write_tables=("jobs", "audit_log", "connections"),
+            read_tables=(
+                "job_batches",
+                "organisations",
+                "customers",
+                "customer_addresses",
+                "vehicles",
+            ),
+            objects=(
+                ObjectAccess(
+                    "uploads",
+                    # previews, batches a retry stages again, error logs it links to
+                    read=("staging/*", "error-logs/*"),
+                    # presigned POSTs of uploads, and the batches of a retry
+                    write=("uploads/*", "staging/*"),
+                ),
+            ),
+            push_progress=True,
+            answer_tasks=True,
+            read_executions=True,
+        ),
+    ),
 )  # fmt: skip
 
 TABLES = (
@@ -230,6 +299,7 @@ DESCRIPTION = StackDescription(
             "subscribe": "ws_subscribe",
         },
     ),
+    http_api=HttpApiSpec(name="ImportApi", function="api"),
     environment={
         **{f"{t.name.upper()}_TABLE": Ref("table", t.name) for t in TABLES},
         "UPLOAD_BUCKET": Ref("bucket", "uploads"),

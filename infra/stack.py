@@ -10,19 +10,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, CfnOutput, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.bundling import shared_layer_code
-from infra.constructs.apis import ProgressWebSocket
+from infra.constructs.apis import ImportHttpApi, ProgressWebSocket
 from infra.constructs.functions import Functions
+from infra.constructs.identity import UserDirectory
 from infra.constructs.naming import pascal_case, state_machine_name
 from infra.constructs.storage import Storage
 from infra.constructs.workflow import ObjectCreatedRule, Workflow
-from infra.description import DESCRIPTION, Ref, StackDescription
+from infra.description import DESCRIPTION, FunctionSpec, Grants, Ref, StackDescription
 
 # `cdk synth -c layer_bundling=skip`: the layer asset is the bare source, without dependencies.
 # For template tests and quick looks at the template; never for a deployment.
@@ -63,22 +64,29 @@ class CustomerImportStack(Stack):
         progress.add_routes(functions.by_name)
 
         # Every function shares one environment (see the description), so for now every
-        # function may read and write every table and bucket.
-        for function in functions.by_name.values():
-            for table in storage.tables.values():
-                table.grant_read_write_data(function)
-            for bucket in storage.buckets.values():
-                bucket.grant_read_write(function)
+        # function without grants of its own may read and write every table and bucket.
+        for function_spec in spec.functions:
+            function = functions.by_name[function_spec.name]
+            if function_spec.grants is None:
+                for table in storage.tables.values():
+                    table.grant_read_write_data(function)
+                for bucket in storage.buckets.values():
+                    bucket.grant_read_write(function)
+            else:
+                _grant_data(function_spec.grants, function, storage)
 
         # API Gateway refuses posts to a connection during its own $connect and after its
-        # $disconnect, so those two handlers never push; every other function may.
+        # $disconnect, so those two handlers never push; every other function may, unless
+        # its grants say otherwise.
         silent_route_handlers = {
             spec.websocket.routes.get("$connect"),
             spec.websocket.routes.get("$disconnect"),
         }
-        for name, function in functions.by_name.items():
-            if name not in silent_route_handlers:
-                progress.grant_push(function)
+        for function_spec in spec.functions:
+            if function_spec.name not in silent_route_handlers and _may(
+                function_spec, "push_progress"
+            ):
+                progress.grant_push(functions.by_name[function_spec.name])
 
         workflows: dict[str, Workflow] = {}
         for machine in spec.state_machines:
@@ -97,8 +105,28 @@ class CustomerImportStack(Stack):
             if workflow.waits_for_task_tokens:
                 # await_decision stores the token; whichever function hears the decision answers.
                 workflow.grant_task_response(
-                    [function.role for function in functions.by_name.values() if function.role]
+                    [
+                        role
+                        for function_spec in spec.functions
+                        if _may(function_spec, "answer_tasks")
+                        and (role := functions.by_name[function_spec.name].role)
+                    ]
                 )
+            for function_spec in spec.functions:
+                if function_spec.grants and function_spec.grants.read_executions:
+                    workflow.grant_execution_reading(functions.by_name[function_spec.name])
+
+        users = UserDirectory(self, "Users", spec=spec.http_api)
+        http_api = ImportHttpApi(
+            self,
+            "HttpApi",
+            spec=spec.http_api,
+            function=functions.by_name[spec.http_api.function],
+            users=users,
+        )
+        CfnOutput(self, "ApiUrl", value=http_api.url)
+        CfnOutput(self, "UserPoolId", value=users.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=users.client.user_pool_client_id)
 
         for rule in spec.rules:
             ObjectCreatedRule(
@@ -117,6 +145,24 @@ class CustomerImportStack(Stack):
                 f"{', '.join(LAYER_BUNDLING_MODES)}"
             )
         return mode == "local"
+
+
+def _may(function_spec: FunctionSpec, permission: str) -> bool:
+    """Functions without grants of their own may do everything the legacy wiring allowed."""
+    return function_spec.grants is None or bool(getattr(function_spec.grants, permission))
+
+
+def _grant_data(grants: Grants, function: lambda_.IFunction, storage: Storage) -> None:
+    for name in grants.read_write_tables:
+        storage.tables[name].grant_read_write_data(function)
+    for name in grants.read_tables:
+        storage.tables[name].grant_read_data(function)
+    for access in grants.objects:
+        bucket = storage.buckets[access.bucket]
+        for pattern in access.read:
+            bucket.grant_read(function, pattern)
+        for pattern in access.write:
+            bucket.grant_put(function, pattern)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The APIs in front of the functions: for now the WebSocket that pushes job progress."""
+"""The APIs in front of the functions: the HTTP API behind a JWT authorizer, and the WebSocket
+that pushes job progress."""
 
 from __future__ import annotations
 
@@ -7,11 +8,52 @@ from collections.abc import Mapping
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
+from aws_cdk.aws_apigatewayv2_authorizers import HttpJwtAuthorizer
+from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration, WebSocketLambdaIntegration
 from constructs import Construct
 
+from infra.constructs.identity import UserDirectory
 from infra.constructs.naming import pascal_case
-from infra.description import WebSocketSpec
+from infra.description import HttpApiSpec, WebSocketSpec
+
+
+class ImportHttpApi(Construct):
+    """The HTTP API: every request goes through the JWT authorizer (401 without a valid token of
+    the user pool), then the `$default` route proxies it to the one API function, which routes
+    it itself and reads the caller from the token's claims."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: HttpApiSpec,
+        function: lambda_.IFunction,
+        users: UserDirectory,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.authorizer = HttpJwtAuthorizer(
+            "JwtAuthorizer",
+            users.issuer,
+            jwt_audience=[users.client.user_pool_client_id],
+            identity_source=["$request.header.Authorization"],
+        )
+        self.api = apigwv2.HttpApi(
+            self,
+            "Api",
+            api_name=spec.name,
+            description="Customer import: imports, customers and executions",
+            default_authorizer=self.authorizer,
+            default_integration=HttpLambdaIntegration(
+                "ApiIntegration",
+                function,
+                payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
+            ),
+        )
+
+    @property
+    def url(self) -> str:
+        return self.api.api_endpoint
 
 
 class ProgressWebSocket(Construct):

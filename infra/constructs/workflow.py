@@ -81,6 +81,17 @@ class Workflow(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
 
+    def grant_execution_reading(self, grantee: iam.IGrantable) -> None:
+        """`states:DescribeExecution` and `states:GetExecutionHistory` on this machine's
+        executions, named by ARN pattern: a reference to the machine would make the functions
+        it invokes depend on it."""
+        machine_name = state_machine_name(Stack.of(self).stack_name, self.spec.name)
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["states:DescribeExecution", "states:GetExecutionHistory"],
+            resource_arns=[self._execution_arn(f"{machine_name}:*")],
+        )
+
     def grant_task_response(self, roles: Sequence[iam.IRole]) -> None:
         """`states:SendTaskSuccess`/`SendTaskFailure` on this state machine for the given roles,
         and `states:StartExecution` (a retry of the failed rows starts an execution).

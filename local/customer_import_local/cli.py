@@ -75,6 +75,7 @@ def local_up(ctx: click.Context, port: int) -> None:
     click.echo(f"  upload bucket      {endpoints.bucket}")
     click.echo(f"  state machine      {endpoints.state_machine_arn}")
     click.echo(f"  WebSocket          {endpoints.websocket_url}")
+    click.echo(f"  HTTP API           {endpoints.api_url}")
     click.echo(f"  endpoints written  {STATE_FILE}")
     stopping = False
 
@@ -93,6 +94,26 @@ def local_up(ctx: click.Context, port: int) -> None:
         STATE_FILE.unlink(missing_ok=True)
         stack.stop()
         click.echo("Stopped.")
+
+
+@local.command("token")
+@click.option("--org", "org_id", required=True, help="The organisation the token acts for.")
+@click.option("--user", "user_id", default="local", show_default=True)
+@click.option(
+    "--capability",
+    "capabilities",
+    multiple=True,
+    help="A capability to grant (repeat): settings.import.manage, customers.access.",
+)
+@click.option("--ttl", "ttl_s", default=12 * 3600, show_default=True, help="Seconds it is valid.")
+def local_token_command(
+    org_id: str, user_id: str, capabilities: tuple[str, ...], ttl_s: int
+) -> None:
+    """Print a bearer token for the local stack's HTTP API and WebSocket, signed with the key
+    the stack made on its first start (`.local/jwt-key.pem`)."""
+    from .tokens import TokenAuthority
+
+    click.echo(TokenAuthority().issue(org_id, user_id, capabilities, ttl_s))
 
 
 @main.command()
@@ -668,6 +689,141 @@ def sample(
         f"Wrote {out}: {summary.customers:,} customers, {summary.rows:,} rows, "
         f"{summary.vehicles:,} vehicles, {len(summary.bad_customers)} deliberately bad customers"
     )
+
+
+@main.group()
+def jobs() -> None:
+    """Import jobs, through the HTTP API as a web app or an ERP script sees them."""
+
+
+def _api_options(command: Any) -> Any:
+    """--org, --api-url and --token: whom to ask, as whom."""
+    for option in reversed(
+        [
+            click.option("--org", "org_id", default="demo", show_default=True),
+            click.option(
+                "--api-url",
+                envvar="CUSTOMER_IMPORT_API_URL",
+                default=None,
+                help="The HTTP API (default: the stack of `local up`).",
+            ),
+            click.option(
+                "--token",
+                envvar="CUSTOMER_IMPORT_TOKEN",
+                default=None,
+                help="A bearer token (default: one for --org from the local stack's key).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _api_client(org_id: str, api_url: str | None, token: str | None) -> Any:
+    from .api_client import ApiClient
+    from .tokens import local_token
+
+    if api_url is None:
+        endpoints = running_stack()
+        if endpoints is None or not endpoints.api_url:
+            Console(stderr=True).print(
+                "No local stack is running: start one with `customer-import local up`, "
+                "or name an API with --api-url."
+            )
+            sys.exit(1)
+        api_url = endpoints.api_url
+    return ApiClient(api_url, token or local_token(org_id, "cli"))
+
+
+@jobs.command("list")
+@_api_options
+@click.option("--limit", default=20, show_default=True, help="Jobs per page (1-100).")
+@click.option("--cursor", default=None, help="The next_cursor of a previous page.")
+@click.option("--json", "as_json", is_flag=True, help="The page as JSON on stdout.")
+def jobs_list(
+    org_id: str,
+    api_url: str | None,
+    token: str | None,
+    limit: int,
+    cursor: str | None,
+    as_json: bool,
+) -> None:
+    """The organisation's import jobs, newest first."""
+    page = _api_call(lambda: _api_client(org_id, api_url, token).imports(limit, cursor))
+    if as_json:
+        click.echo(json.dumps(page, indent=2))
+        return
+    console = _stdout_console()
+    for job in page["items"]:
+        counts = job["counts"]
+        console.print(
+            f"{job['created_at'][:19]}  {job['job_id']}  {job['status']:<22} "
+            f"{counts.get('imported', 0):>7,} imported {counts.get('failed', 0):>6,} failed  "
+            f"{job['file_name']}"
+        )
+    if not page["items"]:
+        console.print("No import jobs.")
+    if page.get("next_cursor"):
+        console.print(f"More: --cursor {page['next_cursor']}")
+
+
+@jobs.command("show")
+@click.argument("job_id")
+@_api_options
+@click.option("--json", "as_json", is_flag=True, help="The job (and its preview) as JSON.")
+def jobs_show(
+    job_id: str, org_id: str, api_url: str | None, token: str | None, as_json: bool
+) -> None:
+    """One import job: its state, counts, decision and preview counts."""
+    job = _api_call(lambda: _api_client(org_id, api_url, token).job(job_id))
+    if as_json:
+        click.echo(json.dumps(job, indent=2))
+        return
+    console = _stdout_console()
+    console.print(
+        f"[bold]{job['file_name']}[/] ({job['source']}, {job['mode']}) job {job['job_id']}"
+    )
+    console.print(f"  status     {job['status']}" + (f": {job['reason']}" if job["reason"] else ""))
+    console.print(f"  created    {job['created_at']} by {job['created_by']}")
+    counts = job["counts"]
+    console.print(
+        "  counts     "
+        + ", ".join(
+            f"{name.replace('_', ' ')} {counts.get(name, 0):,}"
+            for name in (
+                "rows",
+                "customers",
+                "imported",
+                "merged",
+                "skipped_duplicates",
+                "skipped_user",
+                "failed",
+            )
+        )
+    )
+    if job["missing_columns"]:
+        console.print(f"  missing    {', '.join(job['missing_columns'])}")
+    for warning in job["warnings"]:
+        console.print(f"  warning    {warning}")
+    if job["decision"]:
+        decision = job["decision"]
+        console.print(
+            f"  decision   {decision.get('default')} by {decision.get('by')} "
+            f"({len(decision.get('overrides') or {})} overrides)"
+        )
+    if job.get("preview"):
+        console.print(f"  preview    {len(job['preview'].get('customers', []))} customers shown")
+    console.print(f"  error log  {'yes' if job['has_error_log'] else 'no'}")
+
+
+def _api_call(call: Any) -> Any:
+    from .api_client import ApiError
+
+    try:
+        return call()
+    except ApiError as exc:
+        Console(stderr=True).print(f"[red]{exc.message}[/] (HTTP {exc.status})")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from .stack import STATE_FILE, Endpoints, LocalStack, local_credentials
+from .tokens import local_token
 
 log = logging.getLogger("customer_import_local.session")
 
@@ -73,7 +74,7 @@ class JobFollower:
     _reader: threading.Thread | None = None
 
     def __enter__(self) -> JobFollower:
-        query = urlencode({"org": self.org_id, "user": "cli"})
+        query = urlencode({"token": local_token(self.org_id, "cli")})
         self._connection = self._exit_stack.enter_context(
             connect(f"{self.websocket_url}/?{query}", open_timeout=10)
         )

@@ -41,6 +41,7 @@ class Endpoints:
     websocket_url: str
     environment: dict[str, str]
     pid: int
+    api_url: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -84,6 +85,7 @@ class LocalStack:
         self.endpoints: Endpoints | None = None
         self._server: Any = None
         self._gateway: Any = None
+        self._http: Any = None
         self._saved_env: dict[str, str | None] = {}
 
     def __enter__(self) -> LocalStack:
@@ -101,7 +103,9 @@ class LocalStack:
 
         from . import seams
         from .gateway import WebSocketGateway
+        from .http_gateway import FunctionAnswer, HttpApiGateway
         from .invoker import LocalInvoker
+        from .tokens import TokenAuthority
 
         started = time.perf_counter()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
@@ -117,15 +121,25 @@ class LocalStack:
         self._set_env(local_credentials(endpoint_url))
 
         invoker = LocalInvoker(self.description, function_name)
+        # The tokens of `customer-import local token`: the user pool and authorizer at home.
+        authority = TokenAuthority()
         self._gateway = WebSocketGateway(
             invoke_route=lambda fn, event: json.loads(
                 invoker.invoke(function_name(self.description.function(fn)), event).payload
             ),
             routes=self.description.websocket.routes,
             stage=self.description.websocket.stage,
-            authorize=_caller_from_query,
+            authorize=lambda query, headers: _websocket_caller(authority, query, headers),
         )
         self._gateway.start()
+        api_function = function_name(self.description.function(self.description.http_api.function))
+
+        def invoke_api(event: dict[str, Any]) -> FunctionAnswer:
+            answer = invoker.invoke(api_function, event)
+            return FunctionAnswer(answer.payload, answer.errored)
+
+        self._http = HttpApiGateway(invoke_api, authority)
+        self._http.start()
         seams.install(invoker, self._gateway)
         try:
             self.endpoints = self._bootstrap(endpoint_url)
@@ -241,6 +255,7 @@ class LocalStack:
             websocket_url=self._gateway.url,
             environment=environment,
             pid=os.getpid(),
+            api_url=self._http.url,
         )
 
     @staticmethod
@@ -300,6 +315,9 @@ class LocalStack:
         from . import seams
 
         self._stop_executions()
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
@@ -392,13 +410,22 @@ def _placeholder_zip() -> bytes:
     return buffer.getvalue()
 
 
-def _caller_from_query(
-    query: dict[str, list[str]], headers: dict[str, str]
+def _websocket_caller(
+    authority: Any, query: dict[str, list[str]], headers: dict[str, str]
 ) -> dict[str, str] | None:
-    """Who is connecting. Until tokens arrive with the HTTP API (issue 6), the local gateway
-    takes the organisation from `?org=`; the handlers already read only the authorizer context,
-    as they will behind API Gateway."""
-    org = (query.get("org") or [""])[-1]
-    if not org:
+    """What a Lambda REQUEST authorizer of the WebSocket API would put in the `$connect`
+    context: the caller of the token in `?token=` (browsers cannot set headers on a WebSocket)
+    or in an `Authorization: Bearer` header; None refuses the connection."""
+    from .tokens import InvalidToken, bearer_token
+
+    token = (query.get("token") or [""])[-1] or bearer_token(headers)
+    try:
+        claims = authority.verify(token)
+    except InvalidToken:
         return None
-    return {"org_id": org, "user_id": (query.get("user") or ["local"])[-1]}
+    capabilities = claims.get("capabilities") or []
+    return {
+        "org_id": str(claims.get("org_id") or ""),
+        "user_id": str(claims["sub"]),
+        "capabilities": " ".join(map(str, capabilities)),
+    }

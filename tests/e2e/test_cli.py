@@ -128,7 +128,7 @@ requests.post(created.post["url"], data=created.post["fields"], files={"file": (
 while components().pipeline.job("o", created.job.job_id).status != "ready":
     time.sleep(0.05)
 stack.stop()
-ports = [int(endpoints.endpoint_url.rsplit(":", 1)[1]), int(endpoints.websocket_url.rsplit(":", 1)[1])]
+ports = [int(url.rsplit(":", 1)[1]) for url in (endpoints.endpoint_url, endpoints.websocket_url, endpoints.api_url)]
 def open_port(port):
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -144,7 +144,7 @@ print(json.dumps({"threads": [t.name for t in threading.enumerate()], "open_port
         timeout=120,
         check=False,
     )
-    # Then only the main thread is left and both ports are closed
+    # Then only the main thread is left and every port is closed
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == {
         "threads": ["MainThread"],

@@ -16,6 +16,7 @@ from customer_import.adapters.dynamo import (
     VehicleModel,
 )
 from customer_import.jobs import JobOptions
+from customer_import_local.tokens import local_token
 from websockets.sync.client import connect
 
 from tests.unit.techman_files import customers, row, techman_csv
@@ -89,7 +90,8 @@ def test_a_subscriber_vanishing_mid_import_never_fails_it(driver, stack, org) ->
     created = driver.components.pipeline.create_upload(
         org, "main", "techman", "f.csv", JobOptions(auto_run=True), "t"
     )
-    with connect(f"{stack.endpoints.websocket_url}/?{urlencode({'org': org})}") as client:
+    token = local_token(org, "tester")
+    with connect(f"{stack.endpoints.websocket_url}/?{urlencode({'token': token})}") as client:
         client.send(json.dumps({"action": "subscribe", "job_id": created.job.job_id}))
         assert json.loads(client.recv(timeout=10))["type"] == "state"
         files = {"file": ("f.csv", techman_csv(customers(300)))}

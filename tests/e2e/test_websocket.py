@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from customer_import.access import CUSTOMERS_ACCESS, IMPORT_MANAGE
 from customer_import.adapters.dynamo import ConnectionModel
 from customer_import.jobs import JobOptions
+from customer_import_local.tokens import TokenAuthority, local_token
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.unit.techman_files import customers, techman_csv
@@ -19,7 +23,8 @@ from tests.unit.techman_files import customers, techman_csv
 
 @contextlib.contextmanager
 def subscribe(stack, org: str, job_id: str):
-    with connect(f"{stack.endpoints.websocket_url}/?{urlencode({'org': org})}") as connection:
+    token = local_token(org, "tester")
+    with connect(f"{stack.endpoints.websocket_url}/?{urlencode({'token': token})}") as connection:
         connection.send(json.dumps({"action": "subscribe", "job_id": job_id}))
         yield connection
 
@@ -112,3 +117,61 @@ def test_a_closed_client_is_forgotten_and_never_fails_the_push(
     assert driver.components.connections.subscribers(job.job_id) == []
     with pytest.raises(ConnectionModel.DoesNotExist):
         ConnectionModel.get(connection_id)
+
+
+def refusal(url: str) -> tuple[int, str]:
+    """The close code and reason of a connection the gateway refuses."""
+    with connect(url) as connection, pytest.raises(ConnectionClosed) as closed:
+        connection.recv(timeout=10)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"token": "not-a-jwt"},
+        {"org": "someone"},  # the placeholder of before tokens: an organisation is not a token
+    ],
+    ids=["no token", "not a token", "org instead of token"],
+)
+def test_connecting_without_a_valid_token_is_refused(stack, query) -> None:
+    # Given no token, or something that is not one
+    # When a client connects with it
+    code, _ = refusal(f"{stack.endpoints.websocket_url}/?{urlencode(query)}")
+    # Then the gateway closes the connection as a policy violation
+    assert code == 1008
+
+
+def test_a_token_signed_by_another_key_is_refused(stack, tmp_path) -> None:
+    # Given a well-formed token signed by a key that is not the stack's
+    forged = TokenAuthority(tmp_path / "other-key.pem").issue("org-x", "mallory", [IMPORT_MANAGE])
+    # When it is used to connect
+    code, _ = refusal(f"{stack.endpoints.websocket_url}/?{urlencode({'token': forged})}")
+    # Then it is refused
+    assert code == 1008
+
+
+def test_a_token_without_the_import_capability_cannot_follow_imports(stack, org) -> None:
+    # Given a valid token of someone who may read customers only
+    token = local_token(org, "reader", [CUSTOMERS_ACCESS])
+    # When they connect
+    code, reason = refusal(f"{stack.endpoints.websocket_url}/?{urlencode({'token': token})}")
+    # Then they are refused, and told which capability is missing
+    assert code == 1008
+    assert IMPORT_MANAGE in reason
+
+
+def test_a_connection_is_remembered_for_two_hours(driver, stack, org) -> None:
+    # Given a client connected with a valid token, following a job of its organisation
+    job = driver.run(org, techman_csv(customers(1)))
+    before = datetime.now(UTC).replace(microsecond=0)  # TTLs are whole seconds
+    with subscribe(stack, org, job.job_id) as client:
+        json.loads(client.recv(timeout=10))
+        [connection_id] = driver.components.connections.subscribers(job.job_id)
+        # When its connection record is read
+        record = ConnectionModel.get(connection_id)
+    # Then it belongs to the token's organisation and user, and expires two hours after it came
+    assert (record.org_id, record.user_id) == (org, "tester")
+    assert timedelta(hours=2) <= record.expires_at - before <= timedelta(hours=2, minutes=1)

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from infra.description import DESCRIPTION, IMPORT_JOB, UPLOAD_BUCKET, FunctionSpec, Ref, TableSpec
+from infra.description import (
+    DESCRIPTION,
+    IMPORT_JOB,
+    UPLOAD_BUCKET,
+    FunctionSpec,
+    Ref,
+    TableSpec,
+)
 from tests.infra.synthesis import Synthesized, synthesize
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
@@ -25,6 +32,17 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 def _single(resources: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     assert len(resources) == 1, sorted(resources)
     return next(iter(resources.items()))
+
+
+def _api(synthesized: Synthesized, protocol: str) -> tuple[str, dict[str, Any]]:
+    """The one API Gateway v2 API of this protocol ("HTTP" or "WEBSOCKET")."""
+    return _single(
+        {
+            logical_id: resource
+            for logical_id, resource in synthesized.of_type("AWS::ApiGatewayV2::Api").items()
+            if resource["Properties"]["ProtocolType"] == protocol
+        }
+    )
 
 
 def _function_ids(synthesized: Synthesized) -> dict[str, str]:
@@ -170,7 +188,7 @@ def test_every_function_shares_the_described_environment(synthesized: Synthesize
 
 def test_management_endpoint_is_the_websocket_stage_url(synthesized: Synthesized) -> None:
     # Given the WebSocket API of the template
-    api_id, _ = _single(synthesized.of_type("AWS::ApiGatewayV2::Api"))
+    api_id, _ = _api(synthesized, "WEBSOCKET")
     # When the functions' management endpoint is read
     endpoint = _environment(synthesized)["WEBSOCKET_MANAGEMENT_ENDPOINT"]
     # Then it is https://{apiId}.execute-api.{region}.{suffix}/{stage}
@@ -365,10 +383,15 @@ def test_functions_have_their_own_roles(synthesized: Synthesized) -> None:
     assert len(set(roles)) == len(roles)
 
 
-def test_every_function_may_use_every_table_and_the_bucket(synthesized: Synthesized) -> None:
-    # Given every function's role
+def test_every_function_without_grants_may_use_every_table_and_the_bucket(
+    synthesized: Synthesized,
+) -> None:
+    # Given the role of every function that names no grants of its own
     table_ids = set(_table_ids(synthesized).values())
+    legacy = {spec.name for spec in DESCRIPTION.functions if spec.grants is None}
     for name, logical_id in _function_ids(synthesized).items():
+        if name not in legacy:
+            continue
         role_id = _role_id(synthesized, logical_id)
         # Then it may write every table and the upload bucket
         writable_tables = {
@@ -388,7 +411,7 @@ def test_only_functions_that_push_may_manage_websocket_connections(
     # Given the $connect and $disconnect handlers, which cannot push to their own connection
     routes = DESCRIPTION.websocket.routes
     silent = {routes["$connect"], routes["$disconnect"]}
-    api_id, _ = _single(synthesized.of_type("AWS::ApiGatewayV2::Api"))
+    api_id, _ = _api(synthesized, "WEBSOCKET")
     for name, logical_id in _function_ids(synthesized).items():
         # When the function's ManageConnections grants are collected
         granted = _granted(
@@ -418,7 +441,7 @@ def test_every_function_may_answer_the_task_tokens_of_the_state_machine(
 
 def test_websocket_api_has_the_described_routes_and_stage(synthesized: Synthesized) -> None:
     # Given the WebSocket API
-    api_id, api = _single(synthesized.of_type("AWS::ApiGatewayV2::Api"))
+    api_id, api = _api(synthesized, "WEBSOCKET")
     assert api["Properties"]["ProtocolType"] == "WEBSOCKET"
     function_ids = _function_ids(synthesized)
     integrations = synthesized.of_type("AWS::ApiGatewayV2::Integration")
@@ -490,3 +513,123 @@ def _references(resource: dict[str, Any]) -> set[str]:
 
     visit(resource.get("Properties", {}))
     return found
+
+
+def _api_function(synthesized: Synthesized) -> tuple[FunctionSpec, str]:
+    spec = DESCRIPTION.function(DESCRIPTION.http_api.function)
+    return spec, _role_id(synthesized, _function_ids(synthesized)[spec.name])
+
+
+def test_api_function_writes_only_the_tables_its_grants_name(synthesized: Synthesized) -> None:
+    # Given the API function's role and its grants
+    spec, role_id = _api_function(synthesized)
+    assert spec.grants is not None
+    table_ids = _table_ids(synthesized)
+
+    def tables(action: str) -> set[str]:
+        return {
+            resource["Fn::GetAtt"][0]
+            for resource in _granted(synthesized, role_id, action)
+            if "Fn::GetAtt" in resource
+        }
+
+    # Then it writes exactly its read-write tables, reads those and its read-only ones
+    assert tables("dynamodb:PutItem") == {table_ids[t] for t in spec.grants.read_write_tables}
+    assert tables("dynamodb:Query") == {
+        table_ids[t] for t in (*spec.grants.read_write_tables, *spec.grants.read_tables)
+    }
+    # And so cannot write a customer, an address or a vehicle
+    for table in ("customers", "customer_addresses", "vehicles"):
+        assert table_ids[table] not in tables("dynamodb:PutItem"), table
+
+
+def test_api_function_touches_only_its_key_prefixes_of_the_bucket(
+    synthesized: Synthesized,
+) -> None:
+    # Given the API function's role and its object grants
+    spec, role_id = _api_function(synthesized)
+    assert spec.grants is not None
+    (access,) = spec.grants.objects
+
+    def patterns(action: str) -> set[str]:
+        """The key pattern of each object resource granted; a bare `bucket/*` fails."""
+        found = set()
+        for resource in _granted(synthesized, role_id, action):
+            if "Fn::GetAtt" in resource:
+                continue  # the bucket itself (listing), not its objects
+            assert _mentions(resource, _bucket_id(synthesized)), resource
+            *_, last = resource["Fn::Join"][1]
+            (pattern,) = [p for p in {*access.read, *access.write} if last == f"/{p}"]
+            found.add(pattern)
+        return found
+
+    # Then it puts objects only under its write patterns, and reads only under its read ones
+    assert patterns("s3:PutObject") == set(access.write)
+    assert patterns("s3:GetObject*") == set(access.read)
+
+
+def test_api_function_reads_only_executions_of_the_import_machine(
+    synthesized: Synthesized,
+) -> None:
+    # Given the API function's role
+    _, role_id = _api_function(synthesized)
+    # Then it may describe executions and read their history, of the import machine only
+    for action in ("states:DescribeExecution", "states:GetExecutionHistory"):
+        (resource,) = _granted(synthesized, role_id, action)
+        assert f":execution:{synthesized.stack.stack_name}-{IMPORT_JOB.name}:*" in json.dumps(
+            resource
+        ), action
+    # And invokes no function
+    assert _granted(synthesized, role_id, "lambda:InvokeFunction") == []
+
+
+def test_http_api_sends_every_request_through_the_jwt_authorizer(
+    synthesized: Synthesized,
+) -> None:
+    # Given the HTTP API, its routes, authorizer and user pool
+    api_id, api = _api(synthesized, "HTTP")
+    (route,) = [
+        r["Properties"]
+        for r in synthesized.of_type("AWS::ApiGatewayV2::Route").values()
+        if r["Properties"]["ApiId"] == {"Ref": api_id}
+    ]
+    authorizer_id, authorizer = _single(synthesized.of_type("AWS::ApiGatewayV2::Authorizer"))
+    user_pool_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPool"))
+    client_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
+    # Then its one route takes every request, and only with a JWT
+    assert api["Properties"]["Name"] == DESCRIPTION.http_api.name
+    assert route["RouteKey"] == "$default"
+    assert route["AuthorizationType"] == "JWT"
+    assert route["AuthorizerId"] == {"Ref": authorizer_id}
+    # And the JWT must come from the user pool, for the web app's client, in the header
+    properties = authorizer["Properties"]
+    assert properties["AuthorizerType"] == "JWT"
+    assert properties["IdentitySource"] == ["$request.header.Authorization"]
+    assert _mentions(properties["JwtConfiguration"]["Issuer"], user_pool_id)
+    assert properties["JwtConfiguration"]["Audience"] == [{"Ref": client_id}]
+    # And the route proxies to the API function with payload format 2.0
+    integration_id = route["Target"]["Fn::Join"][1][1]["Ref"]
+    integration = synthesized.resources[integration_id]["Properties"]
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert integration["PayloadFormatVersion"] == "2.0"
+    api_function_id = _function_ids(synthesized)[DESCRIPTION.http_api.function]
+    assert _mentions(integration["IntegrationUri"], api_function_id)
+
+
+def test_only_an_administrator_sets_a_users_organisation_and_capabilities(
+    synthesized: Synthesized,
+) -> None:
+    # Given the user pool and the web app's client
+    _, pool = _single(synthesized.of_type("AWS::Cognito::UserPool"))
+    _, client = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
+    spec = DESCRIPTION.http_api
+    org, capabilities = f"custom:{spec.org_attribute}", f"custom:{spec.capabilities_attribute}"
+    # Then nobody signs up by themselves
+    assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    # And the organisation is a custom attribute that never changes
+    schema = {attribute["Name"]: attribute for attribute in pool["Properties"]["Schema"]}
+    assert schema[spec.org_attribute]["Mutable"] is False
+    assert spec.capabilities_attribute in schema
+    # And the client reads both into its tokens but may write neither
+    assert {org, capabilities} <= set(client["Properties"]["ReadAttributes"])
+    assert not {org, capabilities} & set(client["Properties"]["WriteAttributes"])

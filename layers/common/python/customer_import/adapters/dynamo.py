@@ -633,6 +633,13 @@ class DynamoCustomerStore:
             )
         return [self._view(customer) for customer in found]
 
+    def get(self, org_id: str, customer_id: str) -> dict[str, Any] | None:
+        """One customer of the organisation, viewed as `read` views them; None if absent."""
+        try:
+            return self._view(CustomerModel.get(org_id, customer_id))
+        except CustomerModel.DoesNotExist:
+            return None
+
     @staticmethod
     def _view(customer: CustomerModel) -> dict[str, Any]:
         view = _all_attributes(customer, exclude=("org_id", "email_normalised"))

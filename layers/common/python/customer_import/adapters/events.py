@@ -66,10 +66,15 @@ class CloseJobEvent(JobStepEvent):
 
 
 class WebSocketCaller(BaseModel):
-    """What the authorizer put in `requestContext.authorizer`."""
+    """What the authorizer put in `requestContext.authorizer` (the caller of the token)."""
 
     org_id: str
     user_id: str = "anonymous"
+    capabilities: str = ""  # space-separated, as an authorizer context holds only strings
+
+    def claims(self) -> dict[str, str]:
+        """The same caller, as token claims (`customer_import.access` reads those)."""
+        return {"sub": self.user_id, "org_id": self.org_id, "capabilities": self.capabilities}
 
 
 class WebSocketRequestContext(BaseModel):

@@ -1,0 +1,450 @@
+"""The HTTP API: imports, customers and executions, for the web app, ERP scripts and ops.
+
+Thin: each route checks the caller's capability, calls one domain function and shapes its
+answer. Who the caller is comes from the JWT claims the authorizer put in the event
+(`requestContext.authorizer.jwt.claims`); domain errors become 4xx answers in one place below.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from functools import lru_cache
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from customer_import.access import (
+    CUSTOMERS_ACCESS,
+    IMPORT_MANAGE,
+    Caller,
+    Forbidden,
+    Unauthenticated,
+    caller_from_claims,
+)
+from customer_import.adapters.api_models import (
+    UUID_PATTERN,
+    CreatedImport,
+    CreateImport,
+    Customer,
+    CustomerList,
+    Decision,
+    ErrorBody,
+    ErrorLogLink,
+    ExecutionPage,
+    FieldError,
+    ImportDetail,
+    ImportPage,
+    ImportSummary,
+    JobExecutionOut,
+    JobExecutionsOut,
+    PresignedPost,
+    ValidationErrorBody,
+)
+from customer_import.adapters.queries import queries_for
+from customer_import.adapters.wiring import components_for
+from customer_import.errors import InvalidDecision, InvalidTransition, InvalidUpload, JobNotFound
+from customer_import.jobs import DuplicatePolicy, JobOptions
+from customer_import.pipeline import ERROR_LOG_LINK_SECONDS, PRESIGNED_UPLOAD_SECONDS
+from customer_import.queries import CustomerNotFound, InvalidCursor
+from customer_import.settings import Settings
+from customer_import.uploads import check_declared_size, upload_limit
+
+logger = Logger()
+tracer = Tracer()
+app = APIGatewayHttpResolver(enable_validation=True)
+
+JSON = content_types.APPLICATION_JSON
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+JobId = Annotated[str, Path(pattern=UUID_PATTERN, description="The import job's id")]
+CustomerId = Annotated[str, Path(pattern=UUID_PATTERN, description="The customer's id")]
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="From the previous page")]
+
+SECURITY_SCHEMES: dict[str, Any] = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
+OPENAPI = {
+    "title": "Customer import API",
+    "version": "1.0.0",
+    "description": (
+        "Import customer files, decide their duplicates, follow their jobs, read customers, and "
+        "review the workflow executions behind them. Every request needs a bearer JWT naming "
+        "the user (`sub`), the organisation (`org_id`) and the capabilities (`capabilities`)."
+    ),
+    "security_schemes": SECURITY_SCHEMES,
+    "security": [{"bearerAuth": []}],
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+
+def _responses(ok: int, ok_description: str, *errors: int) -> dict[int, Any]:
+    """The answers a route documents: its success, 401 and 403 always, and its own errors."""
+    descriptions = {
+        400: "The request cannot be served as asked",
+        401: "No valid bearer token",
+        403: "The token lacks the capability this route needs (named in the message)",
+        404: "No such item in the caller's organisation",
+        409: "The job's state does not allow this now (the message says why)",
+        415: "The body is not JSON",
+        422: "The request's parameters or body are invalid",
+    }
+    documented: dict[int, Any] = {ok: {"description": ok_description}}
+    for code in (401, 403, *errors):
+        documented[code] = _error(descriptions[code])
+    documented[422] = {
+        "description": descriptions[422],
+        "content": {"application/json": {"model": ValidationErrorBody}},
+    }
+    return documented
+
+
+def _caller(capability: str) -> Caller:
+    claims = app.current_event.request_context.authorizer.jwt_claim
+    return caller_from_claims(claims).require(capability)
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+# ---- imports ------------------------------------------------------------------------------
+
+
+@app.post(
+    "/imports",
+    status_code=201,
+    summary="Create an import job and a presigned POST to upload its file",
+    responses=_responses(201, "The job, and the form to POST the file with", 400, 415),
+    tags=["imports"],
+)
+def create_import(request: CreateImport) -> CreatedImport:
+    caller = _caller(IMPORT_MANAGE)
+    settings = _settings()
+    components = components_for(settings)
+    check_declared_size(
+        request.size, upload_limit(settings, components.organisations, caller.org_id)
+    )
+    options = JobOptions(
+        auto_run=request.options.auto_run,
+        on_duplicate=DuplicatePolicy(request.options.on_duplicate),
+        mode=request.mode,
+        decision_timeout_seconds=request.options.decision_timeout_seconds,
+    )
+    upload = components.pipeline.create_upload(
+        caller.org_id, request.account, request.source, request.file_name, options, caller.user_id
+    )
+    return CreatedImport(
+        job_id=upload.job.job_id,
+        status=str(upload.job.status),
+        upload=PresignedPost(
+            url=upload.post["url"],
+            fields={str(k): str(v) for k, v in upload.post["fields"].items()},
+            expires_in_seconds=PRESIGNED_UPLOAD_SECONDS,
+        ),
+    )
+
+
+@app.get(
+    "/imports",
+    summary="The organisation's import jobs, newest first",
+    responses=_responses(200, "A page of jobs", 400),
+    tags=["imports"],
+)
+def list_imports(limit: Limit = 20, cursor: Cursor = None) -> ImportPage:
+    caller = _caller(IMPORT_MANAGE)
+    page = queries_for(_settings()).jobs_newest_first(caller.org_id, limit, cursor)
+    return ImportPage(
+        items=[ImportSummary.of(job) for job in page.items], next_cursor=page.next_cursor
+    )
+
+
+@app.get(
+    "/imports/<job_id>",
+    summary="One import job: its state, counts and preview",
+    responses=_responses(200, "The job", 404),
+    tags=["imports"],
+)
+def get_import(job_id: JobId) -> ImportDetail:
+    caller = _caller(IMPORT_MANAGE)
+    return ImportDetail.of_detail(queries_for(_settings()).job(caller.org_id, job_id))
+
+
+# GET /imports/<job_id>/duplicates (paged) belongs here. It lists what issue 4's duplicate
+# detection finds (`ImportPipeline.duplicates(...)`), which is being built now: the route is
+# added with it, not before.
+
+
+@app.post(
+    "/imports/<job_id>/decision",
+    summary="Decide the duplicates of a ready job; the import starts",
+    responses=_responses(200, "The job, now importing", 400, 404, 409, 415),
+    tags=["imports"],
+)
+def decide(job_id: JobId, decision: Decision) -> ImportSummary:
+    caller = _caller(IMPORT_MANAGE)
+    job = components_for(_settings()).pipeline.submit_decision(
+        caller.org_id,
+        job_id,
+        decision.default,  # type: ignore[arg-type]  # the domain names a missing default
+        dict(decision.overrides),
+        caller.user_id,
+    )
+    return ImportSummary.of(job)
+
+
+@app.post(
+    "/imports/<job_id>/cancel",
+    summary="Cancel a job that waits for its decision",
+    responses=_responses(200, "The job, now cancelled", 400, 404, 409, 415),
+    tags=["imports"],
+)
+def cancel(job_id: JobId) -> ImportSummary:
+    caller = _caller(IMPORT_MANAGE)
+    job = components_for(_settings()).pipeline.cancel(caller.org_id, job_id, caller.user_id)
+    return ImportSummary.of(job)
+
+
+@app.post(
+    "/imports/<job_id>/retry",
+    summary="Import again the rows of a job that failed to be written",
+    responses=_responses(200, "The job, importing again", 400, 404, 409, 415),
+    tags=["imports"],
+)
+def retry(job_id: JobId) -> ImportSummary:
+    caller = _caller(IMPORT_MANAGE)
+    job = components_for(_settings()).pipeline.retry_failed(caller.org_id, job_id, caller.user_id)
+    return ImportSummary.of(job)
+
+
+@app.get(
+    "/imports/<job_id>/error-log",
+    summary="A presigned link to the job's error-log CSV",
+    responses=_responses(200, "The link (null when no row failed)", 404),
+    tags=["imports"],
+)
+def error_log(job_id: JobId) -> ErrorLogLink:
+    caller = _caller(IMPORT_MANAGE)
+    url = components_for(_settings()).pipeline.error_log_url(caller.org_id, job_id)
+    return ErrorLogLink(
+        job_id=job_id, url=url, expires_in_seconds=ERROR_LOG_LINK_SECONDS if url else None
+    )
+
+
+# ---- customers ----------------------------------------------------------------------------
+
+
+@app.get(
+    "/customers",
+    summary="Customers by their external customer number (the indexed look-up)",
+    responses=_responses(200, "The customers with that number"),
+    tags=["customers"],
+)
+def find_customers(
+    external_customer_number: Annotated[
+        str, Query(min_length=1, max_length=100, description="The source's CustomerNumber")
+    ],
+) -> CustomerList:
+    caller = _caller(CUSTOMERS_ACCESS)
+    found = queries_for(_settings()).customers_by_external_number(
+        caller.org_id, external_customer_number
+    )
+    return CustomerList(items=[Customer(**customer) for customer in found])
+
+
+@app.get(
+    "/customers/<customer_id>",
+    summary="One customer with addresses and vehicles",
+    responses=_responses(200, "The customer", 404),
+    tags=["customers"],
+)
+def get_customer(customer_id: CustomerId) -> Customer:
+    caller = _caller(CUSTOMERS_ACCESS)
+    return Customer(**queries_for(_settings()).customer(caller.org_id, customer_id))
+
+
+# ---- executions (ops) ---------------------------------------------------------------------
+
+
+@app.get(
+    "/executions",
+    summary="The organisation's jobs, newest first, with the state of their executions",
+    responses=_responses(200, "A page of jobs and executions", 400),
+    tags=["executions"],
+)
+def list_executions(limit: Limit = 20, cursor: Cursor = None) -> ExecutionPage:
+    caller = _caller(IMPORT_MANAGE)
+    page = queries_for(_settings()).executions_newest_first(caller.org_id, limit, cursor)
+    return ExecutionPage(
+        items=[JobExecutionOut.of(item) for item in page.items], next_cursor=page.next_cursor
+    )
+
+
+@app.get(
+    "/executions/<job_id>",
+    summary="A job's executions with their failed states and the history events that matter",
+    responses=_responses(200, "The job's executions", 404),
+    tags=["executions"],
+)
+def get_executions(job_id: JobId) -> JobExecutionsOut:
+    caller = _caller(IMPORT_MANAGE)
+    return JobExecutionsOut.of(queries_for(_settings()).job_executions(caller.org_id, job_id))
+
+
+# ---- the document -------------------------------------------------------------------------
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    caller_from_claims(app.current_event.request_context.authorizer.jwt_claim)
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=app.get_openapi_json_schema(**OPENAPI),
+    )
+
+
+# ---- errors -------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _methods_by_path() -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+    """Each documented path as a pattern, with the methods it serves."""
+    paths: dict[str, dict[str, Any]] = json.loads(app.get_openapi_json_schema(**OPENAPI))["paths"]
+    paths.setdefault("/openapi.json", {"get": {}})
+    return tuple(
+        (
+            re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
+            frozenset(method.upper() for method in operations),
+        )
+        for path, operations in paths.items()
+    )
+
+
+@app.not_found
+def no_route(_: NotFoundError) -> Response[dict[str, Any]]:
+    """405 with the methods a known path serves; 404 for a path the API does not have."""
+    path, method = app.current_event.path, app.current_event.http_method.upper()
+    allowed = sorted(
+        {m for pattern, methods in _methods_by_path() if pattern.match(path) for m in methods}
+    )
+    if allowed:
+        return _answer(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            f"{method} is not served here; use {', '.join(allowed)}",
+            Allow=", ".join(allowed),
+        )
+    return _answer(HTTPStatus.NOT_FOUND, f"No such resource: {path}")
+
+
+def _answer(status: HTTPStatus, message: str, **headers: str) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=status.value,
+        content_type=content_types.APPLICATION_JSON,
+        body={"statusCode": status.value, "message": message},
+        headers=headers or None,
+    )
+
+
+@app.exception_handler(Unauthenticated)
+def unauthenticated(exc: Unauthenticated) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.UNAUTHORIZED, str(exc), **{"WWW-Authenticate": "Bearer"})
+
+
+@app.exception_handler(Forbidden)
+def forbidden(exc: Forbidden) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.FORBIDDEN, str(exc))
+
+
+@app.exception_handler(JobNotFound)
+def job_not_found(exc: JobNotFound) -> Response[dict[str, Any]]:
+    # The same words whether the job is another organisation's or nobody's.
+    return _answer(HTTPStatus.NOT_FOUND, f"Import job {exc.job_id} not found")
+
+
+@app.exception_handler(CustomerNotFound)
+def customer_not_found(exc: CustomerNotFound) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.NOT_FOUND, f"Customer {exc.customer_id} not found")
+
+
+@app.exception_handler(InvalidTransition)
+def invalid_transition(exc: InvalidTransition) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.CONFLICT, str(exc))
+
+
+@app.exception_handler(InvalidDecision)
+def invalid_decision(exc: InvalidDecision) -> Response[dict[str, Any]]:
+    # The body was valid; the job cannot take this decision (not ready, decided already, a
+    # default the domain requires).
+    return _answer(HTTPStatus.CONFLICT, str(exc))
+
+
+@app.exception_handler([InvalidUpload, InvalidCursor])
+def bad_request(exc: Exception) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.BAD_REQUEST, str(exc))
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(exc: RequestValidationError) -> Response[dict[str, Any]]:
+    problems = [
+        FieldError(loc=list(e.get("loc", ())), msg=str(e.get("msg", "")), type=str(e["type"]))
+        for e in exc.errors()
+    ]
+    summary = "; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems[:5])
+    body = ValidationErrorBody(
+        statusCode=HTTPStatus.UNPROCESSABLE_ENTITY.value,
+        message=f"Invalid request: {summary}" if summary else "Invalid request",
+        detail=problems,
+    )
+    return Response(
+        status_code=HTTPStatus.UNPROCESSABLE_ENTITY.value,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump(),
+    )
+
+
+def _unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """An answer for a body the API cannot read as JSON text: 415 for another content type,
+    400 for bytes that are not UTF-8. (Powertools' own parsing fails on some of those instead
+    of answering.) None for everything else."""
+    body = event.get("body")
+    method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+    if not body or method not in BODY_METHODS:
+        return None
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "").strip().lower()
+    if content_type and not content_type.startswith(JSON):
+        return _raw_answer(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"Send the body as {JSON}, not {content_type}"
+        )
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(str(body)).decode("utf-8")
+        except ValueError:
+            return _raw_answer(HTTPStatus.BAD_REQUEST, "The body is not UTF-8 text")
+    return None
+
+
+def _raw_answer(status: HTTPStatus, message: str) -> dict[str, Any]:
+    """An HTTP API answer built before the resolver runs."""
+    return {
+        "statusCode": status.value,
+        "headers": {"Content-Type": JSON},
+        "body": json.dumps({"statusCode": status.value, "message": message}),
+        "isBase64Encoded": False,
+    }
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _unreadable_body(event) or app.resolve(event, context)

@@ -1,0 +1,340 @@
+"""The HTTP API's request and response bodies (pydantic), and how domain objects become them.
+
+The OpenAPI document is generated from these models and the routes of `functions/api/api.py`;
+Powertools validates requests against them and responses too.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from ..jobs import Job
+from ..queries import (
+    ExecutionDetail,
+    ExecutionSummary,
+    FailedState,
+    HistoryEvent,
+    JobDetail,
+    JobExecution,
+    JobExecutions,
+)
+
+Choice = Literal["skip", "merge", "create"]
+# Ids are UUIDs; anything else cannot name a job or a customer.
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+CustomerNumber = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON's `1.0` is the integer 1 (as JSON Schema says); `"1"` and `true` are not numbers."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class Strict(BaseModel):
+    """A request body: no unknown fields, and no coercion (`0` is not `false`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# ---- errors -------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: what was wrong, in words a person can act on."""
+
+    message: str
+    statusCode: int | None = None  # the name Powertools and API Gateway use
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(ErrorBody):
+    detail: list[FieldError] = Field(default_factory=list)
+
+
+# ---- imports ------------------------------------------------------------------------------
+
+
+class ImportOptions(Strict):
+    auto_run: bool = Field(
+        default=False, description="Import without waiting for a decision (ERP profiles)."
+    )
+    on_duplicate: Choice = Field(
+        default="skip", description="The decision an auto-run import applies to duplicates."
+    )
+    decision_timeout_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] | None = Field(
+        default=None, description="How long the job waits for a decision before it expires."
+    )
+
+    _whole = field_validator("decision_timeout_seconds", mode="before")(_whole_number)
+
+
+class CreateImport(Strict):
+    source: str = Field(min_length=1, max_length=40, examples=["techman"])
+    file_name: str = Field(min_length=1, max_length=255, examples=["customers.csv"])
+    size: int = Field(ge=1, le=1 << 40, description="The file's size in bytes.")
+    account: str = Field(default="main", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    # upsert and sync arrive with recurring syncs (design §5.4).
+    mode: Literal["insert"] = "insert"
+    options: ImportOptions = Field(default_factory=ImportOptions)
+
+    _whole = field_validator("size", mode="before")(_whole_number)
+
+
+class PresignedPost(BaseModel):
+    url: str
+    fields: dict[str, str]
+    expires_in_seconds: int
+
+
+class CreatedImport(BaseModel):
+    job_id: str
+    status: str
+    upload: PresignedPost
+
+
+class DecisionOut(BaseModel):
+    default: str | None = None
+    overrides: dict[str, str] = Field(default_factory=dict)
+    by: str | None = None
+    at: str | None = None
+
+
+class ImportSummary(BaseModel):
+    job_id: str
+    status: str
+    source: str
+    account: str
+    file_name: str
+    mode: str
+    auto_run: bool
+    created_at: str
+    updated_at: str
+    created_by: str
+    counts: dict[str, int]
+    reason: str | None = None
+    missing_columns: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    decision: DecisionOut | None = None
+    has_error_log: bool = False
+
+    @classmethod
+    def of(cls, job: Job) -> ImportSummary:
+        return cls(**_summary_fields(job))
+
+
+class ImportDetail(ImportSummary):
+    preview: dict[str, Any] | None = Field(
+        default=None,
+        description="Once prepared: counts and the first customers as they will be imported.",
+    )
+
+    @classmethod
+    def of_detail(cls, detail: JobDetail) -> ImportDetail:
+        return cls(**_summary_fields(detail.job), preview=detail.preview)
+
+
+def _summary_fields(job: Job) -> dict[str, Any]:
+    decision = job.decision or None
+    return {
+        "job_id": job.job_id,
+        "status": str(job.status),
+        "source": job.source,
+        "account": job.account_id,
+        "file_name": job.file_name,
+        "mode": job.options.mode,
+        "auto_run": job.options.auto_run,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "created_by": job.actor,
+        "counts": {name: job.counter(name) for name in job.counters},
+        "reason": job.reason,
+        "missing_columns": list(job.missing_columns),
+        "warnings": list(job.warnings),
+        "decision": DecisionOut(**decision) if decision else None,
+        "has_error_log": bool(job.error_log_key),
+    }
+
+
+class ImportPage(BaseModel):
+    items: list[ImportSummary]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; absent on the last."
+    )
+
+
+class Decision(Strict):
+    default: Choice | None = Field(
+        default=None, description="What to do with every duplicate not overridden."
+    )
+    overrides: dict[CustomerNumber, Choice] = Field(
+        default_factory=dict,
+        max_length=100_000,
+        description="Per CustomerNumber: what to do with that duplicate.",
+    )
+
+
+class ErrorLogLink(BaseModel):
+    job_id: str
+    url: str | None = Field(description="A presigned download link; null: no rows failed.")
+    expires_in_seconds: int | None = None
+
+
+# ---- customers ----------------------------------------------------------------------------
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    line1: str | None = None
+    line2: str | None = None
+    line3: str | None = None
+    town: str | None = None
+    county: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+
+
+class Vehicle(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    registration: str | None = None
+    make: str | None = None
+    model: str | None = None
+    vin: str | None = None
+    first_registered: str | None = None
+    mot_due: str | None = None
+    mileage: int | float | None = None
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    customer_id: str
+    account_id: str
+    external_customer_number: str | None = None
+    title: str | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    landline: str | None = None
+    customer_group: str | None = None
+    credit_hold: bool | None = None
+    account_customer: bool | None = None
+    vat_registered: bool | None = None
+    vat_number: str | None = None
+    notification_preferences: Any = None
+    date_created: str | None = None
+    last_visit: str | None = None
+    source_job_id: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    addresses: list[Address] = Field(default_factory=list)
+    vehicles: list[Vehicle] = Field(default_factory=list)
+
+
+class CustomerList(BaseModel):
+    items: list[Customer]
+
+
+# ---- executions ---------------------------------------------------------------------------
+
+
+class ExecutionOut(BaseModel):
+    execution_arn: str
+    name: str
+    status: str
+    started_at: str
+    stopped_at: str | None = None
+    error: str | None = None
+    cause: str | None = None
+
+    @classmethod
+    def of(cls, summary: ExecutionSummary) -> ExecutionOut:
+        return cls(**summary.__dict__)
+
+
+class FailedStateOut(BaseModel):
+    state: str | None
+    event: str
+    error: str | None = None
+    cause: str | None = None
+    timestamp: str
+
+    @classmethod
+    def of(cls, failed: FailedState) -> FailedStateOut:
+        return cls(**failed.__dict__)
+
+
+class HistoryEventOut(BaseModel):
+    id: int
+    type: str
+    timestamp: str
+    previous_event_id: int | None = None
+    state: str | None = None
+    error: str | None = None
+    cause: str | None = None
+
+    @classmethod
+    def of(cls, event: HistoryEvent) -> HistoryEventOut:
+        return cls(**event.__dict__)
+
+
+class ExecutionDetailOut(ExecutionOut):
+    failed_states: list[FailedStateOut]
+    events: list[HistoryEventOut] = Field(
+        description="The history events that matter: states entered, failures, start and end."
+    )
+
+    @classmethod
+    def of_detail(cls, detail: ExecutionDetail) -> ExecutionDetailOut:
+        return cls(
+            **detail.summary.__dict__,
+            failed_states=[FailedStateOut.of(f) for f in detail.failed_states],
+            events=[HistoryEventOut.of(e) for e in detail.events],
+        )
+
+
+class JobExecutionsOut(BaseModel):
+    job_id: str
+    job_status: str
+    executions: list[ExecutionDetailOut] = Field(
+        description="The import's execution, then its retries."
+    )
+
+    @classmethod
+    def of(cls, found: JobExecutions) -> JobExecutionsOut:
+        return cls(
+            job_id=found.job.job_id,
+            job_status=str(found.job.status),
+            executions=[ExecutionDetailOut.of_detail(d) for d in found.executions],
+        )
+
+
+class JobExecutionOut(BaseModel):
+    job_id: str
+    job_status: str
+    file_name: str
+    created_at: str
+    execution: ExecutionOut | None = None
+
+    @classmethod
+    def of(cls, item: JobExecution) -> JobExecutionOut:
+        return cls(
+            job_id=item.job.job_id,
+            job_status=str(item.job.status),
+            file_name=item.job.file_name,
+            created_at=item.job.created_at,
+            execution=ExecutionOut.of(item.execution) if item.execution else None,
+        )
+
+
+class ExecutionPage(BaseModel):
+    items: list[JobExecutionOut]
+    next_cursor: str | None = None

@@ -1,0 +1,179 @@
+"""A small typed client of the HTTP API, as the web app or an ERP script would use it: a base
+URL and a bearer token, nothing else. The bodies are those of the OpenAPI document
+(`GET /openapi.json`); an answer of 400 or more raises ApiError with the API's message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import requests
+
+Choice = Literal["skip", "merge", "create"]
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, body: Any = None) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+        self.message = message
+        self.body = body
+
+
+@dataclass
+class ApiClient:
+    base_url: str
+    token: str
+    timeout_s: float = 30
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        response = self.session.request(
+            method,
+            f"{self.base_url.rstrip('/')}{path}",
+            params={k: v for k, v in (params or {}).items() if v is not None},
+            json=json,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=self.timeout_s,
+        )
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        if response.status_code >= 400:
+            message = body.get("message") if isinstance(body, dict) else None
+            raise ApiError(response.status_code, str(message or body or response.reason), body)
+        return body
+
+    # ---- imports --------------------------------------------------------------------------
+
+    def create_import(
+        self,
+        file_name: str,
+        size: int,
+        *,
+        source: str = "techman",
+        account: str = "main",
+        mode: str = "insert",
+        auto_run: bool = False,
+        on_duplicate: Choice = "skip",
+    ) -> dict[str, Any]:
+        """`{job_id, status, upload: {url, fields, expires_in_seconds}}`."""
+        created: dict[str, Any] = self._call(
+            "POST",
+            "/imports",
+            json={
+                "source": source,
+                "file_name": file_name,
+                "size": size,
+                "account": account,
+                "mode": mode,
+                "options": {"auto_run": auto_run, "on_duplicate": on_duplicate},
+            },
+        )
+        return created
+
+    def upload(self, created: dict[str, Any], path: Path) -> None:
+        """POST the file to S3 with the presigned form of `create_import` (no token: the
+        form is the permission)."""
+        post = created["upload"]
+        with path.open("rb") as handle:
+            response = self.session.post(
+                post["url"],
+                data=post["fields"],
+                files={"file": (path.name, handle, post["fields"].get("Content-Type", "text/csv"))},
+                timeout=max(self.timeout_s, 300),
+            )
+        if response.status_code >= 300:
+            raise ApiError(response.status_code, f"Upload refused: {response.text[:200]}")
+
+    def imports(self, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+        """One page, newest first: `{items, next_cursor}`."""
+        page: dict[str, Any] = self._call(
+            "GET", "/imports", params={"limit": limit, "cursor": cursor}
+        )
+        return page
+
+    def all_imports(self, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        cursor: str | None = None
+        while True:
+            page = self.imports(page_size, cursor)
+            yield from page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """State, counts and (once prepared) the preview."""
+        job: dict[str, Any] = self._call("GET", f"/imports/{job_id}")
+        return job
+
+    def decide(
+        self, job_id: str, default: Choice | None, overrides: dict[str, Choice] | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"overrides": overrides or {}}
+        if default is not None:
+            body["default"] = default
+        job: dict[str, Any] = self._call("POST", f"/imports/{job_id}/decision", json=body)
+        return job
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        job: dict[str, Any] = self._call("POST", f"/imports/{job_id}/cancel")
+        return job
+
+    def retry(self, job_id: str) -> dict[str, Any]:
+        job: dict[str, Any] = self._call("POST", f"/imports/{job_id}/retry")
+        return job
+
+    def error_log_url(self, job_id: str) -> str | None:
+        link = self._call("GET", f"/imports/{job_id}/error-log")
+        url: str | None = link["url"]
+        return url
+
+    def download_error_log(self, job_id: str, target: Path) -> Path | None:
+        url = self.error_log_url(job_id)
+        if url is None:
+            return None
+        response = self.session.get(url, timeout=max(self.timeout_s, 60))
+        response.raise_for_status()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(response.content)
+        return target
+
+    # ---- customers ------------------------------------------------------------------------
+
+    def customers(self, external_customer_number: str) -> list[dict[str, Any]]:
+        found = self._call(
+            "GET", "/customers", params={"external_customer_number": external_customer_number}
+        )
+        items: list[dict[str, Any]] = found["items"]
+        return items
+
+    def customer(self, customer_id: str) -> dict[str, Any]:
+        customer: dict[str, Any] = self._call("GET", f"/customers/{customer_id}")
+        return customer
+
+    # ---- executions (ops) -----------------------------------------------------------------
+
+    def executions(self, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+        page: dict[str, Any] = self._call(
+            "GET", "/executions", params={"limit": limit, "cursor": cursor}
+        )
+        return page
+
+    def job_executions(self, job_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = self._call("GET", f"/executions/{job_id}")
+        return found
+
+    def openapi(self) -> dict[str, Any]:
+        document: dict[str, Any] = self._call("GET", "/openapi.json")
+        return document

@@ -1,0 +1,70 @@
+"""The CLI's commands that go through the HTTP API with a bearer token: `local token` and
+`jobs list|show`."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+from customer_import.access import CUSTOMERS_ACCESS, IMPORT_MANAGE
+
+from tests.e2e.test_cli import cli, running
+from tests.unit.techman_files import customers, techman_csv
+
+
+def test_local_token_prints_a_token_the_api_accepts_with_exactly_its_capabilities(
+    stack, org, tmp_path
+) -> None:
+    # Given a token printed for a user who may read customers only
+    result = cli(
+        ["local", "token", "--org", org, "--user", "carol", "--capability", CUSTOMERS_ACCESS],
+        running(stack, tmp_path),
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    headers = {"Authorization": f"Bearer {result.stdout.strip()}"}
+    # When it is used on a customer route and an import route
+    customers_answer = requests.get(
+        f"{stack.endpoints.api_url}/customers",
+        params={"external_customer_number": "1"},
+        headers=headers,
+        timeout=30,
+    )
+    imports_answer = requests.get(f"{stack.endpoints.api_url}/imports", headers=headers, timeout=30)
+    # Then the customer route serves them (nothing imported yet), the import route refuses
+    assert (customers_answer.status_code, customers_answer.json()) == (200, {"items": []})
+    assert imports_answer.status_code == 403
+    assert IMPORT_MANAGE in imports_answer.json()["message"]
+
+
+def test_jobs_list_and_show_read_the_organisations_jobs_through_the_api(
+    driver, stack, org, tmp_path
+) -> None:
+    # Given a completed import and a running stack
+    job = driver.run(org, techman_csv(customers(2)))
+    state_file = running(stack, tmp_path)
+    # When a person lists the jobs, and shows the one job, as JSON and as text
+    listed = cli(["jobs", "list", "--org", org, "--json"], state_file, tmp_path)
+    shown = cli(["jobs", "show", job.job_id, "--org", org, "--json"], state_file, tmp_path)
+    text = cli(["jobs", "show", job.job_id, "--org", org], state_file, tmp_path)
+    # Then the list holds the job, and the job shows its counts
+    assert listed.returncode == 0, listed.stderr
+    assert [j["job_id"] for j in json.loads(listed.stdout)["items"]] == [job.job_id]
+    assert json.loads(shown.stdout)["counts"]["imported"] == 2
+    assert text.returncode == 0, text.stderr
+    assert "status     completed" in text.stdout and "imported 2" in text.stdout
+
+
+def test_jobs_show_of_another_organisations_job_says_not_found(
+    driver, stack, org, tmp_path
+) -> None:
+    # Given a job of this organisation
+    job = driver.run(org, techman_csv(customers(1)))
+    # When someone of another organisation asks for it
+    result = cli(
+        ["jobs", "show", job.job_id, "--org", "someone-else"], running(stack, tmp_path), tmp_path
+    )
+    # Then the command fails, saying the job was not found
+    assert result.returncode == 1
+    assert f"Import job {job.job_id} not found" in result.stderr
+    assert "404" in result.stderr

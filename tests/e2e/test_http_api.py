@@ -1,0 +1,324 @@
+"""The HTTP API as its callers meet it: over HTTP on the local stack, with bearer tokens.
+
+401 without a valid token on every route, 403 without the route's capability, 404 for another
+organisation's ids on every route that takes one, the import flow from create to error log,
+and clear 4xx answers to invalid input.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import pytest
+import requests
+from customer_import.access import CUSTOMERS_ACCESS, IMPORT_MANAGE
+from customer_import_local.api_client import ApiClient, ApiError
+from customer_import_local.tokens import TokenAuthority, local_token
+
+from tests.unit.techman_files import customers, row, techman_csv
+
+ALL = (IMPORT_MANAGE, CUSTOMERS_ACCESS)
+FINAL = {"completed", "completed_with_errors", "failed", "rejected", "cancelled", "expired"}
+JOB = "{job}"
+CUSTOMER = "{customer}"
+# Every route of the API: (method, path, capability). A route added without a line here fails
+# `test_every_documented_route_is_covered_here`.
+ROUTES = [
+    ("POST", "/imports", IMPORT_MANAGE),
+    ("GET", "/imports", IMPORT_MANAGE),
+    ("GET", f"/imports/{JOB}", IMPORT_MANAGE),
+    ("POST", f"/imports/{JOB}/decision", IMPORT_MANAGE),
+    ("POST", f"/imports/{JOB}/cancel", IMPORT_MANAGE),
+    ("POST", f"/imports/{JOB}/retry", IMPORT_MANAGE),
+    ("GET", f"/imports/{JOB}/error-log", IMPORT_MANAGE),
+    ("GET", "/customers", CUSTOMERS_ACCESS),
+    ("GET", f"/customers/{CUSTOMER}", CUSTOMERS_ACCESS),
+    ("GET", "/executions", IMPORT_MANAGE),
+    ("GET", f"/executions/{JOB}", IMPORT_MANAGE),
+]
+BODIES = {
+    "/imports": {"source": "techman", "file_name": "f.csv", "size": 100},
+    f"/imports/{JOB}/decision": {"default": "skip"},
+}
+QUERIES = {"/customers": {"external_customer_number": "1"}}
+
+
+@dataclass
+class Imported:
+    """A job of one organisation that ran to completed_with_errors, and one of its customers."""
+
+    org: str
+    job_id: str
+    customer_id: str
+
+
+def client(stack, org: str, capabilities=ALL, user: str = "alice") -> ApiClient:
+    return ApiClient(stack.endpoints.api_url, local_token(org, user, capabilities))
+
+
+def wait_for(api: ApiClient, job_id: str, statuses: set[str], timeout_s: float = 120) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = api.job(job_id)
+        if job["status"] in statuses:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} stuck in {job['status']}")
+
+
+def ready_job(api: ApiClient, tmp_path, rows) -> str:
+    path = tmp_path / f"{uuid.uuid4().hex[:6]}.csv"
+    path.write_bytes(techman_csv(rows))
+    created = api.create_import(path.name, path.stat().st_size)
+    api.upload(created, path)
+    wait_for(api, created["job_id"], {"ready"})
+    return str(created["job_id"])
+
+
+@pytest.fixture(scope="module")
+def imported(stack, tmp_path_factory) -> Imported:
+    org = f"api-{uuid.uuid4().hex[:8]}"
+    api = client(stack, org)
+    job_id = ready_job(
+        api, tmp_path_factory.mktemp("api"), [row("1", "Ann Lee"), row("2", "Bob Bad", Phone="1")]
+    )
+    api.decide(job_id, "skip")
+    wait_for(api, job_id, FINAL)
+    [customer] = api.customers("1")
+    return Imported(org, job_id, customer["customer_id"])
+
+
+def request(stack, method: str, path: str, token: str | None, imported: Imported | None = None):
+    ids = {JOB: imported.job_id if imported else str(uuid.uuid4())}
+    ids[CUSTOMER] = imported.customer_id if imported else str(uuid.uuid4())
+    template = path
+    for placeholder, value in ids.items():
+        path = path.replace(placeholder, value)
+    return requests.request(
+        method,
+        f"{stack.endpoints.api_url}{path}",
+        json=BODIES.get(template) if method == "POST" else None,
+        params=QUERIES.get(template),
+        headers={"Authorization": f"Bearer {token}"} if token else {},
+        timeout=30,
+    )
+
+
+def test_every_documented_route_is_covered_here(stack) -> None:
+    # Given the OpenAPI document the API serves
+    document = client(stack, "docs").openapi()
+    # When its operations are listed
+    documented = {
+        (method.upper(), path.replace("{job_id}", JOB).replace("{customer_id}", CUSTOMER))
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+    # Then they are exactly the routes these tests exercise, each needing a bearer JWT
+    assert documented == {(method, path) for method, path, _ in ROUTES}
+    assert document["security"] == [{"bearerAuth": []}]
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "not-a-jwt",
+        "expired",
+        "other key",
+        "wrong audience",
+    ],
+)
+def test_every_route_answers_401_without_a_valid_token(stack, imported, tmp_path, token) -> None:
+    # Given no token, or one the stack must not accept
+    authority = TokenAuthority()
+    bad = {
+        "expired": authority.issue(imported.org, "alice", ALL, ttl_s=-3600),
+        "other key": TokenAuthority(tmp_path / "k.pem").issue(imported.org, "alice", ALL),
+        "wrong audience": authority.issue(imported.org, "alice", ALL, aud="someone-else"),
+    }.get(token or "", token)
+    for method, path, _ in [*ROUTES, ("GET", "/openapi.json", None)]:
+        # When any route is asked with it, even about the organisation's own job
+        response = request(stack, method, path, bad, imported)
+        # Then the answer is 401, and nothing of the job is in it
+        assert response.status_code == 401, (method, path)
+        assert response.json() == {"message": "Unauthorized"}
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("missing", [IMPORT_MANAGE, CUSTOMERS_ACCESS])
+def test_a_route_without_its_capability_answers_403_naming_it(stack, imported, missing) -> None:
+    # Given a token of the job's own organisation holding every capability but one
+    token = local_token(imported.org, "bob", [c for c in ALL if c != missing])
+    for method, path, needs in ROUTES:
+        # When each route is asked
+        response = request(stack, method, path, token, imported)
+        # Then the routes needing that capability answer 403 and name it; the others let the
+        # caller through (to the job's own answer: a completed job cannot be cancelled)
+        if needs == missing:
+            assert response.status_code == 403, (method, path)
+            assert missing in response.json()["message"]
+        else:
+            assert response.status_code not in (401, 403), (method, path)
+
+
+def test_another_organisations_ids_are_not_found_on_every_route(stack, imported) -> None:
+    # Given a caller of another organisation, with every capability
+    token = local_token(f"other-{uuid.uuid4().hex[:6]}", "mallory", ALL)
+    for method, path, _ in ROUTES:
+        if JOB not in path and CUSTOMER not in path:
+            continue
+        # When they use the first organisation's job and customer ids on any route
+        response = request(stack, method, path, token, imported)
+        # Then the answer is 404, as for ids that do not exist, and holds none of the data
+        assert response.status_code == 404, (method, path, response.text)
+        assert "not found" in response.json()["message"]
+        assert "Ann Lee" not in response.text and "garage" not in response.text
+        assert imported.org not in response.text
+    # And the job is untouched
+    job = client(stack, imported.org).job(imported.job_id)
+    assert (job["status"], job["counts"]["retries"]) == ("completed_with_errors", 0)
+
+
+def test_an_import_from_creation_to_error_log(stack, imported, tmp_path) -> None:
+    # Given the job the fixture ran through the API: created, uploaded, decided
+    api = client(stack, imported.org)
+    # When it is read
+    job = api.job(imported.job_id)
+    # Then it says what happened: counts, decision, and who decided
+    assert job["status"] == "completed_with_errors"
+    assert {k: job["counts"][k] for k in ("rows", "customers", "imported", "failed")} == {
+        "rows": 2,
+        "customers": 2,
+        "imported": 1,
+        "failed": 1,
+    }
+    assert (job["decision"]["default"], job["decision"]["by"]) == ("skip", "alice")
+    assert job["preview"]["counts"]["customers"] == 2
+    # And its error log downloads through the presigned link, naming the failed row
+    error_log = api.download_error_log(imported.job_id, tmp_path / "errors.csv")
+    assert error_log is not None
+    assert "3,Phone,Phone normalisation failed,2,Bob Bad" in error_log.read_text()
+    # And the imported customer is found by number and by id, with its address
+    customer = api.customer(imported.customer_id)
+    assert (customer["name"], customer["external_customer_number"]) == ("Ann Lee", "1")
+    assert [a["type"] for a in customer["addresses"]] == ["billing"]
+    # And ops see the execution succeed through Finalize, with no failed state
+    [execution] = api.job_executions(imported.job_id)["executions"]
+    assert execution["status"] == "SUCCEEDED"
+    assert execution["failed_states"] == []
+    entered = [e["state"] for e in execution["events"] if e["type"].endswith("StateEntered")]
+    assert entered[-1] == "Finalize" and "AwaitDecision" in entered
+
+
+def test_a_ready_job_shows_its_preview_and_can_be_cancelled_once(stack, org, tmp_path) -> None:
+    # Given a job waiting for its decision
+    api = client(stack, org)
+    job_id = ready_job(api, tmp_path, customers(3))
+    # When it is read
+    preview = api.job(job_id)["preview"]
+    # Then its preview shows the customers as they will be imported
+    assert [c["external_customer_number"] for c in preview["customers"]] == ["1000", "1001", "1002"]
+    # When it is cancelled, then cancelled again and decided
+    assert api.cancel(job_id)["status"] == "cancelled"
+    with pytest.raises(ApiError) as again:
+        api.cancel(job_id)
+    with pytest.raises(ApiError) as decided:
+        api.decide(job_id, "merge")
+    # Then the second cancel conflicts with its state, and the decision is refused with why
+    assert again.value.status == 409 and "cancelled" in again.value.message
+    assert (
+        decided.value.status == 409 and "only accepted while it is ready" in decided.value.message
+    )
+    # And nothing was imported
+    assert wait_for(api, job_id, FINAL)["counts"]["imported"] == 0
+
+
+def test_jobs_are_listed_newest_first_a_page_at_a_time(stack, org) -> None:
+    # Given three jobs created one after another
+    api = client(stack, org)
+    created = [api.create_import(f"f{i}.csv", 10)["job_id"] for i in range(3)]
+    # When they are listed two at a time
+    first = api.imports(limit=2)
+    second = api.imports(limit=2, cursor=first["next_cursor"])
+    # Then the newest come first, and the second page ends the list
+    assert [j["job_id"] for j in first["items"] + second["items"]] == created[::-1]
+    assert second["next_cursor"] is None
+    # And the ops list shows the same jobs, none of them uploaded yet
+    executions = api.executions(limit=3)["items"]
+    assert [(e["job_id"], e["execution"]) for e in executions] == [(j, None) for j in created[::-1]]
+
+
+def test_a_retry_of_a_job_without_write_failures_conflicts(stack, imported) -> None:
+    with pytest.raises(ApiError) as refused:
+        client(stack, imported.org).retry(imported.job_id)
+    assert refused.value.status == 409
+    assert "none of its failed rows failed to be written" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "message"),
+    [
+        ("POST", "/imports", {"source": "sage", "file_name": "f", "size": 1}, 400, "Unknown source"),
+        ("POST", "/imports", {"source": "techman", "file_name": "f", "size": 1 << 30}, 400, "limit"),
+        ("POST", "/imports", {"source": "techman", "file_name": "f"}, 422, "body.size: Field required"),
+        ("POST", "/imports", {"source": "techman", "file_name": "f", "size": 1, "x": 1}, 422, "body.x"),
+        ("POST", "/imports", "{not json", 422, "JSON"),
+        ("POST", "/imports", {"source": "techman", "file_name": "f", "size": 1, "mode": "sync"}, 422, "body.mode"),
+        ("GET", "/imports?limit=0", None, 422, "query.limit"),
+        ("GET", "/imports?cursor=bm9wZQ", None, 400, "cursor"),
+        ("GET", "/imports/not-a-uuid", None, 422, "path.job_id"),
+        ("POST", f"/imports/{uuid.uuid4()}/decision", {"default": "maybe"}, 422, "body.default"),
+        ("POST", f"/imports/{uuid.uuid4()}/decision", {"overrides": {"1": "keep"}}, 422, "body.overrides"),
+        ("GET", "/customers", None, 422, "query.external_customer_number"),
+        ("GET", "/customers?external_customer_number=", None, 422, "query.external_customer_number"),
+    ],
+)  # fmt: skip
+def test_invalid_input_gets_a_4xx_that_says_what_is_wrong(
+    stack, org, method, path, body, status, message
+) -> None:
+    # Given a caller with every capability
+    # When they send an invalid request
+    response = requests.request(
+        method,
+        f"{stack.endpoints.api_url}{path}",
+        data=body if isinstance(body, str) else None,
+        json=body if not isinstance(body, str) else None,
+        headers={"Authorization": f"Bearer {local_token(org, 'alice', ALL)}"},
+        timeout=30,
+    )
+    # Then the answer is the expected 4xx, whose message names the problem
+    assert response.status_code == status, response.text
+    assert message in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "status", "message"),
+    [
+        ("DELETE", "/imports", {}, b"", 405, "use GET, POST"),
+        ("GET", "/nowhere", {}, b"", 404, "No such resource"),
+        ("POST", "/imports", {"Content-Type": "text/plain"}, b"size=1", 415, "application/json"),
+        ("POST", "/imports", {"Content-Type": "multipart/form-data"}, b"{}", 415, "application/json"),
+        ("POST", "/imports", {"Content-Type": "application/json"}, b"\x89\xff{", 400, "UTF-8"),
+    ],
+    ids=["method not served", "no such path", "form body", "multipart without boundary", "not UTF-8"],
+)  # fmt: skip
+def test_requests_the_api_cannot_route_or_read_get_a_4xx(
+    stack, org, method, path, headers, body, status, message
+) -> None:
+    # Given a caller with every capability
+    # When they send a request the API has no route for, or a body it cannot read
+    response = requests.request(
+        method,
+        f"{stack.endpoints.api_url}{path}",
+        data=body,
+        headers={"Authorization": f"Bearer {local_token(org, 'alice', ALL)}", **headers},
+        timeout=30,
+    )
+    # Then the answer says so, with no 5xx
+    assert response.status_code == status, response.text
+    assert message in response.json()["message"]
+    if status == 405:
+        assert response.headers["allow"] == "GET, POST"

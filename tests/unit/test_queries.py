@@ -1,0 +1,236 @@
+"""The API's read side on in-memory fakes: jobs newest first, one job with its preview,
+customers, and the executions behind a job; always within the caller's organisation."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from customer_import.errors import JobNotFound
+from customer_import.jobs import JobOptions
+from customer_import.queries import (
+    CustomerNotFound,
+    ExecutionSummary,
+    HistoryEvent,
+    InvalidCursor,
+    decode_cursor,
+    encode_cursor,
+    failed_states,
+)
+
+from tests.api_fakes import ReadWorld
+from tests.unit.techman_files import customers, techman_csv
+
+ORG = "garage-1"
+OTHER = "garage-2"
+
+
+def ticking_world() -> ReadWorld:
+    """A world whose clock moves on a second each time it is read."""
+    world = ReadWorld()
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    ticks = itertools.count()
+    world.pipeline.clock = lambda: start + timedelta(seconds=next(ticks))
+    return world
+
+
+def create_jobs(world: ReadWorld, org: str, count: int) -> list[str]:
+    return [
+        world.pipeline.create_upload(
+            org, "main", "techman", f"f{i}.csv", JobOptions(), "a"
+        ).job.job_id
+        for i in range(count)
+    ]
+
+
+def ready_job(world: ReadWorld, org: str = ORG) -> str:
+    upload = world.pipeline.create_upload(org, "main", "techman", "f.csv", JobOptions(), "a")
+    world.objects.objects[upload.job.object_key] = techman_csv(customers(3))
+    job_id = upload.job.job_id
+    world.pipeline.register("bucket", upload.job.object_key, "seq", f"arn:exec:{job_id}")
+    world.pipeline.validate(org, job_id)
+    world.pipeline.prepare(org, job_id)
+    world.pipeline.await_decision(org, job_id, "token")
+    return job_id
+
+
+def test_jobs_are_listed_newest_first_a_page_at_a_time() -> None:
+    # Given five jobs of the organisation and two of another
+    world = ticking_world()
+    mine = create_jobs(world, ORG, 5)
+    create_jobs(world, OTHER, 2)
+    # When the organisation reads its jobs two at a time, following the cursors
+    pages = [world.queries.jobs_newest_first(ORG, 2, None)]
+    while pages[-1].next_cursor:
+        pages.append(world.queries.jobs_newest_first(ORG, 2, pages[-1].next_cursor))
+    # Then it sees its own five, newest first, in three pages, and the last has no cursor
+    assert [[job.job_id for job in page.items] for page in pages] == [
+        mine[4:2:-1],
+        mine[2:0:-1],
+        mine[:1],
+    ]
+
+
+def test_a_cursor_of_another_organisation_is_refused() -> None:
+    # Given a cursor handed to another organisation
+    world = ticking_world()
+    create_jobs(world, OTHER, 3)
+    cursor = world.queries.jobs_newest_first(OTHER, 1, None).next_cursor
+    assert cursor is not None
+    # When this organisation pages with it
+    # Then it is refused, not followed into the other organisation's jobs
+    with pytest.raises(InvalidCursor):
+        world.queries.jobs_newest_first(ORG, 1, cursor)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not base64!",
+        encode_cursor({"org_id": ORG}),
+        encode_cursor({"org_id": ORG, "job_id": "j", "created_at": "", "x": "y"}),
+        "bnVsbA",  # null
+        "W10",  # []
+        "x" * 5000,
+    ],
+)
+def test_a_cursor_this_api_did_not_make_is_refused(cursor: str) -> None:
+    with pytest.raises(InvalidCursor):
+        decode_cursor(cursor, ORG)
+
+
+def test_a_cursor_round_trips_its_key() -> None:
+    key = {"org_id": ORG, "job_id": "j-1", "created_at": "2026-01-05T09:00:00.000+00:00"}
+    assert decode_cursor(encode_cursor(key), ORG) == key
+
+
+def test_a_ready_job_comes_with_its_preview() -> None:
+    # Given a job prepared and waiting for its decision
+    world = ticking_world()
+    job_id = ready_job(world)
+    # When it is read
+    detail = world.queries.job(ORG, job_id)
+    # Then its state, counts and preview are there
+    assert detail.job.status == "ready"
+    assert detail.job.counter("customers") == 3
+    assert detail.preview is not None
+    assert [c["external_customer_number"] for c in detail.preview["customers"]] == [
+        "1000",
+        "1001",
+        "1002",
+    ]
+
+
+def test_a_job_whose_preview_expired_is_read_without_it() -> None:
+    # Given a ready job whose staged preview the lifecycle rule removed
+    world = ticking_world()
+    job_id = ready_job(world)
+    del world.objects.objects[world.pipeline.job(ORG, job_id).preview_key or ""]
+    # When it is read
+    # Then it is there, with no preview
+    assert world.queries.job(ORG, job_id).preview is None
+
+
+def test_another_organisations_job_is_not_found() -> None:
+    # Given a job of another organisation
+    world = ticking_world()
+    job_id = ready_job(world, OTHER)
+    # When this organisation reads it or its executions
+    # Then it does not exist for them
+    with pytest.raises(JobNotFound):
+        world.queries.job(ORG, job_id)
+    with pytest.raises(JobNotFound):
+        world.queries.job_executions(ORG, job_id)
+
+
+def test_customers_are_found_by_id_and_external_number_within_the_organisation() -> None:
+    # Given a customer of each organisation with the same external number
+    world = ticking_world()
+    world.customers.customers[(ORG, "c-1")] = {
+        "customer_id": "c-1",
+        "external_customer_number": "7",
+    }
+    world.customers.customers[(OTHER, "c-2")] = {
+        "customer_id": "c-2",
+        "external_customer_number": "7",
+    }
+    # When the organisation looks them up
+    # Then it finds its own only
+    assert world.queries.customer(ORG, "c-1")["customer_id"] == "c-1"
+    assert [c["customer_id"] for c in world.queries.customers_by_external_number(ORG, "7")] == [
+        "c-1"
+    ]
+    with pytest.raises(CustomerNotFound):
+        world.queries.customer(ORG, "c-2")
+
+
+def event(id: int, type: str, previous: int | None = None, **details: str) -> HistoryEvent:
+    return HistoryEvent(id=id, type=type, timestamp=f"t{id}", previous_event_id=previous, **details)
+
+
+def test_a_failure_is_reported_with_the_state_it_happened_in() -> None:
+    # Given a history where Prepare's Lambda failed, was caught, and CloseJob ran
+    history = [
+        event(1, "ExecutionStarted"),
+        event(2, "TaskStateEntered", 1, state="Prepare"),
+        event(3, "LambdaFunctionScheduled", 2),
+        event(4, "LambdaFunctionFailed", 3, error="UnreadableFile", cause="binary"),
+        event(5, "TaskStateExited", 4, state="Prepare"),
+        event(6, "TaskStateEntered", 5, state="CloseJob"),
+        event(7, "ExecutionFailed", 6, error="States.TaskFailed"),
+    ]
+    # When the failed states are found
+    found = failed_states(history)
+    # Then Prepare failed with its error, and so did the execution itself
+    assert [(f.state, f.event, f.error) for f in found] == [
+        ("Prepare", "LambdaFunctionFailed", "UnreadableFile"),
+        (None, "ExecutionFailed", "States.TaskFailed"),
+    ]
+
+
+def test_a_jobs_executions_show_the_import_and_its_retries_with_what_matters() -> None:
+    # Given a job with an execution and one retry execution
+    world = ticking_world()
+    job_id = ready_job(world)
+    job = world.pipeline.job(ORG, job_id)
+    world.jobs.update(ORG, job_id, counters={**job.counters, "retries": 1})
+    main = ExecutionSummary(f"arn:exec:{job_id}", "evt-1", "SUCCEEDED", "t0")
+    retry = ExecutionSummary(f"arn:exec:{job_id}-retry-1", f"{job_id}-retry-1", "RUNNING", "t9")
+    world.executions.add(
+        main,
+        [
+            event(1, "ExecutionStarted"),
+            event(2, "TaskStateEntered", 1, state="RegisterJob"),
+            event(3, "LambdaFunctionScheduled", 2),
+            event(4, "LambdaFunctionSucceeded", 3),
+            event(5, "TaskStateExited", 4, state="RegisterJob"),
+            event(6, "ExecutionSucceeded", 5),
+        ],
+    )
+    world.executions.add(retry, [event(1, "ExecutionStarted")])
+    # When ops read the job's executions
+    found = world.queries.job_executions(ORG, job_id)
+    # Then the import's execution comes first, then the retry, and only events that matter
+    assert [d.summary.name for d in found.executions] == ["evt-1", f"{job_id}-retry-1"]
+    assert [e.type for e in found.executions[0].events] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "ExecutionSucceeded",
+    ]
+    assert found.executions[0].failed_states == []
+
+
+def test_the_ops_list_pairs_each_job_with_its_execution() -> None:
+    # Given a job that ran and one never uploaded
+    world = ticking_world()
+    ran = ready_job(world)
+    [never] = create_jobs(world, ORG, 1)
+    world.executions.add(ExecutionSummary(f"arn:exec:{ran}", "evt-1", "RUNNING", "t0"), [])
+    # When ops list the executions
+    page = world.queries.executions_newest_first(ORG, 10, None)
+    # Then the newest job has none yet, the other its running execution
+    assert [(i.job.job_id, i.execution.status if i.execution else None) for i in page.items] == [
+        (never, None),
+        (ran, "RUNNING"),
+    ]
