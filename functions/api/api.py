@@ -37,6 +37,7 @@ from customer_import.adapters.api_models import (
     Customer,
     CustomerList,
     Decision,
+    DuplicatePage,
     ErrorBody,
     ErrorLogLink,
     ExecutionPage,
@@ -51,7 +52,13 @@ from customer_import.adapters.api_models import (
 )
 from customer_import.adapters.queries import queries_for
 from customer_import.adapters.wiring import components_for
-from customer_import.errors import InvalidDecision, InvalidTransition, InvalidUpload, JobNotFound
+from customer_import.errors import (
+    IncompleteDecision,
+    InvalidDecision,
+    InvalidTransition,
+    InvalidUpload,
+    JobNotFound,
+)
 from customer_import.jobs import DuplicatePolicy, JobOptions
 from customer_import.pipeline import ERROR_LOG_LINK_SECONDS, PRESIGNED_UPLOAD_SECONDS
 from customer_import.queries import CustomerNotFound, InvalidCursor
@@ -68,6 +75,7 @@ JobId = Annotated[str, Path(pattern=UUID_PATTERN, description="The import job's 
 CustomerId = Annotated[str, Path(pattern=UUID_PATTERN, description="The customer's id")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="From the previous page")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to pass over")]
 
 SECURITY_SCHEMES: dict[str, Any] = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
 OPENAPI = {
@@ -179,9 +187,18 @@ def get_import(job_id: JobId) -> ImportDetail:
     return ImportDetail.of_detail(queries_for(_settings()).job(caller.org_id, job_id))
 
 
-# GET /imports/<job_id>/duplicates (paged) belongs here. It lists what issue 4's duplicate
-# detection finds (`ImportPipeline.duplicates(...)`), which is being built now: the route is
-# added with it, not before.
+@app.get(
+    "/imports/<job_id>/duplicates",
+    summary="The possible duplicates of a prepared job, each beside what it matches",
+    responses=_responses(200, "A page of possible duplicates, in file order", 404),
+    tags=["imports"],
+)
+def list_duplicates(job_id: JobId, offset: Offset = 0, limit: Limit = 100) -> DuplicatePage:
+    caller = _caller(IMPORT_MANAGE)
+    page = components_for(_settings()).pipeline.duplicates(caller.org_id, job_id, offset, limit)
+    return DuplicatePage.model_validate(
+        {"total": page.total, "offset": page.offset, "items": page.items}
+    )
 
 
 @app.post(
@@ -195,7 +212,7 @@ def decide(job_id: JobId, decision: Decision) -> ImportSummary:
     job = components_for(_settings()).pipeline.submit_decision(
         caller.org_id,
         job_id,
-        decision.default,  # type: ignore[arg-type]  # the domain names a missing default
+        decision.default,
         dict(decision.overrides),
         caller.user_id,
     )
@@ -381,10 +398,15 @@ def invalid_transition(exc: InvalidTransition) -> Response[dict[str, Any]]:
     return _answer(HTTPStatus.CONFLICT, str(exc))
 
 
+@app.exception_handler(IncompleteDecision)
+def incomplete_decision(exc: IncompleteDecision) -> Response[dict[str, Any]]:
+    # The body was valid JSON, but leaves a flagged customer out or names one not flagged.
+    return _answer(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
+
+
 @app.exception_handler(InvalidDecision)
 def invalid_decision(exc: InvalidDecision) -> Response[dict[str, Any]]:
-    # The body was valid; the job cannot take this decision (not ready, decided already, a
-    # default the domain requires).
+    # The body was valid; the job cannot take a decision now (not ready, decided already).
     return _answer(HTTPStatus.CONFLICT, str(exc))
 
 

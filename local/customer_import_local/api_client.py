@@ -117,6 +117,13 @@ class ApiClient:
         job: dict[str, Any] = self._call("GET", f"/imports/{job_id}")
         return job
 
+    def duplicates(self, job_id: str, offset: int = 0, limit: int = 100) -> dict[str, Any]:
+        """A page of the job's possible duplicates: `total`, `offset`, `items`."""
+        page: dict[str, Any] = self._call(
+            "GET", f"/imports/{job_id}/duplicates", params={"offset": offset, "limit": limit}
+        )
+        return page
+
     def decide(
         self, job_id: str, default: Choice | None, overrides: dict[str, Choice] | None = None
     ) -> dict[str, Any]:

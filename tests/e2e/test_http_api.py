@@ -29,6 +29,7 @@ ROUTES = [
     ("POST", "/imports", IMPORT_MANAGE),
     ("GET", "/imports", IMPORT_MANAGE),
     ("GET", f"/imports/{JOB}", IMPORT_MANAGE),
+    ("GET", f"/imports/{JOB}/duplicates", IMPORT_MANAGE),
     ("POST", f"/imports/{JOB}/decision", IMPORT_MANAGE),
     ("POST", f"/imports/{JOB}/cancel", IMPORT_MANAGE),
     ("POST", f"/imports/{JOB}/retry", IMPORT_MANAGE),
@@ -234,6 +235,50 @@ def test_a_ready_job_shows_its_preview_and_can_be_cancelled_once(stack, org, tmp
     )
     # And nothing was imported
     assert wait_for(api, job_id, FINAL)["counts"]["imported"] == 0
+
+
+def test_possible_duplicates_are_listed_and_a_decision_must_cover_them(
+    stack, org, tmp_path
+) -> None:
+    # Given a stored Ann Lee, and a job where 2 shares her email and 3 repeats 2's phone
+    api = client(stack, org)
+    first = ready_job(api, tmp_path, [row("1", "Ann Lee")])
+    api.decide(first, "skip")
+    wait_for(api, first, FINAL)
+    job_id = ready_job(
+        api,
+        tmp_path,
+        [
+            row("2", "Annie Lee", Email="ann@example.com"),
+            row("3", "Bob Hall", Phone="07712 000002"),
+            row("4", "Cy New"),
+        ],
+    )
+    # When its duplicates are read a page at a time
+    page1 = api.duplicates(job_id, limit=1)
+    page2 = api.duplicates(job_id, offset=1, limit=1)
+    # Then each is beside what it matches, in file order
+    assert page1["total"] == 2 and page2["offset"] == 1
+    (two,), (three,) = page1["items"], page2["items"]
+    assert (two["external_customer_number"], two["match"]["kind"], two["match"]["keys"]) == (
+        "2",
+        "existing",
+        ["email"],
+    )
+    assert two["match"]["customer"]["external_customer_number"] == "1"
+    assert (three["match"]["kind"], three["match"]["row"], three["match"]["keys"]) == (
+        "file",
+        2,
+        ["phone"],
+    )
+    # And a decision leaving one out is refused as unprocessable, naming it
+    with pytest.raises(ApiError) as refused:
+        api.decide(job_id, None, {"2": "merge"})
+    assert refused.value.status == 422 and "3" in refused.value.message
+    # And a complete one imports: 2 merged into Ann, 3 into 2's target, 4 new
+    api.decide(job_id, None, {"2": "merge", "3": "merge"})
+    done = wait_for(api, job_id, FINAL)
+    assert (done["counts"]["imported"], done["counts"]["merged"]) == (1, 2)
 
 
 def test_jobs_are_listed_newest_first_a_page_at_a_time(stack, org) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cleaning import normalise_registration
-from .errors import InvalidDecision
+from .errors import IncompleteDecision, InvalidDecision
 from .jobs import DuplicatePolicy
 
 # The kinds of match key; a match on any of these is strong evidence, a name alone is not.
@@ -264,14 +264,14 @@ class Decision:
         flagged_set = set(flagged)
         unknown = sorted(set(self.overrides) - flagged_set)
         if unknown:
-            raise InvalidDecision(
+            raise IncompleteDecision(
                 f"Not flagged as possible duplicates: {_listed(unknown)}; "
                 "choices are only taken for flagged customers"
             )
         if self.default is None:
             uncovered = [number for number in flagged if number not in self.overrides]
             if uncovered:
-                raise InvalidDecision(
+                raise IncompleteDecision(
                     f"No decision for {len(uncovered)} flagged customer(s): {_listed(uncovered)}; "
                     "give a default for all or a choice for each"
                 )

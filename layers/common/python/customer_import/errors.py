@@ -31,5 +31,9 @@ class InvalidDecision(CustomerImportError):
     """A duplicate decision that cannot be accepted; the message says why."""
 
 
+class IncompleteDecision(InvalidDecision):
+    """A decision that leaves a flagged customer out, or names one that was not flagged."""
+
+
 class InvalidUpload(CustomerImportError):
     """An upload request the product refuses (unknown source, bad file name, too large)."""

@@ -182,6 +182,37 @@ class Decision(Strict):
     )
 
 
+class CustomerSummary(BaseModel):
+    external_customer_number: str | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    landline: str | None = None
+
+
+class DuplicateMatch(BaseModel):
+    kind: Literal["existing", "file"] = Field(
+        description="A stored customer of the organisation, or an earlier customer of the file."
+    )
+    customer_id: str = Field(description="The stored customer, or the earlier one's future id.")
+    row: int | None = Field(default=None, description="The earlier customer's row (file only).")
+    keys: list[Literal["external", "email", "phone", "name"]]
+    confidence: Literal["high", "low"]
+    customer: CustomerSummary
+
+
+class PossibleDuplicate(CustomerSummary):
+    row: int
+    customer_id: str
+    match: DuplicateMatch
+
+
+class DuplicatePage(BaseModel):
+    total: int
+    offset: int
+    items: list[PossibleDuplicate]
+
+
 class ErrorLogLink(BaseModel):
     job_id: str
     url: str | None = Field(description="A presigned download link; null: no rows failed.")
