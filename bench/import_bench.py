@@ -32,8 +32,8 @@ def floor_seconds(job: Job, batches: list[list[dict[str, Any]]]) -> tuple[float,
     requests: list[tuple[str, dict[str, Any]]] = []
     for batch in batches:
         for customer in batch:
-            for item in store._items(shadow, customer):
-                requests.append((item.Meta.table_name, item.serialize()))
+            for model, item in store._items(shadow, customer):
+                requests.append((model.Meta.table_name, item))
     client = boto3.client("dynamodb")
     started = time.perf_counter()
     for start in range(0, len(requests), 25):

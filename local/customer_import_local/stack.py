@@ -129,6 +129,7 @@ class LocalStack:
         seams.install(invoker, self._gateway)
         try:
             self.endpoints = self._bootstrap(endpoint_url)
+            _warm_up(invoker)
         except Exception:
             self.stop()
             raise
@@ -355,6 +356,17 @@ class LocalStack:
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
         stepfunctions_parser_backends.reset()
+
+
+def _warm_up(invoker: Any) -> None:
+    """Do once, at start, what a Lambda container does in its init phase: import the handlers
+    and build the clients they share (in one process they share them all). `local up` and
+    the cloud both keep warm containers, so an import is measured without this one-off cost."""
+    from customer_import.adapters.wiring import components_for
+    from customer_import.settings import Settings
+
+    invoker.warm()
+    components_for(Settings.from_env())
 
 
 def _wait_for_workers(timeout_s: float) -> None:
