@@ -84,6 +84,7 @@ class LocalStack:
         self.endpoints: Endpoints | None = None
         self._server: Any = None
         self._gateway: Any = None
+        self.invoker: Any = None
         self._saved_env: dict[str, str | None] = {}
 
     def __enter__(self) -> LocalStack:
@@ -116,7 +117,7 @@ class LocalStack:
         endpoint_url = f"http://{host}:{bound_port}"
         self._set_env(local_credentials(endpoint_url))
 
-        invoker = LocalInvoker(self.description, function_name)
+        invoker = self.invoker = LocalInvoker(self.description, function_name)
         self._gateway = WebSocketGateway(
             invoke_route=lambda fn, event: json.loads(
                 invoker.invoke(function_name(self.description.function(fn)), event).payload
