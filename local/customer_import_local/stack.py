@@ -25,6 +25,7 @@ log = logging.getLogger("customer_import_local.stack")
 REGION = "eu-west-2"
 ACCOUNT_ID = "123456789012"
 PREFIX = "customer-import"
+S3_MEMORY_BYTES = 64 * 1024  # larger objects are kept on disk
 # Where `local up` writes its endpoints; tests point commands at their own stack with the
 # environment variable.
 STATE_FILE = Path(os.environ.get("CUSTOMER_IMPORT_STATE_FILE", REPO_ROOT / ".local" / "stack.json"))
@@ -111,6 +112,9 @@ class LocalStack:
             # failure) at ERROR; the execution history and the job record already say it all.
             logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
+        # moto keeps an S3 object in memory up to 5 MB: every staged batch (≈ 230 KB, 750 for
+        # 100,000 rows) would stay in this process. Above 64 KiB it goes to a temporary file.
+        self._set_env({"MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": str(S3_MEMORY_BYTES)})
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._server.start()
         host, bound_port = self._server.get_host_and_port()

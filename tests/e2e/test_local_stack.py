@@ -28,3 +28,20 @@ def test_step_functions_builds_its_lambda_client_once(driver, org) -> None:
     again = lambda_eval_utils.boto_client_for(region="eu-west-2", service="lambda")
     # Then it gets the one it was given before, not a new one per task
     assert first is again
+
+
+def test_large_objects_are_kept_on_disk_not_in_the_process(stack) -> None:
+    # Given the local S3
+    import boto3
+    from moto.s3.models import s3_backends
+
+    # When an object over 64 KiB and a small one are stored (staged batches are ~230 KB)
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=stack.endpoints.bucket, Key="staging/t/big.json", Body=b"x" * 100_000)
+    s3.put_object(Bucket=stack.endpoints.bucket, Key="staging/t/small.json", Body=b"{}")
+    # Then the large one went to a temporary file and reads back whole; the small one stayed
+    bucket = s3_backends["123456789012"]["aws"].buckets[stack.endpoints.bucket]
+    assert bucket.keys["staging/t/big.json"]._value_buffer._rolled
+    assert not bucket.keys["staging/t/small.json"]._value_buffer._rolled
+    body = s3.get_object(Bucket=stack.endpoints.bucket, Key="staging/t/big.json")["Body"].read()
+    assert body == b"x" * 100_000
