@@ -40,9 +40,16 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def floor_seconds(job: Job, batches: list[list[dict[str, Any]]]) -> tuple[float, float, int]:
-    """Write the import's own items again, under fresh keys, with plain BatchWriteItem.
-    Returns wall seconds, CPU seconds and the number of items."""
+@dataclasses.dataclass(frozen=True)
+class Floor:
+    seconds: float
+    cpu_seconds: float
+    items: int
+    rss_growth_mib: float  # what moto's DynamoDB took to store the items
+
+
+def floor_seconds(job: Job, batches: list[list[dict[str, Any]]]) -> Floor:
+    """Write the import's own items again, under fresh keys, with plain BatchWriteItem."""
     import boto3
 
     store = DynamoCustomerStore()
@@ -53,6 +60,8 @@ def floor_seconds(job: Job, batches: list[list[dict[str, Any]]]) -> tuple[float,
             for model, item in store._items(shadow, customer):
                 requests.append((model.Meta.table_name, item))
     client = boto3.client("dynamodb")
+    gc.collect()
+    rss_started = rss_mib()
     started, cpu_started = time.perf_counter(), cpu_seconds()
     for start in range(0, len(requests), 25):
         by_table: dict[str, list[dict[str, Any]]] = {}
@@ -61,7 +70,9 @@ def floor_seconds(job: Job, batches: list[list[dict[str, Any]]]) -> tuple[float,
         pending = by_table
         while pending:
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-    return time.perf_counter() - started, cpu_seconds() - cpu_started, len(requests)
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    gc.collect()
+    return Floor(seconds, cpu, len(requests), rss_mib() - rss_started)
 
 
 def rss_mib() -> float:
@@ -121,7 +132,7 @@ def main() -> None:
         floor = None
         if not args.no_floor:
             floor = floor_seconds(job, [objects.get_json(b["key"])["customers"] for b in manifest])
-            items = floor[2]
+            items = floor.items
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(
@@ -137,7 +148,7 @@ def main() -> None:
         " (rows the file itself gets wrong fail by design)"
     )
     if floor:
-        floor_s, floor_cpu, _ = floor
+        floor_s, floor_cpu = floor.seconds, floor.cpu_seconds
         print(
             f"  floor     plain BatchWriteItem, same items   {floor_s:8.2f} s  {items / floor_s:>8,.0f} items/s   (CPU {floor_cpu:6.2f} s)"
         )
@@ -156,6 +167,11 @@ def main() -> None:
         f"  memory    peak RSS of this process           {peak_mib:8.0f} MiB   "
         f"(stack started: {rss_before:.0f} MiB; moto's backends, handlers and client together)"
     )
+    if floor:
+        print(
+            f"            moto DynamoDB storing the floor's items  +{floor.rss_growth_mib:.0f} MiB RSS"
+            f" ({floor.rss_growth_mib * MiB / items:,.0f} B per item)"
+        )
 
 
 def report_memory(
