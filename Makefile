@@ -8,7 +8,7 @@ VENV := .venv
 RUN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup demo test test-fast lint typecheck synth bench bench-duplicates clean
+.PHONY: setup demo test test-fast lint typecheck synth bench bench-large bench-duplicates clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -47,9 +47,18 @@ synth: setup
 	npx cdk synth --quiet
 	@echo "template: cdk.out/CustomerImportStack.template.json"
 
+samples/techman_75000.csv: $(VENV)/.synced local/customer_import_local/sample.py
+	$(RUN)/customer-import sample --customers 75000 --out $@
+
 bench: setup samples/techman_5500.csv
 	$(RUN)/python -m bench.prepare_bench samples/techman_5500.csv
 	$(RUN)/python -m bench.import_bench samples/techman_5500.csv
+	$(RUN)/python -m bench.import_bench samples/techman_5500.csv --memory
+
+# 99,890 rows (75,000 customers): the largest file the import page accepts by default.
+bench-large: setup samples/techman_75000.csv
+	$(RUN)/python -m bench.prepare_bench samples/techman_75000.csv --repeat 1
+	$(RUN)/python -m bench.import_bench samples/techman_75000.csv --no-floor
 
 bench-duplicates: setup samples/techman_5500.csv
 	$(RUN)/python -m bench.duplicates_bench samples/techman_5500.csv --existing 50000

@@ -58,9 +58,9 @@ def seed(org_id: str, customers: list[dict[str, Any]]) -> int:
     job = Job(org_id, "seed", JobStatus.COMPLETED, "techman", "main", "", "", "", "")
     items = 0
     for customer in customers:
-        for item in DynamoCustomerStore._items(job, customer):
-            if isinstance(item, CustomerModel | MatchKeyModel):
-                backend.put_item(item.Meta.table_name, item.serialize())
+        for model, item in DynamoCustomerStore._items(job, customer):
+            if model in (CustomerModel, MatchKeyModel):
+                backend.put_item(model.Meta.table_name, item)
                 items += 1
     return items
 

@@ -1,29 +1,54 @@
 """The whole import on the embedded local stack, beside its floor, measured in one run.
 
-    python -m bench.import_bench samples/techman_5500.csv
+    python -m bench.import_bench samples/techman_5500.csv            # time, floor, RSS
+    python -m bench.import_bench samples/techman_5500.csv --memory   # memory, step by step
+    python -m bench.import_bench samples/techman_75000.csv --no-floor
 
 Prints: upload → completed time (the CLI's path: presigned POST, S3 → EventBridge → Step
 Functions → Lambda → DynamoDB, WebSocket progress); the floor: the same DynamoDB items
-written by plain batched `BatchWriteItem` into the same local backend; their ratio; items
-per second; WebSocket progress latency (push sent → client received); the process's peak
-memory (stack, handlers and client share this process).
+written by plain batched `BatchWriteItem` into the same local backend; their ratio, in wall
+time and in this process's CPU time (the machine is shared: CPU time moves less with what
+else runs); items per second; WebSocket progress latency (batch committed and pushed →
+client received); the peak RSS of the whole process (moto's backends, the handlers and the
+client share it).
+
+`--memory` traces Python allocations (tracemalloc; everything runs several times slower, so
+no time is printed) and prints each Lambda step's peak, a batch imported again on its own,
+and what moto's backends hold once the import is done.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import resource
 import statistics
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
 from customer_import.adapters.dynamo import DynamoCustomerStore
 from customer_import.jobs import Job
 
+MiB = 1_048_576
 
-def floor_seconds(job: Job, batches: list[list[dict[str, Any]]]) -> tuple[float, int]:
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclasses.dataclass(frozen=True)
+class Floor:
+    seconds: float
+    cpu_seconds: float
+    items: int
+    rss_growth_mib: float  # what moto's DynamoDB took to store the items
+
+
+def floor_seconds(job: Job, batches: list[list[dict[str, Any]]]) -> Floor:
     """Write the import's own items again, under fresh keys, with plain BatchWriteItem."""
     import boto3
 
@@ -32,10 +57,12 @@ def floor_seconds(job: Job, batches: list[list[dict[str, Any]]]) -> tuple[float,
     requests: list[tuple[str, dict[str, Any]]] = []
     for batch in batches:
         for customer in batch:
-            for item in store._items(shadow, customer):
-                requests.append((item.Meta.table_name, item.serialize()))
+            for model, item in store._items(shadow, customer):
+                requests.append((model.Meta.table_name, item))
     client = boto3.client("dynamodb")
-    started = time.perf_counter()
+    gc.collect()
+    rss_started = rss_mib()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     for start in range(0, len(requests), 25):
         by_table: dict[str, list[dict[str, Any]]] = {}
         for table, item in requests[start : start + 25]:
@@ -43,7 +70,17 @@ def floor_seconds(job: Job, batches: list[list[dict[str, Any]]]) -> tuple[float,
         pending = by_table
         while pending:
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-    return time.perf_counter() - started, len(requests)
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    gc.collect()
+    return Floor(seconds, cpu, len(requests), rss_mib() - rss_started)
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def main() -> None:
@@ -51,8 +88,14 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("file", type=Path)
+    parser.add_argument("--memory", action="store_true", help="trace memory step by step")
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor (large files)")
     args = parser.parse_args()
 
+    if args.memory:
+        tracemalloc.start()
+
+    from customer_import_local.invoker import StepMemory
     from customer_import_local.session import components, import_file
     from customer_import_local.stack import LocalStack
 
@@ -64,6 +107,9 @@ def main() -> None:
 
     with LocalStack() as stack:
         assert stack.endpoints is not None
+        memory = stack.invoker.memory = StepMemory()
+        rss_before = rss_mib()
+        cpu_started = cpu_seconds()
         result = import_file(
             stack.endpoints,
             args.file,
@@ -75,39 +121,106 @@ def main() -> None:
             on_update=on_update,
             error_log_dir=Path(".local/bench"),
         )
+        import_cpu = cpu_seconds() - cpu_started
         job = result.job
         objects = components().pipeline.objects
-        batches = [
-            objects.get_json(b["key"])["customers"]
-            for b in objects.get_json(job.manifest_key or "")
-        ]
-        floor_s, items = floor_seconds(job, batches)
+        manifest = objects.get_json(job.manifest_key or "")
+        items = 0
+        if args.memory:
+            report_memory(args.file, job, memory, stack, manifest)
+            return
+        floor = None
+        if not args.no_floor:
+            floor = floor_seconds(job, [objects.get_json(b["key"])["customers"] for b in manifest])
+            items = floor.items
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(
-        f"Import benchmark: {args.file} ({job.counter('rows'):,} rows, {job.counter('customers'):,} customers, {items:,} DynamoDB items)"
+        f"Import benchmark: {args.file} ({job.counter('rows'):,} rows, {job.counter('customers'):,} customers"
+        + (f", {items:,} DynamoDB items)" if items else ")")
     )
+    per_s = f"  {items / result.seconds:>8,.0f} items/s" if items else ""
     print(
-        f"  import    upload → {job.status:<22} {result.seconds:8.2f} s  {items / result.seconds:>8,.0f} items/s"
+        f"  import    upload → {job.status:<22} {result.seconds:8.2f} s{per_s}   (CPU {import_cpu:6.2f} s)"
     )
     print(
         f"            imported {job.counter('imported'):,} · failed {job.counter('failed'):,}"
         " (rows the file itself gets wrong fail by design)"
     )
-    print(
-        f"  floor     plain BatchWriteItem, same items   {floor_s:8.2f} s  {items / floor_s:>8,.0f} items/s"
-    )
-    print(
-        f"  ratio     import / floor                     {result.seconds / floor_s:8.2f} x   (design target ≤ 1.5 x, ≤ 10 s)"
-    )
+    if floor:
+        floor_s, floor_cpu = floor.seconds, floor.cpu_seconds
+        print(
+            f"  floor     plain BatchWriteItem, same items   {floor_s:8.2f} s  {items / floor_s:>8,.0f} items/s   (CPU {floor_cpu:6.2f} s)"
+        )
+        print(
+            f"  ratio     import / floor                     {result.seconds / floor_s:8.2f} x   "
+            f"CPU {import_cpu / floor_cpu:.2f} x   (design target ≤ 1.5 x, ≤ 10 s)"
+        )
     if latencies:
         ordered = sorted(latencies)
         p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
         print(
-            f"  progress  push → received, {len(ordered)} batches      median {statistics.median(ordered) * 1000:6.1f} ms"
+            f"  progress  push → received, {len(ordered)} pushes      median {statistics.median(ordered) * 1000:6.1f} ms"
             f"   p95 {p95 * 1000:6.1f} ms"
         )
-    print(f"  memory    peak RSS of this process           {peak_mib:8.0f} MiB")
+    print(
+        f"  memory    peak RSS of this process           {peak_mib:8.0f} MiB   "
+        f"(stack started: {rss_before:.0f} MiB; moto's backends, handlers and client together)"
+    )
+    if floor:
+        print(
+            f"            moto DynamoDB storing the floor's items  +{floor.rss_growth_mib:.0f} MiB RSS"
+            f" ({floor.rss_growth_mib * MiB / items:,.0f} B per item)"
+        )
+
+
+def report_memory(
+    file: Path, job: Job, memory: Any, stack: Any, manifest: list[dict[str, Any]]
+) -> None:
+    """Per step, then a batch on its own, then what each moto backend holds."""
+    from customer_import_local.session import components
+
+    print(
+        f"Import memory: {file} ({job.counter('rows'):,} rows, {job.counter('customers'):,} customers, "
+        f"{len(manifest):,} batches; {job.status}), Python heap by tracemalloc"
+    )
+    for name, peak in sorted(memory.peaks.items(), key=lambda kv: -kv[1]):
+        note = (
+            "  (10 batches at once, with what moto stores meanwhile)"
+            if name == "import_batch"
+            else ""
+        )
+        print(f"  step      {name:<22} peak {peak / MiB:8.1f} MiB{note}")
+    # One batch again, alone: a redelivery, so it writes the very same items.
+    biggest = max(manifest, key=lambda b: b["customers"])
+    gc.collect()
+    tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]
+    components().pipeline.import_batch(job.org_id, job.job_id, biggest)
+    alone = tracemalloc.get_traced_memory()[1] - before
+    print(f"  step      import_batch, one batch alone  peak {alone / MiB:8.1f} MiB")
+
+    from moto.backends import get_backend
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    stack._stop_executions()
+    held: list[tuple[str, float]] = []
+    for name, reset in (
+        ("DynamoDB", lambda: get_backend("dynamodb").reset()),  # type: ignore[call-overload]
+        ("S3", lambda: get_backend("s3").reset()),  # type: ignore[call-overload]
+        ("Step Functions", stepfunctions_parser_backends.reset),
+    ):
+        gc.collect()
+        current = tracemalloc.get_traced_memory()[0]
+        reset()
+        gc.collect()
+        held.append((name, (current - tracemalloc.get_traced_memory()[0]) / MiB))
+    for name, mib in held:
+        print(f"  moto      {name:<22} holds {mib:8.1f} MiB")
+    print(
+        f"  process   Python heap now              {tracemalloc.get_traced_memory()[0] / MiB:8.1f} MiB"
+        "   (peak RSS: run without --memory; tracing inflates it)"
+    )
 
 
 if __name__ == "__main__":

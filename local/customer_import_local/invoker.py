@@ -7,8 +7,10 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import traceback
+import tracemalloc
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,18 +49,50 @@ class Invocation:
     errored: bool
 
 
+class StepMemory:
+    """While tracemalloc traces, each function's highest Python heap above the level at which
+    one of its invocations began. The peak restarts only when no invocation is running, so
+    overlapping invocations (a Map's batches) count each other, and whatever the servers'
+    threads allocate meanwhile (moto storing what the step wrote) counts too: an upper bound."""
+
+    def __init__(self) -> None:
+        self.peaks: dict[str, int] = {}
+        self._running = 0
+        self._lock = threading.Lock()
+
+    def begin(self) -> int:
+        with self._lock:
+            if not self._running:
+                tracemalloc.reset_peak()
+            self._running += 1
+            return tracemalloc.get_traced_memory()[0]
+
+    def end(self, function_name: str, started_at: int) -> None:
+        with self._lock:
+            self._running -= 1
+            grew = tracemalloc.get_traced_memory()[1] - started_at
+            self.peaks[function_name] = max(self.peaks.get(function_name, 0), grew)
+
+
 class LocalInvoker:
     """Maps deployed function names to the handler strings of the stack description."""
 
     def __init__(self, description: StackDescription, name_of: Callable[[FunctionSpec], str]):
         self._specs = {name_of(spec): spec for spec in description.functions}
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        self.memory: StepMemory | None = None  # the benchmark's, while it traces memory
         for spec in description.functions:
             # Each function's code directory is its own root, as in its Lambda asset; the
             # handler module names are unique, so they can share one sys.path.
             code_dir = str(spec.code_dir)
             if code_dir not in sys.path:
                 sys.path.append(code_dir)
+
+    def warm(self) -> None:
+        """Import every handler now, as a Lambda container's init phase would before its
+        first event; otherwise the first event of each function pays for its imports."""
+        for function_name in self._specs:
+            self._handler(function_name)
 
     def knows(self, function_name: str) -> bool:
         return function_name in self._specs
@@ -82,6 +116,8 @@ class LocalInvoker:
             timeout_s=spec.timeout_s,
         )
         started = time.perf_counter()
+        memory = self.memory if tracemalloc.is_tracing() else None
+        heap_at_start = memory.begin() if memory else 0
         try:
             result = self._handler(function_name)(event if event is not None else {}, context)
         except Exception as exc:
@@ -100,6 +136,8 @@ class LocalInvoker:
             return Invocation(json.dumps(error), errored=True)
         finally:
             _discard_disabled_metrics()
+            if memory:
+                memory.end(spec.name, heap_at_start)
         log.debug("%s returned in %.0f ms", function_name, (time.perf_counter() - started) * 1000)
         return Invocation(json.dumps(result, default=str), errored=False)
 

@@ -15,7 +15,10 @@ E. moto's DynamoDB writes take no lock: `transact_write_items` deep-copies the t
    touches while other request threads insert into them ("dictionary changed size during
    iteration", a 500), and concurrent updates of one item could interleave. Transactions,
    updates and deletes go one at a time, and so do puts into tables a transaction touches.
-F. moto's DynamoDB answers through a generic serializer that walks the botocore output shape
+F. `boto_client_for` in moto's Step Functions Lambda task: it builds a new boto3 client for
+   every Lambda task it runs (each batch of a Map); we build one per region and service, once,
+   with the same settings, and share it (boto3 clients are thread-safe).
+G. moto's DynamoDB answers through a generic serializer that walks the botocore output shape
    for every attribute of every item: a BatchGetItem of 100 customers spent about 0.2 s
    there. Its reads (and updates, which return the item) already hold DynamoDB JSON, so they
    are answered with `json.dumps`; anything `json.dumps` cannot write (a datetime, bytes)
@@ -46,6 +49,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import Rule
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from .gateway import UnknownConnection, WebSocketGateway
@@ -86,6 +90,8 @@ def install(invoker: LocalInvoker, gateway: WebSocketGateway) -> None:
             _originals["delete"] = ApiGatewayManagementApiBackend.delete_connection
             _originals["get"] = ApiGatewayManagementApiBackend.get_connection
             _originals["item_init"] = Item.__init__
+            _originals["boto_client_for"] = lambda_eval_utils.boto_client_for
+            lambda_eval_utils.boto_client_for = _shared_client  # type: ignore[assignment]
             Item.__init__ = _item_init  # type: ignore[method-assign]
             for name in DYNAMODB_WRITES:
                 _originals[f"dynamodb.{name}"] = getattr(DynamoDBBackend, name)
@@ -113,6 +119,8 @@ def uninstall() -> None:
             ApiGatewayManagementApiBackend.delete_connection = _originals.pop("delete")  # type: ignore[method-assign]
             ApiGatewayManagementApiBackend.get_connection = _originals.pop("get")  # type: ignore[method-assign]
             Item.__init__ = _originals.pop("item_init")  # type: ignore[method-assign]
+            lambda_eval_utils.boto_client_for = _originals.pop("boto_client_for")  # type: ignore[assignment]
+            _shared_clients.clear()
             for name in DYNAMODB_WRITES:
                 setattr(DynamoDBBackend, name, _originals.pop(f"dynamodb.{name}"))
             for name in DYNAMODB_ITEM_ANSWERS:
@@ -285,7 +293,26 @@ DYNAMODB_WRITES: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] =
 }
 
 
-# ---- F: DynamoDB answers as plain JSON ------------------------------------------------------
+# ---- F: one Lambda client for the Step Functions interpreter -----------------------------
+
+_shared_clients: dict[tuple[str, str], Any] = {}
+_shared_clients_lock = threading.Lock()
+
+
+def _shared_client(region: str, service: str, state_credentials: Any = None) -> Any:
+    """moto's `boto_client_for`, built once per region and service. Its credentials are
+    moto's fixed ones whatever `state_credentials` says, so sharing changes nothing else."""
+    with _shared_clients_lock:
+        client = _shared_clients.get((region, service))
+        if client is None:
+            client = _originals["boto_client_for"](
+                region=region, service=service, state_credentials=state_credentials
+            )
+            _shared_clients[(region, service)] = client
+        return client
+
+
+# ---- G: DynamoDB answers as plain JSON ------------------------------------------------------
 
 DYNAMODB_ITEM_ANSWERS = (
     "get_item",

@@ -232,7 +232,7 @@ def test_the_faster_item_seam_still_refuses_items_over_the_size_limit(stack) -> 
 
 
 def test_the_plain_json_answer_seam_reads_every_attribute_type_back(stack) -> None:
-    # Given an item holding every DynamoDB type, in the local DynamoDB with seam F
+    # Given an item holding every DynamoDB type, in the local DynamoDB with seam G
     client = boto3.client("dynamodb")
     table = stack.endpoints.environment["ORGANISATIONS_TABLE"]
     item = {

@@ -470,22 +470,24 @@ class ImportPipeline:
         records = iter_records(self.objects.open(job.object_key), fmt)
         try:
             _, header = next(records)
-            rows = techman.TechmanRows(techman.check_header(header), profile)
-            for row_number, values in records:
-                if rows.rows >= max_rows:
-                    return self._reject_prepared(
-                        job,
-                        f"The file has more than {max_rows:,} data rows, the limit; "
-                        "split it into smaller files",
-                    )
-                rows.add(row_number, values)
+            columns = techman.check_header(header)
+            # A first pass learns each customer's last row: the second then stages customers
+            # as their rows end, and Prepare's memory stays flat in the file's size.
+            index = techman.index_rows(
+                columns, iter_records(self.objects.open(job.object_key), fmt), max_rows
+            )
         except UnreadableFile as exc:
             return self._reject_prepared(job, str(exc))
+        if index.rows > max_rows:
+            return self._reject_prepared(
+                job,
+                f"The file has more than {max_rows:,} data rows, the limit; "
+                "split it into smaller files",
+            )
+        rows = techman.TechmanRows(columns, profile, index.last_rows)
+        rows.read(records)
 
-        failures: list[RowFailure] = [
-            RowFailure(issue.row, issue.column, issue.reason, original)
-            for issue, original in rows.malformed
-        ]
+        failures: list[RowFailure] = []
         prefix = staging_prefix(job)
         size = self.settings.batch_size
         first = _Stager(self.objects, prefix, size)
@@ -497,7 +499,7 @@ class ImportPipeline:
         preview: dict[str, dict[str, Any]] = {}  # by customer id
         customers = vehicles = failed_customers = rows_with_warnings = 0
         staged_at = self._now()
-        rows_failing = len(rows.malformed)
+        rows_failing = 0
 
         def settle() -> None:
             """Flag a chunk of customers in one batched look-up, then stage them."""
@@ -532,6 +534,12 @@ class ImportPipeline:
                 settle()
         settle()
         listing.finish()
+        # Rows that could not be read at all come first in the error log, as they always did.
+        failures[:0] = [
+            RowFailure(issue.row, issue.column, issue.reason, original)
+            for issue, original in rows.malformed
+        ]
+        rows_failing += len(rows.malformed)
 
         manifest_key = first.finish("manifest")
         late_manifest_key = late.finish("late-manifest")

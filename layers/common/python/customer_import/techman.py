@@ -5,7 +5,8 @@ One row per customer-vehicle pair; the rows of one `CustomerNumber` become one c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,10 +182,57 @@ class _Row:
             )
 
 
-class TechmanRows:
-    """Cleans rows and groups them into customers, one `CustomerNumber` at a time."""
+@dataclass(frozen=True)
+class RowIndex:
+    """What a first pass over the rows learns: each customer's last row, and how many data
+    rows there are (counting stops once past the limit)."""
 
-    def __init__(self, columns: ColumnCheck, profile: OrganisationProfile | None = None) -> None:
+    last_rows: dict[str, int]
+    rows: int
+
+
+def index_rows(
+    columns: ColumnCheck, records: Iterable[tuple[int, list[str]]], limit: int
+) -> RowIndex:
+    """Each `CustomerNumber`'s last row, from the data rows of `records` (the header first),
+    read the way `TechmanRows.add` reads them. Tens of bytes per customer, nothing per row."""
+    last_rows: dict[str, int] = {}
+    rows = 0
+    data = iter(records)
+    next(data, None)  # the header
+    for row_number, values in data:
+        rows += 1
+        if rows > limit:
+            break
+        number = _customer_number(columns, values)
+        if number:
+            last_rows[number] = row_number
+    return RowIndex(last_rows, rows)
+
+
+def _customer_number(columns: ColumnCheck, values: list[str]) -> str | None:
+    """The row's customer, or None when the row cannot belong to one (wrong field count)."""
+    if len(values) != len(columns.header):
+        return None
+    index = columns.positions.get("CustomerNumber")
+    return values[index].strip() if index is not None else ""
+
+
+class TechmanRows:
+    """Cleans rows and groups them into customers, one `CustomerNumber` at a time.
+
+    Given each customer's last row (`index_rows`) and the rows themselves (`read`),
+    `customers()` streams: it yields each customer as soon as its last row is read, so only
+    customers whose rows are still to come are held, however long the file. Without them, it
+    holds every customer until the rows end, then yields them all.
+    """
+
+    def __init__(
+        self,
+        columns: ColumnCheck,
+        profile: OrganisationProfile | None = None,
+        last_rows: Mapping[str, int] | None = None,
+    ) -> None:
         self.columns = columns
         self.profile = profile or OrganisationProfile(org_id="")
         self._customer_positions = [
@@ -193,6 +241,13 @@ class TechmanRows:
         self.malformed: list[tuple[RowIssue, dict[str, str]]] = []
         self.rows = 0
         self._customers: dict[str, CustomerRecord] = {}
+        self._last_rows = last_rows
+        self._complete: deque[CustomerRecord] = deque()
+        self._records: Iterator[tuple[int, list[str]]] | None = None
+
+    def read(self, records: Iterable[tuple[int, list[str]]]) -> None:
+        """The data rows that `customers()` adds as it goes."""
+        self._records = iter(records)
 
     def add(self, row_number: int, values: list[str]) -> None:
         self.rows += 1
@@ -213,12 +268,23 @@ class TechmanRows:
             return
         customer = self._customers.get(number)
         if customer is None:
-            self._customers[number] = self._new_customer(row_number, values, original)
+            customer = self._customers[number] = self._new_customer(row_number, values, original)
         else:
             self._add_row(customer, row_number, values, original)
+        if self._last_rows is not None and self._last_rows.get(number, row_number) <= row_number:
+            self._complete.append(self._customers.pop(number))
 
     def customers(self) -> Iterator[CustomerRecord]:
-        yield from self._customers.values()
+        """Every customer once, when complete: each handed over is no longer held."""
+        for row_number, values in self._records or ():
+            self.add(row_number, values)
+            while self._complete:
+                yield self._complete.popleft()
+        self._records = None
+        while self._complete:
+            yield self._complete.popleft()
+        rest, self._customers = self._customers, {}
+        yield from rest.values()
 
     def _original(self, values: list[str]) -> dict[str, str]:
         header = self.columns.header

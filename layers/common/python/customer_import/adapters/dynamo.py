@@ -5,6 +5,7 @@ Table names come from `Settings` at run time (`bind`), never from the environmen
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections.abc import Collection, Iterable, Sequence
@@ -20,7 +21,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import AttributeNullError, PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -294,7 +295,10 @@ _bind_lock = threading.Lock()
 
 
 def bind(settings: Settings) -> None:
-    """Point the models at the tables of these settings (once per process and settings)."""
+    """Point the models at the tables of these settings (once per process and settings), and
+    build each model's botocore client now. PynamoDB builds a client lazily, from a botocore
+    session of the calling thread: concurrent first calls (the batches of a Map) would each
+    load botocore's endpoint and service data again, which costs more than the writes."""
     global _bound
     with _bind_lock:
         if _bound == settings:
@@ -314,6 +318,7 @@ def bind(settings: Settings) -> None:
             model.Meta.table_name = table_name
             model.Meta.region = settings.region
             model._connection = None
+            _ = model._get_connection().connection.client
         _bound = settings
 
 
@@ -322,6 +327,7 @@ class DynamoJobStore:
         # One connection for every transaction: building a botocore client costs more than
         # the write itself.
         self._transactions = Connection(region=region)
+        _ = self._transactions.client  # built once, not by concurrent first transactions
 
     def create(self, job: Job) -> bool:
         try:
@@ -454,6 +460,38 @@ class DynamoJobStore:
         ]
 
 
+# An item to put: its model (the table) and its attributes, serialized for DynamoDB.
+_Put = tuple[type[Model], dict[str, Any]]
+
+
+def _serialize(model: type[Model], key: tuple[Any, ...], values: dict[str, Any]) -> _Put:
+    """What `model(*key, **values).serialize()` gives, through the model's own attributes and
+    their own serializers, without building a model instance: the bulk writes build hundreds
+    of items per batch, and a PynamoDB instance costs more to build than to send."""
+    attributes = model.get_attributes()
+    unknown = values.keys() - attributes.keys()
+    if unknown:
+        raise ValueError(f"Attributes {sorted(unknown)} do not exist on {model.__name__}")
+    named = dict(zip(_key_names(model), key, strict=True))
+    item: dict[str, Any] = {}
+    for name, attribute in attributes.items():
+        value = named[name] if name in named else values.get(name)
+        serialized = None if value is None else attribute.serialize(value)
+        if serialized is None:
+            if not attribute.null:
+                raise AttributeNullError(name)
+            continue
+        item[attribute.attr_name] = {attribute.attr_type: serialized}
+    return model, item
+
+
+@functools.cache
+def _key_names(model: type[Model]) -> tuple[str, ...]:
+    names = [name for name, a in model.get_attributes().items() if a.is_hash_key]
+    names += [name for name, a in model.get_attributes().items() if a.is_range_key]
+    return tuple(names)
+
+
 class DynamoCustomerStore:
     def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
         items = [self._items(job, customer) for customer in customers]
@@ -465,14 +503,14 @@ class DynamoCustomerStore:
         return []
 
     @staticmethod
-    def _write_all(items: Sequence[Model]) -> None:
+    def _write_all(items: Sequence[_Put]) -> None:
         """BatchWriteItem, 25 items a request, through PynamoDB's connection; what DynamoDB
         leaves unprocessed goes again with backoff and jitter (PynamoDB's own batch_write
         resends at once)."""
         by_model: dict[type[Model], list[dict[str, Any]]] = {}
-        for item in items:
-            by_model.setdefault(type(item), []).append(item.serialize())
-        for model, serialized in by_model.items():
+        for model, serialized in items:
+            by_model.setdefault(model, []).append(serialized)
+        for model, serialized_items in by_model.items():
             connection = model._get_connection()
 
             def send(
@@ -484,11 +522,11 @@ class DynamoCustomerStore:
                 unprocessed = response.get("UnprocessedItems", {}).get(model.Meta.table_name, [])
                 return [request["PutRequest"]["Item"] for request in unprocessed]
 
-            for start in range(0, len(serialized), BATCH_WRITE_LIMIT):
-                send_until_processed(send, serialized[start : start + BATCH_WRITE_LIMIT])
+            for start in range(0, len(serialized_items), BATCH_WRITE_LIMIT):
+                send_until_processed(send, serialized_items[start : start + BATCH_WRITE_LIMIT])
 
     def _write_one_by_one(
-        self, customers: Sequence[dict[str, Any]], items: list[list[Model]]
+        self, customers: Sequence[dict[str, Any]], items: list[list[_Put]]
     ) -> list[RowFailure]:
         failures = []
         for customer, group in zip(customers, items, strict=True):
@@ -506,39 +544,45 @@ class DynamoCustomerStore:
         return failures
 
     @staticmethod
-    def _items(job: Job, customer: dict[str, Any]) -> list[Model]:
+    def _items(job: Job, customer: dict[str, Any]) -> list[_Put]:
         # The staging time, not the clock: writing a batch again writes identical items.
         now = customer.get("staged_at") or _now()
         customer_id = customer["customer_id"]
         email = customer.get("email")
-        items: list[Model] = [
-            CustomerModel(
-                job.org_id,
-                customer_id,
-                account_id=job.account_id,
-                external_customer_number=customer["external_customer_number"],
-                title=customer.get("title"),
-                name=customer.get("name"),
-                email=email,
-                email_normalised=email.lower() if email else None,
-                phone=customer.get("phone"),
-                landline=customer.get("landline"),
-                customer_group=customer.get("customer_group"),
-                credit_hold=customer.get("credit_hold"),
-                account_customer=customer.get("account_customer"),
-                vat_registered=customer.get("vat_registered"),
-                vat_number=customer.get("vat_number"),
-                notification_preferences=customer.get("notification_preferences"),
-                date_created=customer.get("date_created"),
-                last_visit=customer.get("last_visit"),
-                source_job_id=job.job_id,
-                created_at=now,
-                updated_at=now,
+        items: list[_Put] = [
+            _serialize(
+                CustomerModel,
+                (job.org_id, customer_id),
+                {
+                    "account_id": job.account_id,
+                    "external_customer_number": customer["external_customer_number"],
+                    "title": customer.get("title"),
+                    "name": customer.get("name"),
+                    "email": email,
+                    "email_normalised": email.lower() if email else None,
+                    "phone": customer.get("phone"),
+                    "landline": customer.get("landline"),
+                    "customer_group": customer.get("customer_group"),
+                    "credit_hold": customer.get("credit_hold"),
+                    "account_customer": customer.get("account_customer"),
+                    "vat_registered": customer.get("vat_registered"),
+                    "vat_number": customer.get("vat_number"),
+                    "notification_preferences": customer.get("notification_preferences"),
+                    "date_created": customer.get("date_created"),
+                    "last_visit": customer.get("last_visit"),
+                    "source_job_id": job.job_id,
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
         ]
         for address in customer["addresses"]:
             fields = {k: v for k, v in address.items() if k != "type"}
-            items.append(AddressModel(customer_id, address["type"], org_id=job.org_id, **fields))
+            items.append(
+                _serialize(
+                    AddressModel, (customer_id, address["type"]), {"org_id": job.org_id, **fields}
+                )
+            )
         items.extend(_vehicle_items(job.org_id, customer_id, customer["vehicles"]))
         items.extend(_match_key_items(job.org_id, customer_id, match_keys(customer)))
         return items
@@ -657,21 +701,24 @@ class DynamoCustomerStore:
         return view
 
 
-def _vehicle_items(
-    org_id: str, customer_id: str, vehicles: Iterable[dict[str, Any]]
-) -> list[Model]:
-    items: list[Model] = []
+def _vehicle_items(org_id: str, customer_id: str, vehicles: Iterable[dict[str, Any]]) -> list[_Put]:
+    items = []
     for vehicle in vehicles:
         identity = vehicle.get("registration") or vehicle.get("vin") or str(vehicle["row"])
         vehicle_id = str(uuid.uuid5(ID_NAMESPACE, f"{customer_id}/{identity}"))
         fields = {k: v for k, v in vehicle.items() if k != "row"}
-        items.append(VehicleModel(customer_id, vehicle_id, org_id=org_id, **fields))
+        items.append(
+            _serialize(VehicleModel, (customer_id, vehicle_id), {"org_id": org_id, **fields})
+        )
     return items
 
 
-def _match_key_items(org_id: str, customer_id: str, keys: Iterable[str]) -> list[Model]:
+def _match_key_items(org_id: str, customer_id: str, keys: Iterable[str]) -> list[_Put]:
     return [
-        MatchKeyModel(f"{org_id}#{key}", org_id=org_id, customer_id=customer_id) for key in keys
+        _serialize(
+            MatchKeyModel, (f"{org_id}#{key}",), {"org_id": org_id, "customer_id": customer_id}
+        )
+        for key in keys
     ]
 
 
