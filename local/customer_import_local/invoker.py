@@ -9,8 +9,8 @@ import os
 import sys
 import threading
 import time
-import tracemalloc
 import traceback
+import tracemalloc
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
