@@ -129,14 +129,10 @@ def main() -> None:
         empty_s, _ = prepare_seconds(pipeline, "bench-empty", args.file)
         lookups.clear()
         full_s, job = prepare_seconds(pipeline, "bench-dup", args.file)
-        flagged = collections.Counter[str]()
-        offset = 0
-        while offset < job.counter("duplicates"):
-            page = pipeline.duplicates("bench-dup", job.job_id, offset, 1000)
-            for entry in page.items:
-                match = entry["match"]
-                flagged[f"{match['kind']}/{match['confidence']}"] += 1
-            offset += len(page.items)
+        flagged = collections.Counter[str](
+            f"{entry['match']['kind']}/{entry['match']['confidence']}"
+            for entry in pipeline.all_duplicates("bench-dup", job.job_id)
+        )
 
     customers = job.counter("customers")
     print(

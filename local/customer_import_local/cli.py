@@ -29,6 +29,7 @@ from .session import (
 from .stack import Endpoints
 
 CHOICES = ["skip", "merge", "create"]
+OnUpdate = Callable[[Job, dict[str, Any] | None], None]
 STATUS_WORDS = {
     "pending": "uploading",
     "validating": "checking columns",
@@ -262,22 +263,18 @@ def _review(console: Console, job: Job, default: str) -> tuple[str | None, dict[
     )
     answers = {"s": "skip", "m": "merge", "c": "create"}
     overrides: dict[str, str] = {}
-    offset = 0
-    while offset < total:
-        page = pipeline.duplicates(job.org_id, job.job_id, offset)
-        for index, entry in enumerate(page.items, start=offset + 1):
-            _print_duplicate(console, entry, index, total)
-            answer = click.prompt(
-                "  decision",
-                type=click.Choice(["s", "m", "c", "S", "M", "C"]),
-                default=default[0],
-                show_choices=True,
-                err=True,
-            )
-            if answer.isupper():
-                return answers[answer.lower()], overrides
-            overrides[entry["external_customer_number"]] = answers[answer]
-        offset += len(page.items) or total
+    for index, entry in enumerate(pipeline.all_duplicates(job.org_id, job.job_id), start=1):
+        _print_duplicate(console, entry, index, total)
+        answer = click.prompt(
+            "  decision",
+            type=click.Choice(["s", "m", "c", "S", "M", "C"]),
+            default=default[0],
+            show_choices=True,
+            err=True,
+        )
+        if answer.isupper():
+            return answers[answer.lower()], overrides
+        overrides[entry["external_customer_number"]] = answers[answer]
     return default, overrides
 
 
@@ -569,25 +566,17 @@ def duplicates(ctx: click.Context, job_id: str, org_id: str, as_json: bool) -> N
 
     _require_running_stack("the job lives in the stack of `customer-import local up`")
     with stack_session(ctx.obj["log_level"]):
-        pipeline = components().pipeline
         try:
-            entries, total, offset = [], None, 0
-            while total is None or offset < total:
-                page = pipeline.duplicates(org_id, job_id, offset, 1000)
-                entries.extend(page.items)
-                total, offset = page.total, offset + (len(page.items) or page.total)
+            entries = list(components().pipeline.all_duplicates(org_id, job_id))
         except CustomerImportError as exc:
             _stderr_console().print(f"[red]{exc}[/]")
             sys.exit(1)
     if as_json:
-        click.echo(json.dumps({"total": total, "duplicates": entries}, indent=2))
+        click.echo(json.dumps({"total": len(entries), "duplicates": entries}, indent=2))
         return
     console = _stdout_console()
     for index, entry in enumerate(entries, start=1):
         _print_duplicate(console, entry, index, len(entries))
-
-
-OnUpdate = Callable[[Job, "dict[str, Any] | None"], None]
 
 
 def _require_running_stack(why: str) -> None:

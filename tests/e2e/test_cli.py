@@ -29,10 +29,20 @@ JSON_KEYS = [
 ]
 
 
-def cli(args: list[str], state_file: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+def cli(
+    args: list[str], state_file: Path, cwd: Path, answers: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `customer-import ARGS` against the stack in STATE_FILE, typing ANSWERS at prompts."""
     env = {**os.environ, "CUSTOMER_IMPORT_STATE_FILE": str(state_file)}
     return subprocess.run(
-        [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+        [*CLI, *args],
+        env=env,
+        cwd=cwd,
+        input=answers,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 

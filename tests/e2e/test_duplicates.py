@@ -81,7 +81,12 @@ def test_review_asks_per_customer_and_all_remaining(driver, stack, org, tmp_path
     path = tmp_path / "second.csv"
     path.write_bytes(techman_csv(second_file()))
     # When a person reviews: skip the first, merge the second, create the third, merge the rest
-    result = subprocess_review(stack, tmp_path, org, path, "s\nm\nc\nM\n")
+    result = cli(
+        ["run", str(path), "--org", org, "--review", "--json"],
+        running(stack, tmp_path),
+        tmp_path,
+        answers="s\nm\nc\nM\n",
+    )
     # Then each flagged customer was shown beside what it matches, and the answers counted
     assert result.returncode == 0, result.stderr
     assert "[1/5] row 2: 2000 · Different Name" in result.stderr
@@ -95,25 +100,6 @@ def test_review_asks_per_customer_and_all_remaining(driver, stack, org, tmp_path
         "skipped_user": 1,
         "failed": 0,
     }
-
-
-def subprocess_review(stack, tmp_path, org, path, answers: str):  # type: ignore[no-untyped-def]
-    import os
-    import subprocess
-
-    from tests.e2e.test_cli import CLI
-
-    env = {**os.environ, "CUSTOMER_IMPORT_STATE_FILE": str(running(stack, tmp_path))}
-    return subprocess.run(
-        [*CLI, "run", str(path), "--org", org, "--review", "--json"],
-        env=env,
-        cwd=tmp_path,
-        input=answers,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_hold_then_decide_answers_a_waiting_job(driver, stack, org, tmp_path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,19 +58,24 @@ def normalise_name(name: str | None) -> str | None:
     return " ".join(w for w in words if w not in TITLES) or None
 
 
+def _email(customer: Mapping[str, Any]) -> str:
+    return str(customer.get("email") or "").strip().lower()
+
+
+def _phones(customer: Mapping[str, Any]) -> set[str]:
+    return {p for p in (customer.get("phone"), customer.get("landline")) if p}
+
+
 def match_keys(customer: Mapping[str, Any]) -> frozenset[str]:
     """`kind:value` keys of a customer, staged or stored; phone and landline share a kind, so
     a mobile given as a landline elsewhere still matches."""
-    keys = set()
+    keys = {f"phone:{phone}" for phone in _phones(customer)}
     number = (customer.get("external_customer_number") or "").strip()
     if number:
         keys.add(f"external:{number}")
-    email = (customer.get("email") or "").strip().lower()
+    email = _email(customer)
     if email:
         keys.add(f"email:{email}")
-    for phone in (customer.get("phone"), customer.get("landline")):
-        if phone:
-            keys.add(f"phone:{phone}")
     name = normalise_name(customer.get("name"))
     if name:
         keys.add(f"name:{name}")
@@ -88,12 +93,10 @@ def confidence(kinds: Iterable[str]) -> str:
 def contradicted(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Two customers who share only a name are still evidently different people when both
     give an email and the emails differ, or both give phones and none is shared."""
-    email_a = (a.get("email") or "").strip().lower()
-    email_b = (b.get("email") or "").strip().lower()
+    email_a, email_b = _email(a), _email(b)
     if email_a and email_b and email_a != email_b:
         return True
-    phones_a = {p for p in (a.get("phone"), a.get("landline")) if p}
-    phones_b = {p for p in (b.get("phone"), b.get("landline")) if p}
+    phones_a, phones_b = _phones(a), _phones(b)
     return bool(phones_a and phones_b and not phones_a & phones_b)
 
 
@@ -117,34 +120,34 @@ class DuplicateFinder:
     A customer matching a stored customer of the organisation (any account) is flagged
     against it; otherwise one repeating an earlier customer of the file (same email, phone or
     name) is flagged against that earlier customer. A name alone does not flag two customers
-    whose emails or phones say they are different people. The caller gives the stored matches of a
-    chunk, looked up in one batched read (`CustomerStore.find_by_keys`)."""
+    whose emails or phones say they are different people. `lookup` reads the stored customers
+    holding any of a chunk's keys in one batched read (`CustomerStore.find_by_keys`)."""
 
-    def __init__(self) -> None:
-        self._file: dict[str, _FileCustomer] = {}
+    def __init__(
+        self, lookup: Callable[[Collection[str]], Mapping[str, Mapping[str, Any]]]
+    ) -> None:
+        self._lookup = lookup
+        self._file: dict[str, _FileCustomer] = {}  # key -> the first customer holding it
         self.flagged = 0
 
-    def flag(
-        self,
-        customers: Sequence[dict[str, Any]],
-        stored: Mapping[str, Mapping[str, Any]],
-    ) -> list[dict[str, Any]]:
+    def flag(self, customers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Set `duplicate` on every flagged customer of the chunk and return the review
-        entries. `stored` maps stored customer ids to their fields, the customers the chunk's
-        keys found."""
-        stored_keys = {cid: match_keys(c) for cid, c in stored.items()}
+        entries."""
+        keys = [match_keys(customer) for customer in customers]
+        stored = self._lookup(frozenset().union(*keys))
+        holders: dict[str, set[str]] = {}  # key -> stored customers holding it
+        for customer_id, found in stored.items():
+            for key in match_keys(found):
+                holders.setdefault(key, set()).add(customer_id)
         entries = []
-        for customer in customers:
-            keys = match_keys(customer)
-            match = self._stored_match(customer, keys, stored, stored_keys)
-            existing_id = match["customer_id"] if match else None
+        for customer, customer_keys in zip(customers, keys, strict=True):
+            match = _stored_match(customer, customer_keys, stored, holders)
+            root = None
             if match is None:
-                match = self._file_match(customer, keys)
-            root = self._file.get(match["root_key"]) if match and "root_key" in match else None
-            self._remember(customer, keys, root, existing_id)
+                match, root = self._file_match(customer, customer_keys)
+            self._remember(customer, customer_keys, root, match)
             if match is None:
                 continue
-            match.pop("root_key", None)
             customer["duplicate"] = match
             self.flagged += 1
             entries.append(
@@ -157,47 +160,19 @@ class DuplicateFinder:
             )
         return entries
 
-    @staticmethod
-    def _stored_match(
-        customer: Mapping[str, Any],
-        keys: frozenset[str],
-        stored: Mapping[str, Mapping[str, Any]],
-        stored_keys: Mapping[str, frozenset[str]],
-    ) -> dict[str, Any] | None:
-        candidates = []
-        for customer_id, their_keys in stored_keys.items():
-            shared = keys & their_keys
-            if shared and customer_id != customer["customer_id"]:
-                kinds = key_kinds(shared)
-                if kinds == ["name"] and contradicted(customer, stored[customer_id]):
-                    continue
-                rank = (confidence(kinds) == HIGH, len(kinds), customer_id)
-                candidates.append((rank, customer_id, kinds))
-        if not candidates:
-            return None
-        _, customer_id, kinds = max(candidates)
-        return {
-            "kind": "existing",
-            "customer_id": customer_id,
-            "keys": kinds,
-            "confidence": confidence(kinds),
-            "customer": summary(stored[customer_id]),
-        }
-
     def _file_match(
         self, customer: Mapping[str, Any], keys: frozenset[str]
-    ) -> dict[str, Any] | None:
-        found = []
-        for key in keys & self._file.keys():
-            root = self._file[key]
+    ) -> tuple[dict[str, Any] | None, _FileCustomer | None]:
+        roots = {id(r): r for r in map(self._file.get, keys) if r is not None}.values()
+        candidates = []
+        for root in roots:
             kinds = key_kinds(k for k in keys if self._file.get(k) is root)
             if kinds != ["name"] or not contradicted(customer, root.summary):
-                found.append((root.row, key, kinds))
-        if not found:
-            return None
-        _, root_key, kinds = min(found)
-        root = self._file[root_key]
-        return {
+                candidates.append((root.row, kinds, root))
+        if not candidates:
+            return None, None
+        _, kinds, root = min(candidates, key=lambda c: c[0])
+        match = {
             "kind": "file",
             "customer_id": root.customer_id,
             "row": root.row,
@@ -205,23 +180,55 @@ class DuplicateFinder:
             "confidence": confidence(kinds),
             "customer": root.summary,
             "target_existing_id": root.existing_id,
-            "root_key": root_key,
         }
+        return match, root
 
     def _remember(
         self,
         customer: Mapping[str, Any],
         keys: frozenset[str],
         root: _FileCustomer | None,
-        existing_id: str | None,
+        match: Mapping[str, Any] | None,
     ) -> None:
         """Later repeats point at the first customer of a chain of repeats."""
+        existing_id = match["customer_id"] if match and match["kind"] == "existing" else None
         entry = root or _FileCustomer(
             customer["customer_id"], customer["rows"][0], summary(customer), existing_id
         )
         for key in keys:
             if not key.startswith("external:"):
                 self._file.setdefault(key, entry)
+
+
+def _stored_match(
+    customer: Mapping[str, Any],
+    keys: frozenset[str],
+    stored: Mapping[str, Mapping[str, Any]],
+    holders: Mapping[str, set[str]],
+) -> dict[str, Any] | None:
+    """The stored customer this one most surely matches: high confidence first, then the
+    most keys shared."""
+    shared: dict[str, list[str]] = {}
+    for key in keys:
+        for customer_id in holders.get(key, ()):
+            if customer_id != customer["customer_id"]:
+                shared.setdefault(customer_id, []).append(key)
+    candidates = []
+    for customer_id, their_keys in shared.items():
+        kinds = key_kinds(their_keys)
+        if kinds == ["name"] and contradicted(customer, stored[customer_id]):
+            continue
+        candidates.append(((confidence(kinds) == HIGH, len(kinds), customer_id), kinds))
+    if not candidates:
+        return None
+    (_, _, customer_id), kinds = max(candidates)
+    return {
+        "kind": "existing",
+        "customer_id": customer_id,
+        "keys": kinds,
+        "confidence": confidence(kinds),
+        "customer": summary(stored[customer_id]),
+    }
 
 
 # ---- the decision ------------------------------------------------------------------------

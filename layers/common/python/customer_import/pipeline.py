@@ -10,7 +10,7 @@ import io
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +22,6 @@ from .duplicates import (
     Decision,
     DuplicateFinder,
     MergeChanges,
-    match_keys,
     merge_changes,
     plan_batch,
 )
@@ -100,11 +99,20 @@ class _Stager:
     """Stages customers in batches of `size` under `prefix`, then their manifest: the list
     the state machine's Map reads."""
 
-    def __init__(self, objects: ObjectStore, prefix: str, size: int, id_prefix: str = "") -> None:
+    def __init__(
+        self,
+        objects: ObjectStore,
+        prefix: str,
+        size: int,
+        id_prefix: str = "",
+        *,
+        retry: bool = False,
+    ) -> None:
         self.objects = objects
         self.prefix = prefix
         self.size = size
         self.id_prefix = id_prefix
+        self.retry = retry
         self.manifest: list[dict[str, Any]] = []
         self._batch: list[dict[str, Any]] = []
 
@@ -118,7 +126,7 @@ class _Stager:
         key = f"{self.prefix}/batch-{batch_id}.json"
         self.objects.put_json(key, {"batch_id": batch_id, "customers": self._batch})
         entry: dict[str, Any] = {"batch_id": batch_id, "key": key, "customers": len(self._batch)}
-        if self.id_prefix.startswith("r"):
+        if self.retry:
             entry["retry"] = True
         self.manifest.append(entry)
         self._batch = []
@@ -300,12 +308,23 @@ class ImportPipeline:
         total = job.counter("duplicates")
         items: list[dict[str, Any]] = []
         page = offset // DUPLICATES_PAGE
-        while job.duplicates_key and len(items) < limit and page * DUPLICATES_PAGE < total:
-            entries = self.objects.get_json(f"{job.duplicates_key}/page-{page + 1:05d}.json")
+        while len(items) < limit and page * DUPLICATES_PAGE < total:
             skip = max(0, offset - page * DUPLICATES_PAGE)
-            items.extend(entries[skip : skip + limit - len(items)])
+            items.extend(self._duplicates_page(job, page)[skip : skip + limit - len(items)])
             page += 1
         return DuplicatesPage(total=total, offset=offset, items=items)
+
+    def all_duplicates(self, org_id: str, job_id: str) -> Iterator[dict[str, Any]]:
+        """Every flagged customer in file order, read a stored page at a time."""
+        job = self.jobs.get(org_id, job_id)
+        for page in range(-(-job.counter("duplicates") // DUPLICATES_PAGE)):
+            yield from self._duplicates_page(job, page)
+
+    def _duplicates_page(self, job: Job, page: int) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = self.objects.get_json(
+            f"{job.duplicates_key}/page-{page + 1:05d}.json"
+        )
+        return entries
 
     def cancel(self, org_id: str, job_id: str, actor: str) -> Job:
         job = self.jobs.get(org_id, job_id)
@@ -359,8 +378,8 @@ class ImportPipeline:
         repeats inside the file again after the rest."""
         prefix = f"{staging_prefix(job)}/retry-{attempt}"
         size = self.settings.batch_size
-        first = _Stager(self.objects, prefix, size, f"r{attempt}-")
-        late = _Stager(self.objects, prefix, size, f"r{attempt}-late-")
+        first = _Stager(self.objects, prefix, size, f"r{attempt}-", retry=True)
+        late = _Stager(self.objects, prefix, size, f"r{attempt}-late-", retry=True)
         for manifest_key, stager in ((job.manifest_key, first), (job.late_manifest_key, late)):
             for batch in self.objects.get_json(manifest_key) if manifest_key else []:
                 for customer in self.objects.get_json(batch["key"])["customers"]:
@@ -462,7 +481,8 @@ class ImportPipeline:
         return {"rejected": True}
 
     def prepare(self, org_id: str, job_id: str) -> dict[str, Any]:
-        """Stream the whole file once: clean, group, stage batches, write the preview."""
+        """Stream the file twice (each customer's last row, then everything else): clean,
+        group, flag possible duplicates, stage batches, write the preview."""
         job = self.jobs.get(org_id, job_id)
         fmt = TextFormat(encoding=job.encoding or "utf-8", delimiter=job.delimiter or ",")
         profile = self.organisations.get(org_id)
@@ -493,7 +513,7 @@ class ImportPipeline:
         first = _Stager(self.objects, prefix, size)
         # Repeats of an earlier customer of the file run after everything else (see HasRepeats).
         late = _Stager(self.objects, prefix, size, "late-")
-        finder = DuplicateFinder()
+        finder = DuplicateFinder(lambda keys: self.customers.find_by_keys(org_id, keys))
         listing = _DuplicateListing(self.objects, f"{prefix}/duplicates")
         pending: list[dict[str, Any]] = []
         preview: dict[str, dict[str, Any]] = {}  # by customer id
@@ -505,8 +525,7 @@ class ImportPipeline:
             """Flag a chunk of customers in one batched look-up, then stage them."""
             if not pending:
                 return
-            keys = {key for customer in pending for key in match_keys(customer)}
-            listing.add(finder.flag(pending, self.customers.find_by_keys(org_id, keys)))
+            listing.add(finder.flag(pending))
             for customer in pending:
                 match = customer.get("duplicate")
                 if match and customer["customer_id"] in preview:
