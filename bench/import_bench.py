@@ -96,12 +96,13 @@ def main() -> None:
         tracemalloc.start()
 
     from customer_import_local.invoker import StepMemory
-    from customer_import_local.session import components, import_file
+    from customer_import_local.session import Remote, components, import_file
     from customer_import_local.stack import LocalStack
+    from customer_import_local.tokens import local_token
 
     latencies: list[float] = []
 
-    def on_update(job: Job, message: dict[str, Any] | None) -> None:
+    def on_update(_job: Any, message: dict[str, Any] | None) -> None:
         if message and message.get("type") == "progress" and "sent_at" in message:
             latencies.append(message["received_at"] - message["sent_at"])
 
@@ -111,18 +112,16 @@ def main() -> None:
         rss_before = rss_mib()
         cpu_started = cpu_seconds()
         result = import_file(
-            stack.endpoints,
+            Remote.of(stack.endpoints, local_token("bench", "bench")),
             args.file,
             source="techman",
-            org_id="bench",
             account_id="main",
             decide=lambda _job: ("skip", None),
-            actor="bench",
             on_update=on_update,
             error_log_dir=Path(".local/bench"),
         )
         import_cpu = cpu_seconds() - cpu_started
-        job = result.job
+        job = components().pipeline.job("bench", result.job.job_id)
         objects = components().pipeline.objects
         manifest = objects.get_json(job.manifest_key or "")
         items = 0

@@ -56,6 +56,19 @@ class FakeCustomerDirectory:
             if org == org_id and customer["external_customer_number"] == external_number
         ]
 
+    def page(
+        self, org_id: str, limit: int, start: dict[str, str] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+        ordered = sorted(
+            customer for (org, customer) in self.world.customers.customers if org == org_id
+        )
+        if start is not None:
+            ordered = [c for c in ordered if c > start["customer_id"]]
+        ids = ordered[:limit]
+        found = [self.world.customers.customers[(org_id, c)] for c in ids]
+        more = len(ordered) > limit
+        return found, ({"org_id": org_id, "customer_id": ids[-1]} if more else None)
+
 
 class FakeExecutions:
     def __init__(self) -> None:

@@ -262,20 +262,34 @@ def error_log(job_id: JobId) -> ErrorLogLink:
 
 @app.get(
     "/customers",
-    summary="Customers by their external customer number (the indexed look-up)",
-    responses=_responses(200, "The customers with that number"),
+    summary=(
+        "Customers by their external customer number (the indexed look-up), or a page of "
+        "the organisation's customers"
+    ),
+    responses=_responses(200, "The customers with that number, or a page of them", 400),
     tags=["customers"],
 )
 def find_customers(
     external_customer_number: Annotated[
-        str, Query(min_length=1, max_length=100, description="The source's CustomerNumber")
-    ],
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="The source's CustomerNumber; without it, the organisation's customers page by page",
+        ),
+    ] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> CustomerList:
     caller = _caller(CUSTOMERS_ACCESS)
-    found = queries_for(_settings()).customers_by_external_number(
-        caller.org_id, external_customer_number
+    queries = queries_for(_settings())
+    if external_customer_number is not None:
+        found = queries.customers_by_external_number(caller.org_id, external_customer_number)
+        return CustomerList(items=[Customer(**customer) for customer in found])
+    page = queries.customers_page(caller.org_id, limit, cursor)
+    return CustomerList(
+        items=[Customer(**customer) for customer in page.items], next_cursor=page.next_cursor
     )
-    return CustomerList(items=[Customer(**customer) for customer in found])
 
 
 @app.get(

@@ -124,6 +124,15 @@ class ApiClient:
         )
         return page
 
+    def all_duplicates(self, job_id: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            page = self.duplicates(job_id, offset, page_size)
+            yield from page["items"]
+            offset += len(page["items"])
+            if not page["items"] or offset >= page["total"]:
+                return
+
     def decide(
         self, job_id: str, default: Choice | None, overrides: dict[str, Choice] | None = None
     ) -> dict[str, Any]:
@@ -164,6 +173,22 @@ class ApiClient:
         )
         items: list[dict[str, Any]] = found["items"]
         return items
+
+    def customers_page(self, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+        """One page of the organisation's customers: `{items, next_cursor}`."""
+        page: dict[str, Any] = self._call(
+            "GET", "/customers", params={"limit": limit, "cursor": cursor}
+        )
+        return page
+
+    def all_customers(self, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        cursor: str | None = None
+        while True:
+            page = self.customers_page(page_size, cursor)
+            yield from page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
 
     def customer(self, customer_id: str) -> dict[str, Any]:
         customer: dict[str, Any] = self._call("GET", f"/customers/{customer_id}")

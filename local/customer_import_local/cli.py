@@ -2,34 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
-from customer_import.jobs import Job, JobStatus
+from customer_import.jobs import JobStatus
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .api_client import ApiError
 from .session import (
+    JobView,
+    NoStack,
+    Remote,
     RunResult,
+    act_and_follow,
     components,
-    decide_job,
     import_file,
     preview_file,
-    retry_job,
+    remote_session,
     running_stack,
     stack_session,
 )
-from .stack import Endpoints
 
 CHOICES = ["skip", "merge", "create"]
-OnUpdate = Callable[[Job, dict[str, Any] | None], None]
 STATUS_WORDS = {
     "pending": "uploading",
     "validating": "checking columns",
@@ -117,12 +120,78 @@ def local_token_command(
     click.echo(TokenAuthority().issue(org_id, user_id, capabilities, ttl_s))
 
 
+def _api_options(command: Any) -> Any:
+    """--org, --api-url, --websocket-url and --token: whom to ask, as whom."""
+    for option in reversed(
+        [
+            click.option(
+                "--org",
+                "org_id",
+                default="demo",
+                show_default=True,
+                help="The organisation (of the default token).",
+            ),
+            click.option(
+                "--api-url",
+                envvar="CUSTOMER_IMPORT_API_URL",
+                default=None,
+                help="The HTTP API (default: the stack of `local up`, or an embedded one).",
+            ),
+            click.option(
+                "--websocket-url",
+                envvar="CUSTOMER_IMPORT_WEBSOCKET_URL",
+                default=None,
+                help="Its progress WebSocket, with --api-url (without: the job is polled).",
+            ),
+            click.option(
+                "--token",
+                envvar="CUSTOMER_IMPORT_TOKEN",
+                default=None,
+                help="A bearer token (default: one for --org from the local stack's key).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+@contextlib.contextmanager
+def _remote(
+    ctx: click.Context,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    *,
+    embedded: bool,
+) -> Iterator[Remote]:
+    """The stack through its API; a refusal of the API, or no stack, ends the command with
+    exit code 1 and the reason."""
+    console = _stderr_console()
+    try:
+        with remote_session(
+            org_id,
+            api_url=api_url,
+            websocket_url=websocket_url,
+            token=token,
+            embedded=embedded,
+            log_level=ctx.obj["log_level"],
+        ) as remote:
+            yield remote
+    except NoStack as exc:
+        console.print(f"{exc}, or name an API with --api-url.")
+        sys.exit(1)
+    except ApiError as exc:
+        console.print(f"[red]{exc.message}[/] (HTTP {exc.status})")
+        sys.exit(1)
+
+
 @main.command()
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--source", default="techman", show_default=True, type=click.Choice(["techman"]))
-@click.option("--org", "org_id", default="demo", show_default=True)
+@_api_options
 @click.option("--account", "account_id", default="main", show_default=True)
 @click.option(
     "--on-duplicate",
@@ -161,6 +230,9 @@ def run(
     files: tuple[Path, ...],
     source: str,
     org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
     account_id: str,
     on_duplicate: str,
     review: bool,
@@ -169,21 +241,21 @@ def run(
     error_log_dir: Path,
     timeout_s: int,
 ) -> None:
-    """Import FILES one after another, as the web app would: presigned upload, decision
-    (--on-duplicate for all, --review to choose per customer, --hold to leave it to
-    `decide`), live progress, summary.
+    """Import FILES one after another through the HTTP API, as the web app would: job,
+    presigned upload, decision (--on-duplicate for all, --review to choose per customer,
+    --hold to leave it to `decide`), live progress, summary, error log.
 
     Exit code: 0 when every import completed (row errors included) or waits (--hold), 2 when
     a file was rejected, 1 otherwise."""
     console = _stderr_console()
-    if hold and running_stack() is None:
+    if hold and api_url is None and running_stack() is None:
         console.print(
             "--hold leaves the job waiting in a running stack: start one with "
             "`customer-import local up` first."
         )
         sys.exit(1)
     results: list[RunResult] = []
-    with stack_session(ctx.obj["log_level"]) as endpoints:
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=True) as remote:
         for path in files:
             with Progress(
                 TextColumn("[bold]{task.fields[file]}[/] {task.description}"),
@@ -197,7 +269,7 @@ def run(
                 task = progress.add_task("uploading", total=None, file=path.name)
 
                 def on_update(
-                    job: Job,
+                    job: JobView,
                     _message: dict[str, Any] | None,
                     task: Any = task,
                     progress: Progress = progress,
@@ -211,26 +283,24 @@ def run(
                     )
 
                 def decide(
-                    job: Job, progress: Progress = progress
-                ) -> tuple[str | None, dict[str, str] | None] | None:
+                    job: JobView, progress: Progress = progress
+                ) -> tuple[Any, dict[str, Any] | None] | None:
                     if hold:
                         return None
                     if not review or not job.counter("duplicates"):
                         return on_duplicate, None
                     progress.stop()
-                    answer = _review(console, job, on_duplicate)
+                    answer = _review(console, remote, job, on_duplicate)
                     progress.start()
                     return answer
 
                 try:
                     result = import_file(
-                        endpoints,
+                        remote,
                         path,
                         source=source,
-                        org_id=org_id,
                         account_id=account_id,
                         decide=decide,
-                        actor="cli",
                         on_update=on_update,
                         error_log_dir=error_log_dir,
                         timeout_s=timeout_s,
@@ -251,10 +321,11 @@ def run(
     sys.exit(1)
 
 
-def _review(console: Console, job: Job, default: str) -> tuple[str | None, dict[str, str]]:
+def _review(
+    console: Console, remote: Remote, job: JobView, default: str
+) -> tuple[str | None, dict[str, str]]:
     """Ask about each flagged customer, beside what it matches; an "all" answer settles the
     rest. Returns the decision: a default and per-customer choices."""
-    pipeline = components().pipeline
     total = job.counter("duplicates")
     console.print(
         f"[bold]{total:,} possible duplicate(s)[/] in {job.file_name}. For each: "
@@ -263,7 +334,7 @@ def _review(console: Console, job: Job, default: str) -> tuple[str | None, dict[
     )
     answers = {"s": "skip", "m": "merge", "c": "create"}
     overrides: dict[str, str] = {}
-    for index, entry in enumerate(pipeline.all_duplicates(job.org_id, job.job_id), start=1):
+    for index, entry in enumerate(remote.api.all_duplicates(job.job_id), start=1):
         _print_duplicate(console, entry, index, total)
         answer = click.prompt(
             "  decision",
@@ -306,8 +377,9 @@ def _print_summary(console: Console, result: RunResult) -> None:
     job = result.job
     c = job.counter
     colour = {"completed": "green", "completed_with_errors": "yellow"}.get(str(job.status), "red")
+    which = f" (job {job.job_id})" if job.fields.get("job_id") else ""
     console.print(
-        f"[bold]{result.file.name}[/] → [{colour}]{job.status}[/] in {result.seconds:.1f}s (job {job.job_id})"
+        f"[bold]{result.file.name}[/] → [{colour}]{job.status}[/] in {result.seconds:.1f}s{which}"
     )
     if job.status is JobStatus.REJECTED:
         console.print(f"  {job.reason}")
@@ -338,7 +410,7 @@ def _print_summary(console: Console, result: RunResult) -> None:
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", default="techman", show_default=True, type=click.Choice(["techman"]))
-@click.option("--org", "org_id", default="demo", show_default=True)
+@_api_options
 @click.option("--account", "account_id", default="main", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="The whole preview as JSON on stdout.")
 @click.option("--limit", default=20, show_default=True, help="Customers shown in the table.")
@@ -351,6 +423,9 @@ def preview(
     file: Path,
     source: str,
     org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
     account_id: str,
     as_json: bool,
     limit: int,
@@ -359,10 +434,11 @@ def preview(
     """Show what importing FILE would do, without writing any customer (a dry run through the
     real Validate and Prepare steps). Exit code 2 when the file would be rejected."""
     console = _stderr_console()
-    with stack_session(ctx.obj["log_level"]) as endpoints, console.status(f"Reading {file.name}"):
-        job, document = preview_file(
-            endpoints, file, source=source, org_id=org_id, account_id=account_id
-        )
+    with (
+        _remote(ctx, org_id, api_url, websocket_url, token, embedded=True) as remote,
+        console.status(f"Reading {file.name}"),
+    ):
+        job, document = preview_file(remote, file, source=source, account_id=account_id)
     if document is None:
         if as_json:
             click.echo(
@@ -385,7 +461,12 @@ def preview(
 
 
 def _print_preview(
-    console: Console, file: Path, job: Job, document: dict[str, Any], limit: int, show_changes: bool
+    console: Console,
+    file: Path,
+    job: JobView,
+    document: dict[str, Any],
+    limit: int,
+    show_changes: bool,
 ) -> None:
     from rich.table import Table
 
@@ -440,21 +521,27 @@ def _print_preview(
 
 
 @main.command()
-@click.option("--org", "org_id", default="demo", show_default=True)
+@_api_options
 @click.option("--external-number", default=None, help="Only the customer with this CustomerNumber.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list on stdout.")
 @click.pass_context
-def customers(ctx: click.Context, org_id: str, external_number: str | None, as_json: bool) -> None:
-    """List the customers of an organisation, with their addresses and vehicles (from the
-    stack that `customer-import local up` runs)."""
-    if running_stack() is None:
-        _stderr_console().print(
-            "No local stack is running, so there are no customers to list. Start one with "
-            "`customer-import local up`, import with `customer-import run`, then ask again."
+def customers(
+    ctx: click.Context,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    external_number: str | None,
+    as_json: bool,
+) -> None:
+    """List the customers of an organisation, with their addresses and vehicles, through the
+    HTTP API (of the stack that `customer-import local up` runs)."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        found = (
+            remote.api.customers(external_number)
+            if external_number is not None
+            else list(remote.api.all_customers())
         )
-        sys.exit(1)
-    with stack_session(ctx.obj["log_level"]):
-        found = components().customers.read(org_id, external_number)
     if as_json:
         click.echo(json.dumps(found, default=str, indent=2))
         return
@@ -478,31 +565,32 @@ ERROR_LOG_DIR_OPTION = click.option(
 
 @main.command()
 @click.argument("job_id")
-@click.option("--org", "org_id", default="demo", show_default=True)
+@_api_options
 @click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object on stdout.")
 @ERROR_LOG_DIR_OPTION
 @click.pass_context
-def retry(ctx: click.Context, job_id: str, org_id: str, as_json: bool, error_log_dir: Path) -> None:
+def retry(
+    ctx: click.Context,
+    job_id: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    as_json: bool,
+    error_log_dir: Path,
+) -> None:
     """Import again the rows of JOB_ID that failed to be written (a failed batch, a refused
     customer), and only those; rows that failed their cleanup stay in the error log. Needs
     the stack of `customer-import local up` that ran the import."""
-
-    def act(endpoints: Endpoints, on_update: OnUpdate) -> RunResult:
-        return retry_job(
-            endpoints,
-            org_id,
-            job_id,
-            actor="cli",
-            on_update=on_update,
-            error_log_dir=error_log_dir,
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        _act_and_follow(
+            remote, job_id, "retry", lambda: remote.api.retry(job_id), as_json, error_log_dir
         )
-
-    _act_and_follow(ctx, "retry", act, as_json)
 
 
 @main.command()
 @click.argument("job_id")
-@click.option("--org", "org_id", default="demo", show_default=True)
+@_api_options
 @click.option(
     "--default",
     "default",
@@ -524,53 +612,53 @@ def decide(
     ctx: click.Context,
     job_id: str,
     org_id: str,
-    default: str | None,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    default: Any,
     choices: tuple[str, ...],
     as_json: bool,
     error_log_dir: Path,
 ) -> None:
     """Answer JOB_ID, waiting for its decision on possible duplicates (`run --hold`, or a job
     an ERP profile left for review), then follow it to the end."""
-    overrides = {}
+    overrides: dict[str, Any] = {}
     for choice in choices:
         number, _, value = choice.partition("=")
-        if not number.strip() or not value.strip():
+        if not number.strip() or value.strip() not in CHOICES:
             raise click.BadParameter(
-                f"{choice!r} is not CUSTOMER_NUMBER=CHOICE", param_hint="--set"
+                f"{choice!r} is not CUSTOMER_NUMBER={'|'.join(CHOICES)}", param_hint="--set"
             )
         overrides[number.strip()] = value.strip()
 
-    def act(endpoints: Endpoints, on_update: OnUpdate) -> RunResult:
-        return decide_job(
-            endpoints,
-            org_id,
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        _act_and_follow(
+            remote,
             job_id,
-            default=default,
-            overrides=overrides,
-            actor="cli",
-            on_update=on_update,
-            error_log_dir=error_log_dir,
+            "decide",
+            lambda: remote.api.decide(job_id, default, overrides),
+            as_json,
+            error_log_dir,
         )
-
-    _act_and_follow(ctx, "decide", act, as_json)
 
 
 @main.command()
 @click.argument("job_id")
-@click.option("--org", "org_id", default="demo", show_default=True)
+@_api_options
 @click.option("--json", "as_json", is_flag=True, help="The whole list as JSON on stdout.")
 @click.pass_context
-def duplicates(ctx: click.Context, job_id: str, org_id: str, as_json: bool) -> None:
+def duplicates(
+    ctx: click.Context,
+    job_id: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
     """List the possible duplicates of JOB_ID, each beside what it matches."""
-    from customer_import.errors import CustomerImportError
-
-    _require_running_stack("the job lives in the stack of `customer-import local up`")
-    with stack_session(ctx.obj["log_level"]):
-        try:
-            entries = list(components().pipeline.all_duplicates(org_id, job_id))
-        except CustomerImportError as exc:
-            _stderr_console().print(f"[red]{exc}[/]")
-            sys.exit(1)
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        entries = list(remote.api.all_duplicates(job_id))
     if as_json:
         click.echo(json.dumps({"total": len(entries), "duplicates": entries}, indent=2))
         return
@@ -579,37 +667,27 @@ def duplicates(ctx: click.Context, job_id: str, org_id: str, as_json: bool) -> N
         _print_duplicate(console, entry, index, len(entries))
 
 
-def _require_running_stack(why: str) -> None:
-    if running_stack() is None:
-        _stderr_console().print(f"No local stack is running: {why}.")
-        sys.exit(1)
-
-
 def _act_and_follow(
-    ctx: click.Context,
+    remote: Remote,
+    job_id: str,
     label: str,
-    act: Callable[[Endpoints, OnUpdate], RunResult],
+    act: Callable[[], dict[str, Any]],
     as_json: bool,
+    error_log_dir: Path,
 ) -> None:
-    """Act on a job of the running stack, follow it to the end with a progress bar, and print
-    its summary; exit 0 if it completed."""
-    from customer_import.errors import CustomerImportError
-
+    """Act on a job through the API, follow it to the end with a progress bar, and print its
+    summary; exit 0 if it completed. A refusal (409, 422) ends with its reason, exit 1."""
     console = _stderr_console()
-    _require_running_stack("the job lives in the stack of `customer-import local up`")
-    with (
-        stack_session(ctx.obj["log_level"]) as endpoints,
-        Progress(
-            TextColumn(f"[bold]{label}[/] {{task.description}}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress,
-    ):
+    with Progress(
+        TextColumn(f"[bold]{label}[/] {{task.description}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task("starting", total=None)
 
-        def on_update(job: Job, _message: dict[str, Any] | None) -> None:
+        def on_update(job: JobView, _message: dict[str, Any] | None) -> None:
             progress.update(
                 task,
                 description=STATUS_WORDS.get(str(job.status), str(job.status)),
@@ -618,10 +696,12 @@ def _act_and_follow(
             )
 
         try:
-            result = act(endpoints, on_update)
-        except CustomerImportError as exc:
+            result = act_and_follow(
+                remote, job_id, act, label=label, on_update=on_update, error_log_dir=error_log_dir
+            )
+        except ApiError as exc:
             progress.stop()
-            console.print(f"[red]Cannot {label}:[/] {exc}")
+            console.print(f"[red]Cannot {label}:[/] {exc.message}")
             sys.exit(1)
     if as_json:
         click.echo(json.dumps(result.as_json()))
@@ -685,60 +765,25 @@ def jobs() -> None:
     """Import jobs, through the HTTP API as a web app or an ERP script sees them."""
 
 
-def _api_options(command: Any) -> Any:
-    """--org, --api-url and --token: whom to ask, as whom."""
-    for option in reversed(
-        [
-            click.option("--org", "org_id", default="demo", show_default=True),
-            click.option(
-                "--api-url",
-                envvar="CUSTOMER_IMPORT_API_URL",
-                default=None,
-                help="The HTTP API (default: the stack of `local up`).",
-            ),
-            click.option(
-                "--token",
-                envvar="CUSTOMER_IMPORT_TOKEN",
-                default=None,
-                help="A bearer token (default: one for --org from the local stack's key).",
-            ),
-        ]
-    ):
-        command = option(command)
-    return command
-
-
-def _api_client(org_id: str, api_url: str | None, token: str | None) -> Any:
-    from .api_client import ApiClient
-    from .tokens import local_token
-
-    if api_url is None:
-        endpoints = running_stack()
-        if endpoints is None or not endpoints.api_url:
-            Console(stderr=True).print(
-                "No local stack is running: start one with `customer-import local up`, "
-                "or name an API with --api-url."
-            )
-            sys.exit(1)
-        api_url = endpoints.api_url
-    return ApiClient(api_url, token or local_token(org_id, "cli"))
-
-
 @jobs.command("list")
 @_api_options
 @click.option("--limit", default=20, show_default=True, help="Jobs per page (1-100).")
 @click.option("--cursor", default=None, help="The next_cursor of a previous page.")
 @click.option("--json", "as_json", is_flag=True, help="The page as JSON on stdout.")
+@click.pass_context
 def jobs_list(
+    ctx: click.Context,
     org_id: str,
     api_url: str | None,
+    websocket_url: str | None,
     token: str | None,
     limit: int,
     cursor: str | None,
     as_json: bool,
 ) -> None:
     """The organisation's import jobs, newest first."""
-    page = _api_call(lambda: _api_client(org_id, api_url, token).imports(limit, cursor))
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        page = remote.api.imports(limit, cursor)
     if as_json:
         click.echo(json.dumps(page, indent=2))
         return
@@ -760,11 +805,19 @@ def jobs_list(
 @click.argument("job_id")
 @_api_options
 @click.option("--json", "as_json", is_flag=True, help="The job (and its preview) as JSON.")
+@click.pass_context
 def jobs_show(
-    job_id: str, org_id: str, api_url: str | None, token: str | None, as_json: bool
+    ctx: click.Context,
+    job_id: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    as_json: bool,
 ) -> None:
     """One import job: its state, counts, decision and preview counts."""
-    job = _api_call(lambda: _api_client(org_id, api_url, token).job(job_id))
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        job = remote.api.job(job_id)
     if as_json:
         click.echo(json.dumps(job, indent=2))
         return
@@ -803,16 +856,6 @@ def jobs_show(
     if job.get("preview"):
         console.print(f"  preview    {len(job['preview'].get('customers', []))} customers shown")
     console.print(f"  error log  {'yes' if job['has_error_log'] else 'no'}")
-
-
-def _api_call(call: Any) -> Any:
-    from .api_client import ApiError
-
-    try:
-        return call()
-    except ApiError as exc:
-        Console(stderr=True).print(f"[red]{exc.message}[/] (HTTP {exc.status})")
-        sys.exit(1)
 
 
 if __name__ == "__main__":

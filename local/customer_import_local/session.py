@@ -1,5 +1,7 @@
-"""Reaching a stack from a command: the running one (`local up`) if it answers, otherwise an
-embedded one for the length of the command."""
+"""Reaching a stack from a command, as a web app or an ERP script does: its HTTP API with a
+bearer token, and its WebSocket for live progress. The stack is the one `--api-url` names,
+the running one (`local up`) if it answers, or an embedded one for the length of the command.
+"""
 
 from __future__ import annotations
 
@@ -11,23 +13,30 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 from customer_import.adapters.wiring import Components, components_for
-from customer_import.errors import InvalidDecision
-from customer_import.jobs import Job, JobOptions
+from customer_import.jobs import JobStatus
 from customer_import.settings import Settings
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from .api_client import ApiClient, ApiError, Choice
 from .stack import STATE_FILE, Endpoints, LocalStack, local_credentials
 from .tokens import local_token
 
 log = logging.getLogger("customer_import_local.session")
+
+# Without a WebSocket (an API named by URL alone), the job is read this often instead.
+POLL_EVERY_S = 1.0
+
+
+class NoStack(Exception):
+    """No stack answers where the command needs a running one."""
 
 
 def running_stack(state_file: Path = STATE_FILE) -> Endpoints | None:
@@ -44,6 +53,7 @@ def running_stack(state_file: Path = STATE_FILE) -> Endpoints | None:
 
 @contextlib.contextmanager
 def stack_session(log_level: str = "WARNING") -> Iterator[Endpoints]:
+    """The running stack with this process's AWS clients pointed at it, or an embedded one."""
     endpoints = running_stack()
     if endpoints is not None:
         os.environ.update(local_credentials(endpoints.endpoint_url, endpoints.region))
@@ -59,13 +69,112 @@ def components() -> Components:
     return components_for(Settings.from_env())
 
 
+@dataclass(frozen=True)
+class Remote:
+    """A stack as its clients see it: the HTTP API as the token's caller, and the WebSocket
+    (None when only the API is known: progress is then read from the API)."""
+
+    api: ApiClient
+    websocket_url: str | None
+
+    @classmethod
+    def of(cls, endpoints: Endpoints, token: str) -> Remote:
+        return cls(ApiClient(endpoints.api_url, token), endpoints.websocket_url)
+
+    def follow(self, job_id: str) -> JobFollower:
+        return JobFollower(self.api, self.websocket_url, job_id)
+
+
+@contextlib.contextmanager
+def remote_session(
+    org_id: str,
+    *,
+    api_url: str | None = None,
+    websocket_url: str | None = None,
+    token: str | None = None,
+    embedded: bool = True,
+    log_level: str = "WARNING",
+) -> Iterator[Remote]:
+    """The stack at `api_url`; else the running one; else, if `embedded`, one of this
+    process for the length of the block (NoStack otherwise). Without a token, one for
+    `org_id` signed with the local stack's key."""
+    token = token or local_token(org_id, "cli")
+    if api_url:
+        yield Remote(ApiClient(api_url, token), websocket_url)
+        return
+    endpoints = running_stack()
+    if endpoints is None and not embedded:
+        raise NoStack("No local stack is running: start one with `customer-import local up`")
+    with stack_session(log_level) as endpoints:
+        yield Remote.of(endpoints, token)
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job as the API shows it (`GET /imports/{id}`), kept current between reads by the
+    progress pushes."""
+
+    fields: dict[str, Any]
+
+    @classmethod
+    def refused(cls, file_name: str, reason: str) -> JobView:
+        """A file the API would not take (empty, too large): rejected before any job."""
+        return cls({"job_id": None, "status": "rejected", "file_name": file_name, "reason": reason})
+
+    @property
+    def job_id(self) -> str:
+        return str(self.fields["job_id"])
+
+    @property
+    def status(self) -> JobStatus:
+        return JobStatus(self.fields["status"])
+
+    @property
+    def file_name(self) -> str:
+        return str(self.fields["file_name"])
+
+    @property
+    def reason(self) -> str | None:
+        return self.fields.get("reason")
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.fields.get("warnings") or [])
+
+    @property
+    def missing_columns(self) -> list[str]:
+        return list(self.fields.get("missing_columns") or [])
+
+    @property
+    def preview(self) -> dict[str, Any] | None:
+        return self.fields.get("preview")
+
+    def counter(self, name: str) -> int:
+        return int((self.fields.get("counts") or {}).get(name, 0))
+
+    def advanced(self, push: dict[str, Any]) -> JobView:
+        """This job with the counts and state of a progress push."""
+        counts = dict(self.fields.get("counts") or {})
+        for name, pushed in (
+            ("processed", "processed"),
+            ("customers", "total"),
+            ("imported", "imported"),
+            ("merged", "merged"),
+            ("failed", "failed"),
+        ):
+            if isinstance(push.get(pushed), int):
+                counts[name] = push[pushed]
+        return replace(self, fields={**self.fields, "status": push["status"], "counts": counts})
+
+
 @dataclass
 class JobFollower:
-    """Follows one job over the WebSocket, with the job record as a fallback if a push is
-    missed. `events()` yields the job each time something changed, until it is final."""
+    """Follows one job over the WebSocket, reading it from the API when its state changes
+    and whenever a push is late. `events()` yields the job each time something changed,
+    until it is final."""
 
-    websocket_url: str
-    org_id: str
+    api: ApiClient
+    websocket_url: str | None
     job_id: str
     poll_every_s: float = 2.0
     _messages: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
@@ -74,7 +183,10 @@ class JobFollower:
     _reader: threading.Thread | None = None
 
     def __enter__(self) -> JobFollower:
-        query = urlencode({"token": local_token(self.org_id, "cli")})
+        if self.websocket_url is None:
+            self.poll_every_s = POLL_EVERY_S
+            return self
+        query = urlencode({"token": self.api.token})
         self._connection = self._exit_stack.enter_context(
             connect(f"{self.websocket_url}/?{query}", open_timeout=10)
         )
@@ -103,10 +215,14 @@ class JobFollower:
         except ConnectionClosed:
             pass
 
+    def read(self) -> JobView:
+        return JobView(self.api.job(self.job_id))
+
     def events(
-        self, load_job: Callable[[], Job], timeout_s: float
-    ) -> Iterator[tuple[Job, dict[str, Any] | None]]:
+        self, timeout_s: float, job: JobView | None = None
+    ) -> Iterator[tuple[JobView, dict[str, Any] | None]]:
         deadline = time.monotonic() + timeout_s
+        job = job or self.read()
         while time.monotonic() < deadline:
             try:
                 message: dict[str, Any] | None = self._messages.get(timeout=self.poll_every_s)
@@ -114,7 +230,11 @@ class JobFollower:
                 message = None
             if message is not None and message.get("type") == "error":
                 raise RuntimeError(f"Progress feed refused: {message.get('message')}")
-            job = load_job()
+            if message is not None and message.get("status") == job.status:
+                # Progress within a state: the push says all the bar needs.
+                job = job.advanced(message)
+            else:
+                job = self.read()
             yield job, message
             if job.status.is_final:
                 return
@@ -124,14 +244,14 @@ class JobFollower:
 @dataclass
 class RunResult:
     file: Path
-    job: Job
+    job: JobView
     seconds: float
     error_log: Path | None
 
     def as_json(self) -> dict[str, Any]:
         job = self.job
         return {
-            "job_id": job.job_id,
+            "job_id": job.fields["job_id"],
             "status": str(job.status),
             "rows": job.counter("rows"),
             "customers": job.counter("customers"),
@@ -142,165 +262,111 @@ class RunResult:
             "failed": job.counter("failed"),
             "duplicates": job.counter("duplicates"),
             "vehicles": job.counter("vehicles"),
-            "missing_columns": list(job.missing_columns),
+            "missing_columns": job.missing_columns,
+            "reason": job.reason,
             "error_log": str(self.error_log) if self.error_log else None,
         }
 
 
+OnUpdate = Callable[[JobView, dict[str, Any] | None], None]
+# What to answer a job that is ready: (default, per-customer choices), or None to leave it
+# waiting for someone else (`decide`).
+Decider = Callable[[JobView], tuple[Choice | None, dict[str, Choice] | None] | None]
+
+
+def _create(remote: Remote, path: Path, source: str, account_id: str) -> dict[str, Any] | JobView:
+    """A job and the form to upload its file; or, if the API refuses the file (400: empty,
+    too large), a rejected job saying why."""
+    try:
+        created: dict[str, Any] = remote.api.create_import(
+            path.name, path.stat().st_size, source=source, account=account_id
+        )
+    except ApiError as exc:
+        if exc.status == 400:
+            return JobView.refused(path.name, exc.message)
+        raise
+    return created
+
+
 def preview_file(
-    endpoints: Endpoints, path: Path, *, source: str, org_id: str, account_id: str
-) -> tuple[Job, dict[str, Any] | None]:
+    remote: Remote, path: Path, *, source: str, account_id: str
+) -> tuple[JobView, dict[str, Any] | None]:
     """A dry run through the real Validate and Prepare: the job stops at the decision, its
     preview is read, and it is cancelled. No customer is written."""
-    pipeline = components().pipeline
-    created = pipeline.create_upload(org_id, account_id, source, path.name, JobOptions(), "preview")
-    job_id = created.job.job_id
-    with JobFollower(endpoints.websocket_url, org_id, job_id) as follower:
-        upload(created.post, path)
-        for job, _ in follower.events(lambda: pipeline.job(org_id, job_id), timeout_s=3600):
-            if job.status == "ready":
-                preview = pipeline.objects.get_json(job.preview_key or "")
-                return pipeline.cancel(org_id, job_id, "preview"), preview
+    created = _create(remote, path, source, account_id)
+    if isinstance(created, JobView):
+        return created, None
+    with remote.follow(created["job_id"]) as follower:
+        remote.api.upload(created, path)
+        for job, _ in follower.events(timeout_s=3600):
+            if job.status == JobStatus.READY:
+                preview = job.preview
+                return JobView(remote.api.cancel(job.job_id)), preview
     return job, None
 
 
-def upload(post: dict[str, Any], path: Path) -> None:
-    """Upload through the presigned POST, exactly as the web app does."""
-    with path.open("rb") as handle:
-        response = requests.post(
-            post["url"],
-            data=post["fields"],
-            files={"file": (path.name, handle, post["fields"].get("Content-Type", "text/csv"))},
-            timeout=300,
-        )
-    if response.status_code >= 300:
-        raise RuntimeError(
-            f"Upload of {path.name} refused: HTTP {response.status_code} {response.text[:200]}"
-        )
-
-
-def download_error_log(org_id: str, job_id: str, target: Path) -> Path | None:
-    """Save the job's error log through its presigned URL, as a browser would."""
-    url = components().pipeline.error_log_url(org_id, job_id)
-    if not url:
-        return None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    response = requests.get(url, timeout=60)
-    response.raise_for_status()
-    target.write_bytes(response.content)
-    return target
-
-
-def retry_job(
-    endpoints: Endpoints,
-    org_id: str,
-    job_id: str,
-    *,
-    actor: str,
-    on_update: Callable[[Job, dict[str, Any] | None], None],
-    error_log_dir: Path,
-    timeout_s: float = 3600,
-) -> RunResult:
-    """Re-run the rows of a job that failed to be written, following it to the end."""
-    pipeline = components().pipeline
-    return _act_and_follow(
-        endpoints,
-        org_id,
-        job_id,
-        lambda: pipeline.retry_failed(org_id, job_id, actor),
-        on_update=on_update,
-        error_log_name=lambda job: f"retry{job.counter('retries')}",
-        error_log_dir=error_log_dir,
-        timeout_s=timeout_s,
-    )
-
-
-def decide_job(
-    endpoints: Endpoints,
-    org_id: str,
-    job_id: str,
-    *,
-    default: str | None,
-    overrides: dict[str, str],
-    actor: str,
-    on_update: Callable[[Job, dict[str, Any] | None], None],
-    error_log_dir: Path,
-    timeout_s: float = 3600,
-) -> RunResult:
-    """Answer a job waiting for its decision, then follow it to the end."""
-    pipeline = components().pipeline
-    return _act_and_follow(
-        endpoints,
-        org_id,
-        job_id,
-        lambda: pipeline.submit_decision(org_id, job_id, default, overrides, actor),
-        on_update=on_update,
-        error_log_name=lambda _: "decided",
-        error_log_dir=error_log_dir,
-        timeout_s=timeout_s,
-    )
-
-
-def _act_and_follow(
-    endpoints: Endpoints,
-    org_id: str,
-    job_id: str,
-    act: Callable[[], Job],
-    *,
-    on_update: Callable[[Job, dict[str, Any] | None], None],
-    error_log_name: Callable[[Job], str],
-    error_log_dir: Path,
-    timeout_s: float,
-) -> RunResult:
-    pipeline = components().pipeline
-    started = time.perf_counter()
-    with JobFollower(endpoints.websocket_url, org_id, job_id) as follower:
-        job = act()
-        on_update(job, None)
-        for job, message in follower.events(lambda: pipeline.job(org_id, job_id), timeout_s):
-            on_update(job, message)
-    name = f"{Path(job.file_name).stem}-{job_id[:8]}-{error_log_name(job)}-errors.csv"
-    error_log = download_error_log(org_id, job_id, error_log_dir / name)
-    return RunResult(Path(job.file_name), job, time.perf_counter() - started, error_log)
-
-
-# What to answer a job that is ready: (default, per-customer choices), or None to leave it
-# waiting for someone else (`decide`).
-Decider = Callable[[Job], tuple[str | None, dict[str, str] | None] | None]
-
-
 def import_file(
-    endpoints: Endpoints,
+    remote: Remote,
     path: Path,
     *,
     source: str,
-    org_id: str,
     account_id: str,
     decide: Decider,
-    actor: str,
-    on_update: Callable[[Job, dict[str, Any] | None], None],
+    on_update: OnUpdate,
     error_log_dir: Path,
     timeout_s: float = 3600,
 ) -> RunResult:
-    pipeline = components().pipeline
+    """Create the job, upload the file with its presigned POST, answer the decision, follow
+    the job to the end and save its error log: what the web app does."""
     started = time.perf_counter()
-    created = pipeline.create_upload(org_id, account_id, source, path.name, JobOptions(), actor)
-    job_id = created.job.job_id
-    with JobFollower(endpoints.websocket_url, org_id, job_id) as follower:
-        upload(created.post, path)
+    created = _create(remote, path, source, account_id)
+    if isinstance(created, JobView):
+        return RunResult(path, created, time.perf_counter() - started, None)
+    job_id = created["job_id"]
+    with remote.follow(job_id) as follower:
+        remote.api.upload(created, path)
         decided = False
-        for job, message in follower.events(lambda: pipeline.job(org_id, job_id), timeout_s):
-            if job.status == "ready" and not decided:
+        for job, message in follower.events(timeout_s):
+            if job.status == JobStatus.READY and not decided:
                 on_update(job, message)
                 answer = decide(job)
                 if answer is None:
                     return RunResult(path, job, time.perf_counter() - started, None)
-                # Someone else may have decided meanwhile: the feed then says what follows.
-                with contextlib.suppress(InvalidDecision):
-                    job = pipeline.submit_decision(org_id, job_id, *answer, actor)
+                try:
+                    job = JobView(remote.api.decide(job_id, *answer))
+                except ApiError as exc:
+                    # Someone else may have decided meanwhile: the feed then says what follows.
+                    if exc.status != 409:
+                        raise
                 decided = True
             on_update(job, message)
-    error_log = download_error_log(
-        org_id, job_id, error_log_dir / f"{path.stem}-{job_id[:8]}-errors.csv"
+    error_log = remote.api.download_error_log(
+        job_id, error_log_dir / f"{path.stem}-{job_id[:8]}-errors.csv"
     )
     return RunResult(path, job, time.perf_counter() - started, error_log)
+
+
+def act_and_follow(
+    remote: Remote,
+    job_id: str,
+    act: Callable[[], dict[str, Any]],
+    *,
+    label: str,
+    on_update: OnUpdate,
+    error_log_dir: Path,
+    timeout_s: float = 3600,
+) -> RunResult:
+    """Act on a job through the API (decide, retry), follow it to the end and save its error
+    log under a name that says which act it followed."""
+    started = time.perf_counter()
+    with remote.follow(job_id) as follower:
+        acted = JobView(act())
+        on_update(acted, None)
+        job = acted
+        for job, message in follower.events(timeout_s, acted):
+            on_update(job, message)
+    if label == "retry":
+        label = f"retry{job.counter('retries')}"
+    name = f"{Path(job.file_name).stem}-{job_id[:8]}-{label}-errors.csv"
+    error_log = remote.api.download_error_log(job_id, error_log_dir / name)
+    return RunResult(Path(job.file_name), job, time.perf_counter() - started, error_log)

@@ -25,6 +25,7 @@ JSON_KEYS = [
     "duplicates",
     "vehicles",
     "missing_columns",
+    "reason",
     "error_log",
 ]
 

@@ -1,5 +1,6 @@
-"""The CLI's commands that go through the HTTP API with a bearer token: `local token` and
-`jobs list|show`."""
+"""The CLI goes through the HTTP API with a bearer token, as a web app or an ERP script does:
+`local token`, `jobs list|show`, and `run`, `customers`, `decide`, `retry` and `preview` as
+the token's caller, refused what the token may not do."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def test_local_token_prints_a_token_the_api_accepts_with_exactly_its_capabilitie
     )
     imports_answer = requests.get(f"{stack.endpoints.api_url}/imports", headers=headers, timeout=30)
     # Then the customer route serves them (nothing imported yet), the import route refuses
-    assert (customers_answer.status_code, customers_answer.json()) == (200, {"items": []})
+    assert (customers_answer.status_code, customers_answer.json()["items"]) == (200, [])
     assert imports_answer.status_code == 403
     assert IMPORT_MANAGE in imports_answer.json()["message"]
 
@@ -68,3 +69,60 @@ def test_jobs_show_of_another_organisations_job_says_not_found(
     assert result.returncode == 1
     assert f"Import job {job.job_id} not found" in result.stderr
     assert "404" in result.stderr
+
+
+def test_run_and_customers_act_as_the_tokens_caller_through_a_named_api(
+    stack, org, tmp_path
+) -> None:
+    # Given only the API's URL and a token of a user of the organisation (no stack file)
+    token = cli(
+        ["local", "token", "--org", org, "--user", "erp-bot", "--capability", IMPORT_MANAGE,
+         "--capability", CUSTOMERS_ACCESS],
+        running(stack, tmp_path),
+        tmp_path,
+    ).stdout.strip()  # fmt: skip
+    named = ["--api-url", stack.endpoints.api_url, "--token", token]
+    path = tmp_path / "erp.csv"
+    path.write_bytes(techman_csv(customers(3)))
+    absent = tmp_path / "absent.json"
+    # When the file is imported (progress read from the API: no WebSocket named) and the
+    # customers are listed
+    run = cli(["run", str(path), "--json", *named], absent, tmp_path)
+    listed = cli(["customers", "--json", *named], absent, tmp_path)
+    # Then the job was created, decided and followed through the API as that user
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+    assert (summary["status"], summary["imported"]) == ("completed", 3)
+    job = requests.get(
+        f"{stack.endpoints.api_url}/imports/{summary['job_id']}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ).json()
+    assert (job["created_by"], job["decision"]["by"]) == ("erp-bot", "erp-bot")
+    # And the organisation's customers are the three imported, read page by page
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(c["external_customer_number"] for c in json.loads(listed.stdout)) == [
+        "1000",
+        "1001",
+        "1002",
+    ]
+
+
+def test_a_token_without_the_capability_is_refused_with_its_name(stack, org, tmp_path) -> None:
+    # Given a token that may read customers but not manage imports
+    token = cli(
+        ["local", "token", "--org", org, "--capability", CUSTOMERS_ACCESS],
+        running(stack, tmp_path),
+        tmp_path,
+    ).stdout.strip()
+    path = tmp_path / "f.csv"
+    path.write_bytes(techman_csv(customers(1)))
+    # When it is used to import and to preview
+    run = cli(["run", str(path), "--token", token], running(stack, tmp_path), tmp_path)
+    preview = cli(["preview", str(path), "--token", token], running(stack, tmp_path), tmp_path)
+    # Then both are refused by the API, naming the capability, and nothing was created
+    for result in (run, preview):
+        assert result.returncode == 1
+        assert IMPORT_MANAGE in result.stderr and "403" in result.stderr
+    listed = cli(["jobs", "list", "--org", org, "--json"], running(stack, tmp_path), tmp_path)
+    assert json.loads(listed.stdout)["items"] == []

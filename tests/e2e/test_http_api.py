@@ -206,6 +206,7 @@ def test_an_import_from_creation_to_error_log(stack, imported, tmp_path) -> None
     customer = api.customer(imported.customer_id)
     assert (customer["name"], customer["external_customer_number"]) == ("Ann Lee", "1")
     assert [a["type"] for a in customer["addresses"]] == ["billing"]
+    assert [c["customer_id"] for c in api.all_customers(page_size=1)] == [imported.customer_id]
     # And ops see the execution succeed through Finalize, with no failed state
     [execution] = api.job_executions(imported.job_id)["executions"]
     assert execution["status"] == "SUCCEEDED"
@@ -317,8 +318,9 @@ def test_a_retry_of_a_job_without_write_failures_conflicts(stack, imported) -> N
         ("GET", "/imports/not-a-uuid", None, 422, "path.job_id"),
         ("POST", f"/imports/{uuid.uuid4()}/decision", {"default": "maybe"}, 422, "body.default"),
         ("POST", f"/imports/{uuid.uuid4()}/decision", {"overrides": {"1": "keep"}}, 422, "body.overrides"),
-        ("GET", "/customers", None, 422, "query.external_customer_number"),
         ("GET", "/customers?external_customer_number=", None, 422, "query.external_customer_number"),
+        ("GET", "/customers?cursor=bm9wZQ", None, 400, "cursor"),
+        ("GET", "/customers?limit=101", None, 422, "query.limit"),
     ],
 )  # fmt: skip
 def test_invalid_input_gets_a_4xx_that_says_what_is_wrong(

@@ -10,6 +10,8 @@ import pytest
 from customer_import.errors import JobNotFound
 from customer_import.jobs import JobOptions
 from customer_import.queries import (
+    CUSTOMER_KEY,
+    JOB_INDEX_KEY,
     CustomerNotFound,
     ExecutionSummary,
     HistoryEvent,
@@ -97,12 +99,22 @@ def test_a_cursor_of_another_organisation_is_refused() -> None:
 )
 def test_a_cursor_this_api_did_not_make_is_refused(cursor: str) -> None:
     with pytest.raises(InvalidCursor):
-        decode_cursor(cursor, ORG)
+        decode_cursor(cursor, ORG, JOB_INDEX_KEY)
 
 
 def test_a_cursor_round_trips_its_key() -> None:
     key = {"org_id": ORG, "job_id": "j-1", "created_at": "2026-01-05T09:00:00.000+00:00"}
-    assert decode_cursor(encode_cursor(key), ORG) == key
+    assert decode_cursor(encode_cursor(key), ORG, JOB_INDEX_KEY) == key
+
+
+def test_a_cursor_of_one_listing_is_refused_by_another() -> None:
+    # Given a cursor of the customers listing
+    cursor = encode_cursor({"org_id": ORG, "customer_id": "c-1"})
+    # When it is handed to the jobs listing
+    # Then it is refused
+    with pytest.raises(InvalidCursor):
+        decode_cursor(cursor, ORG, JOB_INDEX_KEY)
+    assert decode_cursor(cursor, ORG, CUSTOMER_KEY) == {"org_id": ORG, "customer_id": "c-1"}
 
 
 def test_a_ready_job_comes_with_its_preview() -> None:
@@ -163,6 +175,30 @@ def test_customers_are_found_by_id_and_external_number_within_the_organisation()
     ]
     with pytest.raises(CustomerNotFound):
         world.queries.customer(ORG, "c-2")
+
+
+def test_the_organisations_customers_are_listed_page_by_page() -> None:
+    # Given five customers of the organisation and one of another
+    world = ticking_world()
+    for n in range(5):
+        world.customers.customers[(ORG, f"c-{n}")] = {"customer_id": f"c-{n}"}
+    world.customers.customers[(OTHER, "c-9")] = {"customer_id": "c-9"}
+    # When they are read two at a time, following the cursors
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = world.queries.customers_page(ORG, 2, cursor)
+        seen += [c["customer_id"] for c in page.items]
+        pages += 1
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    # Then every customer of the organisation comes once, and none of the other's
+    assert (seen, pages) == (["c-0", "c-1", "c-2", "c-3", "c-4"], 3)
+    # And another organisation cannot use the cursor
+    with pytest.raises(InvalidCursor):
+        world.queries.customers_page(
+            OTHER, 2, world.queries.customers_page(ORG, 2, None).next_cursor
+        )
 
 
 def event(id: int, type: str, previous: int | None = None, **details: str) -> HistoryEvent:

@@ -21,8 +21,10 @@ T = TypeVar("T")
 Key = dict[str, str]
 
 MAX_PAGE_SIZE = 100
-# The job index's key: the table's keys plus the index's sort key.
+# What a cursor may carry: the job index's key (the table's keys plus the index's sort key),
+# or the customers table's key.
 JOB_INDEX_KEY = frozenset({"org_id", "job_id", "created_at"})
+CUSTOMER_KEY = frozenset({"org_id", "customer_id"})
 MAX_CURSOR_CHARS = 2048
 # Ops want the path through the workflow and what went wrong on it, not every Lambda event.
 ENDINGS_THAT_MATTER = ("Failed", "TimedOut", "Aborted")
@@ -68,6 +70,12 @@ class CustomerDirectory(Protocol):
 
     def by_external_number(self, org_id: str, external_number: str) -> list[dict[str, Any]]:
         """The organisation's customers with this external number (the indexed look-up)."""
+
+    def page(
+        self, org_id: str, limit: int, start: Key | None
+    ) -> tuple[list[dict[str, Any]], Key | None]:
+        """Up to `limit` of the organisation's customers from after `start`, and the key to
+        start the next page from (None when there is none)."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +185,7 @@ class ImportQueries:
         self.executions = executions
 
     def jobs_newest_first(self, org_id: str, limit: int, cursor: str | None) -> Page[Job]:
-        start = decode_cursor(cursor, org_id) if cursor else None
+        start = decode_cursor(cursor, org_id, JOB_INDEX_KEY) if cursor else None
         jobs, last = self.index.newest_first(org_id, _page_size(limit), start)
         return Page(jobs, encode_cursor(last) if last else None)
 
@@ -197,6 +205,11 @@ class ImportQueries:
         self, org_id: str, external_number: str
     ) -> list[dict[str, Any]]:
         return self.customers.by_external_number(org_id, external_number)
+
+    def customers_page(self, org_id: str, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
+        start = decode_cursor(cursor, org_id, CUSTOMER_KEY) if cursor else None
+        found, last = self.customers.page(org_id, _page_size(limit), start)
+        return Page(found, encode_cursor(last) if last else None)
 
     def job_executions(self, org_id: str, job_id: str) -> JobExecutions:
         """The job's import execution and its retries, each with its failed states and the
@@ -274,9 +287,10 @@ def encode_cursor(key: Key) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, org_id: str) -> Key:
-    """The index key a cursor carries, if this API made it for this organisation. A cursor is
-    not a secret, so it is checked: another organisation's key must not reach the query."""
+def decode_cursor(cursor: str, org_id: str, key_names: frozenset[str]) -> Key:
+    """The key a cursor carries, if this API made it for this organisation and this listing.
+    A cursor is not a secret, so it is checked: another organisation's key must not reach the
+    query."""
     if len(cursor) > MAX_CURSOR_CHARS:
         raise InvalidCursor("The cursor is not one this API handed out")
     try:
@@ -286,7 +300,7 @@ def decode_cursor(cursor: str, org_id: str) -> Key:
         raise InvalidCursor("The cursor is not one this API handed out") from None
     if (
         not isinstance(key, dict)
-        or set(key) != JOB_INDEX_KEY
+        or set(key) != key_names
         or not all(isinstance(value, str) and value for value in key.values())
         or key["org_id"] != org_id
     ):

@@ -80,7 +80,8 @@ class ImportOptions(Strict):
 class CreateImport(Strict):
     source: str = Field(min_length=1, max_length=40, examples=["techman"])
     file_name: str = Field(min_length=1, max_length=255, examples=["customers.csv"])
-    size: int = Field(ge=1, le=1 << 40, description="The file's size in bytes.")
+    # 0 is let through so that the answer is "The file is empty" (400), not a range error.
+    size: int = Field(ge=0, le=1 << 40, description="The file's size in bytes.")
     account: str = Field(default="main", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     # upsert and sync arrive with recurring syncs (design §5.4).
     mode: Literal["insert"] = "insert"
@@ -272,6 +273,10 @@ class Customer(BaseModel):
 
 class CustomerList(BaseModel):
     items: list[Customer]
+    next_cursor: str | None = Field(
+        default=None,
+        description="Listing the organisation: pass as `cursor` for the next page; absent on the last.",
+    )
 
 
 # ---- executions ---------------------------------------------------------------------------

@@ -677,6 +677,21 @@ class DynamoCustomerStore:
             )
         return [self._view(customer) for customer in found]
 
+    def page(
+        self, org_id: str, limit: int, start: dict[str, str] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+        """Up to `limit` customers of the organisation, viewed as `read` views them, from
+        after the table key `start`; and the key to go on from (None after the last)."""
+        found = CustomerModel.query(
+            org_id,
+            limit=limit,
+            # Both key attributes of the customers table are strings.
+            last_evaluated_key={k: {"S": v} for k, v in start.items()} if start else None,
+        )
+        customers = [self._view(customer) for customer in found]
+        last = found.last_evaluated_key
+        return customers, ({k: v["S"] for k, v in last.items()} if last else None)
+
     def get(self, org_id: str, customer_id: str) -> dict[str, Any] | None:
         """One customer of the organisation, viewed as `read` views them; None if absent."""
         try:

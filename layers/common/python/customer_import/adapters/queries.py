@@ -55,6 +55,11 @@ class DynamoCustomerDirectory:
     def by_external_number(self, org_id: str, external_number: str) -> list[dict[str, Any]]:
         return self.store.read(org_id, external_number)
 
+    def page(
+        self, org_id: str, limit: int, start: Key | None
+    ) -> tuple[list[dict[str, Any]], Key | None]:
+        return self.store.page(org_id, limit, start)
+
 
 class S3PreviewStore:
     def __init__(self, client: BaseClient, bucket: str) -> None:
