@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -347,17 +348,28 @@ def openapi() -> Response[str]:
 # ---- errors -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Operation:
+    path: re.Pattern[str]
+    method: str
+    query: frozenset[str]  # the query parameters it takes
+
+
 @lru_cache(maxsize=1)
-def _methods_by_path() -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
-    """Each documented path as a pattern, with the methods it serves."""
+def _operations() -> tuple[_Operation, ...]:
+    """Each documented operation: its path as a pattern, its method and its query names."""
     paths: dict[str, dict[str, Any]] = json.loads(app.get_openapi_json_schema(**OPENAPI))["paths"]
     paths.setdefault("/openapi.json", {"get": {}})
     return tuple(
-        (
-            re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
-            frozenset(method.upper() for method in operations),
+        _Operation(
+            path=re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
+            method=method.upper(),
+            query=frozenset(
+                p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"
+            ),
         )
         for path, operations in paths.items()
+        for method, operation in operations.items()
     )
 
 
@@ -365,9 +377,7 @@ def _methods_by_path() -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
 def no_route(_: NotFoundError) -> Response[dict[str, Any]]:
     """405 with the methods a known path serves; 404 for a path the API does not have."""
     path, method = app.current_event.path, app.current_event.http_method.upper()
-    allowed = sorted(
-        {m for pattern, methods in _methods_by_path() if pattern.match(path) for m in methods}
-    )
+    allowed = sorted({op.method for op in _operations() if op.path.match(path)})
     if allowed:
         return _answer(
             HTTPStatus.METHOD_NOT_ALLOWED,
@@ -470,12 +480,42 @@ def _unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _raw_answer(status: HTTPStatus, message: str) -> dict[str, Any]:
+def _unknown_query(event: dict[str, Any]) -> dict[str, Any] | None:
+    """422 for a query parameter the route does not take, as for an unknown body field: a
+    misspelt `limt=5` must not quietly mean the default."""
+    given = set(event.get("queryStringParameters") or {})
+    if not given:
+        return None
+    path = str(event.get("rawPath", ""))
+    method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+    operation = next(
+        (op for op in _operations() if op.method == method and op.path.match(path)), None
+    )
+    if operation is None or given <= operation.query:
+        return None  # an unknown route answers 404 or 405 first
+    unknown = sorted(given - operation.query)
+    takes = ", ".join(sorted(operation.query)) or "none"
+    return _raw_answer(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        f"Unknown query parameter(s): {', '.join(map(repr, unknown))}; this route takes: {takes}",
+        detail=[
+            FieldError(loc=["query", name], msg="Unknown query parameter", type="extra_forbidden")
+            for name in unknown
+        ],
+    )
+
+
+def _raw_answer(
+    status: HTTPStatus, message: str, detail: list[FieldError] | None = None
+) -> dict[str, Any]:
     """An HTTP API answer built before the resolver runs."""
+    body: dict[str, Any] = {"statusCode": status.value, "message": message}
+    if detail is not None:
+        body["detail"] = [problem.model_dump() for problem in detail]
     return {
         "statusCode": status.value,
         "headers": {"Content-Type": JSON},
-        "body": json.dumps({"statusCode": status.value, "message": message}),
+        "body": json.dumps(body),
         "isBase64Encoded": False,
     }
 
@@ -483,4 +523,4 @@ def _raw_answer(status: HTTPStatus, message: str) -> dict[str, Any]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _unreadable_body(event) or app.resolve(event, context)
+    return _unreadable_body(event) or _unknown_query(event) or app.resolve(event, context)

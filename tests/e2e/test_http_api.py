@@ -321,6 +321,7 @@ def test_a_retry_of_a_job_without_write_failures_conflicts(stack, imported) -> N
         ("GET", "/customers?external_customer_number=", None, 422, "query.external_customer_number"),
         ("GET", "/customers?cursor=bm9wZQ", None, 400, "cursor"),
         ("GET", "/customers?limit=101", None, 422, "query.limit"),
+        ("GET", "/imports?limt=5", None, 422, "Unknown query parameter(s): 'limt'; this route takes: cursor, limit"),
     ],
 )  # fmt: skip
 def test_invalid_input_gets_a_4xx_that_says_what_is_wrong(
