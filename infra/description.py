@@ -43,6 +43,7 @@ class Grants:
     push_progress: bool = False  # post to WebSocket connections
     answer_tasks: bool = False  # send task success/failure, start (retry) executions
     read_executions: bool = False  # describe executions and read their history
+    start_executions: bool = False  # start executions of the import state machine
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,13 @@ class BucketSpec:
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """An EventBridge rule on the default bus: S3 `Object Created` under key prefixes."""
+    """An EventBridge rule on the default bus: S3 `Object Created` under key prefixes, sent to
+    a function (a rule's target cannot name the execution it would start; the function can)."""
 
     name: str
     bucket: str
     key_prefixes: tuple[str, ...]
-    target_state_machine: str
+    target_function: str
 
     def event_pattern(self, bucket_name: str) -> dict[str, object]:
         return {
@@ -168,6 +170,14 @@ def _fn(name: str, description: str, **kwargs: int) -> FunctionSpec:
 
 
 FUNCTIONS = (
+    FunctionSpec(
+        name="start_import",
+        handler="start_import.handler",
+        description="Starts the import of an uploaded object: an execution named after its job",
+        memory_mb=256,
+        timeout_s=30,
+        grants=Grants(start_executions=True),
+    ),
     _fn("register_job", "Turns an S3 Object Created event into an import job, exactly once"),
     _fn("validate_upload", "Checks size, encoding, delimiter and required columns"),
     _fn("prepare_import", "Cleans, groups and stages customers in batches; writes the preview", memory_mb=1024, timeout_s=900),
@@ -286,7 +296,7 @@ DESCRIPTION = StackDescription(
             "ImportOnUpload",
             bucket="uploads",
             key_prefixes=("uploads/", "drops/"),
-            target_state_machine="ImportJob",
+            target_function="start_import",
         ),
     ),
     state_machines=(IMPORT_JOB,),
@@ -304,8 +314,8 @@ DESCRIPTION = StackDescription(
         **{f"{t.name.upper()}_TABLE": Ref("table", t.name) for t in TABLES},
         "UPLOAD_BUCKET": Ref("bucket", "uploads"),
         "WEBSOCKET_MANAGEMENT_ENDPOINT": Ref("websocket_management_endpoint"),
-        # `retry` starts an execution of its own; the ARN is built from the machine's name, so
-        # the functions do not depend on the machine that depends on them.
+        # start_import and `retry` start executions; the ARN is built from the machine's name,
+        # so the functions do not depend on the machine that depends on them.
         "IMPORT_STATE_MACHINE_ARN": Ref("state_machine_arn", "ImportJob"),
         "POWERTOOLS_SERVICE_NAME": "customer-import",
         "POWERTOOLS_METRICS_NAMESPACE": "CustomerImport",

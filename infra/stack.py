@@ -88,7 +88,6 @@ class CustomerImportStack(Stack):
             ):
                 progress.grant_push(functions.by_name[function_spec.name])
 
-        workflows: dict[str, Workflow] = {}
         for machine in spec.state_machines:
             workflow = Workflow(
                 self,
@@ -101,7 +100,6 @@ class CustomerImportStack(Stack):
                 invoked_functions=[functions.by_name[name] for name in machine.invokes],
                 read_buckets=[storage.buckets[name] for name in machine.reads_buckets],
             )
-            workflows[machine.name] = workflow
             if workflow.waits_for_task_tokens:
                 # await_decision stores the token; whichever function hears the decision answers.
                 workflow.grant_task_response(
@@ -115,6 +113,8 @@ class CustomerImportStack(Stack):
             for function_spec in spec.functions:
                 if function_spec.grants and function_spec.grants.read_executions:
                     workflow.grant_execution_reading(functions.by_name[function_spec.name])
+                if function_spec.grants and function_spec.grants.start_executions:
+                    workflow.grant_execution_starting(functions.by_name[function_spec.name])
 
         users = UserDirectory(self, "Users", spec=spec.http_api)
         http_api = ImportHttpApi(
@@ -134,7 +134,7 @@ class CustomerImportStack(Stack):
                 f"{pascal_case(rule.name)}Rule",
                 spec=rule,
                 bucket=storage.buckets[rule.bucket],
-                target=workflows[rule.target_state_machine].state_machine,
+                target=functions.by_name[rule.target_function],
             )
 
     def _bundles_layer_dependencies(self) -> bool:

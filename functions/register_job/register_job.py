@@ -21,7 +21,7 @@ def handler(event: RegisterJobEvent, context: LambdaContext) -> dict[str, Any]:
     result = pipeline_for(Settings.from_env()).register(
         bucket=detail.bucket.name,
         key=detail.object.key,
-        sequencer=f"{detail.object.etag}/{detail.object.sequencer}",
+        sequencer=detail.object.write_id,
         execution_id=event.execution_id,
     )
     logger.info("Registered upload", extra={"key": detail.object.key, **result})

@@ -92,6 +92,11 @@ class Workflow(Construct):
             resource_arns=[self._execution_arn(f"{machine_name}:*")],
         )
 
+    def grant_execution_starting(self, grantee: iam.IGrantable) -> None:
+        """`states:StartExecution` on this state machine: what starts an import does, nothing
+        else. The machine does not invoke that function, so naming it here makes no cycle."""
+        self.state_machine.grant_start_execution(grantee)
+
     def grant_task_response(self, roles: Sequence[iam.IRole]) -> None:
         """`states:SendTaskSuccess`/`SendTaskFailure` on this state machine for the given roles,
         and `states:StartExecution` (a retry of the failed rows starts an execution).
@@ -106,7 +111,8 @@ class Workflow(Construct):
 
 
 class ObjectCreatedRule(Construct):
-    """An EventBridge rule that starts a workflow for S3 `Object Created` events of one bucket."""
+    """An EventBridge rule that sends S3 `Object Created` events of one bucket to a function,
+    which starts the workflow's execution under a name of its choosing (a rule cannot)."""
 
     def __init__(
         self,
@@ -115,7 +121,7 @@ class ObjectCreatedRule(Construct):
         *,
         spec: RuleSpec,
         bucket: s3.IBucket,
-        target: sfn.IStateMachine,
+        target: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         # `detail-type` in the JSON pattern is `detail_type` in CDK.
@@ -127,6 +133,7 @@ class ObjectCreatedRule(Construct):
             self,
             "Rule",
             event_pattern=events.EventPattern(**pattern),
-            # The whole event is the execution input: RegisterJob reads bucket and key from it.
-            targets=[targets.SfnStateMachine(target)],
+            # The whole event is the function's event, and the execution's input after it:
+            # RegisterJob reads bucket and key from it.
+            targets=[targets.LambdaFunction(target)],
         )

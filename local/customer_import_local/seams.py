@@ -3,8 +3,8 @@
 A. `LambdaFunction._invoke_lambda`: moto would run the function in Docker; we call the real
    handler in this process. Contract: `(self, event) -> (payload_json, errored, logs)`.
 B. `Rule.send_to_targets`: moto's EventBridge cannot target Step Functions or Lambda (and
-   swallows the error); we start executions and invoke functions, and leave other targets
-   to moto.
+   swallows the error); we start executions and invoke functions (asynchronously, as
+   EventBridge does: the upload rule's `start_import`), and leave other targets to moto.
 C. The API Gateway management API: moto accepts any connection id and never answers 410; we
    deliver to the real local WebSocket gateway and answer 410 GoneException for unknown ids.
 D. `Item.__init__` of moto's DynamoDB: it re-sums the size of every attribute each time it
@@ -33,6 +33,7 @@ import functools
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -179,12 +180,39 @@ def _start_execution(state_machine_arn: str, event: dict[str, Any]) -> None:
     )
 
 
+_async_lock = threading.Lock()
+_async_invocations: set[threading.Thread] = set()
+
+
 def _invoke_async(function_arn: str, event: dict[str, Any]) -> None:
+    """As EventBridge invokes a function: asynchronously, the event as it was sent. A failure
+    is logged (Lambda would retry it and then drop it, or send it to a dead-letter queue)."""
     _, _, _, region, account, _ = function_arn.split(":", 5)
     function = lambda_backends[account][region].get_function(function_arn)
-    threading.Thread(
-        target=function._invoke_lambda, args=(json.dumps(event, default=str),), daemon=True
-    ).start()
+    payload = json.dumps(event, default=str)
+
+    def invoke() -> None:
+        try:
+            answer, errored, _ = function._invoke_lambda(payload)
+            if errored:
+                log.error("EventBridge target %s failed: %s", function_arn, answer)
+        finally:
+            with _async_lock:
+                _async_invocations.discard(thread)
+
+    thread = threading.Thread(target=invoke, name=f"event-{function.function_name}", daemon=True)
+    with _async_lock:
+        _async_invocations.add(thread)
+    thread.start()
+
+
+def wait_for_async_invocations(timeout_s: float) -> None:
+    """Wait for the functions that events invoked to return (the stack stops after them)."""
+    deadline = time.monotonic() + timeout_s
+    with _async_lock:
+        running = list(_async_invocations)
+    for thread in running:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 # ---- C: the management API --------------------------------------------------------------

@@ -242,15 +242,10 @@ class LocalStack:
                 EventPattern=json.dumps(rule.event_pattern(bucket_name(rule.bucket))),
                 State="ENABLED",
             )
+            # Seam B invokes the function asynchronously, as EventBridge does.
             events.put_targets(
                 Rule=rule.name,
-                Targets=[
-                    {
-                        "Id": rule.target_state_machine,
-                        "Arn": machine_arns[rule.target_state_machine],
-                        "RoleArn": role_arn,
-                    }
-                ],
+                Targets=[{"Id": rule.target_function, "Arn": function_arns[rule.target_function]}],
             )
 
         return Endpoints(
@@ -320,6 +315,8 @@ class LocalStack:
         """Stop executions, release callback waits, close the servers, restore the environment."""
         from . import seams
 
+        # An event's function may be starting an execution right now: let it, then stop them all.
+        seams.wait_for_async_invocations(timeout_s=10)
         self._stop_executions()
         if self._http is not None:
             self._http.stop()

@@ -9,7 +9,10 @@ import pytest
 from customer_import.adapters.dynamo import CustomerModel, JobModel
 from customer_import.errors import InvalidTransition, TransientImportError
 from customer_import.jobs import JobOptions
+from customer_import_local import seams
+from customer_import_local.stack import function_name
 
+from infra.description import DESCRIPTION
 from tests.unit.techman_files import HEADER, customers, row, techman_csv
 
 
@@ -55,12 +58,43 @@ def test_an_upload_is_imported_with_vehicles_and_addresses(driver, org) -> None:
     ]
 
 
-def test_an_upload_starts_exactly_one_execution(driver, stack, org) -> None:
+def test_an_upload_starts_one_execution_named_after_its_job(driver, stack, org) -> None:
     # Given an upload under uploads/
     job = driver.upload(org, techman_csv(customers(2)))
-    driver.wait_for(org, job.job_id, {"ready"})
-    # Then exactly one execution runs for it
-    assert len(executions_for(stack, job.job_id)) == 1
+    job = driver.wait_for(org, job.job_id, {"ready"})
+    # Then exactly one execution runs for it, and its name is the job's id
+    [execution] = executions_for(stack, job.job_id)
+    assert execution["name"] == job.job_id
+    assert execution["executionArn"] == f"{_execution_prefix(stack)}:{job.job_id}"
+    # And it is the execution that registered the job
+    assert job.execution_id == execution["executionArn"]
+
+
+def _execution_prefix(stack) -> str:
+    """arn:...:stateMachine:{machine} -> arn:...:execution:{machine}"""
+    return stack.endpoints.state_machine_arn.replace(":stateMachine:", ":execution:")
+
+
+def test_an_erp_drop_starts_one_execution_named_after_the_job_it_creates(
+    driver, stack, org, eventually
+) -> None:
+    # Given a file an ERP drops under its organisation and profile
+    key = f"drops/{org}/nightly/customers.csv"
+    boto3.client("s3").put_object(
+        Bucket=stack.endpoints.bucket, Key=key, Body=techman_csv(customers(2))
+    )
+    # When the import runs on its own (a drop needs no person)
+    eventually(lambda: any(JobModel.query(org)))
+    [job_id] = [job.job_id for job in JobModel.query(org)]
+    job = driver.wait_for(org, job_id, {"completed"})
+    # Then its one execution is named after the job that RegisterJob created from the object
+    sfn = boto3.client("stepfunctions")
+    arn = f"{_execution_prefix(stack)}:{job_id}"
+    eventually(lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED")
+    execution = sfn.describe_execution(executionArn=arn)
+    assert json.loads(execution["input"])["detail"]["object"]["key"] == key
+    assert job.execution_id == execution["executionArn"]
+    assert job.counter("imported") == 2
 
 
 def test_objects_outside_uploads_and_drops_start_nothing(stack) -> None:
@@ -80,32 +114,36 @@ def test_objects_outside_uploads_and_drops_start_nothing(stack) -> None:
     assert after == before
 
 
-def test_a_duplicate_object_created_event_imports_nothing_twice(
-    driver, stack, org, eventually
+def test_an_object_created_event_delivered_twice_starts_one_execution_and_one_job(
+    driver, stack, org
 ) -> None:
-    # Given a completed import
+    # Given a completed import, and the Object Created event that started it
     job = driver.run(org, techman_csv(customers(3)))
     assert job.status == "completed"
     [first] = executions_for(stack, job.job_id)
-    # When EventBridge delivers the same Object Created event again
+    event = json.loads(first["input"])
+    # When EventBridge delivers the same event again, to the rule and straight to its target
     boto3.client("events").put_events(
         Entries=[
             {
-                "Source": "aws.s3",
-                "DetailType": "Object Created",
-                "Detail": json.dumps(json.loads(first["input"])["detail"]),
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
             }
         ]
     )
-    eventually(lambda: len(executions_for(stack, job.job_id)) == 2)
-    eventually(lambda: all(e["status"] != "RUNNING" for e in executions_for(stack, job.job_id)))
-    # Then the second execution stopped cleanly and nothing was written twice
-    assert sorted(e["status"] for e in executions_for(stack, job.job_id)) == [
-        "SUCCEEDED",
-        "SUCCEEDED",
-    ]
-    again = driver.components.pipeline.job(org, job.job_id)
-    assert again.counters == job.counters
+    seams.wait_for_async_invocations(timeout_s=30)
+    answer = boto3.client("lambda").invoke(
+        FunctionName=function_name(DESCRIPTION.function("start_import")),
+        Payload=json.dumps(event).encode(),
+    )
+    # Then the starter named the same execution, which was not started again
+    assert "FunctionError" not in answer
+    assert json.loads(answer["Payload"].read())["execution_name"] == job.job_id
+    assert [e["executionArn"] for e in executions_for(stack, job.job_id)] == [first["executionArn"]]
+    # And there is still one job, with nothing imported twice
+    assert [j.job_id for j in JobModel.query(org)] == [job.job_id]
+    assert driver.components.pipeline.job(org, job.job_id).counters == job.counters
     assert len(driver.customers(org)) == 3
 
 

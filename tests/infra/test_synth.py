@@ -14,6 +14,7 @@ from infra.description import (
     IMPORT_JOB,
     UPLOAD_BUCKET,
     FunctionSpec,
+    Grants,
     Ref,
     TableSpec,
 )
@@ -293,15 +294,62 @@ def test_import_rule_matches_object_created_under_the_key_prefixes(
     # Given the one rule of the description
     (rule_spec,) = DESCRIPTION.rules
     # When the rule is read from the template
-    _, rule = _single(synthesized.of_type("AWS::Events::Rule"))
-    machine_id, _ = _state_machine(synthesized)
-    # Then its pattern is the description's for the upload bucket, and it starts the import job
+    rule_id, rule = _single(synthesized.of_type("AWS::Events::Rule"))
+    starter_id = _function_ids(synthesized)[rule_spec.target_function]
+    # Then its pattern is the description's for the upload bucket
     bucket_name: Any = {"Ref": _bucket_id(synthesized)}  # what the bucket name synthesises to
     assert rule["Properties"]["EventPattern"] == rule_spec.event_pattern(bucket_name)
     prefixes = rule["Properties"]["EventPattern"]["detail"]["object"]["key"]
     assert prefixes == [{"prefix": prefix} for prefix in rule_spec.key_prefixes]
+    # And its one target is the start_import function (which names the execution), not the
+    # state machine, with the whole event as the function's event
+    assert rule_spec.target_function == "start_import"
     (target,) = rule["Properties"]["Targets"]
-    assert target["Arn"] == {"Ref": machine_id}
+    assert target["Arn"] == {"Fn::GetAtt": [starter_id, "Arn"]}
+    assert "Input" not in target and "InputPath" not in target
+    # And EventBridge may invoke the function for this rule only
+    permissions = [
+        permission["Properties"]
+        for permission in synthesized.of_type("AWS::Lambda::Permission").values()
+        if permission["Properties"]["Principal"] == "events.amazonaws.com"
+    ]
+    assert permissions == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Fn::GetAtt": [starter_id, "Arn"]},
+            "Principal": "events.amazonaws.com",
+            "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
+        }
+    ]
+
+
+def test_the_starter_may_only_start_executions_of_the_import_machine(
+    synthesized: Synthesized,
+) -> None:
+    # Given the function the rule targets, and its role
+    (rule_spec,) = DESCRIPTION.rules
+    spec = DESCRIPTION.function(rule_spec.target_function)
+    assert spec.grants == Grants(start_executions=True)
+    role_id = _role_id(synthesized, _function_ids(synthesized)[spec.name])
+    machine_id, _ = _state_machine(synthesized)
+    # When every action its policies allow is collected
+    allowed = {
+        action
+        for policy in _policies_of_role(synthesized, role_id)
+        for statement in _statements(policy)
+        if statement["Effect"] == "Allow"
+        for action in _actions(statement)
+    }
+    # Then it may start executions of the import state machine, and only of it
+    assert _granted(synthesized, role_id, "states:StartExecution") == [{"Ref": machine_id}]
+    # And besides that only send its traces (logs go through the basic execution role)
+    assert allowed == {
+        "states:StartExecution",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+    managed = synthesized.resources[role_id]["Properties"]["ManagedPolicyArns"]
+    assert ["AWSLambdaBasicExecutionRole" in json.dumps(arn) for arn in managed] == [True]
 
 
 def test_state_machine_substitutes_every_placeholder_of_its_definition(
@@ -417,8 +465,10 @@ def test_only_functions_that_push_may_manage_websocket_connections(
         granted = _granted(
             synthesized, _role_id(synthesized, logical_id), "execute-api:ManageConnections"
         )
-        # Then the silent handlers have none, the others only on the stage's connections
-        if name in silent:
+        # Then the silent handlers and those whose grants do not push have none, the others
+        # only on the stage's connections
+        spec = DESCRIPTION.function(name)
+        if name in silent or (spec.grants is not None and not spec.grants.push_progress):
             assert granted == [], name
         else:
             (resource,) = granted
@@ -427,16 +477,20 @@ def test_only_functions_that_push_may_manage_websocket_connections(
             assert connections in json.dumps(resource), name
 
 
-def test_every_function_may_answer_the_task_tokens_of_the_state_machine(
+def test_functions_that_may_answer_task_tokens_answer_those_of_the_state_machine(
     synthesized: Synthesized,
 ) -> None:
     # Given the state machine, whose AwaitDecision waits for a task token
     machine_id, _ = _state_machine(synthesized)
     for name, logical_id in _function_ids(synthesized).items():
         role_id = _role_id(synthesized, logical_id)
-        # Then every function may send the token's success or failure, for this machine only
+        grants = DESCRIPTION.function(name).grants
+        answers = grants is None or grants.answer_tasks
+        # Then every function that may answer sends the token's success or failure, for this
+        # machine only; the others (the starter) send none
         for action in ("states:SendTaskSuccess", "states:SendTaskFailure"):
-            assert _granted(synthesized, role_id, action) == [{"Ref": machine_id}], (name, action)
+            expected = [{"Ref": machine_id}] if answers else []
+            assert _granted(synthesized, role_id, action) == expected, (name, action)
 
 
 def test_websocket_api_has_the_described_routes_and_stage(synthesized: Synthesized) -> None:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
-from customer_import.errors import InvalidDecision, InvalidTransition, JobNotFound
+from customer_import.errors import (
+    InvalidDecision,
+    InvalidTransition,
+    InvalidUpload,
+    JobNotFound,
+)
 from customer_import.jobs import JobOptions, JobStatus
-from customer_import.pipeline import customer_id_for
+from customer_import.pipeline import customer_id_for, job_id_of_object
 
 from tests.fakes import World
 from tests.unit.techman_files import HEADER, customers, row, techman_csv
@@ -80,6 +87,79 @@ def test_erp_drops_become_auto_run_jobs_once_per_object() -> None:
     assert first["job_id"] == second["job_id"]
     assert (first["duplicate"], second["duplicate"]) == (False, True)
     assert world.pipeline.job(ORG, first["job_id"]).options.auto_run is True
+
+
+def object_created(bucket: str, key: str) -> dict[str, object]:
+    """An S3 `Object Created` event as EventBridge delivers it (only what matters here)."""
+    return {"detail": {"bucket": {"name": bucket}, "object": {"key": key}}}
+
+
+def test_the_starter_names_the_execution_after_the_job_that_register_finds() -> None:
+    # Given an upload through a presigned POST, and a file an ERP dropped
+    world = World()
+    upload = world.pipeline.create_upload(ORG, "main", "techman", "f.csv", JobOptions(), "a")
+    drop = f"drops/{ORG}/nightly/customers.csv"
+    for key in (upload.job.object_key, drop):
+        world.objects.objects[key] = techman_csv(customers(1))
+        event = object_created("bucket", key)
+        # When the starter starts the import of each, and the execution registers it
+        started = world.pipeline.start_import("bucket", key, "etag/seq", event)
+        registered = world.pipeline.register("bucket", key, "etag/seq", "execution-1")
+        # Then both derive the one job id: the execution's name is the job the register finds
+        assert started["job_id"] == started["execution_name"] == registered["job_id"]
+        assert started["job_id"] == job_id_of_object("bucket", key, "etag/seq")
+        assert world.workflow.started[started["job_id"]] == event
+    # And the upload's job is the one its key names
+    assert world.workflow.started.keys() == {
+        upload.job.job_id,
+        job_id_of_object("bucket", drop, "etag/seq"),
+    }
+
+
+def test_a_job_id_comes_from_the_uploads_key_or_from_the_dropped_object() -> None:
+    # Given the key of an upload and the key of a drop
+    job_id = str(uuid.uuid4())
+    upload = f"uploads/{ORG}/{job_id}/f.csv"
+    drop = f"drops/{ORG}/nightly/customers.csv"
+    # Then an upload's job is in its key, whatever the object's version
+    assert job_id_of_object("bucket", upload, "e1/s1") == job_id_of_object("b2", upload, "e2/s2")
+    assert job_id_of_object("bucket", upload, "e1/s1") == job_id
+    # And a drop's is the same for the same object, and another for another write of its key
+    assert job_id_of_object("bucket", drop, "e1/s1") == job_id_of_object("bucket", drop, "e1/s1")
+    assert job_id_of_object("bucket", drop, "e1/s1") != job_id_of_object("bucket", drop, "e2/s2")
+    uuid.UUID(job_id_of_object("bucket", drop, "e1/s1"))  # a valid job id (and execution name)
+
+
+def test_an_event_delivered_twice_starts_one_execution() -> None:
+    # Given an upload
+    world = World()
+    upload = world.pipeline.create_upload(ORG, "main", "techman", "f.csv", JobOptions(), "a")
+    first = object_created("bucket", upload.job.object_key)
+    again = {**first, "id": "another-delivery"}
+    # When its event is delivered twice
+    world.pipeline.start_import("bucket", upload.job.object_key, "etag/seq", first)
+    world.pipeline.start_import("bucket", upload.job.object_key, "etag/seq", again)
+    # Then one execution was asked for, by the job's name, with the first event
+    assert world.workflow.started == {upload.job.job_id: first}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        f"uploads/{ORG}/not-a-job/f.csv",
+        f"uploads/{ORG}/{str(uuid.uuid4()).upper()}/f.csv",
+        "staging/x/manifest.json",
+        f"uploads/{ORG}/f.csv",
+    ],
+)
+def test_an_object_that_names_no_job_starts_nothing(key: str) -> None:
+    # Given an object under no job (a key written by hand)
+    world = World()
+    # When its event arrives
+    with pytest.raises(InvalidUpload):
+        world.pipeline.start_import("bucket", key, "etag/seq", object_created("bucket", key))
+    # Then no execution is started
+    assert world.workflow.started == {}
 
 
 def test_missing_required_columns_reject_the_job_naming_each_one() -> None:

@@ -270,3 +270,17 @@ def test_the_ops_list_pairs_each_job_with_its_execution() -> None:
         (never, None),
         (ran, "RUNNING"),
     ]
+
+
+def test_an_execution_not_yet_registered_is_found_by_the_jobs_name() -> None:
+    # Given a job whose execution has started (named after the job) but not yet registered it
+    world = ticking_world()
+    [started] = create_jobs(world, ORG, 1)
+    world.executions.add(ExecutionSummary(f"arn:exec:{started}", started, "RUNNING", "t0"), [])
+    # When ops list the executions and read the job's
+    page = world.queries.executions_newest_first(ORG, 10, None)
+    found = world.queries.job_executions(ORG, started)
+    # Then both find the execution by the job's name
+    [item] = page.items
+    assert item.execution is not None and item.execution.name == started
+    assert [d.summary.name for d in found.executions] == [started]

@@ -89,6 +89,31 @@ class ObjectLocation:
         return cls(parts[0], parts[1], parts[2], parts[3])
 
 
+def job_id_of_object(bucket: str, key: str, sequencer: str) -> str:
+    """The id of the import job an uploaded object belongs to: the one derivation that both
+    starts the job's execution (named after it) and registers the job.
+
+    An upload's key names its job (`uploads/{org}/{job}/{file}`, as `create_upload` made it).
+    An ERP drop has no job yet: its id is derived from the object (`sequencer` tells two
+    writes of one key apart), so a repeated event for the same object finds the same job.
+    """
+    location = ObjectLocation.parse(key)
+    if location.kind == "drops":
+        return str(uuid.uuid5(ID_NAMESPACE, f"{bucket}/{key}/{sequencer}"))
+    if not _is_job_id(location.scope):
+        raise InvalidUpload(f"Object key {key!r} names no import job")
+    return location.scope
+
+
+def _is_job_id(value: str) -> bool:
+    """A job id as `create_upload` makes them: a UUID in its canonical form (which is also a
+    valid execution name)."""
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
 @dataclass
 class Upload:
     job: Job
@@ -391,17 +416,27 @@ class ImportPipeline:
             "late_batches": len(late.manifest),
         }
 
+    # ---- the start of an import -------------------------------------------------------------
+
+    def start_import(
+        self, bucket: str, key: str, sequencer: str, event: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Start the ImportJob execution for an `Object Created` event, named after the job
+        (`event` is its input). S3 and EventBridge deliver at least once: the same event again
+        finds the name taken and starts nothing; RegisterJob still stops any second execution
+        that finds its job claimed."""
+        job_id = job_id_of_object(bucket, key, sequencer)
+        self.workflow.start(job_id, event)
+        return {"job_id": job_id, "execution_name": job_id}
+
     # ---- states of the ImportJob state machine ----------------------------------------------
 
     def register(self, bucket: str, key: str, sequencer: str, execution_id: str) -> dict[str, Any]:
         """Turn an `Object Created` event into a job, exactly once per object."""
         location = ObjectLocation.parse(key)
-        if location.kind == "uploads":
-            job_id = location.scope
-        else:
-            # An ERP drop has no job yet: derive its id from the object, so a repeated event
-            # for the same object finds the same job.
-            job_id = str(uuid.uuid5(ID_NAMESPACE, f"{bucket}/{key}/{sequencer}"))
+        job_id = job_id_of_object(bucket, key, sequencer)
+        if location.kind == "drops":
+            # An ERP drop has no job yet: the first execution for the object creates it.
             now = self._now()
             self.jobs.create(
                 Job(

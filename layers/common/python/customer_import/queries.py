@@ -227,7 +227,12 @@ class ImportQueries:
         )
 
     def _main_execution(self, job: Job) -> ExecutionSummary | None:
-        return self.executions.describe(job.execution_id) if job.execution_id else None
+        """The execution that registered the job, as it recorded; before it has (or for a
+        job that never had one recorded), the execution named after the job, as StartImport
+        names it. For jobs registered since executions were named, the two are one."""
+        if job.execution_id:
+            return self.executions.describe(job.execution_id)
+        return self.executions.describe_named(job.job_id)
 
     def _executions_of(self, job: Job) -> list[ExecutionSummary]:
         found = [self._main_execution(job)]

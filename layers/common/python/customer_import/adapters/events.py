@@ -18,6 +18,12 @@ class S3ObjectRef(BaseModel):
     etag: str = Field(default="", validation_alias=AliasChoices("etag", "eTag"))
     sequencer: str = ""
 
+    @property
+    def write_id(self) -> str:
+        """What tells two writes of one key apart (its eTag and sequencer, not S3's version
+        id): an ERP drop's job id is derived from it."""
+        return f"{self.etag}/{self.sequencer}"
+
 
 class S3BucketRef(BaseModel):
     name: str
