@@ -2,9 +2,9 @@
 
 A. `LambdaFunction._invoke_lambda`: moto would run the function in Docker; we call the real
    handler in this process. Contract: `(self, event) -> (payload_json, errored, logs)`.
-B. `Rule.send_to_targets`: moto's EventBridge cannot target Step Functions or Lambda (and
-   swallows the error); we start executions and invoke functions (asynchronously, as
-   EventBridge does: the upload rule's `start_import`), and leave other targets to moto.
+B. `Rule.send_to_targets`: moto's EventBridge cannot target Lambda (and swallows the error);
+   we invoke functions asynchronously, as EventBridge does (the upload rule's
+   `start_import`, which names the execution after its job), and leave other targets to moto.
 C. The API Gateway management API: moto accepts any connection id and never answers 410; we
    deliver to the real local WebSocket gateway and answer 410 GoneException for unknown ids.
 D. `Item.__init__` of moto's DynamoDB: it re-sums the size of every attribute each time it
@@ -34,7 +34,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +50,6 @@ from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import Rule
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from .gateway import UnknownConnection, WebSocketGateway
 from .invoker import LocalInvoker
@@ -151,9 +149,7 @@ def _send_to_targets(
     for target in self.targets:
         arn: str = target["Arn"]
         try:
-            if arn.startswith("arn:aws:states:"):
-                _start_execution(arn, original_event)
-            elif arn.startswith("arn:aws:lambda:"):
+            if arn.startswith("arn:aws:lambda:"):
                 _invoke_async(arn, original_event)
             else:
                 others.append(target)
@@ -167,17 +163,6 @@ def _send_to_targets(
             _originals["send_to_targets"](self, original_event, transform_input)
         finally:
             self.targets = saved
-
-
-def _start_execution(state_machine_arn: str, event: dict[str, Any]) -> None:
-    _, _, _, region, account, _, _ = state_machine_arn.split(":", 6)
-    backend = stepfunctions_parser_backends[account][region]
-    # Always a name: moto makes a nameless second start collide with the first.
-    backend.start_execution(
-        state_machine_arn,
-        name=f"evt-{uuid.uuid4()}",
-        execution_input=json.dumps(event, default=str),
-    )
 
 
 _async_lock = threading.Lock()
