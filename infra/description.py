@@ -19,6 +19,7 @@ class Ref:
     """A value only known once the stack exists: a table's or bucket's name, an ARN, a URL."""
 
     # "table" | "bucket" | "function_arn" | "state_machine_arn" | "websocket_management_endpoint"
+    # | "token_issuer" | "token_audience" | "token_jwks_url" (the user pool, or the local issuer)
     kind: str
     name: str = ""
 
@@ -130,6 +131,10 @@ class WebSocketSpec:
     name: str
     stage: str
     routes: dict[str, str]  # route key -> function name
+    # The function that checks the bearer token of `$connect` (`?token=`): a WebSocket API
+    # cannot use the HTTP API's JWT authorizer.
+    authorizer: str
+    token_query_parameter: str = "token"  # noqa: S105 (a parameter name, not a secret)
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,15 @@ FUNCTIONS = (
     _fn("record_batch_failure", "Records the rows of a batch that failed after its retries"),
     _fn("finalize_import", "Summary counts, error log, final status", timeout_s=300),
     _fn("close_job", "Ends a job that did not import: expired, cancelled or failed"),
+    FunctionSpec(
+        name="ws_authorize",
+        handler="ws_authorize.handler",
+        description="WebSocket $connect authorizer: the caller of the bearer token",
+        memory_mb=256,
+        timeout_s=10,
+        # Checks a signature against the issuer's published keys: no table, no bucket.
+        grants=Grants(),
+    ),
     _fn("ws_connect", "WebSocket $connect"),
     _fn("ws_disconnect", "WebSocket $disconnect"),
     _fn("ws_subscribe", "WebSocket subscribe: follow one job"),
@@ -308,6 +322,7 @@ DESCRIPTION = StackDescription(
             "$disconnect": "ws_disconnect",
             "subscribe": "ws_subscribe",
         },
+        authorizer="ws_authorize",
     ),
     http_api=HttpApiSpec(name="ImportApi", function="api"),
     environment={
@@ -317,6 +332,11 @@ DESCRIPTION = StackDescription(
         # start_import and `retry` start executions; the ARN is built from the machine's name,
         # so the functions do not depend on the machine that depends on them.
         "IMPORT_STATE_MACHINE_ARN": Ref("state_machine_arn", "ImportJob"),
+        # Whose bearer tokens the WebSocket authorizer accepts (the HTTP API's authorizer is
+        # configured with the same issuer and audience).
+        "TOKEN_ISSUER": Ref("token_issuer"),
+        "TOKEN_AUDIENCE": Ref("token_audience"),
+        "TOKEN_JWKS_URL": Ref("token_jwks_url"),
         "POWERTOOLS_SERVICE_NAME": "customer-import",
         "POWERTOOLS_METRICS_NAMESPACE": "CustomerImport",
     },

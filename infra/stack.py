@@ -44,11 +44,13 @@ class CustomerImportStack(Stack):
 
         storage = Storage(self, "Storage", tables=spec.tables, buckets=spec.buckets)
         progress = ProgressWebSocket(self, "ProgressWebSocket", spec=spec.websocket)
+        users = UserDirectory(self, "Users", spec=spec.http_api)
         references = _References(
             stack=self,
             tables=storage.tables,
             buckets=storage.buckets,
             websocket_management_endpoint=progress.management_endpoint,
+            users=users,
         )
 
         functions = Functions(
@@ -116,7 +118,6 @@ class CustomerImportStack(Stack):
                 if function_spec.grants and function_spec.grants.start_executions:
                     workflow.grant_execution_starting(functions.by_name[function_spec.name])
 
-        users = UserDirectory(self, "Users", spec=spec.http_api)
         http_api = ImportHttpApi(
             self,
             "HttpApi",
@@ -173,6 +174,7 @@ class _References:
     tables: Mapping[str, dynamodb.ITable]
     buckets: Mapping[str, s3.IBucket]
     websocket_management_endpoint: str
+    users: UserDirectory
     # Known only once the functions exist, and so usable in substitutions, not in environments.
     functions: Mapping[str, lambda_.IFunction] = field(default_factory=dict)
 
@@ -186,6 +188,12 @@ class _References:
                 return self.buckets[value.name].bucket_name
             case "websocket_management_endpoint":
                 return self.websocket_management_endpoint
+            case "token_issuer":
+                return self.users.issuer
+            case "token_audience":
+                return self.users.client.user_pool_client_id
+            case "token_jwks_url":
+                return f"{self.users.issuer}/.well-known/jwks.json"
             case "state_machine_arn":
                 return self.stack.format_arn(
                     service="states",

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk.aws_apigatewayv2_authorizers import HttpJwtAuthorizer
+from aws_cdk.aws_apigatewayv2_authorizers import HttpJwtAuthorizer, WebSocketLambdaAuthorizer
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration, WebSocketLambdaIntegration
 from constructs import Construct
 
@@ -84,11 +84,19 @@ class ProgressWebSocket(Construct):
         return self.stage.callback_url
 
     def add_routes(self, functions: Mapping[str, lambda_.IFunction]) -> None:
+        # Only `$connect` can carry an authorizer on a WebSocket API; the connection it lets in
+        # keeps its caller for every later message.
+        authorizer = WebSocketLambdaAuthorizer(
+            "TokenAuthorizer",
+            functions[self.spec.authorizer],
+            identity_source=[f"route.request.querystring.{self.spec.token_query_parameter}"],
+        )
         for route_key, function_name in self.spec.routes.items():
             integration_id = f"{pascal_case(function_name)}Integration"
             self.api.add_route(
                 route_key,
                 integration=WebSocketLambdaIntegration(integration_id, functions[function_name]),
+                authorizer=authorizer if route_key == "$connect" else None,
             )
 
     def grant_push(self, grantee: iam.IGrantable) -> None:

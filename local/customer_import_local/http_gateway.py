@@ -26,6 +26,8 @@ from .tokens import InvalidToken, TokenAuthority, api_gateway_claims, bearer_tok
 
 log = logging.getLogger("customer_import_local.http_gateway")
 
+# Where the local issuer publishes its keys (the user pool's path), for the WebSocket authorizer.
+JWKS_PATH = "/.well-known/jwks.json"
 # API Gateway's own limit on a request's payload.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
@@ -82,6 +84,9 @@ class HttpApiGateway:
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], list[str], bytes]:
         """(status, headers, cookies, body) for one request."""
+        if method == "GET" and urlsplit(target).path == JWKS_PATH:
+            # Where the token issuer publishes its keys, as a user pool does: no token needed.
+            return _json(200, self._authority.jwks())
         try:
             claims = self._authority.verify(bearer_token(headers))
         except InvalidToken as exc:

@@ -13,12 +13,16 @@ import os
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from infra.description import DESCRIPTION, REPO_ROOT, FunctionSpec, Ref, StackDescription
+
+from .http_gateway import JWKS_PATH
+from .tokens import AUDIENCE, ISSUER
 
 log = logging.getLogger("customer_import_local.stack")
 
@@ -128,13 +132,21 @@ class LocalStack:
         invoker = self.invoker = LocalInvoker(self.description, function_name)
         # The tokens of `customer-import local token`: the user pool and authorizer at home.
         authority = TokenAuthority()
+        authorizer_function = function_name(
+            self.description.function(self.description.websocket.authorizer)
+        )
         self._gateway = WebSocketGateway(
             invoke_route=lambda fn, event: json.loads(
                 invoker.invoke(function_name(self.description.function(fn)), event).payload
             ),
             routes=self.description.websocket.routes,
             stage=self.description.websocket.stage,
-            authorize=lambda query, headers: _websocket_caller(authority, query, headers),
+            authorize=lambda query, headers: _websocket_caller(
+                lambda event: invoker.invoke(authorizer_function, event),
+                self.description.websocket.stage,
+                query,
+                headers,
+            ),
         )
         self._gateway.start()
         api_function = function_name(self.description.function(self.description.http_api.function))
@@ -305,6 +317,13 @@ class LocalStack:
             return endpoint_url
         if value.kind == "state_machine_arn":
             return f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{value.name}"
+        if value.kind == "token_issuer":
+            return ISSUER
+        if value.kind == "token_audience":
+            return AUDIENCE
+        if value.kind == "token_jwks_url":
+            assert self._http is not None, "the HTTP gateway publishes the keys"
+            return f"{self._http.url}{JWKS_PATH}"
         if value.kind == "function_arn" and function_arns is not None:
             return function_arns[value.name]
         raise ValueError(f"Cannot resolve {value}")
@@ -425,21 +444,27 @@ def _placeholder_zip() -> bytes:
 
 
 def _websocket_caller(
-    authority: Any, query: dict[str, list[str]], headers: dict[str, str]
+    authorize: Callable[[dict[str, Any]], Any],
+    stage: str,
+    query: dict[str, list[str]],
+    headers: dict[str, str],
 ) -> dict[str, str] | None:
-    """What a Lambda REQUEST authorizer of the WebSocket API would put in the `$connect`
-    context: the caller of the token in `?token=` (browsers cannot set headers on a WebSocket)
-    or in an `Authorization: Bearer` header; None refuses the connection."""
-    from .tokens import InvalidToken, bearer_token
-
-    token = (query.get("token") or [""])[-1] or bearer_token(headers)
-    try:
-        claims = authority.verify(token)
-    except InvalidToken:
+    """As API Gateway runs a WebSocket API's REQUEST authorizer at `$connect`: the real
+    `ws_authorize` function gets the request, and its policy's context becomes the caller the
+    handlers read; None (it raised `Unauthorized`, or denied) refuses the connection."""
+    answer = authorize(
+        {
+            "type": "REQUEST",
+            "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:local/{stage}/$connect",
+            "headers": headers,
+            "queryStringParameters": {name: values[-1] for name, values in query.items()},
+            "requestContext": {"routeKey": "$connect", "eventType": "CONNECT", "stage": stage},
+        }
+    )
+    if answer.errored:
         return None
-    capabilities = claims.get("capabilities") or []
-    return {
-        "org_id": str(claims.get("org_id") or ""),
-        "user_id": str(claims["sub"]),
-        "capabilities": " ".join(map(str, capabilities)),
-    }
+    policy = json.loads(answer.payload)
+    if any(s.get("Effect") != "Allow" for s in policy["policyDocument"]["Statement"]):
+        return None
+    context: dict[str, str] = policy.get("context") or {}
+    return context

@@ -9,6 +9,7 @@ across restarts of the stack. Nothing here is ever deployed.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -20,6 +21,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from customer_import.access import CUSTOMERS_ACCESS, IMPORT_MANAGE
+from jwt.algorithms import ECAlgorithm
 
 from infra.description import REPO_ROOT
 
@@ -71,6 +73,16 @@ class TokenAuthority:
 
     def __post_init__(self) -> None:
         self._key = _load_or_create_key(self.key_file)
+        public = self._key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        # Names the key in the token's header, so a verifier picks it from the published set.
+        self.key_id = hashlib.sha256(public).hexdigest()[:16]
+
+    def jwks(self) -> dict[str, Any]:
+        """The published key set (`/.well-known/jwks.json`), as a Cognito user pool serves it."""
+        key: dict[str, Any] = ECAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
+        return {"keys": [{**key, "kid": self.key_id, "alg": ALGORITHM, "use": "sig"}]}
 
     def issue(
         self,
@@ -91,7 +103,7 @@ class TokenAuthority:
             "exp": now + ttl_s,
             **extra_claims,
         }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.key_id})
 
     def verify(self, token: str | None) -> dict[str, Any]:
         """The token's claims if this key signed it for this audience and it has not expired."""

@@ -519,6 +519,56 @@ def test_websocket_api_has_the_described_routes_and_stage(synthesized: Synthesiz
     )
 
 
+def test_websocket_connections_need_a_token_of_the_user_pool(synthesized: Synthesized) -> None:
+    # Given the WebSocket API, its routes and its authorizer
+    api_id, _ = _api(synthesized, "WEBSOCKET")
+    routes = {
+        route["Properties"]["RouteKey"]: route["Properties"]
+        for route in synthesized.of_type("AWS::ApiGatewayV2::Route").values()
+        if route["Properties"]["ApiId"] == {"Ref": api_id}
+    }
+    authorizer_id, authorizer = _single(
+        {
+            logical_id: resource
+            for logical_id, resource in synthesized.of_type("AWS::ApiGatewayV2::Authorizer").items()
+            if resource["Properties"]["ApiId"] == {"Ref": api_id}
+        }
+    )
+    function_ids = _function_ids(synthesized)
+    # Then `$connect` goes through the authorizer function, which reads `?token=`
+    connect = routes["$connect"]
+    assert (connect["AuthorizationType"], connect["AuthorizerId"]) == (
+        "CUSTOM",
+        {"Ref": authorizer_id},
+    )
+    properties = authorizer["Properties"]
+    assert properties["AuthorizerType"] == "REQUEST"
+    assert properties["IdentitySource"] == ["route.request.querystring.token"]
+    assert _mentions(properties["AuthorizerUri"], function_ids[DESCRIPTION.websocket.authorizer])
+    # And the other routes ride on the connection it let in
+    assert all(
+        route.get("AuthorizationType", "NONE") == "NONE"
+        for key, route in routes.items()
+        if key != "$connect"
+    )
+    # And the functions check tokens of the user pool, for the web app's client
+    user_pool_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPool"))
+    client_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
+    environment = _environment(synthesized)
+    assert _mentions(environment["TOKEN_ISSUER"], user_pool_id)
+    assert _mentions(environment["TOKEN_JWKS_URL"], user_pool_id)
+    assert environment["TOKEN_AUDIENCE"] == {"Ref": client_id}
+    # And the authorizer function touches no table and no bucket
+    role_id = _role_id(synthesized, function_ids[DESCRIPTION.websocket.authorizer])
+    granted = [
+        action
+        for policy in _policies_of_role(synthesized, role_id)
+        for statement in _statements(policy)
+        for action in _actions(statement)
+    ]
+    assert not [a for a in granted if a.startswith(("dynamodb:", "s3:", "execute-api:", "states:"))]
+
+
 def test_function_log_groups_have_a_retention(synthesized: Synthesized) -> None:
     # Given every described function
     for logical_id in _function_ids(synthesized).values():
@@ -647,7 +697,13 @@ def test_http_api_sends_every_request_through_the_jwt_authorizer(
         for r in synthesized.of_type("AWS::ApiGatewayV2::Route").values()
         if r["Properties"]["ApiId"] == {"Ref": api_id}
     ]
-    authorizer_id, authorizer = _single(synthesized.of_type("AWS::ApiGatewayV2::Authorizer"))
+    authorizer_id, authorizer = _single(
+        {
+            logical_id: resource
+            for logical_id, resource in synthesized.of_type("AWS::ApiGatewayV2::Authorizer").items()
+            if resource["Properties"]["ApiId"] == {"Ref": api_id}
+        }
+    )
     user_pool_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPool"))
     client_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
     # Then its one route takes every request, and only with a JWT
