@@ -83,6 +83,7 @@ class FakeJobStore:
 class FakeObjectStore:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
+        self.upload_limits: dict[str, int] = {}  # key -> the largest file its POST accepts
 
     def size(self, key: str) -> int:
         return len(self.objects[key])
@@ -105,6 +106,7 @@ class FakeObjectStore:
     def presigned_post(
         self, key: str, content_type: str, max_bytes: int, expires_s: int
     ) -> dict[str, Any]:
+        self.upload_limits[key] = max_bytes
         return {"url": "memory://bucket", "fields": {"key": key, "Content-Type": content_type}}
 
     def presigned_get(self, key: str, expires_s: int, file_name: str) -> str:

@@ -12,6 +12,7 @@ from customer_import.errors import (
     JobNotFound,
 )
 from customer_import.jobs import JobOptions, JobStatus
+from customer_import.organisations import OrganisationProfile
 from customer_import.pipeline import customer_id_for, job_id_of_object
 
 from tests.fakes import World
@@ -59,6 +60,20 @@ def test_upload_creates_a_pending_job_bound_to_an_exact_key() -> None:
     assert upload.job.status is JobStatus.PENDING
     assert upload.job.object_key == f"uploads/{ORG}/{upload.job.job_id}/My_Customers_2_.csv"
     assert upload.post["fields"]["key"] == upload.job.object_key
+
+
+def test_the_upload_form_accepts_no_larger_file_than_the_organisation() -> None:
+    # Given an organisation limited to 2 MB, and another on the product's limit
+    world = World()
+    world.organisations.put(OrganisationProfile(ORG, max_file_bytes=2 * 1_048_576))
+    # When each asks to upload a file
+    limited = world.pipeline.create_upload(ORG, "main", "techman", "f.csv", JobOptions(), "a")
+    other = world.pipeline.create_upload("garage-2", "main", "techman", "f.csv", JobOptions(), "a")
+    # Then each presigned POST's size range ends at its organisation's limit
+    assert world.objects.upload_limits[limited.job.object_key] == 2 * 1_048_576
+    assert (
+        world.objects.upload_limits[other.job.object_key] == world.pipeline.settings.max_file_bytes
+    )
 
 
 def test_a_second_execution_for_the_same_upload_is_a_duplicate() -> None:

@@ -41,6 +41,7 @@ from .ports import (
 from .progress import ProgressBroadcaster
 from .reading import HEAD_BYTES, TextFormat, UnreadableFile, detect_format, iter_records
 from .settings import Settings
+from .uploads import upload_limit
 
 ID_NAMESPACE = uuid.UUID("6f1c7f8e-1f7a-4a4e-9d55-3c1f0e3b2a10")
 SOURCES = {techman.SOURCE: techman}
@@ -277,8 +278,10 @@ class ImportPipeline:
             actor=actor,
         )
         self.jobs.create(job)
+        # S3 refuses a larger file at the door; Validate checks the same limit again.
+        limit = upload_limit(self.settings, self.organisations, org_id)
         post = self.objects.presigned_post(
-            job.object_key, "text/csv", self.settings.max_file_bytes, PRESIGNED_UPLOAD_SECONDS
+            job.object_key, "text/csv", limit, PRESIGNED_UPLOAD_SECONDS
         )
         return Upload(job=job, post=post)
 
