@@ -101,4 +101,5 @@ class ReadWorld(World):
             previews=FakePreviews(self),
             customers=FakeCustomerDirectory(self),
             executions=self.executions,
+            audit=self.audit,
         )

@@ -33,6 +33,8 @@ from customer_import.access import (
 )
 from customer_import.adapters.api_models import (
     UUID_PATTERN,
+    AuditEntryOut,
+    AuditPage,
     CreatedImport,
     CreateImport,
     Customer,
@@ -302,6 +304,21 @@ def find_customers(
 def get_customer(customer_id: CustomerId) -> Customer:
     caller = _caller(CUSTOMERS_ACCESS)
     return Customer(**queries_for(_settings()).customer(caller.org_id, customer_id))
+
+
+# ---- audit --------------------------------------------------------------------------------
+
+
+@app.get(
+    "/audit",
+    summary="The organisation's audit log, newest first: who did what to which import",
+    responses=_responses(200, "The latest entries"),
+    tags=["audit"],
+)
+def audit_log(limit: Limit = 50) -> AuditPage:
+    caller = _caller(IMPORT_MANAGE)
+    entries = queries_for(_settings()).audit_entries(caller.org_id, limit)
+    return AuditPage(items=[AuditEntryOut.of(entry) for entry in entries])
 
 
 # ---- executions (ops) ---------------------------------------------------------------------

@@ -194,6 +194,14 @@ class ApiClient:
         customer: dict[str, Any] = self._call("GET", f"/customers/{customer_id}")
         return customer
 
+    # ---- audit ----------------------------------------------------------------------------
+
+    def audit(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The organisation's audit log, newest first."""
+        page = self._call("GET", "/audit", params={"limit": limit})
+        items: list[dict[str, Any]] = page["items"]
+        return items
+
     # ---- executions (ops) -----------------------------------------------------------------
 
     def executions(self, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:

@@ -24,12 +24,10 @@ from .session import (
     Remote,
     RunResult,
     act_and_follow,
-    components,
     import_file,
     preview_file,
     remote_session,
     running_stack,
-    stack_session,
 )
 
 CHOICES = ["skip", "merge", "create"]
@@ -713,26 +711,31 @@ def _act_and_follow(
 
 
 @main.command()
-@click.option("--org", "org_id", default="demo", show_default=True)
-@click.option("--limit", default=50, show_default=True)
+@_api_options
+@click.option("--limit", default=50, show_default=True, help="Entries (1-100).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list on stdout.")
 @click.pass_context
-def audit(ctx: click.Context, org_id: str, limit: int, as_json: bool) -> None:
-    """The organisation's audit log, newest first (from the stack of `local up`)."""
-    if running_stack() is None:
-        _stderr_console().print(
-            "No local stack is running: start one with `customer-import local up`."
-        )
-        sys.exit(1)
-    with stack_session(ctx.obj["log_level"]):
-        entries = components().audit.entries(org_id, limit)
+def audit(
+    ctx: click.Context,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """The organisation's audit log, newest first, through the HTTP API (of the stack of
+    `local up`)."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        entries = remote.api.audit(limit)
     if as_json:
-        click.echo(json.dumps([entry.__dict__ for entry in entries], indent=2))
+        click.echo(json.dumps(entries, indent=2))
         return
     console = _stdout_console()
     for entry in entries:
         console.print(
-            f"{entry.at}  {entry.action:<34} {entry.actor:<10} {entry.details.get('file', '')}  job {entry.job_id}"
+            f"{entry['at']}  {entry['action']:<34} {entry['actor']:<10} "
+            f"{entry['details'].get('file', '')}  job {entry['job_id']}"
         )
 
 

@@ -89,6 +89,7 @@ def test_run_and_customers_act_as_the_tokens_caller_through_a_named_api(
     # customers are listed
     run = cli(["run", str(path), "--json", *named], absent, tmp_path)
     listed = cli(["customers", "--json", *named], absent, tmp_path)
+    audit = cli(["audit", "--json", *named], absent, tmp_path)
     # Then the job was created, decided and followed through the API as that user
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)
@@ -99,6 +100,11 @@ def test_run_and_customers_act_as_the_tokens_caller_through_a_named_api(
         timeout=30,
     ).json()
     assert (job["created_by"], job["decision"]["by"]) == ("erp-bot", "erp-bot")
+    # And the audit log, read through the API, says so
+    assert audit.returncode == 0, audit.stderr
+    assert ("import.decided", "erp-bot") in {
+        (e["action"], e["actor"]) for e in json.loads(audit.stdout)
+    }
     # And the organisation's customers are the three imported, read page by page
     assert listed.returncode == 0, listed.stderr
     assert sorted(c["external_customer_number"] for c in json.loads(listed.stdout)) == [

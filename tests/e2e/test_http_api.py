@@ -38,6 +38,7 @@ ROUTES = [
     ("GET", f"/customers/{CUSTOMER}", CUSTOMERS_ACCESS),
     ("GET", "/executions", IMPORT_MANAGE),
     ("GET", f"/executions/{JOB}", IMPORT_MANAGE),
+    ("GET", "/audit", IMPORT_MANAGE),
 ]
 BODIES = {
     "/imports": {"source": "techman", "file_name": "f.csv", "size": 100},
@@ -213,6 +214,12 @@ def test_an_import_from_creation_to_error_log(stack, imported, tmp_path) -> None
     assert execution["failed_states"] == []
     entered = [e["state"] for e in execution["events"] if e["type"].endswith("StateEntered")]
     assert entered[-1] == "Finalize" and "AwaitDecision" in entered
+    # And the audit log says who decided and how it ended, and nothing of other organisations
+    audit = api.audit()
+    assert {e["job_id"] for e in audit} == {imported.job_id}
+    assert [(e["action"], e["actor"]) for e in audit if e["action"] == "import.decided"] == [
+        ("import.decided", "alice")
+    ]
 
 
 def test_a_ready_job_shows_its_preview_and_can_be_cancelled_once(stack, org, tmp_path) -> None:

@@ -13,9 +13,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from .audit import AuditEntry
 from .errors import CustomerImportError
 from .jobs import Job
-from .ports import JobStore
+from .ports import AuditLog, JobStore
 
 T = TypeVar("T")
 Key = dict[str, str]
@@ -177,12 +178,14 @@ class ImportQueries:
         previews: PreviewStore,
         customers: CustomerDirectory,
         executions: ExecutionReader,
+        audit: AuditLog,
     ) -> None:
         self.jobs = jobs
         self.index = index
         self.previews = previews
         self.customers = customers
         self.executions = executions
+        self.audit = audit
 
     def jobs_newest_first(self, org_id: str, limit: int, cursor: str | None) -> Page[Job]:
         start = decode_cursor(cursor, org_id, JOB_INDEX_KEY) if cursor else None
@@ -210,6 +213,10 @@ class ImportQueries:
         start = decode_cursor(cursor, org_id, CUSTOMER_KEY) if cursor else None
         found, last = self.customers.page(org_id, _page_size(limit), start)
         return Page(found, encode_cursor(last) if last else None)
+
+    def audit_entries(self, org_id: str, limit: int) -> list[AuditEntry]:
+        """The organisation's audit log, newest first."""
+        return self.audit.entries(org_id, _page_size(limit))
 
     def job_executions(self, org_id: str, job_id: str) -> JobExecutions:
         """The job's import execution and its retries, each with its failed states and the

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from ..audit import AuditEntry
 from ..jobs import Job
 from ..queries import (
     ExecutionDetail,
@@ -277,6 +278,36 @@ class CustomerList(BaseModel):
         default=None,
         description="Listing the organisation: pass as `cursor` for the next page; absent on the last.",
     )
+
+
+# ---- audit --------------------------------------------------------------------------------
+
+
+class AuditEntryOut(BaseModel):
+    job_id: str
+    action: str = Field(examples=["import.completed", "import.decided", "import.cancelled"])
+    actor: str
+    at: str
+    job_created_at: str
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the action concerned: file, source, mode, decision, counts, duration.",
+    )
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEntryOut:
+        return cls(
+            job_id=entry.job_id,
+            action=entry.action,
+            actor=entry.actor,
+            at=entry.at,
+            job_created_at=entry.job_created_at,
+            details=entry.details,
+        )
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
 
 
 # ---- executions ---------------------------------------------------------------------------

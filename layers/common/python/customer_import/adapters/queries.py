@@ -156,5 +156,6 @@ def queries_for(settings: Settings) -> ImportQueries:
                     session.client("stepfunctions", config=config),
                     settings.import_state_machine_arn,
                 ),
+                audit=components.audit,
             )
         return _cache[settings]
