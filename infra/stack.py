@@ -27,6 +27,7 @@ from infra.description import DESCRIPTION, FunctionSpec, Grants, Ref, StackDescr
 
 # `cdk synth -c layer_bundling=skip`: the layer asset is the bare source, without dependencies.
 # For template tests and quick looks at the template; never for a deployment.
+WEB_APP_ORIGINS_CONTEXT_KEY = "webAppOrigins"
 LAYER_BUNDLING_CONTEXT_KEY = "layer_bundling"
 LAYER_BUNDLING_MODES = ("local", "skip")
 
@@ -42,7 +43,10 @@ class CustomerImportStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **stack_options)
 
-        storage = Storage(self, "Storage", tables=spec.tables, buckets=spec.buckets)
+        origins = self._web_app_origins()
+        storage = Storage(
+            self, "Storage", tables=spec.tables, buckets=spec.buckets, upload_origins=origins
+        )
         progress = ProgressWebSocket(self, "ProgressWebSocket", spec=spec.websocket)
         users = UserDirectory(self, "Users", spec=spec.http_api)
         references = _References(
@@ -124,6 +128,7 @@ class CustomerImportStack(Stack):
             spec=spec.http_api,
             function=functions.by_name[spec.http_api.function],
             users=users,
+            web_app_origins=origins,
         )
         CfnOutput(self, "ApiUrl", value=http_api.url)
         CfnOutput(self, "UserPoolId", value=users.user_pool.user_pool_id)
@@ -137,6 +142,22 @@ class CustomerImportStack(Stack):
                 bucket=storage.buckets[rule.bucket],
                 target=functions.by_name[rule.target_function],
             )
+
+    def _web_app_origins(self) -> tuple[str, ...]:
+        """Where the web app is served from (`-c webAppOrigins=https://a,https://b`): browsers
+        there may call the API and POST uploads to the bucket. None: no browser may (the CLI,
+        ERP scripts and servers need no CORS)."""
+        value = self.node.try_get_context(WEB_APP_ORIGINS_CONTEXT_KEY) or ""
+        origins = tuple(
+            origin.strip().rstrip("/") for origin in str(value).split(",") if origin.strip()
+        )
+        for origin in origins:
+            if origin == "*" or not origin.startswith(("https://", "http://localhost")):
+                raise ValueError(
+                    f"context {WEB_APP_ORIGINS_CONTEXT_KEY}: {origin!r} is not an https:// origin "
+                    "(or http://localhost for development)"
+                )
+        return origins
 
     def _bundles_layer_dependencies(self) -> bool:
         mode = self.node.try_get_context(LAYER_BUNDLING_CONTEXT_KEY) or "local"

@@ -3,8 +3,9 @@ that pushes job progress."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -30,6 +31,7 @@ class ImportHttpApi(Construct):
         spec: HttpApiSpec,
         function: lambda_.IFunction,
         users: UserDirectory,
+        web_app_origins: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.authorizer = HttpJwtAuthorizer(
@@ -44,6 +46,20 @@ class ImportHttpApi(Construct):
             api_name=spec.name,
             description="Customer import: imports, customers and executions",
             default_authorizer=self.authorizer,
+            # Preflights are answered by API Gateway, before the authorizer; only for the web
+            # app's origins, and only the headers and methods the API uses.
+            cors_preflight=apigwv2.CorsPreflightOptions(
+                allow_origins=list(web_app_origins),
+                allow_methods=[
+                    apigwv2.CorsHttpMethod.GET,
+                    apigwv2.CorsHttpMethod.POST,
+                    apigwv2.CorsHttpMethod.OPTIONS,
+                ],
+                allow_headers=["authorization", "content-type"],
+                max_age=Duration.hours(1),
+            )
+            if web_app_origins
+            else None,
             default_integration=HttpLambdaIntegration(
                 "ApiIntegration",
                 function,

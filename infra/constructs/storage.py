@@ -23,8 +23,10 @@ class Storage(Construct):
         *,
         tables: Sequence[TableSpec],
         buckets: Sequence[BucketSpec],
+        upload_origins: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
+        self.upload_origins = tuple(upload_origins)
         self.tables: dict[str, dynamodb.Table] = {spec.name: self._table(spec) for spec in tables}
         self.buckets: dict[str, s3.Bucket] = {spec.name: self._bucket(spec) for spec in buckets}
 
@@ -67,6 +69,17 @@ class Storage(Construct):
                 )
                 for prefix, days in spec.expire_after_days.items()
             ],
+            # The web app's browsers POST files with the presigned form, and nothing else.
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.POST],
+                    allowed_origins=list(self.upload_origins),
+                    allowed_headers=["*"],
+                    max_age=3600,
+                )
+            ]
+            if self.upload_origins
+            else None,
         )
 
 

@@ -32,11 +32,17 @@ class Synthesized:
         }
 
 
-def synthesize(outdir: Path, *, layer_bundling: str) -> Synthesized:
+def synthesize(
+    outdir: Path, *, layer_bundling: str, context: dict[str, str] | None = None
+) -> Synthesized:
     cdk_json_context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
     app = App(
         outdir=str(outdir),
-        context={**cdk_json_context, LAYER_BUNDLING_CONTEXT_KEY: layer_bundling},
+        context={
+            **cdk_json_context,
+            LAYER_BUNDLING_CONTEXT_KEY: layer_bundling,
+            **(context or {}),
+        },
     )
     stack = build_app(app)
     template = Template.from_stack(stack)

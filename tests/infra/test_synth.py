@@ -5,6 +5,7 @@ from __future__ import annotations
 import graphlib
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from infra.description import (
     Ref,
     TableSpec,
 )
+from infra.stack import WEB_APP_ORIGINS_CONTEXT_KEY
 from tests.infra.synthesis import Synthesized, synthesize
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
@@ -743,3 +745,41 @@ def test_only_an_administrator_sets_a_users_organisation_and_capabilities(
     # And the client reads both into its tokens but may write neither
     assert {org, capabilities} <= set(client["Properties"]["ReadAttributes"])
     assert not {org, capabilities} & set(client["Properties"]["WriteAttributes"])
+
+
+def test_without_web_app_origins_no_browser_may_call_or_upload(synthesized: Synthesized) -> None:
+    # Given the app synthesised without webAppOrigins
+    # Then neither the API nor the bucket answers another origin's browser
+    _, api = _api(synthesized, "HTTP")
+    assert "CorsConfiguration" not in api["Properties"]
+    bucket = synthesized.resources[_bucket_id(synthesized)]["Properties"]
+    assert "CorsConfiguration" not in bucket
+
+
+def test_the_web_app_origins_may_call_the_api_and_post_uploads(tmp_path: Path) -> None:
+    # Given the app synthesised for a web app served from two origins
+    synthesized = synthesize(
+        tmp_path,
+        layer_bundling="skip",
+        context={WEB_APP_ORIGINS_CONTEXT_KEY: "https://app.example.com, http://localhost:5173/"},
+    )
+    origins = ["https://app.example.com", "http://localhost:5173"]
+    # Then the API answers their preflights for the methods and headers it uses
+    _, api = _api(synthesized, "HTTP")
+    cors = api["Properties"]["CorsConfiguration"]
+    assert cors["AllowOrigins"] == origins
+    assert sorted(cors["AllowMethods"]) == ["GET", "OPTIONS", "POST"]
+    assert sorted(cors["AllowHeaders"]) == ["authorization", "content-type"]
+    # And their browsers may POST the presigned form to the bucket, and nothing else
+    bucket = synthesized.resources[_bucket_id(synthesized)]["Properties"]
+    [rule] = bucket["CorsConfiguration"]["CorsRules"]
+    assert (rule["AllowedOrigins"], rule["AllowedMethods"]) == (origins, ["POST"])
+
+
+@pytest.mark.parametrize("origins", ["*", "http://app.example.com", "https://a.example, *"])
+def test_an_open_or_plain_http_origin_is_refused(tmp_path: Path, origins: str) -> None:
+    # Given origins that would let any site, or an unencrypted one, act for a user
+    # When the app is synthesised with them
+    # Then synthesis stops, naming the origin
+    with pytest.raises(ValueError, match="is not an https:// origin"):
+        synthesize(tmp_path, layer_bundling="skip", context={WEB_APP_ORIGINS_CONTEXT_KEY: origins})
