@@ -342,14 +342,14 @@ def test_the_starter_may_only_start_executions_of_the_import_machine(
     }
     # Then it may start executions of the import state machine, and only of it
     assert _granted(synthesized, role_id, "states:StartExecution") == [{"Ref": machine_id}]
-    # And besides that only send its traces (logs go through the basic execution role)
+    # And besides that only send its traces and write its logs
     assert allowed == {
         "states:StartExecution",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
     }
-    managed = synthesized.resources[role_id]["Properties"]["ManagedPolicyArns"]
-    assert ["AWSLambdaBasicExecutionRole" in json.dumps(arn) for arn in managed] == [True]
 
 
 def test_state_machine_substitutes_every_placeholder_of_its_definition(
@@ -621,6 +621,7 @@ TABLE_WRITE = frozenset(
 )
 # X-Ray's actions take no resource: every traced function may send its traces to "*".
 TRACING = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
+LOGGING = frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})
 CUSTOMER_TABLES = ("customers", "customer_addresses", "vehicles", "customer_match_keys")
 
 # What each function's code touches, table by table, read off its handler and the domain
@@ -683,6 +684,8 @@ def _resource_name(synthesized: Synthesized, resource: Any) -> str:
         logical_id, attribute = resource["Fn::GetAtt"]
         if attribute == "Arn" and logical_id in tables:
             return f"table:{tables[logical_id]}"
+        if attribute == "Arn" and logical_id in _log_groups(synthesized):
+            return f"log-group:{_log_groups(synthesized)[logical_id]}"
         if attribute == "Arn" and logical_id == _bucket_id(synthesized):
             return f"bucket:{UPLOAD_BUCKET.name}"
     if resource == {"Ref": machine_id}:
@@ -710,6 +713,14 @@ def _resource_name(synthesized: Synthesized, resource: Any) -> str:
         ):
             return f"connections:{stage}"
     return f"unknown:{json.dumps(resource)}"
+
+
+def _log_groups(synthesized: Synthesized) -> dict[str, str]:
+    """Log group logical id -> the name of the function that logs into it."""
+    return {
+        synthesized.resources[logical_id]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]: name
+        for name, logical_id in _function_ids(synthesized).items()
+    }
 
 
 def _permissions(synthesized: Synthesized, function_name: str) -> set[Permission]:
@@ -740,6 +751,7 @@ def _granted_by(spec: FunctionSpec) -> set[Permission]:
         return {(action, f"{kind}:{table}") for action in actions for kind in kinds}
 
     expected = {(action, "*") for action in TRACING}
+    expected |= {(action, f"log-group:{spec.name}") for action in LOGGING}
     for table in grants.read_write_tables:
         expected |= on_table(TABLE_READ | TABLE_WRITE, table)
     for table in grants.read_tables:
@@ -838,16 +850,15 @@ def test_every_function_role_allows_exactly_its_grants(
     # Given the function's role
     # When every action its policies allow is collected, with each resource it applies to
     allowed = _permissions(synthesized, spec.name)
-    # Then each comes from its grants (or is sending its traces), on a resource they name
+    # Then each comes from its grants (or sends its traces, or writes its own log group), on
+    # a resource they name
     expected = _granted_by(spec)
     assert sorted(allowed - expected) == [], "allowed beyond the grants"
     # And each of its grants is there
     assert sorted(expected - allowed) == [], "granted but not allowed"
-    # And its logs go through the basic execution role alone
-    managed = synthesized.resources[_role_id(synthesized, _function_ids(synthesized)[spec.name])][
-        "Properties"
-    ]["ManagedPolicyArns"]
-    assert ["AWSLambdaBasicExecutionRole" in json.dumps(arn) for arn in managed] == [True]
+    # And no managed policy adds to them (the basic execution role writes every log group)
+    role = synthesized.resources[_role_id(synthesized, _function_ids(synthesized)[spec.name])]
+    assert "ManagedPolicyArns" not in role["Properties"]
 
 
 @pytest.mark.parametrize("spec", DESCRIPTION.functions, ids=lambda spec: spec.name)
