@@ -35,14 +35,23 @@ class ObjectAccess:
 
 @dataclass(frozen=True)
 class Grants:
-    """Exactly what a function may touch. Functions without grants may, for now, touch every
-    table and bucket (see `infra.stack`)."""
+    """Exactly what a function may touch; a function that names none may touch nothing.
+
+    Tables and key patterns are the description's logical names. A transaction or batch write
+    needs the write grant on every table it writes; index queries come with the table's grant.
+    """
 
     read_write_tables: tuple[str, ...] = ()
     read_tables: tuple[str, ...] = ()
+    # Append-only for this function: it never reads them back (audit log, batch outcomes).
+    write_tables: tuple[str, ...] = ()
+    # Items it may delete and nothing more: a progress push forgets connections that are gone.
+    delete_from_tables: tuple[str, ...] = ()
     objects: tuple[ObjectAccess, ...] = ()
-    push_progress: bool = False  # post to WebSocket connections
-    answer_tasks: bool = False  # send task success/failure, start (retry) executions
+    # Post to WebSocket connections. The subscribers of a job are read from `connections`, so
+    # a function that pushes also needs to read that table and delete gone connections.
+    push_progress: bool = False
+    answer_tasks: bool = False  # send task success/failure to the waiting execution
     read_executions: bool = False  # describe executions and read their history
     start_executions: bool = False  # start executions of the import state machine
 
@@ -54,7 +63,7 @@ class FunctionSpec:
     description: str
     memory_mb: int = 512
     timeout_s: int = 60
-    grants: Grants | None = None
+    grants: Grants = Grants()
 
     @property
     def code_dir(self) -> Path:
@@ -170,9 +179,14 @@ class StackDescription:
         return next(f for f in self.functions if f.name == name)
 
 
-def _fn(name: str, description: str, **kwargs: int) -> FunctionSpec:
-    return FunctionSpec(name=name, handler=f"{name}.handler", description=description, **kwargs)
+def _fn(name: str, description: str, grants: Grants = Grants(), **kwargs: int) -> FunctionSpec:
+    return FunctionSpec(
+        name=name, handler=f"{name}.handler", description=description, grants=grants, **kwargs
+    )
 
+
+# Where the import reads the uploaded file: an upload's key, or an ERP drop's.
+_UPLOADED = ("uploads/*", "drops/*")
 
 FUNCTIONS = (
     FunctionSpec(
@@ -183,14 +197,114 @@ FUNCTIONS = (
         timeout_s=30,
         grants=Grants(start_executions=True),
     ),
-    _fn("register_job", "Turns an S3 Object Created event into an import job, exactly once"),
-    _fn("validate_upload", "Checks size, encoding, delimiter and required columns"),
-    _fn("prepare_import", "Cleans, groups and stages customers in batches; writes the preview", memory_mb=1024, timeout_s=900),
-    _fn("await_decision", "Stores the task token and tells subscribers the job is ready"),
-    _fn("import_batch", "Writes one staged batch of customers", memory_mb=1024, timeout_s=300),
-    _fn("record_batch_failure", "Records the rows of a batch that failed after its retries"),
-    _fn("finalize_import", "Summary counts, error log, final status", timeout_s=300),
-    _fn("close_job", "Ends a job that did not import: expired, cancelled or failed"),
+    _fn(
+        "register_job",
+        "Turns an S3 Object Created event into an import job, exactly once",
+        grants=Grants(
+            # creates an ERP drop's job, claims the job for this execution
+            read_write_tables=("jobs",),
+            read_tables=("connections",),
+            delete_from_tables=("connections",),
+            push_progress=True,
+        ),
+    ),
+    _fn(
+        "validate_upload",
+        "Checks size, encoding, delimiter and required columns",
+        grants=Grants(
+            read_write_tables=("jobs",),
+            # the organisation's file size limit; a rejection goes into the audit log
+            read_tables=("organisations", "connections"),
+            write_tables=("audit_log",),
+            delete_from_tables=("connections",),
+            # the head of the file only
+            objects=(ObjectAccess("uploads", read=_UPLOADED),),
+            push_progress=True,
+        ),
+    ),
+    _fn(
+        "prepare_import",
+        "Cleans, groups and stages customers in batches; writes the preview",
+        grants=Grants(
+            read_write_tables=("jobs",),
+            # duplicates are looked up by match key, then the stored customers they name
+            read_tables=("organisations", "customers", "customer_match_keys", "connections"),
+            write_tables=("audit_log",),
+            delete_from_tables=("connections",),
+            # batches, manifests, duplicates, row errors and the preview all go under staging/
+            objects=(ObjectAccess("uploads", read=_UPLOADED, write=("staging/*",)),),
+            push_progress=True,
+        ),
+        memory_mb=1024,
+        timeout_s=900,
+    ),
+    _fn(
+        "await_decision",
+        "Stores the task token and tells subscribers the job is ready",
+        grants=Grants(
+            # the token goes on the job; the API answers it, this function never does
+            read_write_tables=("jobs",),
+            read_tables=("connections",),
+            delete_from_tables=("connections",),
+            push_progress=True,
+        ),
+    ),
+    _fn(
+        "import_batch",
+        "Writes one staged batch of customers",
+        grants=Grants(
+            # a merge reads the stored customer, its addresses and vehicles before it writes
+            read_write_tables=("jobs", "customers", "customer_addresses", "vehicles"),
+            read_tables=("connections",),
+            # never read back here: the batch outcome (one transaction with the job's
+            # counters) and the match keys of the customers it writes
+            write_tables=("job_batches", "customer_match_keys"),
+            delete_from_tables=("connections",),
+            objects=(ObjectAccess("uploads", read=("staging/*",)),),
+            push_progress=True,
+        ),
+        memory_mb=1024,
+        timeout_s=300,
+    ),
+    _fn(
+        "record_batch_failure",
+        "Records the rows of a batch that failed after its retries",
+        grants=Grants(
+            read_write_tables=("jobs",),
+            # which customers of the batch were written before it failed
+            read_tables=("customers", "connections"),
+            write_tables=("job_batches",),
+            delete_from_tables=("connections",),
+            objects=(ObjectAccess("uploads", read=("staging/*",)),),
+            push_progress=True,
+        ),
+    ),
+    _fn(
+        "finalize_import",
+        "Summary counts, error log, final status",
+        grants=Grants(
+            read_write_tables=("jobs",),
+            # the failures every batch recorded
+            read_tables=("job_batches", "connections"),
+            write_tables=("audit_log",),
+            delete_from_tables=("connections",),
+            # Prepare's row errors in, the error-log CSV out
+            objects=(ObjectAccess("uploads", read=("staging/*",), write=("error-logs/*",)),),
+            push_progress=True,
+        ),
+        timeout_s=300,
+    ),
+    _fn(
+        "close_job",
+        "Ends a job that did not import: expired, cancelled or failed",
+        grants=Grants(
+            read_write_tables=("jobs",),
+            read_tables=("connections",),
+            write_tables=("audit_log",),
+            delete_from_tables=("connections",),
+            push_progress=True,
+        ),
+    ),
     FunctionSpec(
         name="ws_authorize",
         handler="ws_authorize.handler",
@@ -200,27 +314,44 @@ FUNCTIONS = (
         # Checks a signature against the issuer's published keys: no table, no bucket.
         grants=Grants(),
     ),
-    _fn("ws_connect", "WebSocket $connect"),
-    _fn("ws_disconnect", "WebSocket $disconnect"),
-    _fn("ws_subscribe", "WebSocket subscribe: follow one job"),
+    # API Gateway refuses posts to a connection during its own $connect and after its
+    # $disconnect: those two handlers never push.
+    _fn("ws_connect", "WebSocket $connect", grants=Grants(write_tables=("connections",))),
+    _fn(
+        "ws_disconnect", "WebSocket $disconnect", grants=Grants(delete_from_tables=("connections",))
+    ),
+    _fn(
+        "ws_subscribe",
+        "WebSocket subscribe: follow one job",
+        grants=Grants(
+            # the job's current state goes to the new subscriber at once
+            read_tables=("jobs",),
+            write_tables=("connections",),
+            push_progress=True,
+        ),
+    ),
     FunctionSpec(
         name="api",
         handler="api.handler",
         description="HTTP API: imports, customers and executions, for callers with a JWT",
         grants=Grants(
-            # create jobs, decide, cancel, retry; the audit log of those
-            read_write_tables=("jobs", "audit_log", "connections"),
+            # create jobs, decide, cancel, retry
+            read_write_tables=("jobs",),
             read_tables=(
                 "job_batches",
                 "organisations",
                 "customers",
                 "customer_addresses",
                 "vehicles",
+                "connections",
             ),
+            # the audit log of those requests
+            write_tables=("audit_log",),
+            delete_from_tables=("connections",),
             objects=(
                 ObjectAccess(
                     "uploads",
-                    # previews, batches a retry stages again, error logs it links to
+                    # previews, duplicates, batches a retry stages again, error logs it links to
                     read=("staging/*", "error-logs/*"),
                     # presigned POSTs of uploads, and the batches of a retry
                     write=("uploads/*", "staging/*"),
@@ -229,9 +360,11 @@ FUNCTIONS = (
             push_progress=True,
             answer_tasks=True,
             read_executions=True,
+            # a retry of the failed rows is an execution of its own
+            start_executions=True,
         ),
     ),
-)  # fmt: skip
+)
 
 TABLES = (
     TableSpec(

@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_cdk import ArnFormat, CfnOutput, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -23,7 +24,7 @@ from infra.constructs.identity import UserDirectory
 from infra.constructs.naming import pascal_case, state_machine_name
 from infra.constructs.storage import Storage
 from infra.constructs.workflow import ObjectCreatedRule, Workflow
-from infra.description import DESCRIPTION, FunctionSpec, Grants, Ref, StackDescription
+from infra.description import DESCRIPTION, Grants, Ref, StackDescription
 
 # `cdk synth -c layer_bundling=skip`: the layer asset is the bare source, without dependencies.
 # For template tests and quick looks at the template; never for a deployment.
@@ -69,30 +70,13 @@ class CustomerImportStack(Stack):
         references.functions = functions.by_name
         progress.add_routes(functions.by_name)
 
-        # Every function shares one environment (see the description), so for now every
-        # function without grants of its own may read and write every table and bucket.
+        # Every function shares one environment (see the description) and so knows every
+        # table's name: only its role decides what it may touch.
         for function_spec in spec.functions:
             function = functions.by_name[function_spec.name]
-            if function_spec.grants is None:
-                for table in storage.tables.values():
-                    table.grant_read_write_data(function)
-                for bucket in storage.buckets.values():
-                    bucket.grant_read_write(function)
-            else:
-                _grant_data(function_spec.grants, function, storage)
-
-        # API Gateway refuses posts to a connection during its own $connect and after its
-        # $disconnect, so those two handlers never push; every other function may, unless
-        # its grants say otherwise.
-        silent_route_handlers = {
-            spec.websocket.routes.get("$connect"),
-            spec.websocket.routes.get("$disconnect"),
-        }
-        for function_spec in spec.functions:
-            if function_spec.name not in silent_route_handlers and _may(
-                function_spec, "push_progress"
-            ):
-                progress.grant_push(functions.by_name[function_spec.name])
+            _grant_data(function_spec.grants, function, storage)
+            if function_spec.grants.push_progress:
+                progress.grant_push(function)
 
         for machine in spec.state_machines:
             workflow = Workflow(
@@ -112,15 +96,16 @@ class CustomerImportStack(Stack):
                     [
                         role
                         for function_spec in spec.functions
-                        if _may(function_spec, "answer_tasks")
+                        if function_spec.grants.answer_tasks
                         and (role := functions.by_name[function_spec.name].role)
                     ]
                 )
             for function_spec in spec.functions:
-                if function_spec.grants and function_spec.grants.read_executions:
-                    workflow.grant_execution_reading(functions.by_name[function_spec.name])
-                if function_spec.grants and function_spec.grants.start_executions:
-                    workflow.grant_execution_starting(functions.by_name[function_spec.name])
+                function = functions.by_name[function_spec.name]
+                if function_spec.grants.read_executions:
+                    workflow.grant_execution_reading(function)
+                if function_spec.grants.start_executions:
+                    workflow.grant_execution_starting(function)
 
         http_api = ImportHttpApi(
             self,
@@ -169,22 +154,31 @@ class CustomerImportStack(Stack):
         return mode == "local"
 
 
-def _may(function_spec: FunctionSpec, permission: str) -> bool:
-    """Functions without grants of their own may do everything the legacy wiring allowed."""
-    return function_spec.grants is None or bool(getattr(function_spec.grants, permission))
-
-
 def _grant_data(grants: Grants, function: lambda_.IFunction, storage: Storage) -> None:
     for name in grants.read_write_tables:
         storage.tables[name].grant_read_write_data(function)
     for name in grants.read_tables:
         storage.tables[name].grant_read_data(function)
+    for name in grants.write_tables:
+        storage.tables[name].grant_write_data(function)
+    for name in grants.delete_from_tables:
+        # The table itself: an index has no items to delete.
+        iam.Grant.add_to_principal(
+            grantee=function,
+            actions=["dynamodb:DeleteItem"],
+            resource_arns=[storage.tables[name].table_arn],
+        )
     for access in grants.objects:
         bucket = storage.buckets[access.bucket]
-        for pattern in access.read:
-            bucket.grant_read(function, pattern)
-        for pattern in access.write:
-            bucket.grant_put(function, pattern)
+        # Objects under the patterns only, never the bucket: no function lists keys, and a
+        # listing would show every organisation's file names.
+        for actions, patterns in (("s3:GetObject", access.read), ("s3:PutObject", access.write)):
+            if patterns:
+                iam.Grant.add_to_principal(
+                    grantee=function,
+                    actions=[actions],
+                    resource_arns=[bucket.arn_for_objects(pattern) for pattern in patterns],
+                )
 
 
 @dataclass

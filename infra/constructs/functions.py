@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -21,7 +22,7 @@ NOT_DEPLOYED = ["__pycache__", "*.pyc"]
 
 
 class Functions(Construct):
-    """One function per FunctionSpec, each with its own role, log group and the shared layer."""
+    """One function per FunctionSpec, each with its own role and log group, and the shared layer."""
 
     def __init__(
         self,
@@ -47,6 +48,16 @@ class Functions(Construct):
 
     def _function(self, spec: FunctionSpec, environment: Mapping[str, str]) -> lambda_.Function:
         construct_id = pascal_case(spec.name)
+        log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=LOG_RETENTION)
+        # A role of its own rather than the basic execution role, which may write every log
+        # group of the account: this one writes the function's own group only.
+        role = iam.Role(
+            self,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{spec.name}: what its grants in infra/description.py say",
+        )
+        log_group.grant_write(role)
         return lambda_.Function(
             self,
             construct_id,
@@ -60,5 +71,6 @@ class Functions(Construct):
             timeout=Duration.seconds(spec.timeout_s),
             environment=dict(environment),
             tracing=lambda_.Tracing.ACTIVE,
-            log_group=logs.LogGroup(self, f"{construct_id}Logs", retention=LOG_RETENTION),
+            role=role,
+            log_group=log_group,
         )

@@ -98,16 +98,13 @@ class Workflow(Construct):
         self.state_machine.grant_start_execution(grantee)
 
     def grant_task_response(self, roles: Sequence[iam.IRole]) -> None:
-        """`states:SendTaskSuccess`/`SendTaskFailure` on this state machine for the given roles,
-        and `states:StartExecution` (a retry of the failed rows starts an execution).
+        """`states:SendTaskSuccess`/`SendTaskFailure` on this state machine for the given roles.
 
         In a separate policy for the same reason as above: the state machine depends on every
         function it invokes, and each function depends on its role's default policy.
         """
         policy = iam.Policy(self, "TaskResponsePolicy", roles=list(roles))
-        self.state_machine.grant(
-            policy, "states:SendTaskSuccess", "states:SendTaskFailure", "states:StartExecution"
-        )
+        self.state_machine.grant(policy, "states:SendTaskSuccess", "states:SendTaskFailure")
 
 
 class ObjectCreatedRule(Construct):
