@@ -55,7 +55,7 @@ bench: setup samples/techman_5500.csv
 	$(RUN)/python -m bench.import_bench samples/techman_5500.csv
 	$(RUN)/python -m bench.import_bench samples/techman_5500.csv --memory
 
-# 99,890 rows (75,000 customers): the largest file the import page accepts by default.
+# 97,018 rows (75,000 customers): near the largest file the import page accepts by default.
 bench-large: setup samples/techman_75000.csv
 	$(RUN)/python -m bench.prepare_bench samples/techman_75000.csv --repeat 1
 	$(RUN)/python -m bench.import_bench samples/techman_75000.csv --no-floor
