@@ -147,6 +147,9 @@ class FakeCustomerStore:
     def existing_ids(self, org_id: str, customer_ids: Iterable[str]) -> set[str]:
         return {c for c in customer_ids if (org_id, c) in self.customers}
 
+    def has_any(self, org_id: str) -> bool:
+        return any(org == org_id for org, _ in self.customers)
+
     def find_by_keys(self, org_id: str, keys: Collection[str]) -> dict[str, dict[str, Any]]:
         self.key_lookups += 1
         ids = {self.keys[(org_id, k)] for k in keys if (org_id, k) in self.keys}

@@ -126,7 +126,22 @@ def test_a_second_file_is_flagged_against_stored_customers_and_its_own_rows() ->
     }
     assert page.total == 5 == world.pipeline.job(ORG, job_id).counter("duplicates")
     # And the look-ups were batched: one for the one chunk of the file, not one per row
-    assert world.customers.key_lookups == 2  # the first import's chunk, and this one's
+    # (the first import, with nothing stored yet, looked nothing up)
+    assert world.customers.key_lookups == 1
+
+
+def test_a_first_import_looks_nothing_up_and_still_flags_its_own_repeats() -> None:
+    # Given an organisation with no stored customer (a migration's first file)
+    world = World()
+    # When a file repeating one of its own customers is prepared
+    job_id = run_to_ready(world, techman_csv(second_file()))
+    # Then the repeat is flagged against the earlier row
+    page = world.pipeline.duplicates(ORG, job_id)
+    assert [(e["external_customer_number"], e["match"]["kind"]) for e in page.items] == [
+        ("2005", "file")
+    ]
+    # And the match-key index was never read: there was nothing stored to match
+    assert world.customers.key_lookups == 0
 
 
 @pytest.mark.parametrize(

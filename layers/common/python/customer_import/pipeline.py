@@ -10,7 +10,7 @@ import io
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -551,7 +551,7 @@ class ImportPipeline:
         first = _Stager(self.objects, prefix, size)
         # Repeats of an earlier customer of the file run after everything else (see HasRepeats).
         late = _Stager(self.objects, prefix, size, "late-")
-        finder = DuplicateFinder(lambda keys: self.customers.find_by_keys(org_id, keys))
+        finder = DuplicateFinder(self._stored_customer_lookup(org_id))
         listing = _DuplicateListing(self.objects, f"{prefix}/duplicates")
         pending: list[dict[str, Any]] = []
         preview: dict[str, dict[str, Any]] = {}  # by customer id
@@ -662,6 +662,22 @@ class ImportPipeline:
             "decision_timeout_seconds": job.options.decision_timeout_seconds
             or self.settings.decision_timeout_seconds,
         }
+
+    def _stored_customer_lookup(
+        self, org_id: str
+    ) -> Callable[[Collection[str]], dict[str, dict[str, Any]]]:
+        """`find_by_keys`, skipped while the organisation has no customer at all: a first
+        import (a migration) has nothing stored to match, and its look-ups would be most of
+        Prepare's requests. Asked again each chunk until customers appear (another import may
+        be writing them meanwhile)."""
+        has_customers = False
+
+        def look_up(keys: Collection[str]) -> dict[str, dict[str, Any]]:
+            nonlocal has_customers
+            has_customers = has_customers or self.customers.has_any(org_id)
+            return self.customers.find_by_keys(org_id, keys) if has_customers else {}
+
+        return look_up
 
     def _reject_prepared(self, job: Job, reason: str) -> dict[str, Any]:
         self._reject(job, reason)

@@ -105,6 +105,9 @@ class CustomerStore(Protocol):
 
     def existing_ids(self, org_id: str, customer_ids: Iterable[str]) -> set[str]: ...
 
+    def has_any(self, org_id: str) -> bool:
+        """Whether the organisation has a stored customer at all (one key read)."""
+
     def find_by_keys(self, org_id: str, keys: Collection[str]) -> dict[str, dict[str, Any]]:
         """The organisation's stored customers holding any of these match keys, by id, read
         through the match-key index in batches (never a scan)."""

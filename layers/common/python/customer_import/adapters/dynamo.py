@@ -587,6 +587,9 @@ class DynamoCustomerStore:
         items.extend(_match_key_items(job.org_id, customer_id, match_keys(customer)))
         return items
 
+    def has_any(self, org_id: str) -> bool:
+        return any(True for _ in CustomerModel.query(org_id, limit=1))
+
     def find_by_keys(self, org_id: str, keys: Collection[str]) -> dict[str, dict[str, Any]]:
         if not keys:
             return {}
