@@ -50,6 +50,15 @@ def _api(synthesized: Synthesized, protocol: str) -> tuple[str, dict[str, Any]]:
     )
 
 
+def _of_api(synthesized: Synthesized, resource_type: str, api_id: str) -> dict[str, dict[str, Any]]:
+    """The resources of this type (routes, authorizers) that belong to the API `api_id`."""
+    return {
+        logical_id: resource
+        for logical_id, resource in synthesized.of_type(resource_type).items()
+        if resource["Properties"]["ApiId"] == {"Ref": api_id}
+    }
+
+
 def _function_ids(synthesized: Synthesized) -> dict[str, str]:
     """Function name -> logical id, found through the handler (unique per function)."""
     by_handler = {
@@ -484,8 +493,7 @@ def test_websocket_api_has_the_described_routes_and_stage(synthesized: Synthesiz
     # When its routes are read with their integrations
     routes = {
         route["Properties"]["RouteKey"]: route
-        for route in synthesized.of_type("AWS::ApiGatewayV2::Route").values()
-        if route["Properties"]["ApiId"] == {"Ref": api_id}
+        for route in _of_api(synthesized, "AWS::ApiGatewayV2::Route", api_id).values()
     }
     # Then each described route exists and proxies to its function
     assert routes.keys() == DESCRIPTION.websocket.routes.keys()
@@ -506,15 +514,10 @@ def test_websocket_connections_need_a_token_of_the_user_pool(synthesized: Synthe
     api_id, _ = _api(synthesized, "WEBSOCKET")
     routes = {
         route["Properties"]["RouteKey"]: route["Properties"]
-        for route in synthesized.of_type("AWS::ApiGatewayV2::Route").values()
-        if route["Properties"]["ApiId"] == {"Ref": api_id}
+        for route in _of_api(synthesized, "AWS::ApiGatewayV2::Route", api_id).values()
     }
     authorizer_id, authorizer = _single(
-        {
-            logical_id: resource
-            for logical_id, resource in synthesized.of_type("AWS::ApiGatewayV2::Authorizer").items()
-            if resource["Properties"]["ApiId"] == {"Ref": api_id}
-        }
+        _of_api(synthesized, "AWS::ApiGatewayV2::Authorizer", api_id)
     )
     function_ids = _function_ids(synthesized)
     # Then `$connect` goes through the authorizer function, which reads `?token=`
@@ -607,16 +610,10 @@ def test_http_api_sends_every_request_through_the_jwt_authorizer(
     # Given the HTTP API, its routes, authorizer and user pool
     api_id, api = _api(synthesized, "HTTP")
     (route,) = [
-        r["Properties"]
-        for r in synthesized.of_type("AWS::ApiGatewayV2::Route").values()
-        if r["Properties"]["ApiId"] == {"Ref": api_id}
+        r["Properties"] for r in _of_api(synthesized, "AWS::ApiGatewayV2::Route", api_id).values()
     ]
     authorizer_id, authorizer = _single(
-        {
-            logical_id: resource
-            for logical_id, resource in synthesized.of_type("AWS::ApiGatewayV2::Authorizer").items()
-            if resource["Properties"]["ApiId"] == {"Ref": api_id}
-        }
+        _of_api(synthesized, "AWS::ApiGatewayV2::Authorizer", api_id)
     )
     user_pool_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPool"))
     client_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
