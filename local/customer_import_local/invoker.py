@@ -80,6 +80,11 @@ class LocalInvoker:
     def __init__(self, description: StackDescription, name_of: Callable[[FunctionSpec], str]):
         self._specs = {name_of(spec): spec for spec in description.functions}
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        # Handlers share this process's one interpreter lock: a Map's ten batches running at
+        # once finish no sooner than two (one per core), and their switching delays the
+        # progress messages. The others wait for a slot, as for a free CPU.
+        running = max(2, os.cpu_count() or 2)
+        self._slots = {name: threading.BoundedSemaphore(running) for name in self._specs}
         self.memory: StepMemory | None = None  # the benchmark's, while it traces memory
         for spec in description.functions:
             # Each function's code directory is its own root, as in its Lambda asset; the
@@ -119,7 +124,8 @@ class LocalInvoker:
         memory = self.memory if tracemalloc.is_tracing() else None
         heap_at_start = memory.begin() if memory else 0
         try:
-            result = self._handler(function_name)(event if event is not None else {}, context)
+            with self._slots[function_name]:
+                result = self._handler(function_name)(event if event is not None else {}, context)
         except Exception as exc:
             log.info(
                 "%s raised %s after %.0f ms: %s",

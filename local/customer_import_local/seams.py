@@ -15,6 +15,9 @@ E. moto's DynamoDB writes take no lock: `transact_write_items` deep-copies the t
    touches while other request threads insert into them ("dictionary changed size during
    iteration", a 500), and concurrent updates of one item could interleave. Transactions,
    updates and deletes go one at a time, and so do puts into tables a transaction touches.
+   That deep copy, moto's undo record, also grew with the table: each batch's commit copied
+   every batch record and job before it. The undo record is now the items the transaction
+   names, copied before it runs and put back if it fails.
 F. `boto_client_for` in moto's Step Functions Lambda task: it builds a new boto3 client for
    every Lambda task it runs (each batch of a Map); we build one per region and service, once,
    with the same settings, and share it (boto3 clients are thread-safe).
@@ -23,12 +26,19 @@ G. moto's DynamoDB answers through a generic serializer that walks the botocore 
    there. Its reads (and updates, which return the item) already hold DynamoDB JSON, so they
    are answered with `json.dumps`; anything `json.dumps` cannot write (a datetime, bytes)
    goes through moto's serializer as before.
+H. botocore's `before-send` event: the handlers, the Step Functions interpreter and the CLI
+   in this process reached moto through its HTTP server, paying for a socket round trip,
+   werkzeug and a server thread on every call (the floor itself ran at about 3,000 items/s
+   over HTTP, 5,000 in process). A request for this process's moto endpoint is answered by
+   moto's in-process dispatcher (the one `mock_aws` uses), against the same backends; other
+   processes, browsers and presigned URLs still use the HTTP server.
 
 These touch moto internals, which is why moto is pinned to an exact version.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import logging
@@ -36,16 +46,23 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.handlers import BUILTIN_HANDLERS
 from moto.apigatewaymanagementapi.models import ApiGatewayManagementApiBackend
 from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.core.botocore_stubber import MockRawResponse
 from moto.core.exceptions import JsonRESTError
+from moto.core.models import botocore_stubber
 from moto.core.responses import ActionResult
+from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import Rule
@@ -68,6 +85,8 @@ class GoneException(JsonRESTError):
 class _Active:
     invoker: LocalInvoker | None = None
     gateway: WebSocketGateway | None = None
+    endpoint_url: str = ""
+    region: str = ""
 
 
 _active = _Active()
@@ -75,13 +94,20 @@ _originals: dict[str, Callable[..., Any]] = {}
 _lock = threading.Lock()
 
 
-def install(invoker: LocalInvoker, gateway: WebSocketGateway) -> None:
+def install(
+    invoker: LocalInvoker, gateway: WebSocketGateway, endpoint_url: str, region: str
+) -> None:
     """Patch moto for this process. One embedded stack at a time."""
     with _lock:
         if _active.invoker is not None:
             raise RuntimeError("An embedded local stack is already running in this process")
         _active.invoker = invoker
         _active.gateway = gateway
+        _active.endpoint_url = endpoint_url.rstrip("/")
+        _active.region = region
+        if ("before-send", _in_process) not in BUILTIN_HANDLERS:
+            # Every botocore session built from now on asks it first; with no stack it passes.
+            BUILTIN_HANDLERS.insert(0, ("before-send", _in_process))
         if not _originals:
             _originals["invoke"] = LambdaFunction._invoke_lambda
             _originals["send_to_targets"] = Rule.send_to_targets
@@ -92,6 +118,8 @@ def install(invoker: LocalInvoker, gateway: WebSocketGateway) -> None:
             _originals["boto_client_for"] = lambda_eval_utils.boto_client_for
             lambda_eval_utils.boto_client_for = _shared_client  # type: ignore[assignment]
             Item.__init__ = _item_init  # type: ignore[method-assign]
+            _originals["dynamodb.copy"] = dynamodb_models.copy  # type: ignore[assignment]
+            dynamodb_models.copy = SimpleNamespace(deepcopy=_deepcopy_except_tables)  # type: ignore[assignment]
             for name in DYNAMODB_WRITES:
                 _originals[f"dynamodb.{name}"] = getattr(DynamoDBBackend, name)
                 setattr(
@@ -111,6 +139,7 @@ def uninstall() -> None:
     with _lock:
         _active.invoker = None
         _active.gateway = None
+        _active.endpoint_url = ""
         if _originals:
             LambdaFunction._invoke_lambda = _originals.pop("invoke")  # type: ignore[method-assign]
             Rule.send_to_targets = _originals.pop("send_to_targets")  # type: ignore[method-assign]
@@ -118,6 +147,7 @@ def uninstall() -> None:
             ApiGatewayManagementApiBackend.delete_connection = _originals.pop("delete")  # type: ignore[method-assign]
             ApiGatewayManagementApiBackend.get_connection = _originals.pop("get")  # type: ignore[method-assign]
             Item.__init__ = _originals.pop("item_init")  # type: ignore[method-assign]
+            dynamodb_models.copy = _originals.pop("dynamodb.copy")  # type: ignore[assignment]
             lambda_eval_utils.boto_client_for = _originals.pop("boto_client_for")  # type: ignore[assignment]
             _shared_clients.clear()
             for name in DYNAMODB_WRITES:
@@ -280,9 +310,59 @@ def _transaction(transact: Callable[..., Any]) -> Callable[..., Any]:
             operation = next(iter(item.values()))
             _transactional_tables.add(operation.get("TableName", ""))
         with _dynamodb_writes:
-            return transact(self, transact_items)
+            before = _items_named(self, transact_items)
+            try:
+                return transact(self, transact_items)
+            except Exception:
+                _put_back(before)
+                raise
 
     return one_at_a_time
+
+
+_Slot = tuple[Table, DynamoType, DynamoType | None]
+
+
+def _items_named(
+    backend: DynamoDBBackend, transact_items: list[dict[str, Any]]
+) -> list[tuple[_Slot, Item | None]]:
+    """Each item the transaction writes or checks, as it is now (None: absent), read the way
+    moto's `transact_write_items` finds them."""
+    named = []
+    for item in transact_items:
+        kind, operation = next(iter(item.items()))
+        table = backend.tables.get(operation.get("TableName", ""))
+        key = operation.get("Item" if kind == "Put" else "Key") or {}
+        if table is None or table.hash_key_attr not in key:
+            continue  # moto rejects it before writing anything
+        range_key = None
+        if table.range_key_attr is not None:
+            if table.range_key_attr not in key:
+                continue
+            range_key = DynamoType(key[table.range_key_attr])
+        hash_key = DynamoType(key[table.hash_key_attr])
+        current = table.get_item(hash_key, range_key)
+        named.append(((table, hash_key, range_key), copy.deepcopy(current)))
+    return named
+
+
+def _put_back(before: list[tuple[_Slot, Item | None]]) -> None:
+    for (table, hash_key, range_key), item in before:
+        if range_key is None:
+            if item is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = item
+        elif item is None:
+            table.items.get(hash_key, {}).pop(range_key, None)
+        else:
+            table.items[hash_key][range_key] = item
+
+
+def _deepcopy_except_tables(value: Any, memo: Any = None) -> Any:
+    """moto's DynamoDB module copies whole tables as a transaction's undo record: `_transaction`
+    keeps a smaller one, so a table is 'copied' as itself (moto's restore is then a no-op)."""
+    return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
 
 def _put(put_item: Callable[..., Any]) -> Callable[..., Any]:
@@ -349,3 +429,39 @@ def _as_json(answer: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler]
             return result
 
     return plain
+
+
+# ---- H: this process's requests answered in process ---------------------------------------
+
+# botocore's service id (as in the event name) -> the host prefix moto's URL patterns expect.
+# Services not named here (IAM, EventBridge: bootstrap only) keep going over HTTP.
+_IN_PROCESS_HOSTS = {
+    "dynamodb": "dynamodb",
+    "s3": "s3",
+    "sfn": "states",
+    "lambda": "lambda",
+    "apigatewaymanagementapi": "execute-api",
+}
+
+
+def _in_process(event_name: str, request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
+    endpoint = _active.endpoint_url
+    if not endpoint or not request.url.startswith(endpoint + "/"):
+        return None
+    host = _IN_PROCESS_HOSTS.get(event_name.split(".")[1])
+    if host is None:
+        return None
+    sent_to = request.url
+    # The path keeps S3's bucket-in-path form, which moto's S3 patterns accept on this host.
+    request.url = f"https://{host}.{_active.region}.amazonaws.com{sent_to[len(endpoint) :]}"
+    try:
+        answer = botocore_stubber.process_request(request)
+    except Exception:
+        # What moto's server would answer: a 500, which botocore retries and then reports.
+        log.exception("moto failed on %s", event_name)
+        answer = 500, {}, json.dumps({"__type": "InternalFailure", "message": "moto failed"})
+    if answer is None:  # no moto route: let the server answer it as before
+        request.url = sent_to
+        return None
+    status, headers, body = answer
+    return AWSResponse(request.url, status, headers, MockRawResponse(body))  # type: ignore[arg-type]
