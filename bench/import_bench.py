@@ -13,8 +13,8 @@ client received); the peak RSS of the whole process (moto's backends, the handle
 client share it).
 
 `--memory` traces Python allocations (tracemalloc; everything runs several times slower, so
-no time is printed) and prints each Lambda step's peak and a batch imported again on its own. Even the smallest
-step shows ≈ 10 MiB: the servers' own request handling in the same window.
+no time is printed) and prints each Lambda step's peak and a batch imported again on its own. A step's
+peak includes what moto stores for it meanwhile (its requests are answered in this process).
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def report_memory(
     )
     for name, peak in sorted(memory.peaks.items(), key=lambda kv: -kv[1]):
         note = (
-            "  (10 batches at once, with what moto stores meanwhile)"
+            "  (a batch per core at once, with what moto stores meanwhile)"
             if name == "import_batch"
             else ""
         )
