@@ -1,5 +1,6 @@
 """What the embedded stack does so that an import is measured warm: shared clients, handlers
-imported at start (seam F and the warm-up in `customer_import_local.stack`)."""
+imported at start, requests answered in process (seams F and H and the warm-up in
+`customer_import_local.stack`)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,36 @@ def test_large_objects_are_kept_on_disk_not_in_the_process(stack) -> None:
     assert not bucket.keys["staging/t/small.json"]._value_buffer._rolled
     body = s3.get_object(Bucket=stack.endpoints.bucket, Key="staging/t/big.json")["Body"].read()
     assert body == b"x" * 100_000
+
+
+def test_this_process_reaches_the_stack_without_a_socket(stack, monkeypatch) -> None:
+    # Given a stack, and no way for botocore to send anything over HTTP
+    import boto3
+    import botocore.httpsession
+
+    def no_socket(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("sent over HTTP")
+
+    monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", no_socket)
+    # When this process asks DynamoDB, S3 and Step Functions
+    tables = boto3.client("dynamodb").list_tables()["TableNames"]
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=stack.endpoints.bucket, Key="staging/t/in-process.json", Body=b"{}")
+    body = s3.get_object(Bucket=stack.endpoints.bucket, Key="staging/t/in-process.json")["Body"]
+    machines = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
+    # Then moto answered them in this process, from the stack's own backends
+    assert any(name.endswith("-jobs") for name in tables)
+    assert body.read() == b"{}"
+    assert [m["stateMachineArn"] for m in machines] == [stack.endpoints.state_machine_arn]
+
+
+def test_the_models_load_dynamodb_s_service_model_once(stack) -> None:
+    # Given a started stack, whose warm-up bound the models and built their clients
+    from customer_import.adapters import dynamo
+
+    models = [dynamo.JobModel, dynamo.BatchModel, dynamo.CustomerModel, dynamo.VehicleModel]
+    clients = [model._get_connection().connection.client for model in models]
+    # Then they come from one botocore session: one copy of DynamoDB's service description,
+    # not one per model (≈ 8 MiB each)
+    descriptions = {id(c.meta.service_model._service_description) for c in clients}
+    assert len(descriptions) == 1

@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import botocore.session
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -318,8 +319,22 @@ def bind(settings: Settings) -> None:
             model.Meta.table_name = table_name
             model.Meta.region = settings.region
             model._connection = None
-            _ = model._get_connection().connection.client
+            _build_client(model._get_connection().connection)
         _bound = settings
+
+
+@functools.cache
+def _botocore_session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+def _build_client(connection: Connection) -> None:
+    """Build the connection's client now, from the one botocore session of this process.
+    PynamoDB gives each connection a session of its own, and each session loads DynamoDB's
+    service model again: ten of them took ≈ 80 MiB in every process that binds the models
+    (each Lambda container). PynamoDB has no public way to pass a session in."""
+    connection._local.session = _botocore_session()
+    _ = connection.client
 
 
 class DynamoJobStore:
@@ -327,7 +342,7 @@ class DynamoJobStore:
         # One connection for every transaction: building a botocore client costs more than
         # the write itself.
         self._transactions = Connection(region=region)
-        _ = self._transactions.client  # built once, not by concurrent first transactions
+        _build_client(self._transactions)  # once, not by concurrent first transactions
 
     def create(self, job: Job) -> bool:
         try:
