@@ -1,6 +1,6 @@
 """What the embedded stack does so that an import is measured warm: shared clients, handlers
-imported at start, requests answered in process (seams F and H and the warm-up in
-`customer_import_local.stack`)."""
+imported at start, requests answered in process, a Query reading its partition only (seams F,
+H and I and the warm-up in `customer_import_local.stack`)."""
 
 from __future__ import annotations
 
@@ -79,3 +79,41 @@ def test_the_models_load_dynamodb_s_service_model_once(stack) -> None:
     # not one per model (≈ 8 MiB each)
     descriptions = {id(c.meta.service_model._service_description) for c in clients}
     assert len(descriptions) == 1
+
+
+def test_a_query_on_the_table_key_answers_from_its_partition_as_dynamodb_does(stack) -> None:
+    # Given customers of two organisations in one table
+    import boto3
+    from customer_import.adapters.dynamo import CustomerModel
+
+    dynamodb = boto3.client("dynamodb")
+    table = CustomerModel.Meta.table_name
+    for org, ids in (("org-q1", ["c", "a", "d", "b"]), ("org-q2", ["a", "e"])):
+        for customer_id in ids:
+            dynamodb.put_item(
+                TableName=table, Item={"org_id": {"S": org}, "customer_id": {"S": customer_id}}
+            )
+
+    def page(**extra: object) -> dict:
+        return dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="org_id = :org",
+            ExpressionAttributeValues={":org": {"S": "org-q1"}},
+            ScanIndexForward=False,
+            Limit=3,
+            **extra,
+        )
+
+    # When one organisation's customers are read, newest key first, three at a time
+    first = page()
+    second = page(ExclusiveStartKey=first["LastEvaluatedKey"])
+    # Then only its own come back, in key order, across pages; an unknown one has none
+    ids = [i["customer_id"]["S"] for i in first["Items"] + second["Items"]]
+    assert ids == ["d", "c", "b", "a"]
+    assert "LastEvaluatedKey" not in second
+    none = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="org_id = :org",
+        ExpressionAttributeValues={":org": {"S": "org-nobody"}},
+    )
+    assert none["Items"] == []
