@@ -13,8 +13,9 @@ client received); the peak RSS of the whole process (moto's backends, the handle
 client share it).
 
 `--memory` traces Python allocations (tracemalloc; everything runs several times slower, so
-no time is printed) and prints each Lambda step's peak and a batch imported again on its own. A step's
-peak includes what moto stores for it meanwhile (its requests are answered in this process).
+no time is printed) and prints each Lambda step's peak and a batch imported again on its own.
+A step's peak includes what moto stores for it meanwhile (its requests are answered in this
+process).
 """
 
 from __future__ import annotations

@@ -29,9 +29,9 @@ G. moto's DynamoDB answers through a generic serializer that walks the botocore 
 H. botocore's `before-send` event: the handlers, the Step Functions interpreter and the CLI
    in this process reached moto through its HTTP server, paying for a socket round trip,
    werkzeug and a server thread on every call (the floor ran at 2,600-3,500 items/s over
-   HTTP, 5,400-6,300 in process, on 2026-11-27). A request for this process's moto endpoint is answered by
-   moto's in-process dispatcher (the one `mock_aws` uses), against the same backends; other
-   processes, browsers and presigned URLs still use the HTTP server.
+   HTTP, 5,200-6,400 in process, on 2026-11-27). A request for this process's moto endpoint
+   is answered by moto's in-process dispatcher (the one `mock_aws` uses), against the same
+   backends; other processes, browsers and presigned URLs still use the HTTP server.
 I. `Table.query` of moto's DynamoDB, on a table's own key: it lists every item of the table,
    sorts them all and keeps the partition asked for, so each Query cost O(n log n) in the
    whole table (Prepare's "has the organisation any customer?" took 2 s a chunk beside
