@@ -1,6 +1,6 @@
 """What the embedded stack does so that an import is measured warm: shared clients, handlers
-imported at start, requests answered in process, a Query reading its partition only (seams F,
-H and I and the warm-up in `customer_import_local.stack`)."""
+imported at start, requests answered in process, a Query reading its partition only, stored
+items kept packed (seams F, H, I and J and the warm-up in `customer_import_local.stack`)."""
 
 from __future__ import annotations
 
@@ -117,3 +117,66 @@ def test_a_query_on_the_table_key_answers_from_its_partition_as_dynamodb_does(st
         ExpressionAttributeValues={":org": {"S": "org-nobody"}},
     )
     assert none["Items"] == []
+
+
+def _stored(table: str, org: str, customer_id: str) -> object:
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    tables = dynamodb_backends["123456789012"]["eu-west-2"].tables
+    return tables[table].items[DynamoType({"S": org})][DynamoType({"S": customer_id})]
+
+
+def test_a_stored_item_is_kept_packed_and_reads_back_as_it_was_written(stack) -> None:
+    # Given an item with every kind of attribute, written into the local DynamoDB
+    import boto3
+    from customer_import.adapters.dynamo import CustomerModel
+
+    dynamodb = boto3.client("dynamodb")
+    table = CustomerModel.Meta.table_name
+    key = {"org_id": {"S": "org-p"}, "customer_id": {"S": "c1"}}
+    item = key | {
+        "name": {"S": "Zoë O'Brien"},
+        "mileage": {"N": "12.50"},
+        "active": {"BOOL": False},
+        "nothing": {"NULL": True},
+        "prefs": {"M": {"sms": {"L": [{"S": "x"}, {"N": "1"}, {"BOOL": True}]}}},
+        "tags": {"SS": ["a", "b"]},
+        "raw": {"B": b"\x00\x01"},
+    }
+    dynamodb.put_item(TableName=table, Item=item)
+    # Then moto holds it as one packed value, not as an object per attribute
+    assert "_packed" in dir(_stored(table, "org-p", "c1"))
+    # When it is read, updated in place, and read again
+    first = dynamodb.get_item(TableName=table, Key=key)["Item"]
+    dynamodb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET mileage = mileage + :more REMOVE tags",
+        ExpressionAttributeValues={":more": {"N": "1"}},
+    )
+    again = dynamodb.get_item(TableName=table, Key=key)["Item"]
+    # Then the first read is what was written, and the update stayed
+    assert first == item
+    assert again == {k: v for k, v in item.items() if k != "tags"} | {"mileage": {"N": "13.50"}}
+
+
+def test_an_item_over_dynamodb_s_size_limit_is_still_refused(stack) -> None:
+    # Given the local DynamoDB
+    import boto3
+    import pytest
+    from botocore.exceptions import ClientError
+    from customer_import.adapters.dynamo import CustomerModel
+
+    dynamodb = boto3.client("dynamodb")
+    table = CustomerModel.Meta.table_name
+    key = {"org_id": {"S": "org-p"}, "customer_id": {"S": "big"}}
+    # When an item of 410 KB is written, and one just under the limit
+    with pytest.raises(ClientError) as refused:
+        dynamodb.put_item(TableName=table, Item=key | {"notes": {"S": "x" * 410_000}})
+    dynamodb.put_item(TableName=table, Item=key | {"notes": {"S": "y" * 390_000}})
+    # Then the first is refused as DynamoDB refuses it; the second is stored whole
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "size has exceeded" in refused.value.response["Error"]["Message"]
+    stored = dynamodb.get_item(TableName=table, Key=key)["Item"]["notes"]["S"]
+    assert stored == "y" * 390_000
