@@ -430,17 +430,43 @@ def test_an_import_leaves_audit_entries_for_its_decision_and_outcome() -> None:
     assert "duration_s" in done
 
 
-def test_a_retried_finalize_writes_its_audit_entry_once() -> None:
+def test_finalize_run_again_after_it_ended_the_job_changes_nothing() -> None:
     # Given a finished import
     world = World()
     job_id = run_to_ready(world, techman_csv(customers(1)))
     world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
     import_all(world, job_id)
-    job = world.pipeline.job(ORG, job_id)
-    # When the same entry is recorded again (a retried step)
-    world.pipeline._audit(job, "import.completed", "system")
-    # Then there is still one entry for that job and action
+    # When Step Functions runs Finalize again (its answer was lost)
+    answer = world.pipeline.finalize(ORG, job_id)
+    # Then the job stays completed, with one entry for its outcome
+    assert answer == {"status": "completed"}
     assert [e.action for e in world.audit.entries(ORG)].count("import.completed") == 1
+
+
+def test_a_job_that_shows_its_outcome_has_its_audit_entry(monkeypatch) -> None:
+    # Given an imported job whose final status cannot be written the first time
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(1)))
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    for batch in world.objects.get_json(world.pipeline.job(ORG, job_id).manifest_key):
+        world.pipeline.import_batch(ORG, job_id, batch)
+    transition = world.jobs.transition
+
+    def fails_once(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(world.jobs, "transition", transition)
+        raise TimeoutError("DynamoDB did not answer")
+
+    monkeypatch.setattr(world.jobs, "transition", fails_once)
+    # When Finalize fails on it, and its retry succeeds
+    with pytest.raises(TimeoutError):
+        world.pipeline.finalize(ORG, job_id)
+    after_failure = world.pipeline.job(ORG, job_id).status, world.audit.entries(ORG)
+    world.pipeline.finalize(ORG, job_id)
+    # Then the entry came before the status, and the retry did not write it again
+    assert after_failure[0] is JobStatus.IMPORTING
+    assert "import.completed" in [e.action for e in after_failure[1]]
+    assert [e.action for e in world.audit.entries(ORG)].count("import.completed") == 1
+    assert world.pipeline.job(ORG, job_id).status is JobStatus.COMPLETED
 
 
 def test_rejections_and_cancellations_are_audited() -> None:

@@ -27,7 +27,7 @@ from .duplicates import (
 )
 from .error_log import render_error_log
 from .errors import InvalidDecision, InvalidTransition, InvalidUpload
-from .jobs import Job, JobOptions, JobStatus
+from .jobs import Job, JobOptions, JobStatus, sources_of
 from .ports import (
     AuditLog,
     BatchOutcome,
@@ -808,20 +808,24 @@ class ImportPipeline:
             error_log_key = f"error-logs/{org_id}/{job_id}.csv"
             self.objects.put_text(error_log_key, render_error_log(failures), "text/csv")
         status = JobStatus.COMPLETED_WITH_ERRORS if job.counter("failed") else JobStatus.COMPLETED
-        job = self.jobs.transition(org_id, job_id, status, error_log_key=error_log_key)
+        ended_before = job.status is status  # a retry of a Finalize that ended the job
+        if not ended_before:
+            _must_be_able_to_become(job, status)
+        # The audit entry before the status (written once per job and action: a retried step
+        # finds it there), so a job that shows a final status always has its entry.
+        finished = datetime.fromisoformat(self._now())
         self._audit(
             job,
-            f"import.{job.status}",
+            f"import.{status}",
             job.actor,
             decision=(job.decision or {}).get("default", "auto-run"),
             counts={name: job.counter(name) for name in SUMMARY_COUNTERS},
             duration_s=round(
-                (
-                    datetime.fromisoformat(job.updated_at) - datetime.fromisoformat(job.created_at)
-                ).total_seconds(),
-                3,
+                (finished - datetime.fromisoformat(job.created_at)).total_seconds(), 3
             ),
         )
+        if not ended_before:
+            job = self.jobs.transition(org_id, job_id, status, error_log_key=error_log_key)
         self.broadcaster.publish(job, "completed")
         return {"status": str(job.status)}
 
@@ -839,9 +843,10 @@ class ImportPipeline:
             JobStatus.EXPIRED: "Nobody decided in time: the import expired",
             JobStatus.CANCELLED: "Cancelled",
         }
-        reason = reasons.get(target) or f"Import failed: {_error_reason(error or {})}"
-        job = self.jobs.transition(org_id, job_id, target, reason=job.reason or reason)
-        self._audit(job, f"import.{target}", "system", reason=job.reason)
+        reason = job.reason or reasons.get(target) or f"Import failed: {_error_reason(error or {})}"
+        _must_be_able_to_become(job, target)
+        self._audit(job, f"import.{target}", "system", reason=reason)  # first, as in finalize
+        job = self.jobs.transition(org_id, job_id, target, reason=reason)
         self.broadcaster.publish(job, "completed")
         return {"status": str(job.status)}
 
@@ -877,3 +882,9 @@ def _error_reason(error: dict[str, Any]) -> str:
     if isinstance(parsed, dict) and parsed.get("errorMessage"):
         return f"{parsed.get('errorType', name)}: {parsed['errorMessage']}"
     return f"{name}: {cause}" if cause else name
+
+
+def _must_be_able_to_become(job: Job, status: JobStatus) -> None:
+    """Checked before writing what only the move justifies; the store checks it again."""
+    if job.status not in sources_of(status):
+        raise InvalidTransition(job.job_id, str(job.status), str(status))
