@@ -2,7 +2,7 @@
 
     python -m bench.import_bench samples/techman_5500.csv            # time, floor, RSS
     python -m bench.import_bench samples/techman_5500.csv --memory   # memory, step by step
-    python -m bench.import_bench samples/techman_75000.csv --no-floor
+    python -m bench.import_bench samples/techman_77319.csv --no-floor
 
 Prints: upload → completed time (the CLI's path: presigned POST, S3 → EventBridge → Step
 Functions → Lambda → DynamoDB, WebSocket progress); the floor: the same DynamoDB items

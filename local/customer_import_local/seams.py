@@ -30,6 +30,7 @@ H. botocore's `before-send` event: the handlers, the Step Functions interpreter 
    in this process reached moto through its HTTP server, paying for a socket round trip,
    werkzeug and a server thread on every call (the floor ran at 2,600-3,500 items/s over
    HTTP, 5,200-6,400 in process, on 2026-11-27). A request for this process's moto endpoint
+   (at 127.0.0.1 or localhost, where moto's Step Functions interpreter sends its Lambda tasks)
    is answered by moto's in-process dispatcher (the one `mock_aws` uses), against the same
    backends; other processes, browsers and presigned URLs still use the HTTP server.
 I. `Table.query` of moto's DynamoDB, on a table's own key: it lists every item of the table,
@@ -97,7 +98,7 @@ class GoneException(JsonRESTError):
 class _Active:
     invoker: LocalInvoker | None = None
     gateway: WebSocketGateway | None = None
-    endpoint_url: str = ""
+    endpoint_urls: tuple[str, ...] = ()
     region: str = ""
 
 
@@ -115,7 +116,10 @@ def install(
             raise RuntimeError("An embedded local stack is already running in this process")
         _active.invoker = invoker
         _active.gateway = gateway
-        _active.endpoint_url = endpoint_url.rstrip("/")
+        endpoint_url = endpoint_url.rstrip("/")
+        # moto's Step Functions interpreter calls Lambda at localhost:<port>, whatever the
+        # stack's own name for the loopback host.
+        _active.endpoint_urls = (endpoint_url, endpoint_url.replace("//127.0.0.1:", "//localhost:"))
         _active.region = region
         if ("before-send", _in_process) not in BUILTIN_HANDLERS:
             # Every botocore session built from now on asks it first; with no stack it passes.
@@ -157,7 +161,7 @@ def uninstall() -> None:
     with _lock:
         _active.invoker = None
         _active.gateway = None
-        _active.endpoint_url = ""
+        _active.endpoint_urls = ()
         if _originals:
             LambdaFunction._invoke_lambda = _originals.pop("invoke")  # type: ignore[method-assign]
             Rule.send_to_targets = _originals.pop("send_to_targets")  # type: ignore[method-assign]
@@ -466,8 +470,8 @@ _IN_PROCESS_HOSTS = {
 
 
 def _in_process(event_name: str, request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
-    endpoint = _active.endpoint_url
-    if not endpoint or not request.url.startswith(endpoint + "/"):
+    endpoint = next((url for url in _active.endpoint_urls if request.url.startswith(url + "/")), "")
+    if not endpoint:
         return None
     host = _IN_PROCESS_HOSTS.get(event_name.split(".")[1])
     if host is None:

@@ -69,6 +69,25 @@ def test_this_process_reaches_the_stack_without_a_socket(stack, monkeypatch) -> 
     assert [m["stateMachineArn"] for m in machines] == [stack.endpoints.state_machine_arn]
 
 
+def test_an_import_reaches_aws_services_without_a_socket(driver, org, monkeypatch) -> None:
+    # Given no way for botocore to send anything over HTTP, in any thread
+    import botocore.httpsession
+
+    sent: list[str] = []
+
+    def no_socket(_session: object, request: object) -> None:
+        sent.append(request.url)  # type: ignore[attr-defined]
+        raise AssertionError("sent over HTTP")
+
+    monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", no_socket)
+    # When a file is imported (the upload itself is a browser's POST, not botocore's)
+    job = driver.run(org, techman_csv(customers(150)))
+    # Then the handlers, the events and Step Functions' Lambda tasks were answered in process
+    assert job.status == "completed"
+    assert job.counter("imported") == 150
+    assert sent == []
+
+
 def test_the_models_load_dynamodb_s_service_model_once(stack) -> None:
     # Given a started stack, whose warm-up bound the models and built their clients
     from customer_import.adapters import dynamo
