@@ -1,6 +1,7 @@
 """The whole import on the embedded local stack, beside its floor, measured in one run.
 
     python -m bench.import_bench samples/techman_5500.csv            # time, floor, RSS
+    python -m bench.import_bench samples/techman_5500.csv --runs 3   # 3 fresh processes, median
     python -m bench.import_bench samples/techman_5500.csv --memory   # memory, step by step
     python -m bench.import_bench samples/techman_77319.csv --no-floor
 
@@ -23,8 +24,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import json
 import resource
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -91,7 +95,14 @@ def main() -> None:
     parser.add_argument("file", type=Path)
     parser.add_argument("--memory", action="store_true", help="trace memory step by step")
     parser.add_argument("--no-floor", action="store_true", help="skip the floor (large files)")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="run N times, each in a fresh process; print the median"
+    )
+    parser.add_argument("--result-line", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.runs > 1:
+        repeat(args.file, args.runs, args.no_floor)
+        return
 
     if args.memory:
         tracemalloc.start()
@@ -172,6 +183,60 @@ def main() -> None:
             f"            moto DynamoDB storing the floor's items  +{floor.rss_growth_mib:.0f} MiB RSS"
             f" ({floor.rss_growth_mib * MiB / items:,.0f} B per item)"
         )
+    if args.result_line:
+        result_line = {
+            "import_s": result.seconds,
+            "import_cpu_s": import_cpu,
+            "floor_s": floor.seconds if floor else None,
+            "floor_cpu_s": floor.cpu_seconds if floor else None,
+            "progress_p95_ms": p95 * 1000 if latencies else None,
+            "peak_rss_mib": peak_mib,
+        }
+        print(RESULT_PREFIX + json.dumps(result_line))
+
+
+RESULT_PREFIX = "import-bench-result "
+
+
+def repeat(file: Path, runs: int, no_floor: bool) -> None:
+    """The same benchmark in `runs` fresh processes, one after the other, then the median
+    and range of each figure: a shared machine's speed moves by ±15 % between runs."""
+    command = [sys.executable, "-m", "bench.import_bench", str(file), "--result-line"]
+    results: list[dict[str, Any]] = []
+    for run in range(1, runs + 1):
+        print(f"Run {run} of {runs}", flush=True)
+        out = subprocess.run(  # noqa: S603 (this interpreter, this module, our arguments)
+            command + (["--no-floor"] if no_floor else []),
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for line in out.splitlines():
+            if line.startswith(RESULT_PREFIX):
+                results.append(json.loads(line[len(RESULT_PREFIX) :]))
+            else:
+                print(line)
+
+    def spread(values: list[float], unit: str, digits: int = 2) -> str:
+        return (
+            f"median {statistics.median(values):8.{digits}f} {unit}"
+            f"   ({min(values):.{digits}f} to {max(values):.{digits}f})"
+        )
+
+    print(f"Over {runs} runs, each in a fresh process:")
+    print(f"  import    {spread([r['import_s'] for r in results], 's')}   (design target ≤ 10 s)")
+    if not no_floor:
+        print(f"  floor     {spread([r['floor_s'] for r in results], 's')}")
+        ratios = [r["import_s"] / r["floor_s"] for r in results]
+        cpu = [r["import_cpu_s"] / r["floor_cpu_s"] for r in results]
+        print(
+            f"  ratio     {spread(ratios, 'x')}   CPU {statistics.median(cpu):.2f} x"
+            "   (design target ≤ 1.5 x)"
+        )
+    p95s = [r["progress_p95_ms"] for r in results if r["progress_p95_ms"] is not None]
+    if p95s:
+        print(f"  progress  p95 {spread(p95s, 'ms', 1)}")
+    print(f"  memory    peak RSS {spread([r['peak_rss_mib'] for r in results], 'MiB', 0)}")
 
 
 def report_memory(
