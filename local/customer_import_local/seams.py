@@ -43,6 +43,8 @@ J. `Item` as `Table.put_item` builds it: moto turned every attribute of every wr
    4,900 for a customer, so 100,000 rows (570,000 items) took about 1 GiB to store. A stored
    item now keeps its attributes as one marshalled bytes object, built faster than the
    objects were, until something first reads them; from then on it is moto's item as before.
+   (moto answers a single PutItem from the stored item, which unpacks it: what stays packed
+   is what batch writes and transactions store, the bulk of an import.)
 
 These touch moto internals, which is why moto is pinned to an exact version.
 """
