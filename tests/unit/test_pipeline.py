@@ -514,6 +514,11 @@ def test_retry_imports_only_the_rows_that_failed_to_be_written() -> None:
     )
     log = world.objects.objects[job.error_log_key].decode().splitlines()
     assert len(log) == 2 and log[1].startswith("4,Phone,Phone normalisation failed")
+    # And the audit log has both outcomes, the retry's with its own counts
+    by_action = {e.action: e for e in world.audit.entries(ORG)}
+    assert {"import.completed_with_errors", "import.retry-1"} <= set(by_action)
+    retried = by_action["import.retry-1.completed_with_errors"].details["counts"]
+    assert (retried["imported"], retried["failed"]) == (2, 1)
 
 
 def test_retry_refuses_when_no_row_failed_to_be_written() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 class AuditEntry:
     org_id: str
     job_id: str
-    action: str  # "import.completed", "import.decided", "import.cancelled", ...
+    action: str  # "import.completed", "import.decided", "import.retry-1.completed", ...
     actor: str
     at: str  # ISO 8601, when it happened
     job_created_at: str  # with job_id, makes the entry's key: one entry per job and action

@@ -812,11 +812,13 @@ class ImportPipeline:
         if not ended_before:
             _must_be_able_to_become(job, status)
         # The audit entry before the status (written once per job and action: a retried step
-        # finds it there), so a job that shows a final status always has its entry.
+        # finds it there), so a job that shows a final status always has its entry. A retry's
+        # outcome is an action of its own, or it would find the first outcome's entry there.
+        retries = job.counter("retries")
         finished = datetime.fromisoformat(self._now())
         self._audit(
             job,
-            f"import.{status}",
+            f"import.retry-{retries}.{status}" if retries else f"import.{status}",
             job.actor,
             decision=(job.decision or {}).get("default", "auto-run"),
             counts={name: job.counter(name) for name in SUMMARY_COUNTERS},
