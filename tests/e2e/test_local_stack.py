@@ -178,24 +178,3 @@ def test_a_stored_item_is_kept_packed_and_reads_back_as_it_was_written(stack) ->
     # Then the first read is what was written, and the update stayed
     assert first == item
     assert again == {k: v for k, v in item.items() if k != "tags"} | {"mileage": {"N": "13.50"}}
-
-
-def test_an_item_over_dynamodb_s_size_limit_is_still_refused(stack) -> None:
-    # Given the local DynamoDB
-    import boto3
-    import pytest
-    from botocore.exceptions import ClientError
-    from customer_import.adapters.dynamo import CustomerModel
-
-    dynamodb = boto3.client("dynamodb")
-    table = CustomerModel.Meta.table_name
-    key = {"org_id": {"S": "org-p"}, "customer_id": {"S": "big"}}
-    # When an item of 410 KB is written, and one just under the limit
-    with pytest.raises(ClientError) as refused:
-        dynamodb.put_item(TableName=table, Item=key | {"notes": {"S": "x" * 410_000}})
-    dynamodb.put_item(TableName=table, Item=key | {"notes": {"S": "y" * 390_000}})
-    # Then the first is refused as DynamoDB refuses it; the second is stored whole
-    assert refused.value.response["Error"]["Code"] == "ValidationException"
-    assert "size has exceeded" in refused.value.response["Error"]["Message"]
-    stored = dynamodb.get_item(TableName=table, Key=key)["Item"]["notes"]["S"]
-    assert stored == "y" * 390_000
