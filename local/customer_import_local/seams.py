@@ -51,6 +51,7 @@ These touch moto internals, which is why moto is pinned to an exact version.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
@@ -303,14 +304,21 @@ def _item_init(
 ) -> None:
     self.hash_key = hash_key
     self.range_key = range_key
-    self.attrs = LimitedSizeDict()
+    self.attrs = _typed_attributes(attrs, check_size=True)
+
+
+def _typed_attributes(attrs: dict[str, Any], check_size: bool) -> LimitedSizeDict:
+    """moto's attributes for DynamoDB JSON, without its re-summing `LimitedSizeDict` inserts."""
+    typed_attributes = LimitedSizeDict()
     size = 0
     for key, value in attrs.items():
         typed = DynamoType(value)
-        size += bytesize(key) + typed.size()
-        if size > ITEM_SIZE_LIMIT:
-            raise ItemSizeTooLarge
-        dict.__setitem__(self.attrs, key, typed)
+        if check_size:
+            size += bytesize(key) + typed.size()
+            if size > ITEM_SIZE_LIMIT:
+                raise ItemSizeTooLarge
+        dict.__setitem__(typed_attributes, key, typed)
+    return typed_attributes
 
 
 # ---- E: one DynamoDB writer at a time -----------------------------------------------------
@@ -561,17 +569,16 @@ class PackedItem(Item):
             try:
                 return self._attrs
             except AttributeError:
-                attrs = LimitedSizeDict()
-                # Bytes this process marshalled itself, never read from outside it.
-                for key, value in marshal.loads(self._packed).items():  # noqa: S302
-                    dict.__setitem__(attrs, key, DynamoType(value))
-                self._attrs = attrs
-                del self._packed
-                return attrs
+                # Bytes this process marshalled itself, never read from outside it; their
+                # size was checked when they were packed.
+                self.attrs = _typed_attributes(marshal.loads(self._packed), check_size=False)  # noqa: S302
+                return self._attrs
 
     @attrs.setter
     def attrs(self, value: LimitedSizeDict) -> None:
         self._attrs = value
+        with contextlib.suppress(AttributeError):
+            del self._packed  # superseded
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Item:
         try:
