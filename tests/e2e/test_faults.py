@@ -8,6 +8,7 @@ import socket
 from urllib.parse import urlencode
 
 import boto3
+import pytest
 import requests
 from customer_import.adapters.dynamo import (
     ConnectionModel,
@@ -135,3 +136,81 @@ def test_disabled_metrics_never_pile_up_onto_standard_output(driver, org) -> Non
     driver.run(org, techman_csv(customers(120)))
     # Then nothing is left in Powertools' shared store to be auto-flushed onto stdout at 100
     assert len(Metrics().metric_set) == 0
+
+
+def _expire_staging(stack, org: str, job_id: str) -> None:
+    """What the lifecycle rule does to a job's staged objects after their days."""
+    s3 = boto3.client("s3")
+    listed = s3.list_objects_v2(Bucket=stack.endpoints.bucket, Prefix=f"staging/{org}/{job_id}/")
+    for item in listed.get("Contents", []):
+        s3.delete_object(Bucket=stack.endpoints.bucket, Key=item["Key"])
+
+
+def _api(stack, org: str):
+    from customer_import_local.api_client import ApiClient
+
+    return ApiClient(stack.endpoints.api_url, local_token(org, "tester"))
+
+
+def test_a_ready_job_whose_staging_expired_answers_without_a_server_error(
+    driver, stack, org
+) -> None:
+    # Given a ready job with possible duplicates, whose staged objects then expired
+    from customer_import_local.api_client import ApiError
+
+    repeat = row("2", "Annie Lee", Email="ann@example.com")
+    job = driver.run(org, techman_csv([row("1", "Ann Lee"), repeat]), decision=None)
+    assert (job.status, job.counter("duplicates")) == ("ready", 1)
+    _expire_staging(stack, org, job.job_id)
+    api = _api(stack, org)
+    # When a person reads it, its duplicates, and decides
+    detail = api.job(job.job_id)
+    with pytest.raises(ApiError) as duplicates:
+        api.duplicates(job.job_id)
+    with pytest.raises(ApiError) as decision:
+        api.decide(job.job_id, "skip")
+    # Then the job shows without its preview, and the others say the staging expired (S3
+    # answers AccessDenied for the missing objects, not NoSuchKey)
+    assert (detail["status"], detail["preview"]) == ("ready", None)
+    for refused in (duplicates.value, decision.value):
+        assert refused.status == 410, refused
+        assert "staged data has expired" in refused.message
+
+
+def test_a_retry_after_the_staging_expired_is_refused_with_why(
+    driver, stack, org, unavailable_batch
+) -> None:
+    # Given an import whose second batch failed, and whose staged batches then expired
+    from customer_import_local.api_client import ApiError
+
+    unavailable_batch.start()
+    job = driver.run(org, techman_csv(customers(150)))
+    unavailable_batch.end()
+    assert (job.status, job.counter("failed")) == ("completed_with_errors", 50)
+    _expire_staging(stack, org, job.job_id)
+    # When the admin retries
+    with pytest.raises(ApiError) as refused:
+        _api(stack, org).retry(job.job_id)
+    # Then the API says the staging expired, and the job is as it was
+    assert refused.value.status == 410
+    assert "import the file again" in refused.value.message
+    assert driver.components.pipeline.job(org, job.job_id).status == "completed_with_errors"
+
+
+def test_customers_sharing_keys_in_one_batch_are_written_as_dynamodb_accepts(driver, org) -> None:
+    # Given one batch where two customers share a name (so a match key) but not an email or
+    # phone, and one customer gives the same vehicle on two rows; the local stack refuses a
+    # BatchWriteItem naming one key twice, as DynamoDB does
+    rows = [
+        row("1", "Ann Car"),
+        row("2", "Ann Car", Email="ann.car@example.org"),
+        row("3", "Bo Vee", VehicleRegistration="AB12 CDE"),
+        row("3", "Bo Vee", VehicleRegistration="AB12CDE"),
+    ]
+    # When it is imported
+    job = driver.run(org, techman_csv(rows))
+    # Then every customer is written whole, once, and nothing failed
+    assert (job.status, job.counter("imported"), job.counter("failed")) == ("completed", 3, 0)
+    stored = {c["external_customer_number"]: c for c in driver.customers(org)}
+    assert sorted(stored) == ["1", "2", "3"]
+    assert [v["registration"] for v in stored["3"]["vehicles"]] == ["AB12CDE"]

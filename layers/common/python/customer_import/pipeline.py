@@ -26,7 +26,7 @@ from .duplicates import (
     plan_batch,
 )
 from .error_log import render_error_log
-from .errors import InvalidDecision, InvalidTransition, InvalidUpload
+from .errors import InvalidDecision, InvalidTransition, InvalidUpload, ObjectMissing, StagingExpired
 from .jobs import Job, JobOptions, JobStatus, sources_of
 from .ports import (
     AuditLog,
@@ -324,7 +324,14 @@ class ImportPipeline:
     def _flagged_numbers(self, job: Job) -> list[str]:
         if not job.duplicates_key or not job.counter("duplicates"):
             return []
-        return list(self.objects.get_json(f"{job.duplicates_key}/flagged.json"))
+        return list(self._staged(job, f"{job.duplicates_key}/flagged.json", "the decision"))
+
+    def _staged(self, job: Job, key: str, needed_for: str) -> Any:
+        """A staged object a request needs; the lifecycle rule may have removed it since."""
+        try:
+            return self.objects.get_json(key)
+        except ObjectMissing:
+            raise StagingExpired(job.job_id, needed_for) from None
 
     def duplicates(
         self, org_id: str, job_id: str, offset: int = 0, limit: int = DUPLICATES_PAGE
@@ -349,8 +356,8 @@ class ImportPipeline:
             yield from self._duplicates_page(job, page)
 
     def _duplicates_page(self, job: Job, page: int) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = self.objects.get_json(
-            f"{job.duplicates_key}/page-{page + 1:05d}.json"
+        entries: list[dict[str, Any]] = self._staged(
+            job, f"{job.duplicates_key}/page-{page + 1:05d}.json", "its possible duplicates"
         )
         return entries
 
@@ -409,8 +416,8 @@ class ImportPipeline:
         first = _Stager(self.objects, prefix, size, f"r{attempt}-", retry=True)
         late = _Stager(self.objects, prefix, size, f"r{attempt}-late-", retry=True)
         for manifest_key, stager in ((job.manifest_key, first), (job.late_manifest_key, late)):
-            for batch in self.objects.get_json(manifest_key) if manifest_key else []:
-                for customer in self.objects.get_json(batch["key"])["customers"]:
+            for batch in self._staged(job, manifest_key, "a retry") if manifest_key else []:
+                for customer in self._staged(job, batch["key"], "a retry")["customers"]:
                     if customer["rows"][0] in rows:
                         stager.add(customer)
         return {

@@ -79,6 +79,9 @@ class JobStore(Protocol):
 
 
 class ObjectStore(Protocol):
+    """Reads raise `ObjectMissing` for an object that is not there (S3 answers a role without
+    `s3:ListBucket` 403 `AccessDenied` for it, not 404)."""
+
     def size(self, key: str) -> int: ...
 
     def read_head(self, key: str, size: int) -> bytes: ...

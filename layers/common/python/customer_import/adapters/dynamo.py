@@ -500,6 +500,13 @@ def _serialize(model: type[Model], key: tuple[Any, ...], values: dict[str, Any])
     return model, item
 
 
+def _stored_key(model: type[Model], serialized: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        next(iter(serialized[model.get_attributes()[name].attr_name].values()))
+        for name in _key_names(model)
+    )
+
+
 @functools.cache
 def _key_names(model: type[Model]) -> tuple[str, ...]:
     names = [name for name, a in model.get_attributes().items() if a.is_hash_key]
@@ -522,10 +529,14 @@ class DynamoCustomerStore:
         """BatchWriteItem, 25 items a request, through PynamoDB's connection; what DynamoDB
         leaves unprocessed goes again with backoff and jitter (PynamoDB's own batch_write
         resends at once)."""
-        by_model: dict[type[Model], list[dict[str, Any]]] = {}
+        by_model: dict[type[Model], dict[tuple[Any, ...], dict[str, Any]]] = {}
         for model, serialized in items:
-            by_model.setdefault(model, []).append(serialized)
-        for model, serialized_items in by_model.items():
+            # DynamoDB refuses a request naming one key twice (two customers of one batch
+            # sharing a match key, two rows of one vehicle): the last put of a key is what
+            # writing them one after another would have left.
+            by_model.setdefault(model, {})[_stored_key(model, serialized)] = serialized
+        for model, by_key in by_model.items():
+            serialized_items = list(by_key.values())
             connection = model._get_connection()
 
             def send(
