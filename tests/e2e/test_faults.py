@@ -214,3 +214,30 @@ def test_customers_sharing_keys_in_one_batch_are_written_as_dynamodb_accepts(dri
     stored = {c["external_customer_number"]: c for c in driver.customers(org)}
     assert sorted(stored) == ["1", "2", "3"]
     assert [v["registration"] for v in stored["3"]["vehicles"]] == ["AB12CDE"]
+
+
+def test_a_throttled_batch_is_retried_by_the_state_machine_and_written_once(driver, org) -> None:
+    # Given DynamoDB throttling the customers table's batch writes through botocore's retries
+    # of two invocations, and the batch record's transaction twice
+    from customer_import_local import seams
+    from customer_import_local.stack import table_name
+    from pynamodb.settings import get_settings_value
+
+    attempts = 2 * (1 + get_settings_value("max_retry_attempts"))
+    writes = seams.throttle("BatchWriteItem", table_name("customers"), times=attempts)
+    records = seams.throttle(
+        "TransactWriteItems", table_name("job_batches"), times=2, error="ThrottlingException"
+    )
+    try:
+        # When one batch of 80 customers is imported
+        job = driver.run(org, techman_csv(customers(80)))
+    finally:
+        seams.stop_throttling()
+    # Then the throttling happened, no row failed for it, and every customer is written once
+    assert (writes.thrown, records.thrown) == (attempts, 2)
+    assert (job.status, job.counter("imported"), job.counter("failed")) == ("completed", 80, 0)
+    numbers = [c["external_customer_number"] for c in driver.customers(org)]
+    assert len(numbers) == len(set(numbers)) == 80
+    outcomes = driver.components.jobs.batch_outcomes(job.job_id)
+    assert [o.batch_id for o in outcomes] == ["00001"]
+    assert not [f for o in outcomes for f in o.failures]

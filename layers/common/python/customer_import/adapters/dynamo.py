@@ -8,9 +8,9 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import botocore.session
 from pynamodb.attributes import (
@@ -22,7 +22,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import AttributeNullError, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import (
+    AttributeNullError,
+    PutError,
+    PynamoDBException,
+    TransactWriteError,
+    UpdateError,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -30,7 +36,7 @@ from pynamodb.transactions import TransactWrite
 from ..audit import AuditEntry
 from ..backoff import retry_transient, send_until_processed
 from ..duplicates import MergeChanges, StoredCustomer, match_keys, vehicle_identity
-from ..errors import InvalidTransition, JobNotFound
+from ..errors import InvalidTransition, JobNotFound, TransientImportError
 from ..jobs import COUNTER_NAMES, Job, JobOptions, JobStatus, sources_of
 from ..organisations import OrganisationProfile
 from ..pipeline import ID_NAMESPACE
@@ -337,6 +343,46 @@ def _build_client(connection: Connection) -> None:
     _ = connection.client
 
 
+# How DynamoDB says it is throttling: the error of a request, or a transaction's reasons.
+THROTTLING_ERRORS = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+THROTTLING_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+
+_Store = TypeVar("_Store", bound=type)
+
+
+def _throttled(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) in THROTTLING_ERRORS or bool(
+        THROTTLING_CANCELLATIONS & set(_cancellation_codes(exc))
+    )
+
+
+def _throttling_is_transient(store: _Store) -> _Store:
+    """Every public method of the store raises `TransientImportError`, which the state
+    machine retries with backoff, when DynamoDB still throttles after botocore's own
+    retries (exponential backoff with jitter): throttling is nobody's fault in the file, so
+    it never fails a row."""
+
+    def transient(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except PynamoDBException as exc:
+                if not _throttled(exc):
+                    raise
+                raise TransientImportError(f"DynamoDB is throttling: {exc.cause or exc}") from exc
+
+        return call
+
+    for name, method in list(vars(store).items()):
+        if callable(method) and not name.startswith("_"):
+            setattr(store, name, transient(method))
+    return store
+
+
+@_throttling_is_transient
 class DynamoJobStore:
     def __init__(self, region: str) -> None:
         # One connection for every transaction: building a botocore client costs more than
@@ -514,12 +560,15 @@ def _key_names(model: type[Model]) -> tuple[str, ...]:
     return tuple(names)
 
 
+@_throttling_is_transient
 class DynamoCustomerStore:
     def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
         items = [self._items(job, customer) for customer in customers]
         try:
             self._write_all([item for group in items for item in group])
-        except PutError:
+        except PutError as exc:
+            if _throttled(exc):
+                raise
             # Isolate the culprit: write customer by customer so only bad ones fail.
             return self._write_one_by_one(customers, items)
         return []
@@ -559,6 +608,8 @@ class DynamoCustomerStore:
             try:
                 self._write_all(group)
             except PutError as exc:
+                if _throttled(exc):
+                    raise
                 failures.append(
                     RowFailure(
                         customer["rows"][0],
@@ -648,6 +699,8 @@ class DynamoCustomerStore:
             try:
                 self._merge_one(job, change)
             except (UpdateError, PutError) as exc:
+                if _throttled(exc):
+                    raise
                 incoming = change.incoming
                 reason = (
                     f"The customer to merge into ({change.customer_id}) no longer exists"
@@ -861,12 +914,8 @@ def _transaction_contended(exc: Exception) -> bool:
         & {
             "TransactionConflict",
             "TransactionConflictException",
-            "ThrottlingError",
-            "ThrottlingException",
-            "ProvisionedThroughputExceeded",
-            "ProvisionedThroughputExceededException",
         }
-    )
+    ) or _throttled(exc)
 
 
 def _conditional_failed(exc: Exception) -> bool:
