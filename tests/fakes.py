@@ -126,6 +126,7 @@ class FakeCustomerStore:
         self.customers: dict[tuple[str, str], dict[str, Any]] = {}
         self.keys: dict[tuple[str, str], str] = {}
         self.failing_numbers: set[str] = set()
+        self.failure_reason = "Write failed: boom"
         self.key_lookups = 0
 
     def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
@@ -136,7 +137,7 @@ class FakeCustomerStore:
                     RowFailure(
                         customer["rows"][0],
                         "(customer)",
-                        "Write failed: boom",
+                        self.failure_reason,
                         customer["originals"][0],
                     )
                 )

@@ -241,3 +241,88 @@ def test_a_throttled_batch_is_retried_by_the_state_machine_and_written_once(driv
     outcomes = driver.components.jobs.batch_outcomes(job.job_id)
     assert [o.batch_id for o in outcomes] == ["00001"]
     assert not [f for o in outcomes for f in o.failures]
+
+
+def _staged_customer(driver, org: str) -> tuple:
+    """A completed one-customer job and its staged customer, to write variants of by hand."""
+    job = driver.run(
+        org, techman_csv(customers(1)), decision=None, options=JobOptions(auto_run=True)
+    )
+    objects = driver.components.pipeline.objects
+    staged = objects.get_json(objects.get_json(job.manifest_key)[0]["key"])["customers"]
+    return job, staged[0]
+
+
+def test_a_customer_whose_records_cannot_all_be_written_is_not_stored(driver, org) -> None:
+    # Given a customer whose address is over DynamoDB's item limit, beside a normal one
+    job, staged = _staged_customer(driver, org)
+    good = {**staged, "customer_id": "good-one", "rows": [10]}
+    address = {**staged["addresses"][0], "line1": "x" * 420_000}
+    huge = {**staged, "customer_id": "huge-address", "rows": [11], "addresses": [address]}
+    # When both are written in one batch
+    failures = DynamoCustomerStore().write(job, [good, huge])
+    # Then it fails with its row, and is not stored at all (no customer without its
+    # address); the other is stored with its address and vehicles
+    assert [(f.row, f.column) for f in failures] == [(11, "(customer)")]
+    stored = {c["customer_id"]: c for c in driver.customers(org)}
+    assert "huge-address" not in stored
+    assert stored["good-one"]["addresses"] == stored[staged["customer_id"]]["addresses"]
+
+
+def test_a_name_too_long_for_a_dynamodb_key_is_matched_through_its_digest(driver, org) -> None:
+    # Given a customer whose name makes a match key over DynamoDB's 2,048-byte key limit
+    from customer_import.duplicates import match_keys
+
+    job, staged = _staged_customer(driver, org)
+    long_named = {**staged, "customer_id": "long-name", "rows": [12], "name": "Zoë " * 800}
+    # When it is written, and its keys looked up as Prepare looks them up
+    failures = DynamoCustomerStore().write(job, [long_named])
+    found = DynamoCustomerStore().find_by_keys(org, match_keys({"name": "Zoë " * 800}))
+    # Then it is stored, not failed, and found again by its name
+    assert failures == []
+    assert "long-name" in found
+
+
+def test_a_customer_number_too_long_for_the_index_fails_its_row_and_writes_nothing(
+    driver, org
+) -> None:
+    # Given a customer whose number is over the 1,024 bytes an index sort key may hold
+    job, staged = _staged_customer(driver, org)
+    long_number = {
+        **staged,
+        "customer_id": "long-number",
+        "rows": [13],
+        "external_customer_number": "9" * 1025,
+    }
+    # When it is written
+    [failure] = DynamoCustomerStore().write(job, [long_number])
+    # Then its row fails naming the column and the limit, and nothing of it is stored
+    assert (failure.row, failure.column) == (13, "CustomerNumber")
+    assert "1,024 bytes" in failure.reason
+    assert "long-number" not in {c["customer_id"] for c in driver.customers(org)}
+
+
+def test_a_failed_batch_of_large_rows_is_recorded_and_its_rows_reach_the_error_log(
+    driver, stack, org, unavailable_batch
+) -> None:
+    # Given 200 customers with 5 KB of values each (in columns the import does not know), the
+    # second batch failing every time it is written: its rows' values add up to 500 KB, over
+    # DynamoDB's 400 KB item limit
+    from tests.unit.techman_files import HEADER
+
+    notes = [f"Note{n}" for n in range(10)]
+    rows = [{**r, **dict.fromkeys(notes, "n" * 500)} for r in customers(200)]
+    unavailable_batch.start()
+    # When it is imported
+    job = driver.run(org, techman_csv(rows, header=[*HEADER, *notes]))
+    unavailable_batch.end()
+    # Then the failed batch is recorded and counted, and the import completes
+    assert (job.status, job.counter("imported"), job.counter("failed")) == (
+        "completed_with_errors",
+        100,
+        100,
+    )
+    # And the error log lists each of its rows with their original values
+    log = boto3.client("s3").get_object(Bucket=stack.endpoints.bucket, Key=job.error_log_key)
+    lines = log["Body"].read().decode().splitlines()
+    assert len([line for line in lines if "n" * 500 in line]) == 100

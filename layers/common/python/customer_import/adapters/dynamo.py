@@ -35,7 +35,13 @@ from pynamodb.transactions import TransactWrite
 
 from ..audit import AuditEntry
 from ..backoff import retry_transient, send_until_processed
-from ..duplicates import MergeChanges, StoredCustomer, match_keys, vehicle_identity
+from ..duplicates import (
+    MergeChanges,
+    StoredCustomer,
+    match_keys,
+    stored_match_key,
+    vehicle_identity,
+)
 from ..errors import InvalidTransition, JobNotFound, TransientImportError
 from ..jobs import COUNTER_NAMES, Job, JobOptions, JobStatus, sources_of
 from ..organisations import OrganisationProfile
@@ -169,6 +175,7 @@ class BatchModel(Model):
     skipped_duplicates = NumberAttribute(default=0)
     skipped_user = NumberAttribute(default=0)
     failures = JSONAttribute(null=True)
+    failures_key = UnicodeAttribute(null=True)
     retry = BooleanAttribute(default=False)
     recovered_rows = ListAttribute(of=NumberAttribute, null=True)
     recorded_at = UnicodeAttribute()
@@ -234,8 +241,9 @@ class CustomerModel(Model):
 
 
 class MatchKeyModel(Model):
-    """`{org}#{kind}:{value}` -> the customer holding it: the index duplicate detection reads
-    in batches. Shared keys (two customers of one name) point at the last one written."""
+    """`{org}#{kind}:{value}` (its digest when too long for a key: `stored_match_key`) -> the
+    customer holding it: the index duplicate detection reads in batches. Shared keys (two
+    customers of one name) point at the last one written."""
 
     class Meta:
         table_name = "unbound"
@@ -466,6 +474,7 @@ class DynamoJobStore:
             skipped_duplicates=outcome.skipped_duplicates,
             skipped_user=outcome.skipped_user,
             failures=[f.to_dict() for f in outcome.failures] or None,
+            failures_key=outcome.failures_key,
             retry=outcome.retry,
             recovered_rows=list(outcome.recovered_rows) or None,
             recorded_at=_now(),
@@ -514,6 +523,7 @@ class DynamoJobStore:
                 skipped_duplicates=int(b.skipped_duplicates or 0),
                 skipped_user=int(b.skipped_user or 0),
                 failures=tuple(RowFailure.from_dict(f) for f in (b.failures or [])),
+                failures_key=b.failures_key,
                 retry=bool(b.retry),
                 recovered_rows=tuple(int(r) for r in (b.recovered_rows or [])),
             )
@@ -563,6 +573,8 @@ def _key_names(model: type[Model]) -> tuple[str, ...]:
 @_throttling_is_transient
 class DynamoCustomerStore:
     def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
+        refused = [_unindexable(c) for c in customers if not _indexable(c)]
+        customers = [c for c in customers if _indexable(c)]
         items = [self._items(job, customer) for customer in customers]
         try:
             self._write_all([item for group in items for item in group])
@@ -570,8 +582,8 @@ class DynamoCustomerStore:
             if _throttled(exc):
                 raise
             # Isolate the culprit: write customer by customer so only bad ones fail.
-            return self._write_one_by_one(customers, items)
-        return []
+            return refused + self._write_one_by_one(customers, items)
+        return refused
 
     @staticmethod
     def _write_all(items: Sequence[_Put]) -> None:
@@ -584,7 +596,10 @@ class DynamoCustomerStore:
             # sharing a match key, two rows of one vehicle): the last put of a key is what
             # writing them one after another would have left.
             by_model.setdefault(model, {})[_stored_key(model, serialized)] = serialized
-        for model, by_key in by_model.items():
+        # A customer's own item goes last: a stored customer always has every record it came
+        # with (a write that fails before leaves records nobody reads, which writing it again
+        # overwrites), and a batch that failed counts as written exactly the customers stored.
+        for model, by_key in sorted(by_model.items(), key=lambda entry: entry[0] is CustomerModel):
             serialized_items = list(by_key.values())
             connection = model._get_connection()
 
@@ -671,7 +686,7 @@ class DynamoCustomerStore:
         if not keys:
             return {}
         # PynamoDB's batch_get asks 100 keys a request and resends unprocessed ones.
-        found = MatchKeyModel.batch_get([f"{org_id}#{key}" for key in keys])
+        found = MatchKeyModel.batch_get({stored_match_key(org_id, key) for key in keys})
         ids = {item.customer_id for item in found if item.org_id == org_id}
         return {
             customer.customer_id: _all_attributes(customer, exclude=("org_id",))
@@ -798,6 +813,26 @@ class DynamoCustomerStore:
         return view
 
 
+# DynamoDB refuses an item whose index sort key (the external number, in `by_external_number`)
+# is over 1,024 bytes.
+INDEX_SORT_KEY_BYTES = 1024
+
+
+def _indexable(customer: dict[str, Any]) -> bool:
+    number = customer.get("external_customer_number") or ""
+    return len(number.encode("utf-8")) <= INDEX_SORT_KEY_BYTES
+
+
+def _unindexable(customer: dict[str, Any]) -> RowFailure:
+    return RowFailure(
+        customer["rows"][0],
+        "CustomerNumber",
+        f"The customer number is longer than {INDEX_SORT_KEY_BYTES:,} bytes, the most the "
+        "customer index can hold",
+        customer["originals"][0],
+    )
+
+
 def _vehicle_items(org_id: str, customer_id: str, vehicles: Iterable[dict[str, Any]]) -> list[_Put]:
     items = []
     for vehicle in vehicles:
@@ -813,7 +848,9 @@ def _vehicle_items(org_id: str, customer_id: str, vehicles: Iterable[dict[str, A
 def _match_key_items(org_id: str, customer_id: str, keys: Iterable[str]) -> list[_Put]:
     return [
         _serialize(
-            MatchKeyModel, (f"{org_id}#{key}",), {"org_id": org_id, "customer_id": customer_id}
+            MatchKeyModel,
+            (stored_match_key(org_id, key),),
+            {"org_id": org_id, "customer_id": customer_id},
         )
         for key in keys
     ]
