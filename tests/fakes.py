@@ -11,7 +11,7 @@ from typing import Any
 
 from customer_import.audit import AuditEntry
 from customer_import.duplicates import MergeChanges, StoredCustomer, match_keys, vehicle_identity
-from customer_import.errors import InvalidTransition, JobNotFound
+from customer_import.errors import InvalidTransition, JobNotFound, ObjectMissing
 from customer_import.jobs import Job, JobStatus, sources_of
 from customer_import.organisations import OrganisationProfile
 from customer_import.pipeline import ImportPipeline
@@ -85,20 +85,26 @@ class FakeObjectStore:
         self.objects: dict[str, bytes] = {}
         self.upload_limits: dict[str, int] = {}  # key -> the largest file its POST accepts
 
+    def _read(self, key: str) -> bytes:
+        try:
+            return self.objects[key]
+        except KeyError:
+            raise ObjectMissing(key) from None
+
     def size(self, key: str) -> int:
-        return len(self.objects[key])
+        return len(self._read(key))
 
     def read_head(self, key: str, size: int) -> bytes:
-        return self.objects[key][:size]
+        return self._read(key)[:size]
 
     def open(self, key: str) -> io.BytesIO:
-        return io.BytesIO(self.objects[key])
+        return io.BytesIO(self._read(key))
 
     def put_json(self, key: str, data: Any) -> None:
         self.objects[key] = json.dumps(data).encode()
 
     def get_json(self, key: str) -> Any:
-        return json.loads(self.objects[key])
+        return json.loads(self._read(key))
 
     def put_text(self, key: str, text: str, content_type: str) -> None:
         self.objects[key] = text.encode()
@@ -120,6 +126,7 @@ class FakeCustomerStore:
         self.customers: dict[tuple[str, str], dict[str, Any]] = {}
         self.keys: dict[tuple[str, str], str] = {}
         self.failing_numbers: set[str] = set()
+        self.failure_reason = "Write failed: boom"
         self.key_lookups = 0
 
     def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
@@ -130,7 +137,7 @@ class FakeCustomerStore:
                     RowFailure(
                         customer["rows"][0],
                         "(customer)",
-                        "Write failed: boom",
+                        self.failure_reason,
                         customer["originals"][0],
                     )
                 )

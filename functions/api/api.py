@@ -61,6 +61,7 @@ from customer_import.errors import (
     InvalidTransition,
     InvalidUpload,
     JobNotFound,
+    StagingExpired,
 )
 from customer_import.jobs import DuplicatePolicy, JobOptions
 from customer_import.pipeline import ERROR_LOG_LINK_SECONDS, PRESIGNED_UPLOAD_SECONDS
@@ -106,6 +107,7 @@ def _responses(ok: int, ok_description: str, *errors: int) -> dict[int, Any]:
         403: "The token lacks the capability this route needs (named in the message)",
         404: "No such item in the caller's organisation",
         409: "The job's state does not allow this now (the message says why)",
+        410: "What Prepare staged for the job has expired: import the file again",
         415: "The body is not JSON",
         422: "The request's parameters or body are invalid",
     }
@@ -193,7 +195,7 @@ def get_import(job_id: JobId) -> ImportDetail:
 @app.get(
     "/imports/<job_id>/duplicates",
     summary="The possible duplicates of a prepared job, each beside what it matches",
-    responses=_responses(200, "A page of possible duplicates, in file order", 404),
+    responses=_responses(200, "A page of possible duplicates, in file order", 404, 410),
     tags=["imports"],
 )
 def list_duplicates(job_id: JobId, offset: Offset = 0, limit: Limit = 100) -> DuplicatePage:
@@ -207,7 +209,7 @@ def list_duplicates(job_id: JobId, offset: Offset = 0, limit: Limit = 100) -> Du
 @app.post(
     "/imports/<job_id>/decision",
     summary="Decide the duplicates of a ready job; the import starts",
-    responses=_responses(200, "The job, now importing", 400, 404, 409, 415),
+    responses=_responses(200, "The job, now importing", 400, 404, 409, 410, 415),
     tags=["imports"],
 )
 def decide(job_id: JobId, decision: Decision) -> ImportSummary:
@@ -237,7 +239,7 @@ def cancel(job_id: JobId) -> ImportSummary:
 @app.post(
     "/imports/<job_id>/retry",
     summary="Import again the rows of a job that failed to be written",
-    responses=_responses(200, "The job, importing again", 400, 404, 409, 415),
+    responses=_responses(200, "The job, importing again", 400, 404, 409, 410, 415),
     tags=["imports"],
 )
 def retry(job_id: JobId) -> ImportSummary:
@@ -449,6 +451,11 @@ def incomplete_decision(exc: IncompleteDecision) -> Response[dict[str, Any]]:
 def invalid_decision(exc: InvalidDecision) -> Response[dict[str, Any]]:
     # The body was valid; the job cannot take a decision now (not ready, decided already).
     return _answer(HTTPStatus.CONFLICT, str(exc))
+
+
+@app.exception_handler(StagingExpired)
+def staging_expired(exc: StagingExpired) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.GONE, str(exc))
 
 
 @app.exception_handler([InvalidUpload, InvalidCursor])

@@ -46,6 +46,18 @@ J. `Item` as `Table.put_item` builds it: moto turned every attribute of every wr
    (moto answers a single PutItem from the stored item, which unpacks it: what stays packed
    is what batch writes and transactions store, the bulk of an import.)
 
+M. DynamoDB requests moto accepts and AWS refuses: a `BatchWriteItem` naming one key twice
+   (moto refuses only two identical items), a key over 2,048 bytes (partition) or 1,024
+   (sort) in a request that names items by key only (moto checks the keys of items it puts),
+   a transaction over 4 MB. Each is refused with AWS's `ValidationException`, for every
+   client (this process's requests answered in process, other processes' over HTTP: both
+   reach moto's `DynamoHandler`). `throttle` makes the next requests of an operation on a
+   table fail as AWS's throttling does (`ProvisionedThroughputExceededException`,
+   `ThrottlingException`, `RequestLimitExceeded`), so tests can show what an import does then.
+N. S3's `GetObject` and `HeadObject` of a missing key: moto answers 404 `NoSuchKey`, which AWS
+   answers only to a caller allowed `s3:ListBucket`; no role of this stack is, so AWS answers
+   403 `AccessDenied` (`HeadObject`: a bare 403), and so does the local stack.
+
 These touch moto internals, which is why moto is pinned to an exact version.
 """
 
@@ -74,7 +86,15 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.models import botocore_stubber
 from moto.core.responses import ActionResult
 from moto.dynamodb import models as dynamodb_models
-from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.exceptions import (
+    DynamodbException,
+    HashKeyTooLong,
+    ItemSizeTooLarge,
+    MockValidationException,
+    RangeKeyTooLong,
+    TransactionCanceledException,
+)
+from moto.dynamodb.limits import HASH_KEY_MAX_LENGTH, RANGE_KEY_MAX_LENGTH
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models import table as dynamodb_table
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
@@ -82,6 +102,8 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import Rule
+from moto.s3.exceptions import MissingKey, S3AccessDeniedError
+from moto.s3.responses import S3Response
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
 from .gateway import UnknownConnection, WebSocketGateway
@@ -153,6 +175,12 @@ def install(
             for name in DYNAMODB_ITEM_ANSWERS:
                 _originals[f"dynamodb.answer.{name}"] = getattr(DynamoHandler, name)
                 setattr(DynamoHandler, name, _as_json(getattr(DynamoHandler, name)))
+            for name in DYNAMODB_REQUEST_CHECKS:
+                _originals[f"dynamodb.check.{name}"] = getattr(DynamoHandler, name)
+                setattr(DynamoHandler, name, _checked(name, getattr(DynamoHandler, name)))
+            for name, deny in S3_OBJECT_READS.items():
+                _originals[f"s3.{name}"] = getattr(S3Response, name)
+                setattr(S3Response, name, deny(getattr(S3Response, name)))
             LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
             Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
             ApiGatewayManagementApiBackend.post_to_connection = _post_to_connection  # type: ignore[method-assign]
@@ -178,6 +206,11 @@ def uninstall() -> None:
             dynamodb_models.copy = _originals.pop("dynamodb.copy")  # type: ignore[assignment]
             lambda_eval_utils.boto_client_for = _originals.pop("boto_client_for")  # type: ignore[assignment]
             _shared_clients.clear()
+            stop_throttling()
+            for name in S3_OBJECT_READS:
+                setattr(S3Response, name, _originals.pop(f"s3.{name}"))
+            for name in DYNAMODB_REQUEST_CHECKS:  # wraps seam G's answers: undone first
+                setattr(DynamoHandler, name, _originals.pop(f"dynamodb.check.{name}"))
             for name in DYNAMODB_WRITES:
                 setattr(DynamoDBBackend, name, _originals.pop(f"dynamodb.{name}"))
             for name in DYNAMODB_ITEM_ANSWERS:
@@ -590,3 +623,209 @@ class PackedItem(Item):
         copied.range_key = copy.deepcopy(self.range_key, memo)
         copied._packed = packed  # bytes: shared, never changed
         return copied
+
+
+# ---- M: DynamoDB refuses what AWS refuses, and throttles when asked ------------------------
+
+TRANSACTION_SIZE_LIMIT = 4 * 1024 * 1024
+_ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+# AWS's own words for each kind of throttling.
+THROTTLING_MESSAGES = {
+    "ProvisionedThroughputExceededException": (
+        "The level of configured provisioned throughput for the table was exceeded. Consider "
+        "increasing your provisioning level with the UpdateTable API."
+    ),
+    "ThrottlingException": (
+        "Throughput exceeds the current capacity of your table or index. DynamoDB is "
+        "automatically scaling your table or index so please try again shortly. If exceptions "
+        "persist, check if you have a hot key: "
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html"
+    ),
+    "RequestLimitExceeded": (
+        "Throughput exceeds the current throughput limit for your account. Please contact AWS "
+        "Support at https://aws.amazon.com/support request a limit increase"
+    ),
+}
+
+
+@dataclass
+class Throttle:
+    """The next `times` requests of `operation` naming `table` fail with `error`."""
+
+    operation: str
+    table: str
+    times: int
+    error: str = "ProvisionedThroughputExceededException"
+    thrown: int = 0
+
+
+_throttles: list[Throttle] = []
+_throttles_lock = threading.Lock()
+
+
+def throttle(
+    operation: str, table: str, times: int, error: str = "ProvisionedThroughputExceededException"
+) -> Throttle:
+    """Throttle the next `times` requests of a DynamoDB operation (`BatchWriteItem`,
+    `TransactWriteItems`, ...) on a table, as AWS would: a transaction is cancelled with the
+    reason `ThrottlingError`, any other request fails with `error`."""
+    if error not in THROTTLING_MESSAGES:
+        raise ValueError(f"DynamoDB throttles with one of {sorted(THROTTLING_MESSAGES)}")
+    planned = Throttle(operation, table, times, error)
+    with _throttles_lock:
+        _throttles.append(planned)
+    return planned
+
+
+def stop_throttling() -> None:
+    with _throttles_lock:
+        _throttles.clear()
+
+
+def _tables_named(operation: str, body: dict[str, Any]) -> set[str]:
+    if operation in ("BatchWriteItem", "BatchGetItem"):
+        return set(body.get("RequestItems") or {})
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        return {
+            next(iter(item.values())).get("TableName", "") for item in body.get("TransactItems", [])
+        }
+    return {body.get("TableName", "")}
+
+
+def _throttle_if_planned(operation: str, body: dict[str, Any]) -> None:
+    with _throttles_lock:
+        if not _throttles:
+            return
+        tables = _tables_named(operation, body)
+        planned = next(
+            (t for t in _throttles if t.operation == operation and t.table in tables), None
+        )
+        if planned is None:
+            return
+        planned.thrown += 1
+        if planned.thrown >= planned.times:
+            _throttles.remove(planned)
+    if operation == "TransactWriteItems":
+        message = THROTTLING_MESSAGES["ThrottlingException"]
+        raise TransactionCanceledException(
+            [("ThrottlingError", message, None)] * len(body.get("TransactItems", []))
+        )
+    raise DynamodbException(_ERROR_PREFIX + planned.error, THROTTLING_MESSAGES[planned.error])
+
+
+def _check_key_size(table: Table, key: dict[str, Any]) -> None:
+    """AWS refuses a request naming a key over the limits, whatever it does with the key."""
+    hash_value = key.get(table.hash_key_attr)
+    if hash_value and DynamoType(hash_value).size() > HASH_KEY_MAX_LENGTH:
+        raise HashKeyTooLong
+    range_value = key.get(table.range_key_attr) if table.range_key_attr else None
+    if range_value and DynamoType(range_value).size() > RANGE_KEY_MAX_LENGTH:
+        raise RangeKeyTooLong
+
+
+def _key_of(table: Table, item: dict[str, Any]) -> str:
+    names = [table.hash_key_attr, *([table.range_key_attr] if table.range_key_attr else [])]
+    return json.dumps([item.get(name) for name in names], sort_keys=True)
+
+
+def _table(backend: DynamoDBBackend, name: str) -> Table | None:
+    return backend.tables.get(name)  # an unknown table: moto answers as AWS does
+
+
+def _check_batch_write(backend: DynamoDBBackend, body: dict[str, Any]) -> None:
+    """Two requests for one key in one BatchWriteItem (two puts, or a put and a delete, even
+    with different attributes) are refused as a whole."""
+    for table_name, requests in (body.get("RequestItems") or {}).items():
+        table = _table(backend, table_name)
+        if table is None:
+            continue
+        keys = set()
+        for request in requests:
+            kind, operation = next(iter(request.items()))
+            item = operation.get("Item" if kind == "PutRequest" else "Key") or {}
+            _check_key_size(table, item)
+            key = _key_of(table, item)
+            if key in keys:
+                raise MockValidationException("Provided list of item keys contains duplicates")
+            keys.add(key)
+
+
+def _check_batch_get(backend: DynamoDBBackend, body: dict[str, Any]) -> None:
+    for table_name, request in (body.get("RequestItems") or {}).items():
+        table = _table(backend, table_name)
+        for key in request.get("Keys", []) if table is not None else []:
+            _check_key_size(table, key)
+
+
+def _check_keyed(backend: DynamoDBBackend, body: dict[str, Any]) -> None:
+    table = _table(backend, body.get("TableName", ""))
+    if table is not None:
+        _check_key_size(table, body.get("Key") or {})
+
+
+def _check_transaction(backend: DynamoDBBackend, body: dict[str, Any]) -> None:
+    """Keys named by Update, Delete and ConditionCheck (moto checks a Put's item), and the
+    aggregate size of the transaction. moto refuses two operations on one item itself."""
+    size = 0
+    for item in body.get("TransactItems", []):
+        kind, operation = next(iter(item.items()))
+        table = _table(backend, operation.get("TableName", ""))
+        written = operation.get("Item" if kind == "Put" else "Key") or {}
+        if table is not None and kind != "Put":
+            _check_key_size(table, written)
+        size += sum(bytesize(name) + DynamoType(value).size() for name, value in written.items())
+    if size > TRANSACTION_SIZE_LIMIT:
+        raise MockValidationException("Transaction request cannot be larger than 4 MB")
+
+
+DYNAMODB_REQUEST_CHECKS: dict[str, Callable[[DynamoDBBackend, dict[str, Any]], None]] = {
+    "batch_write_item": _check_batch_write,
+    "batch_get_item": _check_batch_get,
+    "get_item": _check_keyed,
+    "delete_item": _check_keyed,
+    "update_item": _check_keyed,
+    "transact_write_items": _check_transaction,
+    "put_item": lambda _backend, _body: None,  # moto checks a put's keys; throttling only
+    "query": lambda _backend, _body: None,
+}
+
+
+def _checked(name: str, answer: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
+    operation = "".join(part.capitalize() for part in name.split("_"))
+    check = DYNAMODB_REQUEST_CHECKS[name]
+
+    @functools.wraps(answer)
+    def refusing(self: DynamoHandler) -> Any:
+        _throttle_if_planned(operation, self.body)
+        check(self.dynamodb_backend, self.body)
+        return answer(self)
+
+    return refusing
+
+
+# ---- N: a missing object is AccessDenied -------------------------------------------------------
+
+
+def _get_object_denied(get_object: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(get_object)
+    def denied(self: S3Response, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return get_object(self, *args, **kwargs)
+        except MissingKey:
+            raise S3AccessDeniedError from None
+
+    return denied
+
+
+def _head_object_denied(head_object: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(head_object)
+    def denied(self: S3Response, *args: Any, **kwargs: Any) -> Any:
+        status, headers, body = head_object(self, *args, **kwargs)
+        if status == 404 and "x-amz-delete-marker" not in headers:
+            return 403, headers, body  # a HEAD answer has no body to say more
+        return status, headers, body
+
+    return denied
+
+
+S3_OBJECT_READS = {"get_object": _get_object_denied, "head_object": _head_object_denied}

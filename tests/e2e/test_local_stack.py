@@ -178,3 +178,189 @@ def test_a_stored_item_is_kept_packed_and_reads_back_as_it_was_written(stack) ->
     # Then the first read is what was written, and the update stayed
     assert first == item
     assert again == {k: v for k, v in item.items() if k != "tags"} | {"mileage": {"N": "13.50"}}
+
+
+# ---- seams M and N: what AWS refuses, the local stack refuses, for every client ------------
+
+_OTHER_PROCESS = """
+import json, sys
+import boto3
+from botocore.exceptions import ClientError
+
+request = json.loads(sys.argv[1])
+client = boto3.client(request.pop("service"))
+try:
+    getattr(client, request.pop("operation"))(**request)
+    print(json.dumps({"ok": True}))
+except ClientError as exc:
+    print(json.dumps({"code": exc.response["Error"]["Code"],
+                      "message": exc.response["Error"].get("Message", ""),
+                      "status": exc.response["ResponseMetadata"]["HTTPStatusCode"]}))
+"""
+
+
+def _from_another_process(service: str, operation: str, **request: object) -> dict:
+    """The answer a client in another process (the CLI against `local up`) gets over HTTP."""
+    import json
+    import subprocess
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _OTHER_PROCESS,
+            json.dumps(request | {"service": service, "operation": operation}),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def _in_this_process(service: str, operation: str, **request: object) -> dict:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    try:
+        getattr(boto3.client(service), operation)(**request)
+    except ClientError as exc:
+        error = exc.response["Error"]
+        return {
+            "code": error["Code"],
+            "message": error.get("Message", ""),
+            "status": exc.response["ResponseMetadata"]["HTTPStatusCode"],
+        }
+    return {"ok": True}
+
+
+def _match_keys_table() -> str:
+    from customer_import_local.stack import table_name
+
+    return table_name("customer_match_keys")
+
+
+def _key(match_key: str, customer_id: str = "c1") -> dict:
+    return {
+        "match_key": {"S": match_key},
+        "org_id": {"S": "org-k"},
+        "customer_id": {"S": customer_id},
+    }
+
+
+def test_a_batch_write_naming_one_key_twice_is_refused_as_dynamodb_does(stack) -> None:
+    # Given two items with the same key and different attributes (moto alone takes them)
+    table = _match_keys_table()
+    request = {
+        "RequestItems": {
+            table: [
+                {"PutRequest": {"Item": _key("org-k#name:ann car", "c1")}},
+                {"PutRequest": {"Item": _key("org-k#name:ann car", "c2")}},
+            ]
+        }
+    }
+    for send in (_in_this_process, _from_another_process):
+        # When they are sent in one BatchWriteItem, from this process and from another
+        answer = send("dynamodb", "batch_write_item", **request)
+        # Then DynamoDB's ValidationException refuses the whole request
+        assert answer == {
+            "code": "ValidationException",
+            "message": "Provided list of item keys contains duplicates",
+            "status": 400,
+        }, send.__name__
+    import boto3
+
+    stored = boto3.client("dynamodb").get_item(
+        TableName=table, Key={"match_key": {"S": "org-k#name:ann car"}}
+    )
+    assert "Item" not in stored
+
+
+def test_keys_over_dynamodb_s_limits_are_refused_in_every_request(stack) -> None:
+    # Given a partition key of 2,049 bytes, and a sort key of 1,025
+    from customer_import_local.stack import table_name
+
+    long_key = {"match_key": {"S": "k" * 2049}}
+    customer_key = {"org_id": {"S": "org-k"}, "customer_id": {"S": "é" * 513}}  # 1,026 bytes
+    requests = [
+        ("batch_get_item", {"RequestItems": {_match_keys_table(): {"Keys": [long_key]}}}),
+        ("get_item", {"TableName": _match_keys_table(), "Key": long_key}),
+        ("put_item", {"TableName": _match_keys_table(), "Item": long_key}),
+        ("delete_item", {"TableName": table_name("customers"), "Key": customer_key}),
+    ]
+    for operation, request in requests:
+        for send in (_in_this_process, _from_another_process):
+            # When a request names it
+            answer = send("dynamodb", operation, **request)
+            # Then DynamoDB refuses it, saying which limit
+            assert (answer["code"], answer["status"]) == ("ValidationException", 400), operation
+            assert "2048 bytes" in answer["message"] or "1024 bytes" in answer["message"]
+
+
+def test_a_transaction_over_4_mb_is_refused(stack) -> None:
+    # Given eleven items of about 390 KB each, each under the item limit
+    from customer_import_local.stack import table_name
+
+    items = [
+        {
+            "Put": {
+                "TableName": table_name("customers"),
+                "Item": {
+                    "org_id": {"S": "org-k"},
+                    "customer_id": {"S": f"c{n}"},
+                    "name": {"S": "x" * 390_000},
+                },
+            }
+        }
+        for n in range(11)
+    ]
+    # When they are written in one transaction
+    answer = _in_this_process("dynamodb", "transact_write_items", TransactItems=items)
+    # Then DynamoDB refuses it, and nothing is written
+    assert (answer["code"], answer["status"]) == ("ValidationException", 400)
+    assert "4 MB" in answer["message"]
+    import boto3
+
+    found = boto3.client("dynamodb").get_item(
+        TableName=table_name("customers"),
+        Key={"org_id": {"S": "org-k"}, "customer_id": {"S": "c0"}},
+    )
+    assert "Item" not in found
+
+
+def test_a_missing_object_is_access_denied_as_for_a_role_without_list_bucket(stack) -> None:
+    # Given a key nobody wrote (or one the lifecycle rule expired)
+    bucket, key = stack.endpoints.bucket, "staging/org-k/gone/preview.json"
+    for send in (_in_this_process, _from_another_process):
+        # When it is read, or its head asked for
+        read = send("s3", "get_object", Bucket=bucket, Key=key)
+        head = send("s3", "head_object", Bucket=bucket, Key=key)
+        # Then S3 answers 403 as it does for a role without s3:ListBucket, never NoSuchKey
+        assert (read["code"], read["status"]) == ("AccessDenied", 403), send.__name__
+        assert head["status"] == 403, send.__name__
+
+
+def test_the_stack_throttles_as_dynamodb_does_when_asked(stack) -> None:
+    # Given the next two BatchWriteItem requests to the match keys table throttled
+    from customer_import_local import seams
+
+    table = _match_keys_table()
+    planned = seams.throttle("BatchWriteItem", table, times=2)
+    request = {"RequestItems": {table: [{"PutRequest": {"Item": _key("org-k#email:t@x")}}]}}
+    # When three are sent by a client that does not retry
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    client = boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 1}))
+    codes = []
+    for _ in range(3):
+        try:
+            client.batch_write_item(**request)
+            codes.append("ok")
+        except ClientError as exc:
+            codes.append(exc.response["Error"]["Code"])
+    # Then the first two fail with AWS's throttling error, the third is written
+    assert codes == ["ProvisionedThroughputExceededException"] * 2 + ["ok"]
+    assert planned.thrown == 2

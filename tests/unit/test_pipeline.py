@@ -14,6 +14,7 @@ from customer_import.errors import (
 from customer_import.jobs import JobOptions, JobStatus
 from customer_import.organisations import OrganisationProfile
 from customer_import.pipeline import customer_id_for, job_id_of_object
+from customer_import.ports import REASON_SUMMARY
 
 from tests.fakes import World
 from tests.unit.techman_files import HEADER, customers, row, techman_csv
@@ -531,3 +532,28 @@ def test_retry_refuses_when_no_row_failed_to_be_written() -> None:
     with pytest.raises(InvalidTransition, match="fix the rows in the error log"):
         world.pipeline.retry_failed(ORG, job_id, "alice")
     assert world.workflow.started == {}
+
+
+def test_a_batch_record_keeps_failure_summaries_and_the_error_log_the_whole_rows() -> None:
+    # Given a refused customer whose staged row holds 300 KB of values, and a long reason
+    world = World()
+    job_id = run_to_ready(world, techman_csv([row("1", "Ann Ok"), row("2", "Bob Refused")]))
+    [batch] = world.objects.get_json(world.pipeline.job(ORG, job_id).manifest_key)
+    staged = world.objects.get_json(batch["key"])
+    staged["customers"][1]["originals"][0]["Notes"] = "x" * 300_000
+    world.objects.put_json(batch["key"], staged)
+    world.customers.failing_numbers.add("2")
+    world.customers.failure_reason = "Write failed: " + "why " * 1000
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    # When the batch is imported and the job finalized
+    import_all(world, job_id)
+    # Then the batch's record holds the row, column and a bounded reason, not the values
+    [outcome] = world.jobs.batch_outcomes(job_id)
+    [summary] = outcome.failures
+    assert (summary.row, summary.column, summary.original) == (3, "(customer)", {})
+    assert len(summary.reason) == REASON_SUMMARY
+    # And the error log still shows the whole row and reason, kept aside in an object
+    assert outcome.failures_key is not None
+    job = world.pipeline.job(ORG, job_id)
+    log = world.objects.objects[job.error_log_key].decode()
+    assert "x" * 300_000 in log and "why " * 1000 in log

@@ -6,6 +6,7 @@ Plain Python; the look-ups go through `CustomerStore`, in batches.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -80,6 +81,22 @@ def match_keys(customer: Mapping[str, Any]) -> frozenset[str]:
     if name:
         keys.add(f"name:{name}")
     return frozenset(keys)
+
+
+# DynamoDB refuses a partition key over 2,048 bytes; a stored match key longer than this is
+# stored as a digest instead (and looked up the same way).
+STORED_MATCH_KEY_BYTES = 1024
+
+
+def stored_match_key(org_id: str, key: str) -> str:
+    """The match-key index's key for an organisation's `kind:value` key: `{org}#{key}`, or,
+    when that is too long for DynamoDB, `sha256:` and the digest of it (equal keys still
+    meet; the index item names its organisation, which look-ups check)."""
+    stored = f"{org_id}#{key}"
+    encoded = stored.encode("utf-8")
+    if len(encoded) <= STORED_MATCH_KEY_BYTES:
+        return stored
+    return f"sha256:{hashlib.sha256(encoded).hexdigest()}"
 
 
 def key_kinds(keys: Iterable[str]) -> list[str]:

@@ -37,3 +37,24 @@ class IncompleteDecision(InvalidDecision):
 
 class InvalidUpload(CustomerImportError):
     """An upload request the product refuses (unknown source, bad file name, too large)."""
+
+
+class ObjectMissing(CustomerImportError):
+    """An object the store does not have: expired by the lifecycle rule, or never written.
+    S3 says so with 404 `NoSuchKey` only to a caller allowed `s3:ListBucket`; to the others
+    (every role of this stack) with 403 `AccessDenied`, and the store reports both as this."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Object {key} does not exist (expired, or never written)")
+        self.key = key
+
+
+class StagingExpired(CustomerImportError):
+    """A request needs what Prepare staged for the job, and the lifecycle rule has removed it."""
+
+    def __init__(self, job_id: str, needed_for: str) -> None:
+        super().__init__(
+            f"Import job {job_id}'s staged data has expired, so {needed_for} can no longer be "
+            "shown or done; import the file again"
+        )
+        self.job_id = job_id

@@ -6,12 +6,13 @@ Plain Python over the ports of `customer_import.ports`; no AWS imports.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
 import uuid
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ from .duplicates import (
     plan_batch,
 )
 from .error_log import render_error_log
-from .errors import InvalidDecision, InvalidTransition, InvalidUpload
+from .errors import InvalidDecision, InvalidTransition, InvalidUpload, ObjectMissing, StagingExpired
 from .jobs import Job, JobOptions, JobStatus, sources_of
 from .ports import (
     AuditLog,
@@ -324,7 +325,14 @@ class ImportPipeline:
     def _flagged_numbers(self, job: Job) -> list[str]:
         if not job.duplicates_key or not job.counter("duplicates"):
             return []
-        return list(self.objects.get_json(f"{job.duplicates_key}/flagged.json"))
+        return list(self._staged(job, f"{job.duplicates_key}/flagged.json", "the decision"))
+
+    def _staged(self, job: Job, key: str, needed_for: str) -> Any:
+        """A staged object a request needs; the lifecycle rule may have removed it since."""
+        try:
+            return self.objects.get_json(key)
+        except ObjectMissing:
+            raise StagingExpired(job.job_id, needed_for) from None
 
     def duplicates(
         self, org_id: str, job_id: str, offset: int = 0, limit: int = DUPLICATES_PAGE
@@ -349,8 +357,8 @@ class ImportPipeline:
             yield from self._duplicates_page(job, page)
 
     def _duplicates_page(self, job: Job, page: int) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = self.objects.get_json(
-            f"{job.duplicates_key}/page-{page + 1:05d}.json"
+        entries: list[dict[str, Any]] = self._staged(
+            job, f"{job.duplicates_key}/page-{page + 1:05d}.json", "its possible duplicates"
         )
         return entries
 
@@ -409,8 +417,8 @@ class ImportPipeline:
         first = _Stager(self.objects, prefix, size, f"r{attempt}-", retry=True)
         late = _Stager(self.objects, prefix, size, f"r{attempt}-late-", retry=True)
         for manifest_key, stager in ((job.manifest_key, first), (job.late_manifest_key, late)):
-            for batch in self.objects.get_json(manifest_key) if manifest_key else []:
-                for customer in self.objects.get_json(batch["key"])["customers"]:
+            for batch in self._staged(job, manifest_key, "a retry") if manifest_key else []:
+                for customer in self._staged(job, batch["key"], "a retry")["customers"]:
                     if customer["rows"][0] in rows:
                         stager.add(customer)
         return {
@@ -786,9 +794,36 @@ class ImportPipeline:
         return {"batch_id": batch["batch_id"]}
 
     def _record(self, job: Job, outcome: BatchOutcome) -> None:
+        if outcome.failures:
+            outcome = self._failures_set_aside(job, outcome)
         updated = self.jobs.record_batch(job.org_id, job.job_id, outcome)
         if updated is not None:
             self.broadcaster.publish(updated, "progress")
+
+    def _failures_set_aside(self, job: Job, outcome: BatchOutcome) -> BatchOutcome:
+        """Keep the batch's failures whole (original values and all) in an object, and their
+        summaries in its record: a file's values are unbounded, a record is not. The object is
+        named after its content, so a batch run again never replaces the one its record
+        (written once) names."""
+        document = [failure.to_dict() for failure in outcome.failures]
+        content = json.dumps(document, sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(content.encode()).hexdigest()[:16]
+        key = f"{staging_prefix(job)}/failures/{outcome.batch_id}-{digest}.json"
+        self.objects.put_json(key, document)
+        return replace(
+            outcome,
+            failures=tuple(failure.summary() for failure in outcome.failures),
+            failures_key=key,
+        )
+
+    def _whole_failures(self, outcome: BatchOutcome) -> tuple[RowFailure, ...]:
+        if not outcome.failures_key:
+            return outcome.failures
+        try:
+            document = self.objects.get_json(outcome.failures_key)
+        except ObjectMissing:  # expired since: the summaries still say which rows and why
+            return outcome.failures
+        return tuple(RowFailure.from_dict(failure) for failure in document)
 
     def finalize(self, org_id: str, job_id: str) -> dict[str, Any]:
         job = self.jobs.get(org_id, job_id)
@@ -799,7 +834,9 @@ class ImportPipeline:
         # retry recovered is not reported at all. Retry batches ("r1-...") sort after the rest.
         write_failures: dict[int, RowFailure] = {}
         for outcome in sorted(self.jobs.batch_outcomes(job_id), key=lambda o: o.batch_id):
-            write_failures.update((failure.row, failure) for failure in outcome.failures)
+            write_failures.update(
+                (failure.row, failure) for failure in self._whole_failures(outcome)
+            )
             for row in outcome.recovered_rows:
                 write_failures.pop(row, None)
         failures.extend(write_failures.values())

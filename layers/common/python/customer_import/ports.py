@@ -16,6 +16,10 @@ from .jobs import Job, JobStatus
 from .organisations import OrganisationProfile
 from .reading import Readable
 
+# A batch record holds a summary per failed customer (at most a batch's 100): with reasons this
+# long at most, it stays far below DynamoDB's 400 KB item limit.
+REASON_SUMMARY = 500
+
 
 @dataclass(frozen=True)
 class RowFailure:
@@ -38,6 +42,14 @@ class RowFailure:
             int(data["row"]), data["column"], data["reason"], dict(data.get("original") or {})
         )
 
+    def summary(self) -> RowFailure:
+        """Row, column and (at most REASON_SUMMARY characters of) reason, without the original
+        values: what a batch's record keeps, bounded whatever the file held."""
+        reason = self.reason
+        if len(reason) > REASON_SUMMARY:
+            reason = reason[: REASON_SUMMARY - 1] + "…"
+        return RowFailure(self.row, self.column, reason)
+
 
 @dataclass(frozen=True)
 class BatchOutcome:
@@ -54,6 +66,9 @@ class BatchOutcome:
     # imported, and the rows it recovered leave the error log.
     retry: bool = False
     recovered_rows: tuple[int, ...] = ()
+    # Where the failures are kept whole, with their original values (an object: a row's
+    # values may be larger than a DynamoDB item may be); `failures` then hold their summaries.
+    failures_key: str | None = None
 
 
 class JobStore(Protocol):
@@ -79,6 +94,9 @@ class JobStore(Protocol):
 
 
 class ObjectStore(Protocol):
+    """Reads raise `ObjectMissing` for an object that is not there (S3 answers a role without
+    `s3:ListBucket` 403 `AccessDenied` for it, not 404)."""
+
     def size(self, key: str) -> int: ...
 
     def read_head(self, key: str, size: int) -> bytes: ...

@@ -4,13 +4,34 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from ..errors import ObjectMissing
 from ..ports import ConnectionGone
 from ..reading import Readable
+
+# How S3 says an object is not there: 404 `NoSuchKey` to a caller allowed `s3:ListBucket`,
+# 403 `AccessDenied` to any other (no role of this stack is); a HEAD answer has no body, so
+# only its status.
+_MISSING_OBJECT_CODES = {"NoSuchKey", "404", "AccessDenied", "403"}
+
+
+def is_missing_object(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in _MISSING_OBJECT_CODES
+
+
+@contextlib.contextmanager
+def _missing_as_object_missing(key: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        if is_missing_object(exc):
+            raise ObjectMissing(key) from exc
+        raise
 
 
 class S3ObjectStore:
@@ -19,14 +40,19 @@ class S3ObjectStore:
         self.bucket = bucket
 
     def size(self, key: str) -> int:
-        return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+        with _missing_as_object_missing(key):
+            return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
 
     def read_head(self, key: str, size: int) -> bytes:
-        response = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{size - 1}")
+        with _missing_as_object_missing(key):
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes=0-{size - 1}"
+            )
         return bytes(response["Body"].read())
 
     def open(self, key: str) -> Readable:
-        body: Readable = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        with _missing_as_object_missing(key):
+            body: Readable = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
         return body
 
     def put_json(self, key: str, data: Any) -> None:
@@ -38,7 +64,9 @@ class S3ObjectStore:
         )
 
     def get_json(self, key: str) -> Any:
-        return json.loads(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        with _missing_as_object_missing(key):
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        return json.loads(body.read())
 
     def put_text(self, key: str, text: str, content_type: str) -> None:
         self.client.put_object(

@@ -8,9 +8,9 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import botocore.session
 from pynamodb.attributes import (
@@ -22,15 +22,27 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import AttributeNullError, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import (
+    AttributeNullError,
+    PutError,
+    PynamoDBException,
+    TransactWriteError,
+    UpdateError,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ..audit import AuditEntry
 from ..backoff import retry_transient, send_until_processed
-from ..duplicates import MergeChanges, StoredCustomer, match_keys, vehicle_identity
-from ..errors import InvalidTransition, JobNotFound
+from ..duplicates import (
+    MergeChanges,
+    StoredCustomer,
+    match_keys,
+    stored_match_key,
+    vehicle_identity,
+)
+from ..errors import InvalidTransition, JobNotFound, TransientImportError
 from ..jobs import COUNTER_NAMES, Job, JobOptions, JobStatus, sources_of
 from ..organisations import OrganisationProfile
 from ..pipeline import ID_NAMESPACE
@@ -163,6 +175,7 @@ class BatchModel(Model):
     skipped_duplicates = NumberAttribute(default=0)
     skipped_user = NumberAttribute(default=0)
     failures = JSONAttribute(null=True)
+    failures_key = UnicodeAttribute(null=True)
     retry = BooleanAttribute(default=False)
     recovered_rows = ListAttribute(of=NumberAttribute, null=True)
     recorded_at = UnicodeAttribute()
@@ -228,8 +241,9 @@ class CustomerModel(Model):
 
 
 class MatchKeyModel(Model):
-    """`{org}#{kind}:{value}` -> the customer holding it: the index duplicate detection reads
-    in batches. Shared keys (two customers of one name) point at the last one written."""
+    """`{org}#{kind}:{value}` (its digest when too long for a key: `stored_match_key`) -> the
+    customer holding it: the index duplicate detection reads in batches. Shared keys (two
+    customers of one name) point at the last one written."""
 
     class Meta:
         table_name = "unbound"
@@ -337,6 +351,46 @@ def _build_client(connection: Connection) -> None:
     _ = connection.client
 
 
+# How DynamoDB says it is throttling: the error of a request, or a transaction's reasons.
+THROTTLING_ERRORS = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+THROTTLING_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+
+_Store = TypeVar("_Store", bound=type)
+
+
+def _throttled(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) in THROTTLING_ERRORS or bool(
+        THROTTLING_CANCELLATIONS & set(_cancellation_codes(exc))
+    )
+
+
+def _throttling_is_transient(store: _Store) -> _Store:
+    """Every public method of the store raises `TransientImportError`, which the state
+    machine retries with backoff, when DynamoDB still throttles after botocore's own
+    retries (exponential backoff with jitter): throttling is nobody's fault in the file, so
+    it never fails a row."""
+
+    def transient(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except PynamoDBException as exc:
+                if not _throttled(exc):
+                    raise
+                raise TransientImportError(f"DynamoDB is throttling: {exc.cause or exc}") from exc
+
+        return call
+
+    for name, method in list(vars(store).items()):
+        if callable(method) and not name.startswith("_"):
+            setattr(store, name, transient(method))
+    return store
+
+
+@_throttling_is_transient
 class DynamoJobStore:
     def __init__(self, region: str) -> None:
         # One connection for every transaction: building a botocore client costs more than
@@ -420,6 +474,7 @@ class DynamoJobStore:
             skipped_duplicates=outcome.skipped_duplicates,
             skipped_user=outcome.skipped_user,
             failures=[f.to_dict() for f in outcome.failures] or None,
+            failures_key=outcome.failures_key,
             retry=outcome.retry,
             recovered_rows=list(outcome.recovered_rows) or None,
             recorded_at=_now(),
@@ -468,6 +523,7 @@ class DynamoJobStore:
                 skipped_duplicates=int(b.skipped_duplicates or 0),
                 skipped_user=int(b.skipped_user or 0),
                 failures=tuple(RowFailure.from_dict(f) for f in (b.failures or [])),
+                failures_key=b.failures_key,
                 retry=bool(b.retry),
                 recovered_rows=tuple(int(r) for r in (b.recovered_rows or [])),
             )
@@ -500,6 +556,13 @@ def _serialize(model: type[Model], key: tuple[Any, ...], values: dict[str, Any])
     return model, item
 
 
+def _stored_key(model: type[Model], serialized: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        next(iter(serialized[model.get_attributes()[name].attr_name].values()))
+        for name in _key_names(model)
+    )
+
+
 @functools.cache
 def _key_names(model: type[Model]) -> tuple[str, ...]:
     names = [name for name, a in model.get_attributes().items() if a.is_hash_key]
@@ -507,25 +570,37 @@ def _key_names(model: type[Model]) -> tuple[str, ...]:
     return tuple(names)
 
 
+@_throttling_is_transient
 class DynamoCustomerStore:
     def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
+        refused = [_unindexable(c) for c in customers if not _indexable(c)]
+        customers = [c for c in customers if _indexable(c)]
         items = [self._items(job, customer) for customer in customers]
         try:
             self._write_all([item for group in items for item in group])
-        except PutError:
+        except PutError as exc:
+            if _throttled(exc):
+                raise
             # Isolate the culprit: write customer by customer so only bad ones fail.
-            return self._write_one_by_one(customers, items)
-        return []
+            return refused + self._write_one_by_one(customers, items)
+        return refused
 
     @staticmethod
     def _write_all(items: Sequence[_Put]) -> None:
         """BatchWriteItem, 25 items a request, through PynamoDB's connection; what DynamoDB
         leaves unprocessed goes again with backoff and jitter (PynamoDB's own batch_write
         resends at once)."""
-        by_model: dict[type[Model], list[dict[str, Any]]] = {}
+        by_model: dict[type[Model], dict[tuple[Any, ...], dict[str, Any]]] = {}
         for model, serialized in items:
-            by_model.setdefault(model, []).append(serialized)
-        for model, serialized_items in by_model.items():
+            # DynamoDB refuses a request naming one key twice (two customers of one batch
+            # sharing a match key, two rows of one vehicle): the last put of a key is what
+            # writing them one after another would have left.
+            by_model.setdefault(model, {})[_stored_key(model, serialized)] = serialized
+        # A customer's own item goes last: a stored customer always has every record it came
+        # with (a write that fails before leaves records nobody reads, which writing it again
+        # overwrites), and a batch that failed counts as written exactly the customers stored.
+        for model, by_key in sorted(by_model.items(), key=lambda entry: entry[0] is CustomerModel):
+            serialized_items = list(by_key.values())
             connection = model._get_connection()
 
             def send(
@@ -548,6 +623,8 @@ class DynamoCustomerStore:
             try:
                 self._write_all(group)
             except PutError as exc:
+                if _throttled(exc):
+                    raise
                 failures.append(
                     RowFailure(
                         customer["rows"][0],
@@ -609,7 +686,7 @@ class DynamoCustomerStore:
         if not keys:
             return {}
         # PynamoDB's batch_get asks 100 keys a request and resends unprocessed ones.
-        found = MatchKeyModel.batch_get([f"{org_id}#{key}" for key in keys])
+        found = MatchKeyModel.batch_get({stored_match_key(org_id, key) for key in keys})
         ids = {item.customer_id for item in found if item.org_id == org_id}
         return {
             customer.customer_id: _all_attributes(customer, exclude=("org_id",))
@@ -637,6 +714,8 @@ class DynamoCustomerStore:
             try:
                 self._merge_one(job, change)
             except (UpdateError, PutError) as exc:
+                if _throttled(exc):
+                    raise
                 incoming = change.incoming
                 reason = (
                     f"The customer to merge into ({change.customer_id}) no longer exists"
@@ -734,6 +813,26 @@ class DynamoCustomerStore:
         return view
 
 
+# DynamoDB refuses an item whose index sort key (the external number, in `by_external_number`)
+# is over 1,024 bytes.
+INDEX_SORT_KEY_BYTES = 1024
+
+
+def _indexable(customer: dict[str, Any]) -> bool:
+    number = customer.get("external_customer_number") or ""
+    return len(number.encode("utf-8")) <= INDEX_SORT_KEY_BYTES
+
+
+def _unindexable(customer: dict[str, Any]) -> RowFailure:
+    return RowFailure(
+        customer["rows"][0],
+        "CustomerNumber",
+        f"The customer number is longer than {INDEX_SORT_KEY_BYTES:,} bytes, the most the "
+        "customer index can hold",
+        customer["originals"][0],
+    )
+
+
 def _vehicle_items(org_id: str, customer_id: str, vehicles: Iterable[dict[str, Any]]) -> list[_Put]:
     items = []
     for vehicle in vehicles:
@@ -749,7 +848,9 @@ def _vehicle_items(org_id: str, customer_id: str, vehicles: Iterable[dict[str, A
 def _match_key_items(org_id: str, customer_id: str, keys: Iterable[str]) -> list[_Put]:
     return [
         _serialize(
-            MatchKeyModel, (f"{org_id}#{key}",), {"org_id": org_id, "customer_id": customer_id}
+            MatchKeyModel,
+            (stored_match_key(org_id, key),),
+            {"org_id": org_id, "customer_id": customer_id},
         )
         for key in keys
     ]
@@ -850,12 +951,8 @@ def _transaction_contended(exc: Exception) -> bool:
         & {
             "TransactionConflict",
             "TransactionConflictException",
-            "ThrottlingError",
-            "ThrottlingException",
-            "ProvisionedThroughputExceeded",
-            "ProvisionedThroughputExceededException",
         }
-    )
+    ) or _throttled(exc)
 
 
 def _conditional_failed(exc: Exception) -> bool:

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from ..jobs import Job
 from ..queries import ExecutionSummary, HistoryEvent, ImportQueries, Key
 from ..settings import Settings
+from .aws import is_missing_object
 from .dynamo import DynamoCustomerStore, JobModel
 from .wiring import components_for
 
@@ -70,7 +71,7 @@ class S3PreviewStore:
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if is_missing_object(exc):
                 return None  # staging objects expire by lifecycle rule
             raise
         document: dict[str, Any] = json.loads(body)
