@@ -380,9 +380,9 @@ class TechmanRows:
             return
         if len(values) != width:
             reason = (
-                f"Row has {len(values)} fields; the header has {width}"
+                f"Row has {len(values):,} fields; the header has {width:,}"
                 if len(values) < width
-                else f"Row has {len(values)} fields; the header has only {width}"
+                else f"Row has {len(values):,} fields; the header has only {width:,}"
             )
             self.malformed.append((RowIssue(row_number, "(row)", reason), original))
             return
