@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
+from customer_import import cleaning
 from customer_import.cleaning import (
     CleanupError,
     clean_email,
@@ -152,3 +156,15 @@ def test_mileage_with_thousands_separators() -> None:
 def test_absurdly_nested_preferences_json_is_invalid_json_not_a_crash() -> None:
     with pytest.raises(CleanupError, match="not valid JSON"):
         notification_preferences("[" * 100_000, None, None)
+
+
+def test_the_invisible_characters_removed_are_unicodes_format_characters() -> None:
+    # Given every character of Unicode's "format" category, as this Python knows it
+    format_characters = "".join(
+        chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"
+    )
+    # When removed from a key and from a name
+    # Then a key keeps none, a name keeps only the joiners written scripts need
+    assert cleaning.strip_invisible("a" + format_characters + "b", keys=True) == "ab"
+    assert cleaning.strip_invisible(format_characters, keys=False) == "\u200c\u200d"
+    assert cleaning.strip_invisible("\ufeff536500", keys=True) == "536500"

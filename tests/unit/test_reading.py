@@ -14,9 +14,12 @@ from customer_import.reading import (
     HEAD_BYTES,
     TextFormat,
     UnreadableFile,
+    UnreadableRecord,
     Utf8OrCp1252Decoder,
     detect_format,
     iter_records,
+    readable,
+    undecodable_bytes,
 )
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -105,7 +108,7 @@ def test_the_switch_to_windows_1252_does_not_depend_on_chunk_boundaries(
     assert records == [(1, ["a", "b"]), (2, ["x", "£1"]), (3, ["y", "é"])]
 
 
-def test_real_utf8_followed_by_a_broken_byte_stays_utf8_with_a_replacement() -> None:
+def test_real_utf8_followed_by_a_broken_byte_stays_utf8_and_marks_the_byte() -> None:
     # Given a UTF-8 file with a real multi-byte character in its head, then, after the head,
     # one stray Windows-1252 byte
     data = ("Name,Town\r\nRenée,Leeds\r\n" + PLAIN[11:]).encode() + b"Bob,\xa35 Town\r\n"
@@ -113,9 +116,13 @@ def test_real_utf8_followed_by_a_broken_byte_stays_utf8_with_a_replacement() -> 
     assert data.index(b"\xa3") > HEAD_BYTES
     # When read
     records = list(iter_records(io.BytesIO(data), detect_format(data[:HEAD_BYTES])))
-    # Then UTF-8 is kept (the file is genuinely broken): the stray byte becomes U+FFFD only
+    # Then UTF-8 is kept (the file is genuinely broken) and the stray byte is marked as one
+    # that could not be read, not silently replaced: its row can fail saying which byte it was
     assert records[1] == (2, ["Renée", "Leeds"])
-    assert records[-2:] == [(5003, ["Bob", "\ufffd5 Town"]), (5004, ["Zoë", "York"])]
+    assert records[-2:] == [(5003, ["Bob", "\udca35 Town"]), (5004, ["Zoë", "York"])]
+    assert undecodable_bytes(records[-2][1][1]) == b"\xa3"
+    assert readable(records[-2][1][1]) == "\ufffd5 Town"
+    assert undecodable_bytes("Zoë \ufffd") == b""  # a genuine U+FFFD is text
 
 
 def test_utf8_after_an_ascii_head_stays_utf8() -> None:
@@ -131,7 +138,7 @@ def test_utf8_after_an_ascii_head_stays_utf8() -> None:
 @pytest.mark.parametrize(
     ("pieces", "text", "encoding"),
     [
-        ([b"ab", b"\xc3", b"\xa9", b"\xa3"], "abé\ufffd", "utf-8"),  # é split, then damage
+        ([b"ab", b"\xc3", b"\xa9", b"\xa3"], "abé\udca3", "utf-8"),  # é split, then damage
         ([b"ab", b"\xe2\x80", b"\x9c"], "ab“", "utf-8"),  # a 3-byte character in two reads
         ([b"ab", b"\xe9", b"e"], "abée", "cp1252"),  # é then ASCII: not UTF-8
         ([b"ab\xa3"], "ab£", "cp1252"),  # a continuation byte cannot start a character
@@ -205,12 +212,61 @@ def test_records_are_streamed_never_the_whole_file(encoding: str) -> None:
     assert sum(1 for _ in records) == 3 * CHUNK_BYTES // 10 - 1
 
 
-def test_a_quote_never_closed_is_unreadable_naming_its_row() -> None:
+def test_an_unclosed_quote_fails_its_own_row_and_the_rows_after_it_are_read() -> None:
+    # Given a file whose row 4 opens a quote that nothing closes, then 47 good rows
+    good = [f"{n},Town{n},x" for n in range(5, 52)]
+    data = 'Name,Town,Notes\r\nAnn,Leeds,x\r\nBob,York,x\r\nCat,"Hull,x\r\n' + "\r\n".join(good)
+    # When read
+    records = list(iter_records(io.BytesIO(data.encode()), TextFormat("utf-8", ",")))
+    # Then row 4 alone is unreadable, saying so, with its own fields as they were
+    [broken] = [values for _, values in records if isinstance(values, UnreadableRecord)]
+    assert broken.reason.startswith("Unclosed quote starting on row 4:")
+    assert list(broken) == ["Cat", "Hull,x\r\n"]
+    # And every row after it is read as the row it is, numbered as in a spreadsheet
+    assert [n for n, _ in records] == list(range(1, 52))
+    assert records[-1] == (51, ["51", "Town51", "x"])
+
+
+def test_a_quote_never_closed_over_a_long_file_fails_its_row_alone() -> None:
     # Given a file where row 3 opens a quote that nothing closes, over more than 1 MB
     data = b'Name,Town\r\nAnn,Leeds\r\n"Bob,York\r\n' + b"Cat,Hull\r\n" * 120_000
-    # When read, Then reading stops with the row and the likely cause, not a csv traceback
-    with pytest.raises(UnreadableFile, match=r"^Row 3 has a field longer than 1024 KB: .*quote"):
-        list(iter_records(io.BytesIO(data), TextFormat("utf-8", ",")))
+    # When read
+    records = iter_records(io.BytesIO(data), TextFormat("utf-8", ","))
+    # Then row 3 is unreadable, saying why, after at most MAX_RECORD_LINES lines
+    assert [next(records), next(records)] == [(1, ["Name", "Town"]), (2, ["Ann", "Leeds"])]
+    number, broken = next(records)
+    assert (number, type(broken)) == (3, UnreadableRecord)
+    assert broken.reason.startswith("Unclosed quote starting on row 3:")
+    # And the rows after it are read, each once
+    assert sum(1 for _ in records) == 120_000
+
+
+def test_a_field_over_the_csv_limit_fails_its_row_alone() -> None:
+    # Given row 3 holding a quoted field of more than 1 MB on one line
+    data = b'Name,Town\r\nAnn,Leeds\r\n"' + b"x" * 1_100_000 + b'",York\r\nCat,Hull\r\n'
+    # When read
+    records = list(iter_records(io.BytesIO(data), TextFormat("utf-8", ",")))
+    # Then row 3 is unreadable, naming the limit, and row 4 is read
+    number, broken = records[2]
+    assert (number, type(broken)) == (3, UnreadableRecord)
+    assert "longer than 1024 KB" in broken.reason
+    assert records[3] == (4, ["Cat", "Hull"])
+
+
+def test_a_quoted_field_with_line_breaks_and_the_right_fields_is_one_row() -> None:
+    # Given a quoted address over three lines in a row with the header's fields
+    data = b'Name,Address,Town\r\nAnn,"1 High St\r\nFlat 2\r\nBack door",Leeds\r\nBob,x,York\r\n'
+    # When read, Then it is one row, and the next row keeps its number
+    assert list(iter_records(io.BytesIO(data), TextFormat("utf-8", ","))) == [
+        (1, ["Name", "Address", "Town"]),
+        (2, ["Ann", "1 High St\r\nFlat 2\r\nBack door", "Leeds"]),
+        (3, ["Bob", "x", "York"]),
+    ]
+
+
+def test_rows_of_only_delimiters_are_blank() -> None:
+    data = b"Name,Town\r\n" + b",\r\n" * 1000 + b" , \r\n"
+    assert list(iter_records(io.BytesIO(data), TextFormat("utf-8", ","))) == [(1, ["Name", "Town"])]
 
 
 # ---- round trip ---------------------------------------------------------------------------------

@@ -29,6 +29,20 @@ _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 
 
+# Every character of Unicode's "format" category (Cf): invisible, yet part of the text: a BOM
+# (U+FEFF) or zero-width space pasted into a customer number makes it another number.
+# tests/unit/test_cleaning.py checks the list against `unicodedata`.
+_FORMAT_CHARACTERS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f"
+)
+_INVISIBLE_IN_KEYS = re.compile(f"[{_FORMAT_CHARACTERS}]")
+# Zero-width non-joiner and joiner (U+200C, U+200D) shape Persian and Indic names and emoji.
+_INVISIBLE_IN_TEXT = re.compile(f"(?![\u200c\u200d])[{_FORMAT_CHARACTERS}]")
+
+
 class CleanupError(ValueError):
     """A value that cannot be cleaned; `reason` is what the error log shows."""
 
@@ -125,6 +139,12 @@ def clean_email(raw: str) -> str | None:
     if not _EMAIL.match(value):
         raise CleanupError(f"Invalid email address: {value!r}")
     return value
+
+
+def strip_invisible(text: str, *, keys: bool) -> str:
+    """`text` without invisible format characters; `keys=False` keeps the joiners that
+    written names need."""
+    return (_INVISIBLE_IN_KEYS if keys else _INVISIBLE_IN_TEXT).sub("", text)
 
 
 def normalise_registration(raw: str) -> str | None:

@@ -40,7 +40,14 @@ from .ports import (
     Workflow,
 )
 from .progress import ProgressBroadcaster
-from .reading import HEAD_BYTES, TextFormat, UnreadableFile, detect_format, iter_records
+from .reading import (
+    HEAD_BYTES,
+    TextFormat,
+    UnreadableFile,
+    UnreadableRecord,
+    detect_format,
+    iter_records,
+)
 from .settings import Settings
 from .uploads import upload_limit
 
@@ -63,6 +70,8 @@ SUMMARY_COUNTERS = (
     "failed",
 )
 _SAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_LINE_BREAKS = re.compile(rb"[\r\n]")
+NO_DATA_ROWS = "The file has a header but no data rows"
 
 
 def customer_id_for(org_id: str, job_id: str, external_customer_number: str) -> str:
@@ -491,7 +500,18 @@ class ImportPipeline:
         header = next(records, None)
         if header is None:
             return self._reject(job, "The file is empty")
+        if isinstance(header[1], UnreadableRecord):
+            return self._reject(job, f"The header row cannot be read: {header[1].reason}")
+        if size > len(head) and not _LINE_BREAKS.search(head):
+            # The header runs on past the head: it cannot be checked, and no header is so long.
+            return self._reject(
+                job,
+                f"The header has more than {len(header[1]):,} columns in its first "
+                f"{len(head) // 1024} KB; the limit is {techman.MAX_COLUMNS:,}",
+            )
         check = SOURCES[job.source].check_header(header[1])
+        if problem := check.problem():
+            return self._reject(job, problem)
         if check.missing:
             return self._reject(
                 job,
@@ -499,8 +519,8 @@ class ImportPipeline:
                 missing_columns=check.missing,
             )
         if size <= len(head) and next(records, None) is None:
-            return self._reject(job, "The file has a header but no data rows")
-        warnings = [f"Unknown columns ignored: {', '.join(check.unknown)}"] if check.unknown else []
+            return self._reject(job, NO_DATA_ROWS)
+        warnings = [_unknown_columns_warning(check.unknown)] if check.unknown else []
         job = self.jobs.transition(
             org_id,
             job_id,
@@ -544,6 +564,8 @@ class ImportPipeline:
             )
         except UnreadableFile as exc:
             return self._reject_prepared(job, str(exc))
+        if index.rows == 0:  # rows of only delimiters, beyond Validate's head
+            return self._reject_prepared(job, NO_DATA_ROWS)
         if index.rows > max_rows:
             return self._reject_prepared(
                 job,
@@ -587,9 +609,9 @@ class ImportPipeline:
             if record.errors:
                 failed_customers += 1
                 rows_failing += len(record.rows)
-                first_original = record.originals[0]
+                originals = dict(zip(record.rows, record.originals, strict=True))
                 failures.extend(
-                    RowFailure(e.row, e.column, e.reason, first_original) for e in record.errors
+                    RowFailure(e.row, e.column, e.reason, originals[e.row]) for e in record.errors
                 )
                 continue
             rows_with_warnings += len({w.row for w in record.warnings})
@@ -604,20 +626,22 @@ class ImportPipeline:
             RowFailure(issue.row, issue.column, issue.reason, original)
             for issue, original in rows.malformed
         ]
-        rows_failing += len(rows.malformed)
+        rows_failing += rows.unreadable_rows
 
         manifest_key = first.finish("manifest")
         late_manifest_key = late.finish("late-manifest")
         row_errors_key = f"{prefix}/row-errors.json"
         preview_key = f"{prefix}/preview.json"
         self.objects.put_json(row_errors_key, [f.to_dict() for f in failures])
-        failed = failed_customers + len(rows.malformed)
+        # A row that cannot be read counts as a customer of its own, failed: whose it was
+        # cannot be told, and so imported + skipped + failed is every customer of the file.
+        failed = failed_customers + rows.unreadable_rows
         counters = {
             **job.counters,
             "rows": rows.rows,
             "rows_with_warnings": rows_with_warnings,
             "rows_failing": rows_failing,
-            "customers": customers,
+            "customers": customers + rows.unreadable_rows,
             "vehicles": vehicles,
             "duplicates": finder.flagged,
             "batches_total": len(first.manifest) + len(late.manifest),
@@ -899,6 +923,13 @@ class ImportPipeline:
         return self.objects.presigned_get(
             job.error_log_key, ERROR_LOG_LINK_SECONDS, f"errors-{job_id}.csv"
         )
+
+
+def _unknown_columns_warning(unknown: list[str]) -> str:
+    """The columns the import ignores, named within a bounded length (the job keeps it)."""
+    shown = [name if len(name) <= 60 else name[:59] + "…" for name in unknown[:20]]
+    more = f" and {len(unknown) - len(shown):,} more" if len(unknown) > len(shown) else ""
+    return f"Unknown columns ignored: {', '.join(shown)}{more}"
 
 
 def _recovered(

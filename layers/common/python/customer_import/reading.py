@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -16,8 +18,38 @@ HEAD_BYTES = 64 * 1024
 CHUNK_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t")
 MAX_LINE_CHARS = 2 * 1024 * 1024  # no real row comes near; a file with no line breaks does
+# A quoted field may hold line breaks (an address, a note), but no real one holds this many: a
+# record that runs on longer is a quote never closed. It also bounds how often a line is read.
+MAX_RECORD_LINES = 100
 
 csv.field_size_limit(1024 * 1024)
+
+# Bytes the file's encoding cannot read become U+DC00 + byte (as "surrogateescape" does, for
+# every byte value and every codec): a lone surrogate never comes out of a valid decode, so
+# such a cell is told apart from one that genuinely holds U+FFFD, and its row can fail saying
+# which bytes were wrong instead of storing a replacement character.
+UNDECODABLE = "customer_import.undecodable"
+_UNDECODABLE_MARK = re.compile("[\udc00-\udcff]")
+
+
+def _mark_undecodable(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return "".join(chr(0xDC00 + b) for b in exc.object[exc.start : exc.end]), exc.end
+
+
+codecs.register_error(UNDECODABLE, _mark_undecodable)
+
+
+def undecodable_bytes(text: str) -> bytes:
+    """The bytes of `text` that its file's encoding could not read (empty when none)."""
+    return bytes(ord(ch) - 0xDC00 for ch in _UNDECODABLE_MARK.findall(text))
+
+
+def readable(text: str) -> str:
+    """`text` with each byte that could not be read shown as U+FFFD, for logs and messages."""
+    return _UNDECODABLE_MARK.sub("\ufffd", text)
+
 
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 # CRLF, LF, and a lone CR (Excel for Mac's "CSV (Macintosh)" ends records with CR alone).
@@ -81,8 +113,8 @@ class Utf8OrCp1252Decoder:
     """An incremental decoder for a file whose head gave no reason to doubt UTF-8.
 
     Plain ASCII passes through undecided. The first non-ASCII byte sequence decides for the
-    rest of the file: valid UTF-8 keeps UTF-8 (a later invalid byte is then genuine damage and
-    becomes U+FFFD); invalid UTF-8 means an Excel export in Windows-1252 whose first £ or é
+    rest of the file: valid UTF-8 keeps UTF-8 (a later invalid byte is then genuine damage, and
+    is marked as undecodable for its row to fail); invalid UTF-8 means an Excel export in Windows-1252 whose first £ or é
     came after the head, and everything from there on is read as Windows-1252.
     """
 
@@ -112,14 +144,14 @@ class Utf8OrCp1252Decoder:
                 self._undecided = data[start:]
                 return data[:start].decode("ascii")
             self.encoding = "utf-8"
-        self._decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+        self._decoder = codecs.getincrementaldecoder(self.encoding)(errors=UNDECODABLE)
         return self._decoder.decode(data, final)
 
 
 def _decoder(encoding: str) -> Utf8OrCp1252Decoder | codecs.IncrementalDecoder:
     if codecs.lookup(encoding).name == "utf-8":
         return Utf8OrCp1252Decoder()
-    return codecs.getincrementaldecoder(encoding)(errors="replace")
+    return codecs.getincrementaldecoder(encoding)(errors=UNDECODABLE)
 
 
 class _LineTooLong(Exception):
@@ -164,24 +196,83 @@ def _decoded_lines(stream: Readable, encoding: str) -> Iterator[str]:
         yield last
 
 
+class UnreadableRecord(list[str]):
+    """The fields of a row that could not be read as CSV, and why: iterating the records
+    yields it in the row's place, and reading goes on with the next row."""
+
+    def __init__(self, fields: list[str], reason: str) -> None:
+        super().__init__(fields)
+        self.reason = reason
+
+
+class _RecordLines:
+    """The lines csv reads, keeping those of the record being read: when an unclosed quote ran
+    a record on over the rows after it, they are read again, as rows of their own."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._again: deque[str] = deque()
+        self.record: list[str] = []
+
+    def __iter__(self) -> _RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        if len(self.record) >= MAX_RECORD_LINES:
+            raise StopIteration  # csv ends the record here; the next record reads on
+        line = self._again.popleft() if self._again else next(self._lines)
+        self.record.append(line)
+        return line
+
+    def next_record(self) -> None:
+        self.record = []
+
+    def read_again(self, lines: list[str]) -> None:
+        self._again.extendleft(reversed(lines))
+
+
 def iter_records(stream: Readable, fmt: TextFormat) -> Iterator[tuple[int, list[str]]]:
     """Yield (row number, fields) for every record; the header is row 1, as in a spreadsheet.
 
-    Quoted fields may hold delimiters, doubled quotes and newlines. Blank lines are skipped.
-    Raises `UnreadableFile` naming the row when the CSV cannot be parsed past it.
+    Quoted fields may hold delimiters, doubled quotes and newlines. Blank lines (and lines of
+    only delimiters) are skipped. A row that cannot be read is yielded as an
+    `UnreadableRecord` saying why: a quote never closed fails its own row alone (the rows it
+    ran on are read again as rows of their own), and so does a field over csv's limit. Raises
+    `UnreadableFile` when the file has no line breaks at all.
     """
-    reader = csv.reader(_decoded_lines(stream, fmt.encoding), delimiter=fmt.delimiter)
+    lines = _RecordLines(_decoded_lines(stream, fmt.encoding))
+    reader = csv.reader(lines, delimiter=fmt.delimiter)
     row_number = 0
+    width: int | None = None  # the header's
     try:
-        for record in reader:
+        while True:
+            lines.next_record()
+            try:
+                record: list[str] = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                record = UnreadableRecord(_fields_of(lines.record[0], fmt), _csv_problem(exc))
             row_number += 1
+            spanned = lines.record
+            if not isinstance(record, UnreadableRecord) and (
+                len(spanned) > 1 and width is not None and len(record) != width
+            ):
+                record = UnreadableRecord(
+                    _fields_of(spanned[0], fmt),
+                    f"Unclosed quote starting on row {row_number}: its field ran on over the "
+                    f"next {len(spanned) - 1} lines, which are read as rows of their own",
+                )
+            if isinstance(record, UnreadableRecord):
+                lines.read_again(spanned[1:])
             if row_number == 1 and record:
                 record[0] = record[0].lstrip("\ufeff")
-            if not any(field.strip() for field in record):
+                width = len(record)
+            if not any(field.strip() for field in record) and not isinstance(
+                record, UnreadableRecord
+            ):
                 continue
             yield row_number, record
-    except csv.Error as exc:
-        raise UnreadableFile(_csv_problem(row_number + 1, exc)) from exc
     except _LineTooLong:
         raise UnreadableFile(
             f"Row {row_number + 1} runs over {MAX_LINE_CHARS // 1_048_576} MB without a line "
@@ -189,10 +280,18 @@ def iter_records(stream: Readable, fmt: TextFormat) -> Iterator[tuple[int, list[
         ) from None
 
 
-def _csv_problem(row_number: int, exc: csv.Error) -> str:
+def _fields_of(line: str, fmt: TextFormat) -> list[str]:
+    """A line's own fields, read without the lines after it (its original values)."""
+    try:
+        return next(csv.reader(io.StringIO(line), delimiter=fmt.delimiter), [])
+    except csv.Error:
+        return [line.rstrip("\r\n")]
+
+
+def _csv_problem(exc: csv.Error) -> str:
     if "field limit" in str(exc):
         return (
-            f"Row {row_number} has a field longer than {csv.field_size_limit() // 1024} KB: "
+            f"The row has a field longer than {csv.field_size_limit() // 1024} KB: "
             "probably a quote that is never closed"
         )
-    return f"Row {row_number} cannot be read as CSV: {exc}"
+    return f"The row cannot be read as CSV: {exc}"

@@ -5,6 +5,8 @@ One row per customer-vehicle pair; the rows of one `CustomerNumber` become one c
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from typing import Any
 from . import cleaning
 from .cleaning import CleanupError
 from .organisations import OrganisationProfile
+from .reading import UnreadableRecord, readable, undecodable_bytes
 
 SOURCE = "techman"
 
@@ -55,6 +58,67 @@ OPTIONAL_COLUMNS = (
     "VehicleMileage",
 )
 KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# Techman writes 34 columns; an export with hundreds of columns of its own still fits. The cap
+# keeps every step linear in the file's size however its rows are cut (issue 15).
+MAX_COLUMNS = 500
+
+# The longest value each column may hold, in characters: well above any real customer record
+# (a name of 200 characters, an email address of 254, RFC 5321's limit), far below what breaks
+# storage. A longer value fails its row, naming the column and the limit; the original stays in
+# the error log (in S3, where its size does not matter).
+COLUMN_LIMITS = {
+    "CustomerNumber": 100,
+    "Title": 50,
+    "CustomerName": 200,
+    "Phone": 50,
+    "PhoneLandline": 50,
+    "Email": 254,
+    "Address1": 200,
+    "Address2": 200,
+    "Address3": 200,
+    "Town": 100,
+    "County": 100,
+    "Country": 100,
+    "Postcode": 20,
+    "DeliveryAddress1": 200,
+    "DeliveryAddress2": 200,
+    "DeliveryTown": 100,
+    "DeliveryPostcode": 20,
+    "CustomerGroupName": 100,
+    "CustomerOnStop": 20,
+    "VehicleRemindersEnabled": 20,
+    "NotificationsEnabled": 20,
+    "AccountCustomer": 20,
+    "VATRegistered": 20,
+    "VATNumber": 50,
+    "NotificationPreferences": 4000,
+    "DateCreated": 40,
+    "LastVisit": 40,
+    "VehicleRegistration": 20,
+    "VehicleMake": 100,
+    "VehicleModel": 100,
+    "VehicleVIN": 50,
+    "VehicleFirstRegistered": 40,
+    "VehicleMOTDue": 40,
+    "VehicleMileage": 20,
+}
+# A column the import ignores is free text (notes, say); its value is kept for the error log.
+OTHER_COLUMN_LIMIT = 4000
+# Columns whose values are looked up and matched: every invisible format character goes. In
+# the others, zero-width (non-)joiners stay: Persian and Indic names, and emoji, need them.
+KEY_COLUMNS = frozenset(
+    {
+        "CustomerNumber",
+        "Email",
+        "Phone",
+        "PhoneLandline",
+        "Postcode",
+        "DeliveryPostcode",
+        "VATNumber",
+        "VehicleRegistration",
+        "VehicleVIN",
+    }
+)
 VEHICLE_COLUMNS = tuple(c for c in OPTIONAL_COLUMNS if c.startswith("Vehicle"))
 CUSTOMER_COLUMNS = tuple(c for c in KNOWN_COLUMNS if c not in VEHICLE_COLUMNS)
 
@@ -83,6 +147,20 @@ class ColumnCheck:
     missing: list[str]
     unknown: list[str]
     header: list[str]
+    # Known columns the header names more than once, each with its (1-based) column numbers.
+    repeated: dict[str, list[int]] = field(default_factory=dict)
+
+    def problem(self) -> str | None:
+        """Why the header cannot be used (missing columns aside), or None."""
+        if len(self.header) > MAX_COLUMNS:
+            return f"The header has {len(self.header):,} columns; the limit is {MAX_COLUMNS:,}"
+        if self.repeated:
+            named = "; ".join(
+                f"{name} (columns {', '.join(map(str, numbers))})"
+                for name, numbers in self.repeated.items()
+            )
+            return f"Columns named more than once in the header: {named}. Keep one of each"
+        return None
 
 
 def check_header(header: list[str]) -> ColumnCheck:
@@ -90,15 +168,20 @@ def check_header(header: list[str]) -> ColumnCheck:
     by_key = {name.lower(): name for name in KNOWN_COLUMNS}
     positions: dict[str, int] = {}
     unknown: list[str] = []
+    repeated: dict[str, list[int]] = {}
     for index, raw in enumerate(header):
-        canonical = by_key.get(raw.strip().lower())
+        canonical = by_key.get(cleaning.strip_invisible(raw, keys=True).strip().lower())
         if canonical is None:
             if raw.strip():
-                unknown.append(raw.strip())
-        elif canonical not in positions:
+                unknown.append(readable(raw.strip()))
+        elif canonical in positions:
+            repeated.setdefault(canonical, [positions[canonical] + 1]).append(index + 1)
+        else:
             positions[canonical] = index
     missing = [name for name in REQUIRED_COLUMNS if name not in positions]
-    return ColumnCheck(positions=positions, missing=missing, unknown=unknown, header=header)
+    return ColumnCheck(
+        positions=positions, missing=missing, unknown=unknown, header=header, repeated=repeated
+    )
 
 
 @dataclass(frozen=True)
@@ -157,6 +240,9 @@ class _Row:
     positions: dict[str, int]
     issues: list[RowIssue] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
+    # Columns whose value failed screening (too long, binary, undecodable): read as empty,
+    # and not reported again as empty.
+    refused: frozenset[str] = frozenset()
 
     def text(self, column: str) -> str:
         index = self.positions.get(column)
@@ -211,11 +297,45 @@ def index_rows(
 
 
 def _customer_number(columns: ColumnCheck, values: list[str]) -> str | None:
-    """The row's customer, or None when the row cannot belong to one (wrong field count)."""
-    if len(values) != len(columns.header):
+    """The row's customer, or None when the row cannot belong to one (unreadable, wrong field
+    count, or a CustomerNumber that fails screening)."""
+    if isinstance(values, UnreadableRecord) or len(values) != len(columns.header):
         return None
     index = columns.positions.get("CustomerNumber")
-    return values[index].strip() if index is not None else ""
+    if index is None:
+        return ""
+    number, issues = screen_cell("CustomerNumber", values[index])
+    return None if any(i.severity == "error" for i in issues) else number.strip()
+
+
+def screen_cell(column: str, value: str, row: int = 0) -> tuple[str, list[RowIssue]]:
+    """A known column's value as the cleanup rules may read it, and what was wrong with it.
+
+    Invisible format characters (a BOM, a zero-width space) are removed with a warning: they
+    break look-ups and matching and no one typed them on purpose. A value over its column's
+    limit, holding a NUL or bytes the file's encoding cannot read fails the row saying so, and
+    reads as empty (so no oversized or damaged value goes any further than the error log).
+    """
+    limit = COLUMN_LIMITS[column]
+    if len(value) > limit:
+        reason = f"{column} is {len(value):,} characters long; the limit is {limit:,}"
+        return "", [RowIssue(row, column, reason)]
+    if "\x00" in value:
+        reason = f"{column} holds a NUL character: binary data, not text"
+        return "", [RowIssue(row, column, reason)]
+    if wrong := undecodable_bytes(value):
+        shown = " ".join(f"0x{b:02X}" for b in wrong[:8])
+        reason = (
+            f"{column} holds bytes that are not text in the encoding the rest of the file is "
+            f"read in ({shown}): the file mixes encodings; save it again as UTF-8"
+        )
+        return "", [RowIssue(row, column, reason)]
+    visible = cleaning.strip_invisible(value, keys=column in KEY_COLUMNS)
+    if visible == value:
+        return value, []
+    removed = ", ".join(f"U+{ord(ch):04X}" for ch in sorted(set(value) - set(visible)))
+    reason = f"{column} held invisible characters ({removed}); they were removed"
+    return visible, [RowIssue(row, column, reason, "warning")]
 
 
 class TechmanRows:
@@ -238,6 +358,8 @@ class TechmanRows:
         self._customer_positions = [
             index for column, index in columns.positions.items() if column in CUSTOMER_COLUMNS
         ]
+        self._known = {index: column for column, index in columns.positions.items()}
+        self._original_names = _original_names(columns.header)
         self.malformed: list[tuple[RowIssue, dict[str, str]]] = []
         self.rows = 0
         self._customers: dict[str, CustomerRecord] = {}
@@ -253,26 +375,40 @@ class TechmanRows:
         self.rows += 1
         width = len(self.columns.header)
         original = self._original(values)
+        if isinstance(values, UnreadableRecord):
+            self.malformed.append((RowIssue(row_number, "(row)", values.reason), original))
+            return
         if len(values) != width:
             reason = (
-                f"Row has {len(values)} fields; the header has {width}"
+                f"Row has {len(values):,} fields; the header has {width:,}"
                 if len(values) < width
-                else f"Row has {len(values)} fields; the header has only {width}"
+                else f"Row has {len(values):,} fields; the header has only {width:,}"
             )
             self.malformed.append((RowIssue(row_number, "(row)", reason), original))
             return
+        values, screening = self._screen(row_number, values)
+        refused = frozenset(i.column for i in screening if i.severity == "error")
         number = self._cell(values, "CustomerNumber")
-        if not number:
-            issue = RowIssue(row_number, "CustomerNumber", "CustomerNumber is empty")
-            self.malformed.append((issue, original))
+        if "CustomerNumber" in refused or not number:
+            problems = [i for i in screening if i.severity == "error"] or [
+                RowIssue(row_number, "CustomerNumber", "CustomerNumber is empty")
+            ]
+            self.malformed.extend((issue, original) for issue in problems)
             return
         customer = self._customers.get(number)
         if customer is None:
-            customer = self._customers[number] = self._new_customer(row_number, values, original)
+            customer = self._customers[number] = self._new_customer(
+                row_number, values, original, screening, refused
+            )
         else:
-            self._add_row(customer, row_number, values, original)
+            self._add_row(customer, row_number, values, original, screening, refused)
         if self._last_rows is not None and self._last_rows.get(number, row_number) <= row_number:
             self._complete.append(self._customers.pop(number))
+
+    @property
+    def unreadable_rows(self) -> int:
+        """How many rows failed before they could belong to a customer."""
+        return len({issue.row for issue, _ in self.malformed})
 
     def customers(self) -> Iterator[CustomerRecord]:
         """Every customer once, when complete: each handed over is no longer held."""
@@ -287,11 +423,35 @@ class TechmanRows:
         yield from rest.values()
 
     def _original(self, values: list[str]) -> dict[str, str]:
-        header = self.columns.header
-        return {
-            (header[i].strip() if i < len(header) else f"(extra {i + 1})"): v
-            for i, v in enumerate(values)
-        }
+        """The row's values by column name, for the error log: every value, as read (bytes
+        that could not be read shown as U+FFFD); fields past the header's in one cell, as CSV."""
+        names = self._original_names
+        original = {name: readable(value) for name, value in zip(names, values, strict=False)}
+        if len(values) > len(names):
+            extra = io.StringIO()
+            csv.writer(extra, lineterminator="").writerow(values[len(names) :])
+            original["(extra fields)"] = readable(extra.getvalue())
+        return original
+
+    def _screen(self, row_number: int, values: list[str]) -> tuple[list[str], list[RowIssue]]:
+        """The row's values with each known column screened (`screen_cell`), and every
+        column's length checked: an ignored column is kept for the error log, so it has a
+        limit too."""
+        screened = list(values)
+        issues: list[RowIssue] = []
+        for index, value in enumerate(values):
+            column = self._known.get(index)
+            if column is not None:
+                screened[index], found = screen_cell(column, value, row_number)
+                issues.extend(found)
+            elif len(value) > OTHER_COLUMN_LIMIT:
+                name = self._original_names[index]
+                reason = (
+                    f"{name} is {len(value):,} characters long; the limit is "
+                    f"{OTHER_COLUMN_LIMIT:,}, also for a column the import ignores"
+                )
+                issues.append(RowIssue(row_number, name, reason))
+        return screened, issues
 
     def _cell(self, values: list[str], column: str) -> str:
         index = self.columns.positions.get(column)
@@ -316,7 +476,7 @@ class TechmanRows:
             )
             preferences = cleaning.notification_preferences("", reminders, notifications)
         name = row.cell("CustomerName")
-        if name is None:
+        if name is None and "CustomerName" not in row.refused:
             row.issues.append(RowIssue(row.number, "CustomerName", "CustomerName is empty"))
         source_group = row.cell("CustomerGroupName")
         group, known = self.profile.map_group(source_group)
@@ -390,9 +550,14 @@ class TechmanRows:
         }
 
     def _new_customer(
-        self, row: int, values: list[str], original: dict[str, str]
+        self,
+        row: int,
+        values: list[str],
+        original: dict[str, str],
+        screening: list[RowIssue],
+        refused: frozenset[str],
     ) -> CustomerRecord:
-        parsed = _Row(row, values, self.columns.positions)
+        parsed = _Row(row, values, self.columns.positions, list(screening), refused=refused)
         fields, addresses = self._customer_fields(parsed)
         customer = CustomerRecord(
             external_customer_number=self._cell(values, "CustomerNumber"),
@@ -415,14 +580,23 @@ class TechmanRows:
         customer.changes.extend(row.changes)
 
     def _add_row(
-        self, customer: CustomerRecord, row: int, values: list[str], original: dict[str, str]
+        self,
+        customer: CustomerRecord,
+        row: int,
+        values: list[str],
+        original: dict[str, str],
+        screening: list[RowIssue],
+        refused: frozenset[str],
     ) -> None:
         customer.rows.append(row)
         customer.originals.append(original)
-        self._add_vehicle(customer, _Row(row, values, self.columns.positions))
+        # Screening errors fail the customer on any of its rows: its record would be written
+        # without the refused value otherwise. Its warnings are said once, here.
+        self._file(customer, screening)
+        self._add_vehicle(customer, _Row(row, values, self.columns.positions, refused=refused))
         if self._customer_cells(values) == self._customer_cells(customer.first_values):
             return  # the usual case: the customer's columns simply repeat
-        parsed = _Row(row, values, self.columns.positions)
+        parsed = _Row(row, values, self.columns.positions, refused=refused)
         fields, _ = self._customer_fields(parsed)
         # The first row's values win, so a later row's bad cell only warns, but it is said.
         customer.warnings.extend(
@@ -447,3 +621,17 @@ class TechmanRows:
     def _file(customer: CustomerRecord, issues: list[RowIssue]) -> None:
         for issue in issues:
             (customer.errors if issue.severity == "error" else customer.warnings).append(issue)
+
+
+def _original_names(header: list[str]) -> list[str]:
+    """A name per column for the error log, each once: a column whose name is empty or taken
+    is named after its position too, so no value hides another."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for index, raw in enumerate(header):
+        name = readable(raw.strip())
+        if not name or name in taken:
+            name = f"{name or '(unnamed)'} (column {index + 1})"
+        taken.add(name)
+        names.append(name)
+    return names
