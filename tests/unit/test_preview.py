@@ -129,7 +129,7 @@ def test_a_file_over_the_organisations_size_limit_is_rejected_before_reading() -
     job_id = uploaded(world, techman_csv(customers(1)) + b"x" * 2_000_000)
     world.pipeline.validate(ORG, job_id)
     job = world.pipeline.job(ORG, job_id)
-    assert (job.status, job.reason) == ("rejected", "The file is 1.9 MB; the limit is 1 MB")
+    assert (job.status, job.reason) == ("rejected", "The file is 1.9 MB; the limit is 1.0 MB")
 
 
 def test_a_disagreeing_row_warns_naming_the_column() -> None:

@@ -41,7 +41,7 @@ from .ports import (
 from .progress import ProgressBroadcaster
 from .reading import HEAD_BYTES, TextFormat, UnreadableFile, detect_format, iter_records
 from .settings import Settings
-from .uploads import upload_limit
+from .uploads import too_large, upload_limit
 
 ID_NAMESPACE = uuid.UUID("6f1c7f8e-1f7a-4a4e-9d55-3c1f0e3b2a10")
 SOURCES = {techman.SOURCE: techman}
@@ -470,10 +470,7 @@ class ImportPipeline:
             # S3 refuses a ranged read of an empty object, so say it before reading.
             return self._reject(job, "The file is empty")
         if size > limit:
-            return self._reject(
-                job,
-                f"The file is {size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB",
-            )
+            return self._reject(job, too_large(size, limit))
         head = self.objects.read_head(job.object_key, HEAD_BYTES)
         try:
             fmt = detect_format(head)
