@@ -488,6 +488,10 @@ def preview(
     _print_preview(_stdout_console(), file, job, document, limit, show_changes)
 
 
+def _counted(count: int, unit: str) -> str:
+    return f"{count:,} {unit}" + ("" if count == 1 else "s")
+
+
 def _print_preview(
     console: Console,
     file: Path,
@@ -502,8 +506,8 @@ def _print_preview(
     console.print(
         f"[bold]{shown(file.name)}[/]: {counts['rows']:,} rows · {counts['customers']:,} customers · "
         f"{counts['vehicles']:,} vehicles · {counts['rows_with_warnings']:,} rows with warnings · "
-        f"[red]{counts['customers_failing']:,} customers ({counts['rows_failing']:,} rows) will "
-        "fail[/]"
+        f"[red]{_counted(counts['customers_failing'], 'customer')} "
+        f"({_counted(counts['rows_failing'], 'row')}) will fail[/]"
     )
     for warning in job.warnings:
         console.print(f"[yellow]warning:[/] {shown(warning)}")
@@ -845,7 +849,14 @@ def jobs_list(
             f"{shown(job['file_name'])}"
         )
     if not page["items"]:
-        console.print(f"No import jobs in {shown(org_id)}.")
+        console.print(
+            f"No import jobs in {shown(org_id)}."
+            + (
+                " A local stack keeps them in memory only: a stack that was stopped forgot its jobs."
+                if api_url is None
+                else ""
+            )
+        )
     if page.get("next_cursor"):
         console.print(f"More: --cursor {shown(page['next_cursor'])}")
 
