@@ -1096,6 +1096,9 @@ NAG_ELSEWHERE = {
     "AwsSolutions-APIG4 @ */ProgressWebSocket/Api/subscribe-Route/*": (
         "A WebSocket API authorises $connect only; later frames ride the authorised connection"
     ),
+    "AwsSolutions-APIG4 @ */HttpApi/Api/GET--openapi.json/*": (
+        "The OpenAPI document describes the API and holds nobody's data: served without a token"
+    ),
     "AwsSolutions-IAM5[Resource::<Functions*.Arn>:*] @ */ImportJob/StateMachine/Role/*": (
         "CDK's grant_invoke names each function and its versions, of the functions the machine "
         "invokes only"
