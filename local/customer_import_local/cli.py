@@ -464,7 +464,7 @@ def preview(
     console = _stderr_console()
     with (
         _remote(ctx, org_id, api_url, websocket_url, token, embedded=True) as remote,
-        console.status(f"Reading {file.name}"),
+        console.status(f"Reading {shown(file.name)}"),
     ):
         job, document = preview_file(remote, file, source=source, account_id=account_id)
     if document is None:
@@ -551,7 +551,8 @@ def _print_preview(
     errors = document["errors"]
     if errors:
         console.print(
-            f"[red]{len(errors):,} errors in the whole file[/] (as the error log will list them):"
+            f"[red]{_counted(len(errors), 'error')} in the whole file[/] "
+            "(as the error log will list them):"
         )
     for error in errors:
         console.print(f"  row {error['row']} {shown(error['column'])}: {shown(error['reason'])}")
