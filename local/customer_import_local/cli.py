@@ -270,7 +270,7 @@ def run(
         sys.exit(1)
     results: list[RunResult] = []
     with _remote(ctx, org_id, api_url, websocket_url, token, embedded=True) as remote:
-        # A token that may not import is refused before any file is uploaded, bar shown.
+        # A token that may not import is refused before any bar is shown or file uploaded.
         remote.api.imports(limit=1)
         for path in files:
             with _progress_bar(console, shown(path.name)) as progress:
