@@ -148,7 +148,8 @@ class WebSocketSpec:
 
 @dataclass(frozen=True)
 class HttpApiSpec:
-    """The HTTP API: one `$default` route to one function, behind a JWT authorizer.
+    """The HTTP API: one `$default` route to one function, behind a JWT authorizer (and the
+    open routes, to the same function without it).
 
     The token's claims name the user (`sub`), the organisation and the capabilities; the
     function reads them (`customer_import.access`). In the cloud the tokens are a Cognito user
@@ -161,6 +162,9 @@ class HttpApiSpec:
     # the app client (it may read them, not write them).
     org_attribute: str = "org_id"
     capabilities_attribute: str = "capabilities"
+    # Routes served without a token, before the authorizer: the OpenAPI document describes
+    # the API and reveals nothing of anyone's data.
+    open_routes: tuple[str, ...] = ("GET /openapi.json",)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from customer_import.adapters.api_models import (
     JobExecutionOut,
     JobExecutionsOut,
     PresignedPost,
+    RowErrorPage,
     ValidationErrorBody,
 )
 from customer_import.adapters.queries import queries_for
@@ -64,7 +65,11 @@ from customer_import.errors import (
     StagingExpired,
 )
 from customer_import.jobs import DuplicatePolicy, JobOptions
-from customer_import.pipeline import ERROR_LOG_LINK_SECONDS, PRESIGNED_UPLOAD_SECONDS
+from customer_import.pipeline import (
+    ERROR_LOG_LINK_SECONDS,
+    PRESIGNED_UPLOAD_SECONDS,
+    ROW_ERRORS_PAGE,
+)
 from customer_import.queries import CustomerNotFound, InvalidCursor
 from customer_import.settings import Settings
 from customer_import.uploads import check_declared_size, upload_limit
@@ -75,6 +80,13 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 JSON = content_types.APPLICATION_JSON
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# What a body may be, checked before any parser reads it: no route's body comes near (a
+# decision on 100,000 duplicates is about 2 MB, three levels deep, its numbers short).
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_JSON_DEPTH = 16
+MAX_NUMBER_DIGITS = 100
+JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+JSON_BRACKET = re.compile(r"[\[\]{}]")
 JobId = Annotated[str, Path(pattern=UUID_PATTERN, description="The import job's id")]
 CustomerId = Annotated[str, Path(pattern=UUID_PATTERN, description="The customer's id")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
@@ -202,6 +214,24 @@ def list_duplicates(job_id: JobId, offset: Offset = 0, limit: Limit = 100) -> Du
     caller = _caller(IMPORT_MANAGE)
     page = components_for(_settings()).pipeline.duplicates(caller.org_id, job_id, offset, limit)
     return DuplicatePage.model_validate(
+        {"total": page.total, "offset": page.offset, "items": page.items}
+    )
+
+
+@app.get(
+    "/imports/<job_id>/errors",
+    summary="Every row error of a prepared job's whole file, in file order: what will fail, and why",
+    responses=_responses(200, "A page of row errors", 404, 409),
+    tags=["imports"],
+)
+def list_row_errors(
+    job_id: JobId,
+    offset: Offset = 0,
+    limit: Annotated[int, Query(ge=1, le=ROW_ERRORS_PAGE, description="Items per page")] = 100,
+) -> RowErrorPage:
+    caller = _caller(IMPORT_MANAGE)
+    page = components_for(_settings()).pipeline.row_errors(caller.org_id, job_id, offset, limit)
+    return RowErrorPage.model_validate(
         {"total": page.total, "offset": page.offset, "items": page.items}
     )
 
@@ -356,7 +386,7 @@ def get_executions(job_id: JobId) -> JobExecutionsOut:
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi() -> Response[str]:
-    caller_from_claims(app.current_event.request_context.authorizer.jwt_claim)
+    # Served without a token (the gateway lets it through): it describes, and reveals nothing.
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
@@ -483,24 +513,54 @@ def invalid_request(exc: RequestValidationError) -> Response[dict[str, Any]]:
 
 
 def _unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """An answer for a body the API cannot read as JSON text: 415 for another content type,
-    400 for bytes that are not UTF-8. (Powertools' own parsing fails on some of those instead
-    of answering.) None for everything else."""
+    """An answer for a body the API cannot read as JSON: 415 for another content type, 400
+    for bytes that are not UTF-8 and for text that is not JSON, or JSON too large, too deep
+    or with too long a number for any route (Python's parser fails on those, and Powertools'
+    with it, instead of answering). None for everything else."""
     body = event.get("body")
     method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
     if not body or method not in BODY_METHODS:
         return None
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    content_type = headers.get("content-type", "").strip().lower()
-    if content_type and not content_type.startswith(JSON):
+    given_type = headers.get("content-type", "").strip().lower()
+    media_type = given_type.partition(";")[0].strip()
+    if given_type and media_type != JSON:
         return _raw_answer(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"Send the body as {JSON}, not {content_type}"
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"Send the body as {JSON}, not {given_type}"
         )
+    text = str(body)
     if event.get("isBase64Encoded"):
         try:
-            base64.b64decode(str(body)).decode("utf-8")
+            text = base64.b64decode(text).decode("utf-8")
         except ValueError:
             return _raw_answer(HTTPStatus.BAD_REQUEST, "The body is not UTF-8 text")
+    problem = _json_problem(text)
+    return _raw_answer(HTTPStatus.BAD_REQUEST, problem) if problem else None
+
+
+def _json_problem(text: str) -> str | None:
+    """Why `text` is not a JSON body this API reads, or None. Its size and nesting are
+    measured before parsing, without recursion; numbers are bounded while parsing."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_BODY_BYTES:
+        return f"The body is {size:,} bytes; the limit is {MAX_BODY_BYTES:,}"
+    depth = 0
+    for bracket in JSON_BRACKET.findall(JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            return f"The body is nested more than {MAX_JSON_DEPTH} levels deep"
+
+    def bounded_number(digits: str) -> float | int:
+        if len(digits) > MAX_NUMBER_DIGITS:
+            raise ValueError(
+                f"a number of {len(digits):,} characters (at most {MAX_NUMBER_DIGITS})"
+            )
+        return float(digits) if any(c in digits for c in ".eE") else int(digits)
+
+    try:
+        json.loads(text, parse_int=bounded_number, parse_float=bounded_number)
+    except ValueError as exc:  # json.JSONDecodeError is one
+        return f"The body is not valid JSON: {exc}"
     return None
 
 

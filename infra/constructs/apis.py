@@ -21,7 +21,8 @@ from infra.description import HttpApiSpec, WebSocketSpec
 class ImportHttpApi(Construct):
     """The HTTP API: every request goes through the JWT authorizer (401 without a valid token of
     the user pool), then the `$default` route proxies it to the one API function, which routes
-    it itself and reads the caller from the token's claims."""
+    it itself and reads the caller from the token's claims. The spec's open routes (the
+    OpenAPI document) reach the same function without a token."""
 
     def __init__(
         self,
@@ -39,6 +40,11 @@ class ImportHttpApi(Construct):
             users.issuer,
             jwt_audience=[users.client.user_pool_client_id],
             identity_source=["$request.header.Authorization"],
+        )
+        integration = HttpLambdaIntegration(
+            "ApiIntegration",
+            function,
+            payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
         )
         self.api = apigwv2.HttpApi(
             self,
@@ -60,12 +66,16 @@ class ImportHttpApi(Construct):
             )
             if web_app_origins
             else None,
-            default_integration=HttpLambdaIntegration(
-                "ApiIntegration",
-                function,
-                payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
-            ),
+            default_integration=integration,
         )
+        for route in spec.open_routes:
+            method, path = route.split(" ", 1)
+            self.api.add_routes(
+                path=path,
+                methods=[apigwv2.HttpMethod(method)],
+                integration=integration,
+                authorizer=apigwv2.HttpNoneAuthorizer(),
+            )
 
     @property
     def url(self) -> str:

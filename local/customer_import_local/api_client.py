@@ -4,6 +4,7 @@ URL and a bearer token, nothing else. The bodies are those of the OpenAPI docume
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, Literal
 import requests
 
 Choice = Literal["skip", "merge", "create"]
+TOKEN_ERROR = re.compile(r'error_description="([^"]*)"')
 
 
 class ApiError(Exception):
@@ -51,7 +53,13 @@ class ApiClient:
             body = response.text
         if response.status_code >= 400:
             message = body.get("message") if isinstance(body, dict) else None
-            raise ApiError(response.status_code, str(message or body or response.reason), body)
+            message = str(message or body or response.reason)
+            # A refused token's reason travels in the challenge (RFC 6750), as API Gateway's
+            # JWT authorizer sends it: "the token has expired".
+            reason = TOKEN_ERROR.search(response.headers.get("www-authenticate", ""))
+            if response.status_code == 401 and reason:
+                message = f"{message}: {reason.group(1)}"
+            raise ApiError(response.status_code, message, body)
         return body
 
     # ---- imports --------------------------------------------------------------------------
@@ -128,6 +136,23 @@ class ApiClient:
         offset = 0
         while True:
             page = self.duplicates(job_id, offset, page_size)
+            yield from page["items"]
+            offset += len(page["items"])
+            if not page["items"] or offset >= page["total"]:
+                return
+
+    def row_errors(self, job_id: str, offset: int = 0, limit: int = 1000) -> dict[str, Any]:
+        """A page of the row errors of a prepared job's whole file: `total`, `offset`, `items`
+        (row, column, reason), in file order."""
+        page: dict[str, Any] = self._call(
+            "GET", f"/imports/{job_id}/errors", params={"offset": offset, "limit": limit}
+        )
+        return page
+
+    def all_row_errors(self, job_id: str, page_size: int = 1000) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            page = self.row_errors(job_id, offset, page_size)
             yield from page["items"]
             offset += len(page["items"])
             if not page["items"] or offset >= page["total"]:

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+import requests
 from customer_import.jobs import JobStatus
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .api_client import ApiError
 from .session import (
@@ -29,6 +30,7 @@ from .session import (
     remote_session,
     running_stack,
 )
+from .terminal import plain_console, shown
 
 CHOICES = ["skip", "merge", "create"]
 STATUS_WORDS = {
@@ -73,6 +75,9 @@ def local_up(ctx: click.Context, port: int) -> None:
     STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
     STATE_FILE.write_text(endpoints.to_json())
     click.echo("Local stack is up (Ctrl-C to stop).")
+    click.echo(
+        "  It keeps everything in memory: stopping it loses every job, customer and file it holds."
+    )
     click.echo(f"  S3 endpoint        {endpoints.endpoint_url}")
     click.echo(f"  upload bucket      {endpoints.bucket}")
     click.echo(f"  state machine      {endpoints.state_machine_arn}")
@@ -166,6 +171,7 @@ def _remote(
     """The stack through its API; a refusal of the API, or no stack, ends the command with
     exit code 1 and the reason."""
     console = _stderr_console()
+    where = api_url
     try:
         with remote_session(
             org_id,
@@ -175,12 +181,22 @@ def _remote(
             embedded=embedded,
             log_level=ctx.obj["log_level"],
         ) as remote:
+            where = remote.api.base_url
             yield remote
     except NoStack as exc:
-        console.print(f"{exc}, or name an API with --api-url.")
+        console.print(f"{shown(exc)}, or name an API with --api-url.")
+        sys.exit(1)
+    except (requests.ConnectionError, ConnectionError):
+        console.print(
+            f"[red]The stack's API at {shown(where)} no longer answers[/]: was its "
+            "`customer-import local up` stopped? Start it again; a local stack keeps "
+            "everything in memory, so the jobs and customers it held are gone with it."
+            if api_url is None
+            else f"[red]The API at {shown(where)} does not answer.[/]"
+        )
         sys.exit(1)
     except ApiError as exc:
-        console.print(f"[red]{exc.message}[/] (HTTP {exc.status})")
+        console.print(f"[red]{shown(exc.message)}[/] (HTTP {exc.status})")
         sys.exit(1)
 
 
@@ -254,17 +270,11 @@ def run(
         sys.exit(1)
     results: list[RunResult] = []
     with _remote(ctx, org_id, api_url, websocket_url, token, embedded=True) as remote:
+        # A token that may not import is refused before any bar is shown or file uploaded.
+        remote.api.imports(limit=1)
         for path in files:
-            with Progress(
-                TextColumn("[bold]{task.fields[file]}[/] {task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("imported"),
-                TimeElapsedColumn(),
-                console=console,
-                transient=False,
-            ) as progress:
-                task = progress.add_task("uploading", total=None, file=path.name)
+            with _progress_bar(console, shown(path.name)) as progress:
+                task = progress.add_task("uploading", total=None, counts="")
 
                 def on_update(
                     job: JobView,
@@ -272,13 +282,7 @@ def run(
                     task: Any = task,
                     progress: Progress = progress,
                 ) -> None:
-                    total = job.counter("customers") or None
-                    progress.update(
-                        task,
-                        description=STATUS_WORDS.get(str(job.status), str(job.status)),
-                        total=total,
-                        completed=job.counter("processed"),
-                    )
+                    _advance(progress, task, job)
 
                 def decide(
                     job: JobView, progress: Progress = progress
@@ -304,7 +308,7 @@ def run(
                         timeout_s=timeout_s,
                     )
                 except (RuntimeError, TimeoutError) as exc:
-                    console.print(f"[red]{path.name}: {exc}[/]")
+                    console.print(f"[red]{shown(path.name)}: {shown(exc)}[/]")
                     sys.exit(1)
             results.append(result)
             if as_json:
@@ -319,6 +323,29 @@ def run(
     sys.exit(1)
 
 
+def _progress_bar(console: Console, title: str) -> Progress:
+    """A bar of the customers processed, beside what became of them: "5,488 of 5,500
+    processed · 5,475 imported · 12 failed". `title` is markup (data in it through `shown`)."""
+    return Progress(
+        TextColumn(f"[bold]{title.replace('{', '{{').replace('}', '}}')}[/] {{task.description}}"),
+        BarColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _advance(progress: Progress, task: Any, job: JobView) -> None:
+    # Until Prepare has counted the file's customers, there is nothing to count.
+    progress.update(
+        task,
+        description=STATUS_WORDS.get(str(job.status), str(job.status)),
+        total=job.counter("customers") or None,
+        completed=job.counter("processed"),
+        counts=job.progress if job.counter("customers") else "",
+    )
+
+
 def _review(
     console: Console, remote: Remote, job: JobView, default: str
 ) -> tuple[str | None, dict[str, str]]:
@@ -326,7 +353,7 @@ def _review(
     rest. Returns the decision: a default and per-customer choices."""
     total = job.counter("duplicates")
     console.print(
-        f"[bold]{total:,} possible duplicate(s)[/] in {job.file_name}. For each: "
+        f"[bold]{total:,} possible duplicate(s)[/] in {shown(job.file_name)}. For each: "
         "[bold]s[/]kip, [bold]m[/]erge, [bold]c[/]reate new; "
         "[bold]S[/], [bold]M[/] or [bold]C[/] for this and all remaining."
     )
@@ -350,7 +377,7 @@ def _review(
 def _print_duplicate(console: Console, entry: dict[str, Any], index: int, total: int) -> None:
     def who(c: dict[str, Any]) -> str:
         parts = (c.get("external_customer_number"), c.get("name"), c.get("email"), c.get("phone"))
-        return " · ".join(str(p) for p in parts if p)
+        return " · ".join(shown(p) for p in parts if p)
 
     match = entry["match"]
     where = (
@@ -358,17 +385,19 @@ def _print_duplicate(console: Console, entry: dict[str, Any], index: int, total:
     )
     console.print(f"[{index}/{total}] row {entry['row']}: [bold]{who(entry)}[/]")
     console.print(f"      matches {where}: [bold]{who(match['customer'])}[/]")
-    console.print(f"      on {', '.join(match['keys'])} ({match['confidence']} confidence)")
+    console.print(
+        f"      on {shown(', '.join(match['keys']))} ({shown(match['confidence'])} confidence)"
+    )
 
 
 def _stdout_console() -> Console:
     # Piped into a file or a pager, 80 columns would fold every table cell.
-    return Console(width=None if sys.stdout.isatty() else 160)
+    return plain_console(stderr=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _stderr_console() -> Console:
     # Messages and summaries, captured by a script: whole lines, never folded.
-    return Console(stderr=True, width=None if sys.stderr.isatty() else 240)
+    return plain_console(stderr=True, width=None if sys.stderr.isatty() else 240)
 
 
 def _print_summary(console: Console, result: RunResult) -> None:
@@ -377,10 +406,10 @@ def _print_summary(console: Console, result: RunResult) -> None:
     colour = {"completed": "green", "completed_with_errors": "yellow"}.get(str(job.status), "red")
     which = f" (job {job.job_id})" if job.fields.get("job_id") else ""
     console.print(
-        f"[bold]{result.file.name}[/] → [{colour}]{job.status}[/] in {result.seconds:.1f}s{which}"
+        f"[bold]{shown(result.file.name)}[/] → [{colour}]{job.status}[/]{result.took}{which}"
     )
     if job.status is JobStatus.REJECTED:
-        console.print(f"  {job.reason}")
+        console.print(f"  {shown(job.reason)}")
         return
     if job.status is JobStatus.READY:
         console.print(
@@ -390,19 +419,20 @@ def _print_summary(console: Console, result: RunResult) -> None:
         )
         return
     if job.reason:
-        console.print(f"  {job.reason}")
+        console.print(f"  {shown(job.reason)}")
     console.print(
         f"  rows {c('rows'):,} · customers {c('customers'):,} · vehicles {c('vehicles'):,}"
         f" · possible duplicates {c('duplicates'):,}"
     )
     console.print(
-        f"  imported {c('imported'):,} · merged {c('merged'):,} · skipped (duplicates) {c('skipped_duplicates'):,}"
+        f"  customers: imported {c('imported'):,} · merged {c('merged'):,}"
+        f" · skipped (duplicates) {c('skipped_duplicates'):,}"
         f" · skipped (your choice) {c('skipped_user'):,} · failed {c('failed'):,}"
     )
     for warning in job.warnings:
-        console.print(f"  warning: {warning}")
+        console.print(f"  warning: {shown(warning)}")
     if result.error_log:
-        console.print(f"  error log: {result.error_log}")
+        console.print(f"  error log: {shown(result.error_log)}")
 
 
 @main.command()
@@ -434,7 +464,7 @@ def preview(
     console = _stderr_console()
     with (
         _remote(ctx, org_id, api_url, websocket_url, token, embedded=True) as remote,
-        console.status(f"Reading {file.name}"),
+        console.status(f"Reading {shown(file.name)}"),
     ):
         job, document = preview_file(remote, file, source=source, account_id=account_id)
     if document is None:
@@ -448,7 +478,7 @@ def preview(
                     }
                 )
             )
-        console.print(f"[red]{file.name} would be rejected:[/] {job.reason}")
+        console.print(f"[red]{shown(file.name)} would be rejected:[/] {shown(job.reason)}")
         sys.exit(2)
     if as_json:
         click.echo(
@@ -456,6 +486,10 @@ def preview(
         )
         return
     _print_preview(_stdout_console(), file, job, document, limit, show_changes)
+
+
+def _counted(count: int, unit: str) -> str:
+    return f"{count:,} {unit}" + ("" if count == 1 else "s")
 
 
 def _print_preview(
@@ -470,12 +504,13 @@ def _print_preview(
 
     counts = document["counts"]
     console.print(
-        f"[bold]{file.name}[/]: {counts['rows']:,} rows · {counts['customers']:,} customers · "
+        f"[bold]{shown(file.name)}[/]: {counts['rows']:,} rows · {counts['customers']:,} customers · "
         f"{counts['vehicles']:,} vehicles · {counts['rows_with_warnings']:,} rows with warnings · "
-        f"[red]{counts['rows_failing']:,} rows will fail[/]"
+        f"[red]{_counted(counts['customers_failing'], 'customer')} "
+        f"({_counted(counts['rows_failing'], 'row')}) will fail[/]"
     )
     for warning in job.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {shown(warning)}")
     table = Table(show_lines=False)
     for column in (
         "Row",
@@ -489,32 +524,44 @@ def _print_preview(
         "Issues",
     ):
         table.add_column(column, overflow="fold")
-    shown = document["customers"][:limit]
-    for customer in shown:
-        issues = [f"[red]{e['column']}: {e['reason']}[/]" for e in customer["errors"]]
-        issues += [f"[yellow]{w['column']}: {w['reason']}[/]" for w in customer["warnings"]]
+    first = document["customers"][:limit]
+    for customer in first:
+        issues = [f"[red]{shown(e['column'])}: {shown(e['reason'])}[/]" for e in customer["errors"]]
+        issues += [
+            f"[yellow]{shown(w['column'])}: {shown(w['reason'])}[/]" for w in customer["warnings"]
+        ]
         table.add_row(
             ",".join(map(str, customer["rows"])),
-            customer["external_customer_number"],
-            customer.get("name") or "",
-            customer.get("phone") or "",
-            customer.get("landline") or "",
-            customer.get("email") or "",
-            customer.get("customer_group") or "",
-            " ".join(v["registration"] or "?" for v in customer["vehicles"]),
+            *(
+                shown(customer.get(name) or "")
+                for name in (
+                    "external_customer_number",
+                    "name",
+                    "phone",
+                    "landline",
+                    "email",
+                    "customer_group",
+                )
+            ),
+            shown(" ".join(v["registration"] or "?" for v in customer["vehicles"])),
             "\n".join(issues),
         )
     console.print(table)
-    console.print(f"First {len(shown)} of {counts['customers']:,} customers; nothing was written.")
-    for problem in document.get("unreadable_rows", []):
+    console.print(f"First {len(first)} of {counts['customers']:,} customers; nothing was written.")
+    errors = document["errors"]
+    if errors:
         console.print(
-            f"[red]row {problem['row']} will fail:[/] {problem['column']}: {problem['reason']}"
+            f"[red]{_counted(len(errors), 'error')} in the whole file[/] "
+            "(as the error log will list them):"
         )
+    for error in errors:
+        console.print(f"  row {error['row']} {shown(error['column'])}: {shown(error['reason'])}")
     if show_changes:
-        for customer in shown:
+        for customer in first:
             for change in customer["changes"]:
                 console.print(
-                    f"  row {change['row']} {change['column']}: {change['original']!r} → {change['cleaned']!r}"
+                    f"  row {change['row']} {shown(change['column'])}: "
+                    f"{shown(repr(change['original']))} → {shown(repr(change['cleaned']))}"
                 )
 
 
@@ -547,10 +594,11 @@ def customers(
     for customer in found:
         vehicles = ", ".join(v["registration"] or "?" for v in customer["vehicles"]) or "no vehicle"
         console.print(
-            f"[bold]{customer['external_customer_number']}[/] {customer['name']} · {customer['phone'] or '-'} · "
-            f"{customer['email'] or '-'} · {vehicles}"
+            f"[bold]{shown(customer['external_customer_number'])}[/] {shown(customer['name'])}"
+            f" · {shown(customer['phone'] or '-')} · {shown(customer['email'] or '-')}"
+            f" · {shown(vehicles)}"
         )
-    console.print(f"{len(found):,} customers in {org_id}")
+    console.print(f"{len(found):,} customers in {shown(org_id)}")
 
 
 ERROR_LOG_DIR_OPTION = click.option(
@@ -676,22 +724,11 @@ def _act_and_follow(
     """Act on a job through the API, follow it to the end with a progress bar, and print its
     summary; exit 0 if it completed. A refusal (409, 422) ends with its reason, exit 1."""
     console = _stderr_console()
-    with Progress(
-        TextColumn(f"[bold]{label}[/] {{task.description}}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("starting", total=None)
+    with _progress_bar(console, label) as progress:
+        task = progress.add_task("starting", total=None, counts="")
 
         def on_update(job: JobView, _message: dict[str, Any] | None) -> None:
-            progress.update(
-                task,
-                description=STATUS_WORDS.get(str(job.status), str(job.status)),
-                total=job.counter("customers") or None,
-                completed=job.counter("processed"),
-            )
+            _advance(progress, task, job)
 
         try:
             result = act_and_follow(
@@ -699,15 +736,16 @@ def _act_and_follow(
             )
         except ApiError as exc:
             progress.stop()
-            console.print(f"[red]Cannot {label}:[/] {exc.message}")
+            console.print(f"[red]Cannot {label}:[/] {shown(exc.message)}")
             sys.exit(1)
     if as_json:
         click.echo(json.dumps(result.as_json()))
     else:
         _print_summary(console, result)
-    sys.exit(
-        0 if result.job.status in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS) else 1
-    )
+    ended_well = {JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS}
+    if label == "follow":
+        ended_well.add(JobStatus.READY)  # it waits, as `run --hold` leaves it
+    sys.exit(0 if result.job.status in ended_well else 1)
 
 
 @main.command()
@@ -733,10 +771,23 @@ def audit(
         return
     console = _stdout_console()
     for entry in entries:
-        console.print(
-            f"{entry['at']}  {entry['action']:<34} {entry['actor']:<10} "
-            f"{entry['details'].get('file', '')}  job {entry['job_id']}"
+        details = entry["details"]
+        counts = details.get("counts") or {}
+        what = " · ".join(
+            f"{name.replace('_', ' ')} {value:,}"
+            for name, value in counts.items()
+            if isinstance(value, int) and (value or name in ("imported", "failed"))
         )
+        for name in ("decision", "default", "overrides", "rows", "reason"):
+            if name in details:
+                what = f"{what} · {name} {details[name]}" if what else f"{name} {details[name]}"
+        console.print(
+            f"{shown(entry['at'])}  {shown(entry['action']):<34} {shown(entry['actor']):<10} "
+            f"{shown(details.get('file', ''))}  job {shown(entry['job_id'])}"
+            + (f"  {shown(what)}" if what else "")
+        )
+    if not entries:
+        console.print(f"No audit entries in {shown(org_id)}.")
 
 
 @main.command()
@@ -794,14 +845,83 @@ def jobs_list(
     for job in page["items"]:
         counts = job["counts"]
         console.print(
-            f"{job['created_at'][:19]}  {job['job_id']}  {job['status']:<22} "
+            f"{shown(job['created_at'][:19])}  {shown(job['job_id'])}  {shown(job['status']):<22} "
             f"{counts.get('imported', 0):>7,} imported {counts.get('failed', 0):>6,} failed  "
-            f"{job['file_name']}"
+            f"{shown(job['file_name'])}"
         )
     if not page["items"]:
-        console.print("No import jobs.")
+        console.print(
+            f"No import jobs in {shown(org_id)}."
+            + (
+                " A local stack keeps them in memory only: a stack that was stopped forgot its jobs."
+                if api_url is None
+                else ""
+            )
+        )
     if page.get("next_cursor"):
-        console.print(f"More: --cursor {page['next_cursor']}")
+        console.print(f"More: --cursor {shown(page['next_cursor'])}")
+
+
+@jobs.command("follow")
+@click.argument("job_id")
+@_api_options
+@click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object on stdout.")
+@ERROR_LOG_DIR_OPTION
+@click.pass_context
+def jobs_follow(
+    ctx: click.Context,
+    job_id: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    as_json: bool,
+    error_log_dir: Path,
+) -> None:
+    """Follow JOB_ID to its end (after an interrupted `run`, or a job someone else started),
+    then print its summary and save its error log, as `run` does."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        _act_and_follow(
+            remote, job_id, "follow", lambda: remote.api.job(job_id), as_json, error_log_dir
+        )
+
+
+@jobs.command("error-log")
+@click.argument("job_id")
+@_api_options
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to save it (default: .local/error-logs/<file>-<job>-errors.csv).",
+)
+@click.pass_context
+def jobs_error_log(
+    ctx: click.Context,
+    job_id: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    out: Path | None,
+) -> None:
+    """Download the error log of JOB_ID (row, column, reason, original values) and print
+    where it was saved; say so when no row failed."""
+    console = _stderr_console()
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        job = JobView(remote.api.job(job_id))
+        if not job.status.is_final:
+            console.print(
+                f"Job {shown(job_id)} is {job.status}: its error log is written when it ends "
+                f"(`customer-import jobs follow {shown(job_id)}` follows it there)."
+            )
+            sys.exit(1)
+        default = Path(".local/error-logs") / f"{Path(job.file_name).stem}-{job_id[:8]}-errors.csv"
+        saved = remote.api.download_error_log(job_id, out or default)
+    if saved is None:
+        console.print(f"No row of job {shown(job_id)} failed ({job.status}): it has no error log.")
+        return
+    click.echo(str(saved))
 
 
 @jobs.command("show")
@@ -826,10 +946,12 @@ def jobs_show(
         return
     console = _stdout_console()
     console.print(
-        f"[bold]{job['file_name']}[/] ({job['source']}, {job['mode']}) job {job['job_id']}"
+        f"[bold]{shown(job['file_name'])}[/] ({shown(job['source'])}, {shown(job['mode'])})"
+        f" job {shown(job['job_id'])}"
     )
-    console.print(f"  status     {job['status']}" + (f": {job['reason']}" if job["reason"] else ""))
-    console.print(f"  created    {job['created_at']} by {job['created_by']}")
+    reason = f": {shown(job['reason'])}" if job["reason"] else ""
+    console.print(f"  status     {shown(job['status'])}{reason}")
+    console.print(f"  created    {shown(job['created_at'])} by {shown(job['created_by'])}")
     counts = job["counts"]
     console.print(
         "  counts     "
@@ -847,13 +969,13 @@ def jobs_show(
         )
     )
     if job["missing_columns"]:
-        console.print(f"  missing    {', '.join(job['missing_columns'])}")
+        console.print(f"  missing    {shown(', '.join(job['missing_columns']))}")
     for warning in job["warnings"]:
-        console.print(f"  warning    {warning}")
+        console.print(f"  warning    {shown(warning)}")
     if job["decision"]:
         decision = job["decision"]
         console.print(
-            f"  decision   {decision.get('default')} by {decision.get('by')} "
+            f"  decision   {shown(decision.get('default'))} by {shown(decision.get('by'))} "
             f"({len(decision.get('overrides') or {})} overrides)"
         )
     if job.get("preview"):

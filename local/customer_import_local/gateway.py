@@ -148,7 +148,10 @@ class WebSocketGateway:
             action = json.loads(body).get("action")
         except (json.JSONDecodeError, AttributeError):
             action = None
-        route = action if action in self._routes else "$default"
+        # A message selects a route by its action, but never `$connect` or `$disconnect`:
+        # API Gateway runs those itself, only when a client connects and goes.
+        selectable = isinstance(action, str) and not action.startswith("$")
+        route = action if selectable and action in self._routes else "$default"
         if route not in self._routes:
             await connection.send(
                 json.dumps({"type": "error", "message": f"Unknown action {action!r}"})

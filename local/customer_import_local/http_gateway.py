@@ -15,7 +15,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,10 +43,18 @@ Invoke = Callable[[dict[str, Any]], FunctionAnswer]
 
 
 class HttpApiGateway:
-    def __init__(self, invoke: Invoke, authority: TokenAuthority, stage: str = "$default"):
+    def __init__(
+        self,
+        invoke: Invoke,
+        authority: TokenAuthority,
+        stage: str = "$default",
+        open_routes: Collection[str] = (),
+    ):
         self._invoke = invoke
         self._authority = authority
         self._stage = stage
+        # "GET /openapi.json": routes without the authorizer, as the description declares them.
+        self._open_routes = frozenset(open_routes)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -84,14 +92,25 @@ class HttpApiGateway:
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], list[str], bytes]:
         """(status, headers, cookies, body) for one request."""
-        if method == "GET" and urlsplit(target).path == JWKS_PATH:
+        path = urlsplit(target).path
+        if method == "GET" and path == JWKS_PATH:
             # Where the token issuer publishes its keys, as a user pool does: no token needed.
             return _json(200, self._authority.jwks())
-        try:
-            claims = self._authority.verify(bearer_token(headers))
-        except InvalidToken as exc:
-            log.info("401 %s %s: %s", method, target, exc)
-            return _json(401, {"message": "Unauthorized"}, {"www-authenticate": "Bearer"})
+        claims: dict[str, Any] | None = None
+        if f"{method} {path}" not in self._open_routes:
+            token = bearer_token(headers)
+            try:
+                claims = self._authority.verify(token)
+            except InvalidToken as exc:
+                log.info("401 %s %s: %s", method, target, exc)
+                # As API Gateway's JWT authorizer answers: the body says no more than this,
+                # the header says what was wrong with a token that was sent.
+                challenge = (
+                    f'Bearer scope="" error="invalid_token" error_description="{_quoted(exc)}"'
+                    if token
+                    else "Bearer"
+                )
+                return _json(401, {"message": "Unauthorized"}, {"www-authenticate": challenge})
         event = self._event(method, target, headers, body, source_ip, claims)
         answer = self._invoke(event)
         if answer.errored:
@@ -106,7 +125,7 @@ class HttpApiGateway:
         headers: dict[str, str],
         body: bytes,
         source_ip: str,
-        claims: dict[str, Any],
+        claims: dict[str, Any] | None,
     ) -> dict[str, Any]:
         url = urlsplit(target)
         query: dict[str, str] = {}
@@ -122,7 +141,6 @@ class HttpApiGateway:
             "requestContext": {
                 "accountId": "123456789012",
                 "apiId": "local",
-                "authorizer": {"jwt": {"claims": api_gateway_claims(claims), "scopes": None}},
                 "domainName": headers.get("host", "127.0.0.1"),
                 "domainPrefix": "127",
                 "http": {
@@ -140,6 +158,10 @@ class HttpApiGateway:
             },
             "isBase64Encoded": False,
         }
+        if claims is not None:  # an open route passes no authorizer context
+            event["requestContext"]["authorizer"] = {
+                "jwt": {"claims": api_gateway_claims(claims), "scopes": None}
+            }
         if query:
             event["queryStringParameters"] = query
         if "cookie" in headers:
@@ -154,6 +176,11 @@ class HttpApiGateway:
             else:
                 event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
         return event
+
+
+def _quoted(reason: object) -> str:
+    """A reason fit for a header's quoted string."""
+    return " ".join(str(reason).replace("\\", "").replace('"', "'").split())
 
 
 def _json(

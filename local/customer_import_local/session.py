@@ -14,13 +14,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 from customer_import.adapters.wiring import Components, components_for
-from customer_import.jobs import JobStatus
+from customer_import.jobs import JobStatus, describe_progress
 from customer_import.settings import Settings
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
@@ -152,6 +153,11 @@ class JobView:
     def counter(self, name: str) -> int:
         return int((self.fields.get("counts") or {}).get(name, 0))
 
+    @property
+    def progress(self) -> str:
+        """ "5,488 of 5,500 processed · 5,475 imported · 12 failed", as the workflow pushes it."""
+        return describe_progress(self.fields.get("counts") or {})
+
     def advanced(self, push: dict[str, Any]) -> JobView:
         """This job with the counts and state of a progress push."""
         counts = dict(self.fields.get("counts") or {})
@@ -160,6 +166,8 @@ class JobView:
             ("customers", "total"),
             ("imported", "imported"),
             ("merged", "merged"),
+            ("skipped_duplicates", "skipped_duplicates"),
+            ("skipped_user", "skipped_user"),
             ("failed", "failed"),
         ):
             if isinstance(push.get(pushed), int):
@@ -247,6 +255,12 @@ class RunResult:
     job: JobView
     seconds: float
     error_log: Path | None
+    # What `seconds` counts from, when not from the command's start ("after the decision").
+    since: str = ""
+
+    @property
+    def took(self) -> str:
+        return f" in {self.seconds:.1f}s" + (f" {self.since}" if self.since else "")
 
     def as_json(self) -> dict[str, Any]:
         job = self.job
@@ -292,7 +306,8 @@ def preview_file(
     remote: Remote, path: Path, *, source: str, account_id: str
 ) -> tuple[JobView, dict[str, Any] | None]:
     """A dry run through the real Validate and Prepare: the job stops at the decision, its
-    preview is read, and it is cancelled. No customer is written."""
+    preview and the whole file's row errors (`errors`) are read, and it is cancelled. No
+    customer is written."""
     created = _create(remote, path, source, account_id)
     if isinstance(created, JobView):
         return created, None
@@ -300,7 +315,10 @@ def preview_file(
         remote.api.upload(created, path)
         for job, _ in follower.events(timeout_s=3600):
             if job.status == JobStatus.READY:
-                preview = job.preview
+                preview = {
+                    **(job.preview or {}),
+                    "errors": list(remote.api.all_row_errors(job.job_id)),
+                }
                 return JobView(remote.api.cancel(job.job_id)), preview
     return job, None
 
@@ -346,6 +364,15 @@ def import_file(
     return RunResult(path, job, time.perf_counter() - started, error_log)
 
 
+# How long a followed job took, by the job's own clock: from when the API accepted the act
+# (its `updated_at` then) or, only following it, from its creation; never the command's time.
+SINCE = {
+    "decide": ("updated_at", "after the decision"),
+    "retry": ("updated_at", "after the retry began"),
+    "follow": ("created_at", "since the job was created"),
+}
+
+
 def act_and_follow(
     remote: Remote,
     job_id: str,
@@ -356,17 +383,23 @@ def act_and_follow(
     error_log_dir: Path,
     timeout_s: float = 3600,
 ) -> RunResult:
-    """Act on a job through the API (decide, retry), follow it to the end and save its error
-    log under a name that says which act it followed."""
-    started = time.perf_counter()
+    """Act on a job through the API (decide, retry; follow only reads it), follow it to the
+    end and save its error log under a name that says which act it followed."""
     with remote.follow(job_id) as follower:
         acted = JobView(act())
         on_update(acted, None)
         job = acted
         for job, message in follower.events(timeout_s, acted):
             on_update(job, message)
+            if label == "follow" and job.status is JobStatus.READY:
+                break  # it waits for someone's decision: following it further would hang
+    start_field, since = SINCE[label]
+    seconds = (
+        datetime.fromisoformat(job.fields["updated_at"])
+        - datetime.fromisoformat(acted.fields[start_field])
+    ).total_seconds()
     if label == "retry":
         label = f"retry{job.counter('retries')}"
     name = f"{Path(job.file_name).stem}-{job_id[:8]}-{label}-errors.csv"
     error_log = remote.api.download_error_log(job_id, error_log_dir / name)
-    return RunResult(Path(job.file_name), job, time.perf_counter() - started, error_log)
+    return RunResult(Path(job.file_name), job, seconds, error_log, since)

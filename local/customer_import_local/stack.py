@@ -157,7 +157,9 @@ class LocalStack:
             answer = invoker.invoke(api_function, event)
             return FunctionAnswer(answer.payload, answer.errored)
 
-        self._http = HttpApiGateway(invoke_api, authority)
+        self._http = HttpApiGateway(
+            invoke_api, authority, open_routes=self.description.http_api.open_routes
+        )
         self._http.start()
         seams.install(invoker, self._gateway, endpoint_url, REGION)
         try:

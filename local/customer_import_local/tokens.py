@@ -119,6 +119,9 @@ class TokenAuthority:
                 leeway=LEEWAY_S,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
+        except jwt.ExpiredSignatureError:
+            # API Gateway's own words for it, in the answer's WWW-Authenticate header.
+            raise InvalidToken("the token has expired") from None
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None
         return claims

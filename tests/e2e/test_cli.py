@@ -186,6 +186,7 @@ def test_preview_is_a_dry_run_showing_cleaned_values_and_counts(
         "vehicles": 0,
         "rows_with_warnings": 0,
         "rows_failing": 1,
+        "customers_failing": 1,
         "duplicates": 0,
     }
     ann, bob = document["customers"]

@@ -30,6 +30,7 @@ ROUTES = [
     ("GET", "/imports", IMPORT_MANAGE),
     ("GET", f"/imports/{JOB}", IMPORT_MANAGE),
     ("GET", f"/imports/{JOB}/duplicates", IMPORT_MANAGE),
+    ("GET", f"/imports/{JOB}/errors", IMPORT_MANAGE),
     ("POST", f"/imports/{JOB}/decision", IMPORT_MANAGE),
     ("POST", f"/imports/{JOB}/cancel", IMPORT_MANAGE),
     ("POST", f"/imports/{JOB}/retry", IMPORT_MANAGE),
@@ -141,13 +142,46 @@ def test_every_route_answers_401_without_a_valid_token(stack, imported, tmp_path
         "other key": TokenAuthority(tmp_path / "k.pem").issue(imported.org, "alice", ALL),
         "wrong audience": authority.issue(imported.org, "alice", ALL, aud="someone-else"),
     }.get(token or "", token)
-    for method, path, _ in [*ROUTES, ("GET", "/openapi.json", None)]:
+    for method, path, _ in ROUTES:
         # When any route is asked with it, even about the organisation's own job
         response = request(stack, method, path, bad, imported)
-        # Then the answer is 401, and nothing of the job is in it
+        # Then the answer is 401, as API Gateway's JWT authorizer gives it, and nothing of
+        # the job is in it; what was wrong with a token that came is in the challenge
         assert response.status_code == 401, (method, path)
         assert response.json() == {"message": "Unauthorized"}
-        assert response.headers["www-authenticate"] == "Bearer"
+        challenge = response.headers["www-authenticate"]
+        if bad in (None, "not-a-jwt"):
+            assert challenge in ("Bearer", 'Bearer scope="" error="invalid_token" '
+                                 'error_description="Not enough segments"'), challenge  # fmt: skip
+        else:
+            assert challenge.startswith('Bearer scope="" error="invalid_token" error_description=')
+
+
+def test_an_expired_token_is_refused_saying_it_expired(stack, org) -> None:
+    # Given a token that expired an hour ago
+    expired = TokenAuthority().issue(org, "alice", ALL, ttl_s=-3600)
+    # When it is used, over HTTP and through the CLI's client
+    response = request(stack, "GET", "/imports", expired)
+    with pytest.raises(ApiError) as refused:
+        ApiClient(stack.endpoints.api_url, expired).imports()
+    # Then the answer is 401 and says the token expired, where API Gateway says it
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == (
+        'Bearer scope="" error="invalid_token" error_description="the token has expired"'
+    )
+    assert (refused.value.status, refused.value.message) == (
+        401,
+        "Unauthorized: the token has expired",
+    )
+
+
+def test_the_openapi_document_is_served_without_a_token(stack) -> None:
+    # Given no token at all
+    # When the OpenAPI document is asked for
+    response = requests.get(f"{stack.endpoints.api_url}/openapi.json", timeout=30)
+    # Then it is served: it describes the API and holds nobody's data
+    assert response.status_code == 200, response.text
+    assert response.json()["info"]["title"] == "Customer import API"
 
 
 @pytest.mark.parametrize("missing", [IMPORT_MANAGE, CUSTOMERS_ACCESS])
@@ -308,7 +342,7 @@ def test_a_retry_of_a_job_without_write_failures_conflicts(stack, imported) -> N
     with pytest.raises(ApiError) as refused:
         client(stack, imported.org).retry(imported.job_id)
     assert refused.value.status == 409
-    assert "none of its failed rows failed to be written" in refused.value.message
+    assert "nothing to retry: none of its rows failed to be written" in refused.value.message
 
 
 @pytest.mark.parametrize(
@@ -318,7 +352,12 @@ def test_a_retry_of_a_job_without_write_failures_conflicts(stack, imported) -> N
         ("POST", "/imports", {"source": "techman", "file_name": "f", "size": 1 << 30}, 400, "limit"),
         ("POST", "/imports", {"source": "techman", "file_name": "f"}, 422, "body.size: Field required"),
         ("POST", "/imports", {"source": "techman", "file_name": "f", "size": 1, "x": 1}, 422, "body.x"),
-        ("POST", "/imports", "{not json", 422, "JSON"),
+        ("POST", "/imports", "{not json", 400, "The body is not valid JSON"),
+        ("POST", "/imports", "[" * 100_000 + "]" * 100_000, 400, "nested more than 16 levels"),
+        ("POST", "/imports", '{"source": "techman", "file_name": "f", "size": 1' + "0" * 5000 + "}", 400, "a number of 5,001 characters"),
+        ("POST", "/imports", '{"file_name": "' + "x" * (11 << 19) + '"}', 400, "the limit is 5,242,880"),
+        ("POST", f"/imports/{uuid.uuid4()}/decision", '{"overrides": ' * 100_000 + "{}" + "}" * 100_000, 400, "nested more than 16 levels"),
+        ("POST", f"/imports/{uuid.uuid4()}/decision", '{"default": "skip", "overrides": {"1": 1' + "9" * 5000 + "}}", 400, "a number of 5,001 characters"),
         ("POST", "/imports", {"source": "techman", "file_name": "f", "size": 1, "mode": "sync"}, 422, "body.mode"),
         ("GET", "/imports?limit=0", None, 422, "query.limit"),
         ("GET", "/imports?cursor=bm9wZQ", None, 400, "cursor"),
@@ -349,6 +388,15 @@ def test_invalid_input_gets_a_4xx_that_says_what_is_wrong(
     assert message in response.json()["message"]
 
 
+def test_brackets_inside_strings_do_not_count_as_nesting(stack, org) -> None:
+    # Given a file name of twenty opening brackets, a backslash and a quote
+    name = "[" * 10 + "{" * 10 + '\\"x.csv'
+    # When a job is created for it
+    created = client(stack, org).create_import(name, 10)
+    # Then the body was read as the JSON it is
+    assert client(stack, org).job(created["job_id"])["file_name"] == name
+
+
 @pytest.mark.parametrize(
     ("method", "path", "headers", "body", "status", "message"),
     [
@@ -356,9 +404,10 @@ def test_invalid_input_gets_a_4xx_that_says_what_is_wrong(
         ("GET", "/nowhere", {}, b"", 404, "No such resource"),
         ("POST", "/imports", {"Content-Type": "text/plain"}, b"size=1", 415, "application/json"),
         ("POST", "/imports", {"Content-Type": "multipart/form-data"}, b"{}", 415, "application/json"),
+        ("POST", "/imports", {"Content-Type": "application/jsonx"}, b"{}", 415, "not application/jsonx"),
         ("POST", "/imports", {"Content-Type": "application/json"}, b"\x89\xff{", 400, "UTF-8"),
     ],
-    ids=["method not served", "no such path", "form body", "multipart without boundary", "not UTF-8"],
+    ids=["method not served", "no such path", "form body", "multipart without boundary", "json-like type", "not UTF-8"],
 )  # fmt: skip
 def test_requests_the_api_cannot_route_or_read_get_a_4xx(
     stack, org, method, path, headers, body, status, message

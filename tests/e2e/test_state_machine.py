@@ -351,5 +351,8 @@ def test_a_failed_batch_is_retried_through_the_state_machine_without_doubling(
     ]
     assert f"{job.job_id}-retry-1" in names
     # And retrying again is refused: nothing is left to retry
-    with pytest.raises(InvalidTransition, match="completed; it cannot become retried"):
+    with pytest.raises(
+        InvalidTransition,
+        match="completed; only an import that completed with errors can be retried",
+    ):
         driver.components.pipeline.retry_failed(org, job.job_id, "tester")

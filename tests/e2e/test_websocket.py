@@ -68,6 +68,9 @@ def test_a_subscriber_follows_a_job_from_upload_to_completed(driver, stack, org)
         250,
         250,
     )
+    # And every message says in words how far it is, processed apart from imported
+    assert final["progress"] == "250 of 250 processed · 250 imported · 0 failed"
+    assert received[0]["progress"] == "0 of 0 processed · 0 imported · 0 failed"
 
 
 def test_a_late_subscriber_gets_the_current_state(driver, stack, org) -> None:
@@ -88,6 +91,20 @@ def test_another_organisation_cannot_subscribe(driver, stack, org) -> None:
         message = json.loads(client.recv(timeout=10))
     # Then it is told the job does not exist, and hears nothing of it
     assert message == {"type": "error", "status": 404, "message": "job not found"}
+
+
+@pytest.mark.parametrize("action", ["$disconnect", "$connect"])
+def test_a_client_cannot_select_the_connect_or_disconnect_route(driver, stack, org, action) -> None:
+    # Given a client subscribed to a job
+    job = driver.run(org, techman_csv(customers(1)))
+    with subscribe(stack, org, job.job_id) as client:
+        json.loads(client.recv(timeout=10))  # the job's state
+        # When it sends a message naming a route API Gateway runs itself
+        client.send(json.dumps({"action": action}))
+        answer = json.loads(client.recv(timeout=10))
+        # Then the message is refused, and the connection still follows the job
+        assert answer == {"type": "error", "message": f"Unknown action {action!r}"}
+        assert len(driver.components.connections.subscribers(job.job_id)) == 1
 
 
 def test_posting_to_an_unknown_connection_answers_410_gone(stack) -> None:

@@ -609,15 +609,17 @@ def test_http_api_sends_every_request_through_the_jwt_authorizer(
 ) -> None:
     # Given the HTTP API, its routes, authorizer and user pool
     api_id, api = _api(synthesized, "HTTP")
-    (route,) = [
-        r["Properties"] for r in _of_api(synthesized, "AWS::ApiGatewayV2::Route", api_id).values()
-    ]
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in _of_api(synthesized, "AWS::ApiGatewayV2::Route", api_id).values()
+    }
+    route = routes.pop("$default")
     authorizer_id, authorizer = _single(
         _of_api(synthesized, "AWS::ApiGatewayV2::Authorizer", api_id)
     )
     user_pool_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPool"))
     client_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
-    # Then its one route takes every request, and only with a JWT
+    # Then its default route takes every request, and only with a JWT
     assert api["Properties"]["Name"] == DESCRIPTION.http_api.name
     assert route["RouteKey"] == "$default"
     assert route["AuthorizationType"] == "JWT"
@@ -635,6 +637,12 @@ def test_http_api_sends_every_request_through_the_jwt_authorizer(
     assert integration["PayloadFormatVersion"] == "2.0"
     api_function_id = _function_ids(synthesized)[DESCRIPTION.http_api.function]
     assert _mentions(integration["IntegrationUri"], api_function_id)
+    # And the only other routes are the open ones (the OpenAPI document), to the same
+    # function without a token
+    assert set(routes) == set(DESCRIPTION.http_api.open_routes)
+    for open_route in routes.values():
+        assert open_route["AuthorizationType"] == "NONE"
+        assert open_route["Target"] == route["Target"]
 
 
 def test_only_an_administrator_sets_a_users_organisation_and_capabilities(
@@ -1087,6 +1095,9 @@ NAG_ELSEWHERE = {
     ),
     "AwsSolutions-APIG4 @ */ProgressWebSocket/Api/subscribe-Route/*": (
         "A WebSocket API authorises $connect only; later frames ride the authorised connection"
+    ),
+    "AwsSolutions-APIG4 @ */HttpApi/Api/GET--openapi.json/*": (
+        "The OpenAPI document describes the API and holds nobody's data: served without a token"
     ),
     "AwsSolutions-IAM5[Resource::<Functions*.Arn>:*] @ */ImportJob/StateMachine/Role/*": (
         "CDK's grant_invoke names each function and its versions, of the functions the machine "

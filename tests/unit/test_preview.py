@@ -59,6 +59,7 @@ def test_the_preview_counts_the_whole_file_and_shows_errors() -> None:
         "vehicles": 0,
         "rows_with_warnings": 1,
         "rows_failing": 1,
+        "customers_failing": 1,
         "duplicates": 0,
     }
     assert len(preview["customers"]) == 100
@@ -67,6 +68,56 @@ def test_the_preview_counts_the_whole_file_and_shows_errors() -> None:
     ]
     assert preview["customers"][5]["warnings"][0]["column"] == "DateCreated"
     assert preview["customers"][5]["date_created"] is None
+
+
+def test_the_failing_rows_and_customers_are_counted_each_in_its_own_unit() -> None:
+    # Given a customer on three rows with a bad phone, and a good customer
+    world = World()
+    content = techman_csv(
+        [
+            *(
+                row("1", "Ann Lee", Phone="123", VehicleRegistration=f"AB1{n} CDE")
+                for n in range(3)
+            ),
+            row("2", "Bob Hall"),
+        ]
+    )
+    # When prepared
+    _, preview = prepared(world, content)
+    # Then three rows will fail, and one customer (the unit the summary's `failed` counts)
+    assert (preview["counts"]["rows_failing"], preview["counts"]["customers_failing"]) == (3, 1)
+
+
+def test_the_whole_files_row_errors_are_listed_page_by_page_beyond_the_preview() -> None:
+    # Given 2,500 customers, every second one with a bad phone (1,250 errors: two stored pages)
+    world = World()
+    rows = customers(2500)
+    for bad in rows[1::2]:
+        bad["Phone"] = "123"
+    job_id, preview = prepared(world, techman_csv(rows))
+    # When the row errors are read from offset 990, across the first stored page's end, and
+    # past the last one
+    page = world.pipeline.row_errors(ORG, job_id, offset=990, limit=20)
+    last = world.pipeline.row_errors(ORG, job_id, offset=1240, limit=1000)
+    beyond = world.pipeline.row_errors(ORG, job_id, offset=5000, limit=10)
+    # Then every error is there, in file order, with its row, column and reason, far beyond
+    # the preview's first 100 customers
+    assert len(preview["customers"]) == 100
+    assert (page.total, page.offset, len(page.items)) == (1250, 990, 20)
+    assert [e["row"] for e in page.items] == [2 + 2 * n + 1 for n in range(990, 1010)]
+    assert page.items[0] == {"row": 1983, "column": "Phone", "reason": "Phone normalisation failed"}
+    assert [e["row"] for e in last.items] == [2 + 2 * n + 1 for n in range(1240, 1250)]
+    assert (beyond.total, beyond.items) == (1250, [])
+
+
+def test_a_file_without_errors_has_an_empty_first_page() -> None:
+    # Given a clean file, prepared
+    world = World()
+    job_id, _ = prepared(world, techman_csv(customers(3)))
+    # When its row errors are read
+    page = world.pipeline.row_errors(ORG, job_id)
+    # Then there are none
+    assert (page.total, page.items) == (0, [])
 
 
 def test_groups_go_through_the_organisation_map_and_unknown_names_are_flagged() -> None:
@@ -129,7 +180,7 @@ def test_a_file_over_the_organisations_size_limit_is_rejected_before_reading() -
     job_id = uploaded(world, techman_csv(customers(1)) + b"x" * 2_000_000)
     world.pipeline.validate(ORG, job_id)
     job = world.pipeline.job(ORG, job_id)
-    assert (job.status, job.reason) == ("rejected", "The file is 1.9 MB; the limit is 1 MB")
+    assert (job.status, job.reason) == ("rejected", "The file is 1.9 MB; the limit is 1.0 MB")
 
 
 def test_a_disagreeing_row_warns_naming_the_column() -> None:

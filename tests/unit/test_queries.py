@@ -4,6 +4,7 @@ customers, and the executions behind a job; always within the caller's organisat
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -203,6 +204,27 @@ def test_the_organisations_customers_are_listed_page_by_page() -> None:
 
 def event(id: int, type: str, previous: int | None = None, **details: str) -> HistoryEvent:
     return HistoryEvent(id=id, type=type, timestamp=f"t{id}", previous_event_id=previous, **details)
+
+
+def test_the_audit_log_is_newest_first_by_when_each_entry_happened() -> None:
+    # Given a job decided, then a later job decided, then the first one cancelled: entries
+    # kept by job, whose actions sort "cancelled" before "decided"
+    world = ticking_world()
+    first, second = ready_job(world), ready_job(world)
+    world.pipeline.submit_decision(ORG, first, "skip", {}, "alice")
+    world.pipeline.submit_decision(ORG, second, "skip", {}, "bob")
+    world.audit.record(
+        replace(world.audit.entries(ORG)[-1], action="import.late-note", at="2026-01-05T10:00:00")
+    )
+    # When the log is read
+    entries = world.queries.audit_entries(ORG, 50)
+    # Then the latest entry comes first and every one is older than the one above it
+    assert entries[0].action == "import.late-note" and entries[0].job_id == first
+    assert [e.at for e in entries] == sorted((e.at for e in entries), reverse=True)
+    assert [(e.job_id, e.action) for e in entries[1:]] == [
+        (second, "import.decided"),
+        (first, "import.decided"),
+    ]
 
 
 def test_a_failure_is_reported_with_the_state_it_happened_in() -> None:

@@ -21,7 +21,13 @@ def test_the_organisations_own_limit_wins_over_the_products() -> None:
 
 @pytest.mark.parametrize(
     ("size", "message"),
-    [(0, "The file is empty"), (3_145_728, "The file is 3.0 MB; the limit is 2 MB")],
+    [
+        (0, "The file is empty"),
+        (3_145_728, "The file is 3.0 MB; the limit is 2.0 MB"),
+        (2_097_152 + 30_000, "The file is 2.03 MB; the limit is 2.00 MB"),
+        (2_097_152 + 1, "The file is 2,097,153 bytes; the limit is 2,097,152 bytes"),
+    ],
+    ids=["empty", "larger", "a little larger", "one byte larger"],
 )
 def test_a_declared_size_outside_the_limit_is_refused(size: int, message: str) -> None:
     with pytest.raises(InvalidUpload, match=message):

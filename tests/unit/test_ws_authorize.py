@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -203,3 +204,17 @@ def test_the_authorizer_answers_unauthorized_without_a_valid_token(
         # Then it raises exactly what API Gateway turns into 401
         with pytest.raises(Exception, match=r"^Unauthorized$"):
             module.handler(_event(query), _context())
+
+
+def test_an_expired_token_is_refused_saying_when_it_expired(authority, settings) -> None:
+    # Given a token of the issuer that expired at a known moment
+    expired_at = int(time.time()) - 3600
+    token = authority.issue("garage-1", "alice", [IMPORT_MANAGE], ttl_s=-3600)
+    # When it is verified
+    with pytest.raises(Unauthenticated) as refused:
+        TokenVerifier(settings).claims(token)
+    # Then the reason the authorizer logs says it expired, and when
+    said = str(refused.value)
+    assert said.startswith("The token expired at ") and said.endswith(" UTC")
+    when = datetime.strptime(said[len("The token expired at ") :], "%Y-%m-%d %H:%M:%S UTC")
+    assert abs(when.replace(tzinfo=UTC).timestamp() - expired_at) <= 5

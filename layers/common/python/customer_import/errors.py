@@ -20,8 +20,8 @@ class JobNotFound(CustomerImportError):
 
 
 class InvalidTransition(CustomerImportError):
-    def __init__(self, job_id: str, current: str, wanted: str) -> None:
-        super().__init__(f"Import job {job_id} is {current}; it cannot become {wanted}")
+    def __init__(self, job_id: str, current: str, wanted: str, message: str = "") -> None:
+        super().__init__(message or f"Import job {job_id} is {current}; it cannot become {wanted}")
         self.job_id = job_id
         self.current = current
         self.wanted = wanted

@@ -49,7 +49,7 @@ from .reading import (
     iter_records,
 )
 from .settings import Settings
-from .uploads import upload_limit
+from .uploads import too_large, upload_limit
 
 ID_NAMESPACE = uuid.UUID("6f1c7f8e-1f7a-4a4e-9d55-3c1f0e3b2a10")
 SOURCES = {techman.SOURCE: techman}
@@ -57,6 +57,8 @@ PRESIGNED_UPLOAD_SECONDS = 15 * 60
 ERROR_LOG_LINK_SECONDS = 60 * 60
 PREVIEW_SIZE = 100
 DUPLICATES_PAGE = 100
+# The whole file's row errors, as the preview pages them (the error log's rows, with reasons).
+ROW_ERRORS_PAGE = 1000
 # Columns of failures that happened while writing, which a retry may cure.
 WRITE_FAILURE_COLUMNS = ("(batch)", "(customer)")
 SUMMARY_COUNTERS = (
@@ -209,6 +211,9 @@ class DuplicatesPage:
     total: int
     offset: int
     items: list[dict[str, Any]]
+
+
+RowErrorsPage = DuplicatesPage  # the same shape: how many in all, from where, which
 
 
 class ImportPipeline:
@@ -371,6 +376,54 @@ class ImportPipeline:
         )
         return entries
 
+    def _put_row_error_pages(self, prefix: str, failures: list[RowFailure]) -> None:
+        """The preview's view of every row error: pages of ROW_ERRORS_PAGE (row, column,
+        reason), each saying how many there are in all; a page is written even for none."""
+        pages = range(0, max(len(failures), 1), ROW_ERRORS_PAGE)
+        for number, start in enumerate(pages, start=1):
+            self.objects.put_json(
+                f"{prefix}/row-errors/page-{number:05d}.json",
+                {
+                    "total": len(failures),
+                    "items": [
+                        {"row": f.row, "column": f.column, "reason": f.reason}
+                        for f in failures[start : start + ROW_ERRORS_PAGE]
+                    ],
+                },
+            )
+
+    def row_errors(
+        self, org_id: str, job_id: str, offset: int = 0, limit: int = ROW_ERRORS_PAGE
+    ) -> RowErrorsPage:
+        """Every error Prepare found in the whole file, in the error log's order: the rows
+        that will fail, and why (the preview's customers show their own only)."""
+        if offset < 0 or not 1 <= limit <= ROW_ERRORS_PAGE:
+            raise ValueError(f"offset must be 0 or more and limit between 1 and {ROW_ERRORS_PAGE}")
+        job = self.jobs.get(org_id, job_id)
+        if not job.row_errors_key:
+            raise InvalidTransition(
+                job_id,
+                str(job.status),
+                str(JobStatus.READY),
+                f"Import job {job_id} is {job.status}: its row errors are known once it is "
+                "prepared",
+            )
+        first = self._row_errors_page(job, 0)  # every page says how many there are in all
+        total, items = int(first["total"]), list[dict[str, Any]]()
+        number = offset // ROW_ERRORS_PAGE
+        while len(items) < limit and number * ROW_ERRORS_PAGE < total:
+            page = first if number == 0 else self._row_errors_page(job, number)
+            skip = max(0, offset - number * ROW_ERRORS_PAGE)
+            items.extend(page["items"][skip : skip + limit - len(items)])
+            number += 1
+        return RowErrorsPage(total=total, offset=offset, items=items)
+
+    def _row_errors_page(self, job: Job, number: int) -> dict[str, Any]:
+        page: dict[str, Any] = self.objects.get_json(
+            f"{staging_prefix(job)}/row-errors/page-{number + 1:05d}.json"
+        )
+        return page
+
     def cancel(self, org_id: str, job_id: str, actor: str) -> Job:
         job = self.jobs.get(org_id, job_id)
         if job.status is not JobStatus.READY or not job.task_token:
@@ -391,7 +444,11 @@ class ImportPipeline:
         job = self.jobs.get(org_id, job_id)
         if job.status is not JobStatus.COMPLETED_WITH_ERRORS:
             raise InvalidTransition(
-                job_id, str(job.status), "retried (only an import completed with errors can be)"
+                job_id,
+                str(job.status),
+                str(JobStatus.IMPORTING),
+                f"Import job {job_id} is {job.status}; only an import that completed with "
+                "errors can be retried",
             )
         outcomes = self.jobs.batch_outcomes(job_id)
         recovered = {row for outcome in outcomes for row in outcome.recovered_rows}
@@ -402,8 +459,9 @@ class ImportPipeline:
             raise InvalidTransition(
                 job_id,
                 str(job.status),
-                "retried: none of its failed rows failed to be written; fix the rows in the "
-                "error log and import the file again",
+                str(JobStatus.IMPORTING),
+                f"Import job {job_id} has nothing to retry: none of its rows failed to be "
+                "written; fix the rows in the error log and import the file again",
             )
         attempt = job.counter("retries") + 1
         prepared = self._stage_retry(job, attempt, rows)
@@ -487,10 +545,7 @@ class ImportPipeline:
             # S3 refuses a ranged read of an empty object, so say it before reading.
             return self._reject(job, "The file is empty")
         if size > limit:
-            return self._reject(
-                job,
-                f"The file is {size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB",
-            )
+            return self._reject(job, too_large(size, limit))
         head = self.objects.read_head(job.object_key, HEAD_BYTES)
         try:
             fmt = detect_format(head)
@@ -633,6 +688,7 @@ class ImportPipeline:
         row_errors_key = f"{prefix}/row-errors.json"
         preview_key = f"{prefix}/preview.json"
         self.objects.put_json(row_errors_key, [f.to_dict() for f in failures])
+        self._put_row_error_pages(prefix, failures)
         # A row that cannot be read counts as a customer of its own, failed: whose it was
         # cannot be told, and so imported + skipped + failed is every customer of the file.
         failed = failed_customers + rows.unreadable_rows
@@ -659,6 +715,8 @@ class ImportPipeline:
                 "duplicates",
             )
         }
+        # The summary counts failed customers; the preview says both, each named.
+        preview_counts["customers_failing"] = failed
         unreadable_rows = [
             {"row": issue.row, "column": issue.column, "reason": issue.reason}
             for issue, _ in rows.malformed[:PREVIEW_SIZE]

@@ -215,6 +215,18 @@ class DuplicatePage(BaseModel):
     items: list[PossibleDuplicate]
 
 
+class RowError(BaseModel):
+    row: int = Field(description="The file's row number (the header is row 1).")
+    column: str
+    reason: str
+
+
+class RowErrorPage(BaseModel):
+    total: int = Field(description="The row errors of the whole file.")
+    offset: int
+    items: list[RowError]
+
+
 class ErrorLogLink(BaseModel):
     job_id: str
     url: str | None = Field(description="A presigned download link; null: no rows failed.")

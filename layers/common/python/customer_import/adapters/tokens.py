@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -66,9 +67,17 @@ class TokenVerifier:
                 leeway=LEEWAY_S,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated(f"The token expired at {_expiry(token)}") from None
         except jwt.PyJWTError as exc:  # a bad token, or keys that cannot be fetched
             raise Unauthenticated(f"Invalid token: {exc}") from None
         return claims
+
+
+def _expiry(token: str) -> str:
+    """When a token whose signature was checked says it expired (its `exp`), in UTC."""
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    return datetime.fromtimestamp(int(expires), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @lru_cache(maxsize=4)
