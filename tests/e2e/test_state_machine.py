@@ -353,3 +353,33 @@ def test_a_failed_batch_is_retried_through_the_state_machine_without_doubling(
     # And retrying again is refused: nothing is left to retry
     with pytest.raises(InvalidTransition, match="completed; it cannot become retried"):
         driver.components.pipeline.retry_failed(org, job.job_id, "tester")
+
+
+def test_the_local_stack_refuses_a_definition_that_uses_a_state_name_twice(stack) -> None:
+    # Given the import workflow with a state of its second Map renamed to one of the first's
+    # (moto's own parser accepts that; Step Functions does not)
+    from botocore.exceptions import ClientError
+
+    machine = json.loads(DESCRIPTION.state_machines[0].definition_path.read_text())
+    repeats = machine["States"]["ImportRepeats"]["ItemProcessor"]
+    first = machine["States"]["ImportBatches"]["ItemProcessor"]["StartAt"]
+    repeats["States"][first] = repeats["States"].pop(repeats["StartAt"])
+    repeats["StartAt"] = first
+    for state in repeats["States"].values():
+        for catcher in state.get("Catch", []):
+            catcher["Next"] = catcher["Next"] if catcher["Next"] in repeats["States"] else first
+    # When it is created on the local stack
+    sfn = boto3.client("stepfunctions")
+    with pytest.raises(ClientError) as refused:
+        sfn.create_state_machine(
+            name="DuplicateStateNames",
+            definition=json.dumps(machine),
+            roleArn="arn:aws:iam::123456789012:role/states",
+        )
+    # Then it is refused as AWS refuses it, naming the state and where it is
+    error = refused.value.response["Error"]
+    assert error["Code"] == "InvalidDefinition"
+    assert f"DUPLICATE_STATE_NAME: Duplicate State name: {first}" in error["Message"]
+    assert f"/States/ImportRepeats/ItemProcessor/States/{first}" in error["Message"]
+    names = [m["name"] for m in sfn.list_state_machines()["stateMachines"]]
+    assert "DuplicateStateNames" not in names

@@ -1,22 +1,60 @@
-"""The ASL files themselves: valid JSON, every transition lands, every placeholder is substituted."""
+"""The ASL files themselves: valid for Step Functions once substituted (the `asl-validator`
+npm package, pinned in package-lock.json), state names unique across every scope, every
+transition lands, every placeholder is substituted."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from infra.description import DESCRIPTION, StateMachineSpec
+from infra.description import DESCRIPTION, REPO_ROOT, Ref, StateMachineSpec
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+ASL_VALIDATOR = REPO_ROOT / "node_modules" / ".bin" / "asl-validator"
+# What CloudFormation puts in place of each kind of placeholder, in the form AWS would.
+DEPLOYED_VALUE = {
+    "function_arn": "arn:aws:lambda:eu-west-2:123456789012:function:CustomerImportStack-{name}",
+    "bucket": "customerimportstack-{name}-1a2b3c4d5e6f",
+    "table": "CustomerImportStack-{name}-1A2B3C4D5E6F",
+    "state_machine_arn": "arn:aws:states:eu-west-2:123456789012:stateMachine:{name}",
+}
 
 
 def _definition(spec: StateMachineSpec) -> dict[str, Any]:
     definition: dict[str, Any] = json.loads(spec.definition_path.read_text())
     return definition
+
+
+def _substituted(spec: StateMachineSpec) -> str:
+    """The definition as deployed: every placeholder replaced as CloudFormation would."""
+
+    def value(match: re.Match[str]) -> str:
+        substitution = spec.substitutions[match.group(1)]
+        if isinstance(substitution, Ref):
+            return DEPLOYED_VALUE[substitution.kind].format(name=substitution.name)
+        return substitution
+
+    return PLACEHOLDER.sub(value, spec.definition_path.read_text())
+
+
+def _validate(definition: str, directory: Path) -> subprocess.CompletedProcess[str]:
+    path = directory / "definition.asl.json"
+    path.write_text(definition)
+    assert ASL_VALIDATOR.exists(), "run `make setup`: it installs asl-validator from package-lock"
+    return subprocess.run(
+        [str(ASL_VALIDATOR), "--json-path", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _scopes(machine: dict[str, Any], path: str = "$") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -51,6 +89,38 @@ def test_definition_is_a_json_object_with_states(spec: StateMachineSpec) -> None
     assert isinstance(definition, dict)
     assert definition["StartAt"]
     assert definition["States"]
+
+
+def test_the_substituted_definition_passes_the_asl_validator(
+    spec: StateMachineSpec, tmp_path: Path
+) -> None:
+    # Given the definition with its placeholders filled as CloudFormation fills them
+    definition = _substituted(spec)
+    # When the ASL validator checks it (schema, paths, ARNs, unique state names)
+    checked = _validate(definition, tmp_path)
+    # Then it finds nothing that Step Functions would refuse
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_asl_validator_refuses_a_state_name_used_in_two_scopes(tmp_path: Path) -> None:
+    # Given the import workflow with a Map's inner state renamed to a top-level state's name
+    machine = json.loads(_substituted(DESCRIPTION.state_machines[0]))
+    processor = machine["States"]["ImportBatches"]["ItemProcessor"]
+    processor["States"]["Finalize"] = processor["States"].pop(processor["StartAt"])
+    processor["StartAt"] = "Finalize"
+    # When the validator checks it
+    checked = _validate(json.dumps(machine), tmp_path)
+    # Then it refuses it, naming the state (so the check above can fail)
+    assert checked.returncode != 0
+    assert "DUPLICATE_STATE_NAMES" in checked.stdout + checked.stderr
+    assert "Finalize" in checked.stdout + checked.stderr
+
+
+def test_every_state_name_is_unique_across_all_scopes(spec: StateMachineSpec) -> None:
+    # Given every state of the definition, in the machine and every Map or Parallel in it
+    names = Counter(name for _, machine in _scopes(_definition(spec)) for name in machine["States"])
+    # Then no name is used twice (Step Functions and CDK refuse the definition)
+    assert [name for name, uses in names.items() if uses > 1] == []
 
 
 def test_every_transition_names_a_state_of_its_scope(spec: StateMachineSpec) -> None:
