@@ -383,3 +383,41 @@ def test_the_local_stack_refuses_a_definition_that_uses_a_state_name_twice(stack
     assert f"/States/ImportRepeats/ItemProcessor/States/{first}" in error["Message"]
     names = [m["name"] for m in sfn.list_state_machines()["stateMachines"]]
     assert "DuplicateStateNames" not in names
+
+
+def test_a_batch_whose_failure_cannot_be_recorded_fails_its_rows_and_the_import_goes_on(
+    driver, stack, org, unavailable_batch, monkeypatch
+) -> None:
+    # Given 250 customers whose second batch fails every time, and whose failure cannot be
+    # recorded either (RecordBatchFailure's function fails for this organisation)
+    import record_batch_failure  # the handler module, as the local stack imported it
+
+    real_pipeline_for = record_batch_failure.pipeline_for
+
+    class RecordingRefused:
+        def __init__(self, settings) -> None:
+            self.pipeline = real_pipeline_for(settings)
+
+        def record_batch_failure(self, org_id, job_id, batch, error):
+            if org_id == org:
+                raise RuntimeError("job_batches unavailable")
+            return self.pipeline.record_batch_failure(org_id, job_id, batch, error)
+
+    monkeypatch.setattr(record_batch_failure, "pipeline_for", RecordingRefused)
+    unavailable_batch.start()
+    # When the file is imported
+    job = driver.run(org, techman_csv(customers(250)))
+    # Then the other batches landed and the lost batch's rows failed, naming it: the import
+    # went on to Finalize instead of failing
+    assert job.status == "completed_with_errors"
+    assert (job.counter("imported"), job.counter("failed"), job.counter("batches_done")) == (
+        150,
+        100,
+        3,
+    )
+    key = driver.components.pipeline.job(org, job.job_id).error_log_key
+    log = boto3.client("s3").get_object(Bucket=stack.endpoints.bucket, Key=key)["Body"].read()
+    assert log.decode().count("Batch 00002 failed: BatchLeftNoOutcome") == 100
+    # And the execution succeeded
+    [execution] = executions_for(stack, job.job_id)
+    assert execution["status"] == "SUCCEEDED"

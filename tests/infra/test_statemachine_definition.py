@@ -179,3 +179,83 @@ def test_every_invoked_function_is_the_one_the_machine_may_invoke(spec: StateMac
     }
     # Then the state machine's role may invoke exactly those
     assert substituted_functions == set(spec.invokes)
+
+
+def _lambda_tasks(machine: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path, scope in _scopes(machine):
+        for name, state in scope["States"].items():
+            if state["Type"] == "Task" and ":lambda:" in state["Resource"]:
+                yield f"{path}.{name}", state
+
+
+def _retrier_for(state: dict[str, Any], error: str) -> dict[str, Any] | None:
+    """The first retrier that matches `error`, as Step Functions picks it."""
+    wildcards = {"States.ALL", "States.TaskFailed"}
+    return next(
+        (
+            r
+            for r in state.get("Retry", [])
+            if error in r["ErrorEquals"] or wildcards & set(r["ErrorEquals"])
+        ),
+        None,
+    )
+
+
+def test_every_lambda_task_retries_lambdas_transient_errors_and_waits_out_throttling() -> None:
+    # Given every Lambda task of the import workflow, in the Maps' children too
+    tasks = list(_lambda_tasks(_definition(DESCRIPTION.state_machines[0])))
+    assert len(tasks) >= 10
+    for path, state in tasks:
+        # Then the errors Lambda itself may answer with are retried, a client timeout included
+        for error in (
+            "Lambda.ServiceException",
+            "Lambda.AWSLambdaException",
+            "Lambda.SdkClientException",
+            "Lambda.ClientExecutionTimeoutException",
+        ):
+            assert _retrier_for(state, error), f"{path} does not retry {error}"
+        # And throttling is waited out: at least 6 attempts, backing off to a minute or more
+        throttled = _retrier_for(state, "Lambda.TooManyRequestsException")
+        assert throttled, f"{path} does not retry Lambda.TooManyRequestsException"
+        waits = [
+            throttled.get("IntervalSeconds", 1) * throttled.get("BackoffRate", 2.0) ** attempt
+            for attempt in range(throttled.get("MaxAttempts", 3))
+        ]
+        assert len(waits) >= 6 and sum(waits) >= 60, f"{path} gives throttling {waits} s"
+
+
+def _maps(machine: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: s for name, s in machine["States"].items() if s["Type"] == "Map"}
+
+
+def test_no_batch_failure_fails_a_map_run_or_the_import() -> None:
+    # Given the Maps over the staged batches
+    maps = _maps(_definition(DESCRIPTION.state_machines[0]))
+    assert set(maps) == {"ImportBatches", "ImportRepeats"}
+    for name, state in maps.items():
+        # Then a failed child does not fail the Map run
+        assert state["ToleratedFailurePercentage"] == 100, name
+        # And a Map run that fails anyway goes on towards Finalize, never to FailJob
+        [catcher] = state["Catch"]
+        assert catcher["ErrorEquals"] == ["States.ALL"]
+        assert catcher["Next"] in {"HasRepeats", "Finalize"}, name
+        # And inside, every task that can fail is caught, so a child always ends in success
+        for state_name, child_state in state["ItemProcessor"]["States"].items():
+            if child_state["Type"] == "Task":
+                assert [c["ErrorEquals"] for c in child_state["Catch"]] == [["States.ALL"]], (
+                    f"{name}.{state_name}"
+                )
+
+
+def test_the_maps_children_output_nothing() -> None:
+    # Given the Maps over the staged batches, whose children's outputs the Map run collects
+    for name, state in _maps(_definition(DESCRIPTION.state_machines[0])).items():
+        processor = state["ItemProcessor"]
+        # Then every state that ends a child outputs nothing (an empty object), so 10,000
+        # batches stay far below the 256 KiB state payload limit
+        for state_name, child_state in processor["States"].items():
+            if child_state.get("End") or child_state["Type"] in {"Succeed", "Fail"}:
+                assert "OutputPath" in child_state, f"{name}.{state_name}"
+                assert child_state["OutputPath"] is None, f"{name}.{state_name}"
+        # And the Map itself keeps none of it in the execution's state
+        assert state["ResultPath"] is None

@@ -353,6 +353,35 @@ def test_a_failed_batch_keeps_what_was_written_and_fails_the_rest_with_the_reaso
     assert "Batch 00001 failed: TimeoutError: took too long" in log
 
 
+def test_finalize_fails_the_rows_of_a_batch_that_left_no_outcome_naming_it() -> None:
+    # Given 250 customers in three batches, of which the second left no outcome (its import
+    # and the record of its failure both failed), after writing one of its customers
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(250)))
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    first, lost, last = world.objects.get_json(world.pipeline.job(ORG, job_id).manifest_key)
+    world.pipeline.import_batch(ORG, job_id, first)
+    world.customers.write(
+        world.pipeline.job(ORG, job_id), world.objects.get_json(lost["key"])["customers"][:1]
+    )
+    world.pipeline.import_batch(ORG, job_id, last)
+    # When Finalize runs
+    world.pipeline.finalize(ORG, job_id)
+    # Then the import went on: the lost batch's unwritten rows failed, naming it, and every
+    # customer is counted once
+    job = world.pipeline.job(ORG, job_id)
+    assert job.status is JobStatus.COMPLETED_WITH_ERRORS
+    assert (job.counter("imported"), job.counter("failed"), job.counter("processed")) == (
+        151,
+        99,
+        250,
+    )
+    assert job.counter("batches_done") == job.counter("batches_total") == 3
+    log = world.objects.objects[job.error_log_key].decode().splitlines()
+    assert len(log) == 100
+    assert all(f"Batch {lost['batch_id']} failed: BatchLeftNoOutcome" in line for line in log[1:])
+
+
 def test_close_is_safe_to_repeat_and_keeps_the_first_reason() -> None:
     # Given a job that failed in Prepare
     world = World()

@@ -61,6 +61,11 @@ SUMMARY_COUNTERS = (
     "skipped_user",
     "failed",
 )
+# How Finalize records a batch that left no outcome (see `_record_batches_without_outcome`).
+BATCH_LEFT_NO_OUTCOME = {
+    "Error": "BatchLeftNoOutcome",
+    "Cause": "neither its import nor the record of its failure was stored",
+}
 _SAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -791,7 +796,7 @@ class ImportPipeline:
             self.broadcaster.publish(updated, "progress")
 
     def finalize(self, org_id: str, job_id: str) -> dict[str, Any]:
-        job = self.jobs.get(org_id, job_id)
+        job = self._record_batches_without_outcome(self.jobs.get(org_id, job_id))
         failures = [
             RowFailure.from_dict(f) for f in self.objects.get_json(job.row_errors_key or "")
         ]
@@ -830,6 +835,20 @@ class ImportPipeline:
             job = self.jobs.transition(org_id, job_id, status, error_log_key=error_log_key)
         self.broadcaster.publish(job, "completed")
         return {"status": str(job.status)}
+
+    def _record_batches_without_outcome(self, job: Job) -> Job:
+        """Fail the rows of every staged batch that left no outcome (its import and the record
+        of its failure both failed, or its Map run failed first), naming the batch: the import
+        goes on, the counts add up, and `retry` can write them. What such a batch wrote stays,
+        counted as imported."""
+        if job.counter("batches_done") >= job.counter("batches_total"):
+            return job
+        recorded = {outcome.batch_id for outcome in self.jobs.batch_outcomes(job.job_id)}
+        for manifest_key in (job.manifest_key, job.late_manifest_key):
+            for batch in self.objects.get_json(manifest_key) if manifest_key else []:
+                if batch["batch_id"] not in recorded:
+                    self.record_batch_failure(job.org_id, job.job_id, batch, BATCH_LEFT_NO_OUTCOME)
+        return self.jobs.get(job.org_id, job.job_id)
 
     def close(
         self, org_id: str, job_id: str, status: str, error: dict[str, Any] | None
