@@ -522,13 +522,22 @@ def test_retry_imports_only_the_rows_that_failed_to_be_written() -> None:
     assert world.pipeline.job(ORG, job_id).counters["failed"] == 2
     # When the database is back and the admin retries
     world.customers.failing_numbers.clear()
+    read: list[str] = []
+    get_json = world.objects.get_json
+    world.objects.get_json = lambda key: read.append(key) or get_json(key)  # type: ignore[method-assign]
     job = world.pipeline.retry_failed(ORG, job_id, "alice")
-    # Then only the refused customer is staged again, and an execution is started for it
+    # Then an execution is started for it at once: the request read no staged object
     assert job.status is JobStatus.IMPORTING
+    assert read == []
     [(name, execution_input)] = world.workflow.started.items()
-    assert name == f"{job_id}-retry-1" and execution_input["retry"] == 1
-    manifest = world.objects.get_json(execution_input["prepared"]["manifest_key"])
+    assert name == f"{job_id}-retry-1"
+    assert execution_input == {"retry": 1, "job": {"org_id": ORG, "job_id": job_id}}
+    # When that execution's first step stages the retry
+    prepared = world.pipeline.stage_retry(ORG, job_id, execution_input["retry"])
+    # Then only the refused customer is staged again
+    manifest = world.objects.get_json(prepared["manifest_key"])
     assert [b["customers"] for b in manifest] == [1]
+    assert world.objects.get_json(prepared["late_manifest_key"]) == []
     # When that execution runs its batches and finalizes
     for batch in manifest:
         world.pipeline.import_batch(ORG, job_id, batch)

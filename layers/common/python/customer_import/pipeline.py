@@ -374,19 +374,16 @@ class ImportPipeline:
 
     def retry_failed(self, org_id: str, job_id: str, actor: str) -> Job:
         """Import again the rows that failed to be written (a batch that failed after its
-        retries, a customer the database refused), and only those. Rows that failed their
-        cleanup would fail again: they stay in the error log, to be fixed in the file."""
+        retries, a customer the database refused), and only those: checked on the job and
+        started here, staged by the retry's own execution (`stage_retry`), so the request
+        answers at once whatever the file's size. Rows that failed their cleanup would fail
+        again: they stay in the error log, to be fixed in the file."""
         job = self.jobs.get(org_id, job_id)
         if job.status is not JobStatus.COMPLETED_WITH_ERRORS:
             raise InvalidTransition(
                 job_id, str(job.status), "retried (only an import completed with errors can be)"
             )
-        outcomes = self.jobs.batch_outcomes(job_id)
-        recovered = {row for outcome in outcomes for row in outcome.recovered_rows}
-        rows = {
-            f.row for o in outcomes for f in o.failures if f.column in WRITE_FAILURE_COLUMNS
-        } - recovered
-        if not rows:
+        if not job.counter("retryable"):
             raise InvalidTransition(
                 job_id,
                 str(job.status),
@@ -394,27 +391,39 @@ class ImportPipeline:
                 "error log and import the file again",
             )
         attempt = job.counter("retries") + 1
-        prepared = self._stage_retry(job, attempt, rows)
         job = self.jobs.transition(
             org_id, job_id, JobStatus.IMPORTING, counters={**job.counters, "retries": attempt}
         )
         self.workflow.start(
             f"{job_id}-retry-{attempt}",
-            {"retry": attempt, "job": {"org_id": org_id, "job_id": job_id}, "prepared": prepared},
+            {"retry": attempt, "job": {"org_id": org_id, "job_id": job_id}},
         )
-        self._audit(job, f"import.retry-{attempt}", actor, rows=len(rows))
+        self._audit(job, f"import.retry-{attempt}", actor, rows=job.counter("retryable"))
         self.broadcaster.publish(job, "status")
         return job
 
-    def _stage_retry(self, job: Job, attempt: int, rows: set[int]) -> dict[str, Any]:
-        """Stage the customers of the failed rows again, from the batches Prepare staged;
-        repeats inside the file again after the rest."""
+    def stage_retry(self, org_id: str, job_id: str, attempt: int) -> dict[str, Any]:
+        """The first step of a retry's execution: stage again the customers of the rows that
+        failed to be written and were not recovered since, read from the batches Prepare
+        staged that hold them; repeats inside the file again after the rest."""
+        job = self.jobs.get(org_id, job_id)
+        outcomes = self.jobs.batch_outcomes(job_id)
+        recovered = {row for outcome in outcomes for row in outcome.recovered_rows}
+        rows = {
+            f.row for o in outcomes for f in o.failures if f.column in WRITE_FAILURE_COLUMNS
+        } - recovered
+        # A retry's own failures repeat rows of the first run's batches: only those are read.
+        holding = {
+            o.batch_id for o in outcomes if not o.retry and rows & {f.row for f in o.failures}
+        }
         prefix = f"{staging_prefix(job)}/retry-{attempt}"
         size = self.settings.batch_size
         first = _Stager(self.objects, prefix, size, f"r{attempt}-", retry=True)
         late = _Stager(self.objects, prefix, size, f"r{attempt}-late-", retry=True)
         for manifest_key, stager in ((job.manifest_key, first), (job.late_manifest_key, late)):
             for batch in self.objects.get_json(manifest_key) if manifest_key else []:
+                if batch["batch_id"] not in holding:
+                    continue
                 for customer in self.objects.get_json(batch["key"])["customers"]:
                     if customer["rows"][0] in rows:
                         stager.add(customer)
@@ -832,7 +841,12 @@ class ImportPipeline:
             ),
         )
         if not ended_before:
-            job = self.jobs.transition(org_id, job_id, status, error_log_key=error_log_key)
+            # What `retry` may import again: the rows that failed to be written, unrecovered.
+            retryable = sum(1 for f in write_failures.values() if f.column in WRITE_FAILURE_COLUMNS)
+            counters = {**job.counters, "retryable": retryable}
+            job = self.jobs.transition(
+                org_id, job_id, status, error_log_key=error_log_key, counters=counters
+            )
         self.broadcaster.publish(job, "completed")
         return {"status": str(job.status)}
 
