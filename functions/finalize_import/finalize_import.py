@@ -3,7 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from customer_import.adapters.events import JobStepEvent
@@ -21,10 +21,19 @@ metrics = Metrics()
 @event_parser(model=JobStepEvent)
 def handler(event: JobStepEvent, context: LambdaContext) -> dict[str, Any]:
     with logger.append_context_keys(org_id=event.job.org_id, job_id=event.job.job_id):
-        pipeline = pipeline_for(Settings.from_env())
-        result = pipeline.finalize(event.job.org_id, event.job.job_id)
-        job = pipeline.job(event.job.org_id, event.job.job_id)
-        metrics.add_metric("CustomersImported", MetricUnit.Count, job.counter("imported"))
-        metrics.add_metric("CustomersFailed", MetricUnit.Count, job.counter("failed"))
-        logger.info("Finalized", extra={**result, **job.counters})
+        result = pipeline_for(Settings.from_env()).finalize(event.job.org_id, event.job.job_id)
+        counts = result["counts"]
+        metrics.add_metric("CustomersImported", MetricUnit.Count, counts["imported"])
+        metrics.add_metric("CustomersFailed", MetricUnit.Count, counts["failed"])
+        # One metric per final status (its own dimension), so ops can count and alarm on
+        # imports that completed with errors apart from clean ones.
+        with single_metric(
+            name="ImportsFinished",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=metrics.namespace,
+            default_dimensions=metrics.default_dimensions,
+        ) as finished:
+            finished.add_dimension(name="FinalStatus", value=result["status"])
+        logger.info("Finalized", extra=result)
         return result

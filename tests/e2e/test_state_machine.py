@@ -8,6 +8,7 @@ import boto3
 import pytest
 from customer_import.adapters.dynamo import CustomerModel, JobModel
 from customer_import.errors import InvalidTransition, TransientImportError
+from customer_import.execution_names import import_execution_name, retry_execution_name
 from customer_import.jobs import JobOptions
 from customer_import_local import seams
 from customer_import_local.stack import function_name
@@ -58,14 +59,16 @@ def test_an_upload_is_imported_with_vehicles_and_addresses(driver, org) -> None:
     ]
 
 
-def test_an_upload_starts_one_execution_named_after_its_job(driver, stack, org) -> None:
+def test_an_upload_starts_one_execution_named_after_its_organisation_and_job(
+    driver, stack, org
+) -> None:
     # Given an upload under uploads/
     job = driver.upload(org, techman_csv(customers(2)))
     job = driver.wait_for(org, job.job_id, {"ready"})
-    # Then exactly one execution runs for it, and its name is the job's id
+    # Then exactly one execution runs for it, named `<org>_<job>`, findable by both
     [execution] = executions_for(stack, job.job_id)
-    assert execution["name"] == job.job_id
-    assert execution["executionArn"] == f"{_execution_prefix(stack)}:{job.job_id}"
+    assert execution["name"] == f"{org}_{job.job_id}" == import_execution_name(org, job.job_id)
+    assert execution["executionArn"] == f"{_execution_prefix(stack)}:{org}_{job.job_id}"
     # And it is the execution that registered the job
     assert job.execution_id == execution["executionArn"]
 
@@ -87,9 +90,10 @@ def test_an_erp_drop_starts_one_execution_named_after_the_job_it_creates(
     eventually(lambda: any(JobModel.query(org)))
     [job_id] = [job.job_id for job in JobModel.query(org)]
     job = driver.wait_for(org, job_id, {"completed"})
-    # Then its one execution is named after the job that RegisterJob created from the object
+    # Then its one execution is named after the organisation and the job that RegisterJob
+    # created from the object
     sfn = boto3.client("stepfunctions")
-    arn = f"{_execution_prefix(stack)}:{job_id}"
+    arn = f"{_execution_prefix(stack)}:{org}_{job_id}"
     eventually(lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED")
     execution = sfn.describe_execution(executionArn=arn)
     assert json.loads(execution["input"])["detail"]["object"]["key"] == key
@@ -139,7 +143,7 @@ def test_an_object_created_event_delivered_twice_starts_one_execution_and_one_jo
     )
     # Then the starter named the same execution, which was not started again
     assert "FunctionError" not in answer
-    assert json.loads(answer["Payload"].read())["execution_name"] == job.job_id
+    assert json.loads(answer["Payload"].read())["execution_name"] == f"{org}_{job.job_id}"
     assert [e["executionArn"] for e in executions_for(stack, job.job_id)] == [first["executionArn"]]
     # And there is still one job, with nothing imported twice
     assert [j.job_id for j in JobModel.query(org)] == [job.job_id]
@@ -332,7 +336,8 @@ def test_a_failed_batch_is_retried_through_the_state_machine_without_doubling(
     unavailable_batch.end()
     driver.components.pipeline.retry_failed(org, job.job_id, "tester")
     job = driver.wait_for(org, job.job_id, {"completed", "completed_with_errors", "failed"})
-    # Then a second execution, named after the job, imported exactly the failed rows
+    # Then a second execution, named after the organisation and the job, imported exactly the
+    # failed rows
     assert (job.status, job.counter("imported"), job.counter("failed"), job.counter("retries")) == (
         "completed",
         250,
@@ -349,7 +354,8 @@ def test_a_failed_batch_is_retried_through_the_state_machine_without_doubling(
             "executions"
         ]
     ]
-    assert f"{job.job_id}-retry-1" in names
+    assert f"{org}_{job.job_id}-retry-1" == retry_execution_name(org, job.job_id, 1)
+    assert f"{org}_{job.job_id}-retry-1" in names
     # And retrying again is refused: nothing is left to retry
     with pytest.raises(InvalidTransition, match="completed; it cannot become retried"):
         driver.components.pipeline.retry_failed(org, job.job_id, "tester")
@@ -421,3 +427,53 @@ def test_a_batch_whose_failure_cannot_be_recorded_fails_its_rows_and_the_import_
     # And the execution succeeded
     [execution] = executions_for(stack, job.job_id)
     assert execution["status"] == "SUCCEEDED"
+
+
+def test_an_import_with_errors_says_so_in_its_execution_output_and_metric(
+    driver, stack, org, unavailable_batch, monkeypatch, capsys
+) -> None:
+    # Given an import whose second batch could not be written, and a clean one
+    unavailable_batch.start()
+    with_errors = driver.run(org, techman_csv(customers(150)))
+    unavailable_batch.end()
+    clean_org = f"{org}-clean"
+    clean = driver.run(clean_org, techman_csv(customers(2)))
+    # When ops read each execution (without opening its history)
+    sfn = boto3.client("stepfunctions")
+    outputs = {}
+    for job in (with_errors, clean):
+        arn = f"{_execution_prefix(stack)}:{import_execution_name(job.org_id, job.job_id)}"
+        outputs[job.job_id] = json.loads(sfn.describe_execution(executionArn=arn)["output"])
+    # Then its output is the job's final status and counts
+    assert outputs[with_errors.job_id]["status"] == "completed_with_errors"
+    assert outputs[with_errors.job_id]["counts"]["imported"] == 100
+    assert outputs[with_errors.job_id]["counts"]["failed"] == 50
+    assert outputs[clean.job_id] == {
+        "job_id": clean.job_id,
+        "status": "completed",
+        "counts": {
+            "rows": 2,
+            "customers": 2,
+            "vehicles": 0,
+            "imported": 2,
+            "merged": 0,
+            "skipped_duplicates": 0,
+            "skipped_user": 0,
+            "failed": 0,
+        },
+    }
+    # And Finalize's function (metrics on, as in Lambda) emits a metric of the final status
+    import finalize_import  # the handler module, as the local stack imported it
+    from customer_import_local.invoker import LambdaContext
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    capsys.readouterr()
+    finalize_import.handler(
+        {"job": {"org_id": org, "job_id": with_errors.job_id}},
+        LambdaContext("finalize_import", 512, "arn:aws:lambda:local:finalize", 300),
+    )
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    [finished] = [m for m in emitted if "ImportsFinished" in m]
+    assert finished["FinalStatus"] == "completed_with_errors"
+    assert finished["ImportsFinished"] == [1.0]
+    assert "FinalStatus" in finished["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -120,14 +121,15 @@ def test_the_starter_names_the_execution_after_the_job_that_register_finds() -> 
         # When the starter starts the import of each, and the execution registers it
         started = world.pipeline.start_import("bucket", key, "etag/seq", event)
         registered = world.pipeline.register("bucket", key, "etag/seq", "execution-1")
-        # Then both derive the one job id: the execution's name is the job the register finds
-        assert started["job_id"] == started["execution_name"] == registered["job_id"]
+        # Then both derive the one job id, which the execution's name carries after the org
+        assert started["job_id"] == registered["job_id"]
+        assert started["execution_name"] == f"{ORG}_{started['job_id']}"
         assert started["job_id"] == job_id_of_object("bucket", key, "etag/seq")
-        assert world.workflow.started[started["job_id"]] == event
+        assert world.workflow.started[started["execution_name"]] == event
     # And the upload's job is the one its key names
     assert world.workflow.started.keys() == {
-        upload.job.job_id,
-        job_id_of_object("bucket", drop, "etag/seq"),
+        f"{ORG}_{upload.job.job_id}",
+        f"{ORG}_{job_id_of_object('bucket', drop, 'etag/seq')}",
     }
 
 
@@ -155,7 +157,7 @@ def test_an_event_delivered_twice_starts_one_execution() -> None:
     world.pipeline.start_import("bucket", upload.job.object_key, "etag/seq", first)
     world.pipeline.start_import("bucket", upload.job.object_key, "etag/seq", again)
     # Then one execution was asked for, by the job's name, with the first event
-    assert world.workflow.started == {upload.job.job_id: first}
+    assert world.workflow.started == {f"{ORG}_{upload.job.job_id}": first}
 
 
 @pytest.mark.parametrize(
@@ -530,7 +532,7 @@ def test_retry_imports_only_the_rows_that_failed_to_be_written() -> None:
     assert job.status is JobStatus.IMPORTING
     assert read == []
     [(name, execution_input)] = world.workflow.started.items()
-    assert name == f"{job_id}-retry-1"
+    assert name == f"{ORG}_{job_id}-retry-1"
     assert execution_input == {"retry": 1, "job": {"org_id": ORG, "job_id": job_id}}
     # When that execution's first step stages the retry
     prepared = world.pipeline.stage_retry(ORG, job_id, execution_input["retry"])
@@ -569,3 +571,32 @@ def test_retry_refuses_when_no_row_failed_to_be_written() -> None:
     with pytest.raises(InvalidTransition, match="fix the rows in the error log"):
         world.pipeline.retry_failed(ORG, job_id, "alice")
     assert world.workflow.started == {}
+
+
+@pytest.mark.parametrize(
+    ("org_id", "label"),
+    [
+        ("garage-1", "garage-1"),
+        ("Smith & Sons: Garage/Leeds", "Smith-Sons-Garage-Leeds"),
+        ("org_with_underscores", "org-with-underscores"),
+        ("a" * 200, "a" * 31),
+        ("££", "org"),
+    ],
+)
+def test_execution_names_carry_the_organisation_within_step_functions_limits(
+    org_id: str, label: str
+) -> None:
+    from customer_import.execution_names import import_execution_name, retry_execution_name
+
+    # Given a job of an organisation whose id may hold any character and be of any length
+    job_id = str(uuid.uuid4())
+    # When its executions are named
+    name = import_execution_name(org_id, job_id)
+    retry = retry_execution_name(org_id, job_id, 99_999)
+    # Then each says the organisation, then the job, in at most 80 letters, digits, - and _
+    assert name == f"{label}_{job_id}"
+    assert retry == f"{name}-retry-99999"
+    assert len(retry) <= 80
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", retry)
+    # And the same job always gets the same name (an event delivered again starts nothing)
+    assert import_execution_name(org_id, job_id) == name

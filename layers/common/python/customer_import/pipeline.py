@@ -27,6 +27,7 @@ from .duplicates import (
 )
 from .error_log import render_error_log
 from .errors import InvalidDecision, InvalidTransition, InvalidUpload
+from .execution_names import import_execution_name, retry_execution_name
 from .jobs import Job, JobOptions, JobStatus, sources_of
 from .ports import (
     AuditLog,
@@ -395,7 +396,7 @@ class ImportPipeline:
             org_id, job_id, JobStatus.IMPORTING, counters={**job.counters, "retries": attempt}
         )
         self.workflow.start(
-            f"{job_id}-retry-{attempt}",
+            retry_execution_name(org_id, job_id, attempt),
             {"retry": attempt, "job": {"org_id": org_id, "job_id": job_id}},
         )
         self._audit(job, f"import.retry-{attempt}", actor, rows=job.counter("retryable"))
@@ -438,13 +439,14 @@ class ImportPipeline:
     def start_import(
         self, bucket: str, key: str, sequencer: str, event: dict[str, Any]
     ) -> dict[str, Any]:
-        """Start the ImportJob execution for an `Object Created` event, named after the job
-        (`event` is its input). S3 and EventBridge deliver at least once: the same event again
-        finds the name taken and starts nothing; RegisterJob still stops any second execution
-        that finds its job claimed."""
+        """Start the ImportJob execution for an `Object Created` event, named after the
+        organisation and the job (`event` is its input). S3 and EventBridge deliver at least
+        once: the same event again finds the name taken and starts nothing; RegisterJob still
+        stops any second execution that finds its job claimed."""
         job_id = job_id_of_object(bucket, key, sequencer)
-        self.workflow.start(job_id, event)
-        return {"job_id": job_id, "execution_name": job_id}
+        name = import_execution_name(ObjectLocation.parse(key).org_id, job_id)
+        self.workflow.start(name, event)
+        return {"job_id": job_id, "execution_name": name}
 
     # ---- states of the ImportJob state machine ----------------------------------------------
 
@@ -848,7 +850,12 @@ class ImportPipeline:
                 org_id, job_id, status, error_log_key=error_log_key, counters=counters
             )
         self.broadcaster.publish(job, "completed")
-        return {"status": str(job.status)}
+        # The execution's output: ops tell a job completed with errors from a clean one by it.
+        return {
+            "job_id": job_id,
+            "status": str(job.status),
+            "counts": {name: job.counter(name) for name in SUMMARY_COUNTERS},
+        }
 
     def _record_batches_without_outcome(self, job: Job) -> Job:
         """Fail the rows of every staged batch that left no outcome (its import and the record
