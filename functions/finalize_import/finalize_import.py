@@ -3,7 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from customer_import.adapters.events import JobStepEvent
@@ -25,15 +25,9 @@ def handler(event: JobStepEvent, context: LambdaContext) -> dict[str, Any]:
         counts = result["counts"]
         metrics.add_metric("CustomersImported", MetricUnit.Count, counts["imported"])
         metrics.add_metric("CustomersFailed", MetricUnit.Count, counts["failed"])
-        # One metric per final status (its own dimension), so ops can count and alarm on
-        # imports that completed with errors apart from clean ones.
-        with single_metric(
-            name="ImportsFinished",
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=metrics.namespace,
-            default_dimensions=metrics.default_dimensions,
-        ) as finished:
-            finished.add_dimension(name="FinalStatus", value=result["status"])
+        # One metric per final status (ImportCompleted, ImportCompletedWithErrors), so ops
+        # count and alarm on imports that completed with errors apart from clean ones.
+        status_metric = "Import" + "".join(part.title() for part in result["status"].split("_"))
+        metrics.add_metric(status_metric, MetricUnit.Count, 1)
         logger.info("Finalized", extra=result)
         return result

@@ -473,7 +473,6 @@ def test_an_import_with_errors_says_so_in_its_execution_output_and_metric(
         LambdaContext("finalize_import", 512, "arn:aws:lambda:local:finalize", 300),
     )
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
-    [finished] = [m for m in emitted if "ImportsFinished" in m]
-    assert finished["FinalStatus"] == "completed_with_errors"
-    assert finished["ImportsFinished"] == [1.0]
-    assert "FinalStatus" in finished["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
+    [finished] = emitted
+    assert finished["ImportCompletedWithErrors"] == [1.0]
+    assert "ImportCompleted" not in finished
