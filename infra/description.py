@@ -284,6 +284,18 @@ FUNCTIONS = (
         ),
     ),
     _fn(
+        "stage_retry",
+        "A retry's first step: stages again the rows that failed to be written",
+        grants=Grants(
+            # the job's manifests, and the failures its batches recorded
+            read_tables=("jobs", "job_batches"),
+            # reads the batches Prepare staged that hold those rows; writes the retry's own
+            objects=(ObjectAccess("uploads", read=("staging/*",), write=("staging/*",)),),
+        ),
+        memory_mb=1024,
+        timeout_s=900,
+    ),
+    _fn(
         "finalize_import",
         "Summary counts, error log, final status",
         grants=Grants(
@@ -419,6 +431,7 @@ IMPORT_JOB = StateMachineSpec(
                 "await_decision",
                 "import_batch",
                 "record_batch_failure",
+                "stage_retry",
                 "finalize_import",
                 "close_job",
             )
@@ -432,6 +445,7 @@ IMPORT_JOB = StateMachineSpec(
         "await_decision",
         "import_batch",
         "record_batch_failure",
+        "stage_retry",
         "finalize_import",
         "close_job",
     ),

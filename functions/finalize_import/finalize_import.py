@@ -21,10 +21,13 @@ metrics = Metrics()
 @event_parser(model=JobStepEvent)
 def handler(event: JobStepEvent, context: LambdaContext) -> dict[str, Any]:
     with logger.append_context_keys(org_id=event.job.org_id, job_id=event.job.job_id):
-        pipeline = pipeline_for(Settings.from_env())
-        result = pipeline.finalize(event.job.org_id, event.job.job_id)
-        job = pipeline.job(event.job.org_id, event.job.job_id)
-        metrics.add_metric("CustomersImported", MetricUnit.Count, job.counter("imported"))
-        metrics.add_metric("CustomersFailed", MetricUnit.Count, job.counter("failed"))
-        logger.info("Finalized", extra={**result, **job.counters})
+        result = pipeline_for(Settings.from_env()).finalize(event.job.org_id, event.job.job_id)
+        counts = result["counts"]
+        metrics.add_metric("CustomersImported", MetricUnit.Count, counts["imported"])
+        metrics.add_metric("CustomersFailed", MetricUnit.Count, counts["failed"])
+        # One metric per final status (ImportCompleted, ImportCompletedWithErrors), so ops
+        # count and alarm on imports that completed with errors apart from clean ones.
+        status_metric = "Import" + "".join(part.title() for part in result["status"].split("_"))
+        metrics.add_metric(status_metric, MetricUnit.Count, 1)
+        logger.info("Finalized", extra=result)
         return result

@@ -45,6 +45,11 @@ J. `Item` as `Table.put_item` builds it: moto turned every attribute of every wr
    objects were, until something first reads them; from then on it is moto's item as before.
    (moto answers a single PutItem from the stored item, which unpacks it: what stays packed
    is what batch writes and transactions store, the bulk of an import.)
+K. `StepFunctionsParserBackend._validate_definition`, which CreateStateMachine and
+   UpdateStateMachine call: moto parses the ASL but accepts a state name used twice (in two
+   Maps, say), which Step Functions refuses. A definition whose state names are not unique
+   across the whole machine is refused with AWS's `InvalidDefinition` and its
+   `DUPLICATE_STATE_NAME` message.
 
 M. DynamoDB requests moto accepts and AWS refuses: a `BatchWriteItem` naming one key twice
    (moto refuses only two identical items), a key over 2,048 bytes (partition) or 1,024
@@ -71,7 +76,7 @@ import logging
 import marshal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -105,6 +110,7 @@ from moto.events.models import Rule
 from moto.s3.exceptions import MissingKey, S3AccessDeniedError
 from moto.s3.responses import S3Response
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from .gateway import UnknownConnection, WebSocketGateway
 from .invoker import LocalInvoker
@@ -156,6 +162,8 @@ def install(
             _originals["delete"] = ApiGatewayManagementApiBackend.delete_connection
             _originals["get"] = ApiGatewayManagementApiBackend.get_connection
             _originals["item_init"] = Item.__init__
+            _originals["validate_definition"] = StepFunctionsParserBackend._validate_definition
+            StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition)  # type: ignore[method-assign]
             _originals["boto_client_for"] = lambda_eval_utils.boto_client_for
             lambda_eval_utils.boto_client_for = _shared_client  # type: ignore[assignment]
             Item.__init__ = _item_init  # type: ignore[method-assign]
@@ -200,6 +208,9 @@ def uninstall() -> None:
             ApiGatewayManagementApiBackend.delete_connection = _originals.pop("delete")  # type: ignore[method-assign]
             ApiGatewayManagementApiBackend.get_connection = _originals.pop("get")  # type: ignore[method-assign]
             Item.__init__ = _originals.pop("item_init")  # type: ignore[method-assign]
+            StepFunctionsParserBackend._validate_definition = staticmethod(  # type: ignore[method-assign]
+                _originals.pop("validate_definition")
+            )
             dynamodb_table.Item = _originals.pop("table.Item")  # type: ignore[misc]
             Table.query = _originals.pop("table.query")  # type: ignore[method-assign]
             Table.all_items = _originals.pop("table.all_items")  # type: ignore[method-assign]
@@ -829,3 +840,42 @@ def _head_object_denied(head_object: Callable[..., Any]) -> Callable[..., Any]:
 
 
 S3_OBJECT_READS = {"get_object": _get_object_denied, "head_object": _head_object_denied}
+
+# ---- K: state names unique across the whole state machine ---------------------------------
+
+
+class InvalidDefinition(JsonRESTError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            "InvalidDefinition", f"Invalid State Machine Definition: '{', '.join(problems)}'"
+        )
+
+
+def _validate_definition(definition: str) -> None:
+    _originals["validate_definition"](definition=definition)  # moto's parse first
+    problems = [
+        f"DUPLICATE_STATE_NAME: Duplicate State name: {name} at {path}"
+        for name, path in _repeated_state_names(json.loads(definition))
+    ]
+    if problems:
+        raise InvalidDefinition(problems)
+
+
+def _repeated_state_names(machine: dict[str, Any], path: str = "") -> Iterator[tuple[str, str]]:
+    """Each state whose name an earlier state of the machine (any scope) already has, with
+    its path as AWS writes it (`/States/ImportRepeats/ItemProcessor/States/ImportBatch`)."""
+    seen: set[str] = set()
+
+    def walk(scope: dict[str, Any], at: str) -> Iterator[tuple[str, str]]:
+        for name, state in scope.get("States", {}).items():
+            where = f"{at}/States/{name}"
+            if name in seen:
+                yield name, where
+            seen.add(name)
+            for key in ("ItemProcessor", "Iterator"):
+                if isinstance(state.get(key), dict):
+                    yield from walk(state[key], f"{where}/{key}")
+            for index, branch in enumerate(state.get("Branches", [])):
+                yield from walk(branch, f"{where}/Branches[{index}]")
+
+    return walk(machine, path)

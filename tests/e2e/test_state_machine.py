@@ -8,6 +8,7 @@ import boto3
 import pytest
 from customer_import.adapters.dynamo import CustomerModel, JobModel
 from customer_import.errors import InvalidTransition, TransientImportError
+from customer_import.execution_names import import_execution_name, retry_execution_name
 from customer_import.jobs import JobOptions
 from customer_import_local import seams
 from customer_import_local.stack import function_name
@@ -58,14 +59,16 @@ def test_an_upload_is_imported_with_vehicles_and_addresses(driver, org) -> None:
     ]
 
 
-def test_an_upload_starts_one_execution_named_after_its_job(driver, stack, org) -> None:
+def test_an_upload_starts_one_execution_named_after_its_organisation_and_job(
+    driver, stack, org
+) -> None:
     # Given an upload under uploads/
     job = driver.upload(org, techman_csv(customers(2)))
     job = driver.wait_for(org, job.job_id, {"ready"})
-    # Then exactly one execution runs for it, and its name is the job's id
+    # Then exactly one execution runs for it, named `<org>_<job>`, findable by both
     [execution] = executions_for(stack, job.job_id)
-    assert execution["name"] == job.job_id
-    assert execution["executionArn"] == f"{_execution_prefix(stack)}:{job.job_id}"
+    assert execution["name"] == f"{org}_{job.job_id}" == import_execution_name(org, job.job_id)
+    assert execution["executionArn"] == f"{_execution_prefix(stack)}:{org}_{job.job_id}"
     # And it is the execution that registered the job
     assert job.execution_id == execution["executionArn"]
 
@@ -87,9 +90,10 @@ def test_an_erp_drop_starts_one_execution_named_after_the_job_it_creates(
     eventually(lambda: any(JobModel.query(org)))
     [job_id] = [job.job_id for job in JobModel.query(org)]
     job = driver.wait_for(org, job_id, {"completed"})
-    # Then its one execution is named after the job that RegisterJob created from the object
+    # Then its one execution is named after the organisation and the job that RegisterJob
+    # created from the object
     sfn = boto3.client("stepfunctions")
-    arn = f"{_execution_prefix(stack)}:{job_id}"
+    arn = f"{_execution_prefix(stack)}:{org}_{job_id}"
     eventually(lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED")
     execution = sfn.describe_execution(executionArn=arn)
     assert json.loads(execution["input"])["detail"]["object"]["key"] == key
@@ -139,7 +143,7 @@ def test_an_object_created_event_delivered_twice_starts_one_execution_and_one_jo
     )
     # Then the starter named the same execution, which was not started again
     assert "FunctionError" not in answer
-    assert json.loads(answer["Payload"].read())["execution_name"] == job.job_id
+    assert json.loads(answer["Payload"].read())["execution_name"] == f"{org}_{job.job_id}"
     assert [e["executionArn"] for e in executions_for(stack, job.job_id)] == [first["executionArn"]]
     # And there is still one job, with nothing imported twice
     assert [j.job_id for j in JobModel.query(org)] == [job.job_id]
@@ -332,7 +336,8 @@ def test_a_failed_batch_is_retried_through_the_state_machine_without_doubling(
     unavailable_batch.end()
     driver.components.pipeline.retry_failed(org, job.job_id, "tester")
     job = driver.wait_for(org, job.job_id, {"completed", "completed_with_errors", "failed"})
-    # Then a second execution, named after the job, imported exactly the failed rows
+    # Then a second execution, named after the organisation and the job, imported exactly the
+    # failed rows
     assert (job.status, job.counter("imported"), job.counter("failed"), job.counter("retries")) == (
         "completed",
         250,
@@ -349,10 +354,128 @@ def test_a_failed_batch_is_retried_through_the_state_machine_without_doubling(
             "executions"
         ]
     ]
-    assert f"{job.job_id}-retry-1" in names
+    assert f"{org}_{job.job_id}-retry-1" == retry_execution_name(org, job.job_id, 1)
+    assert f"{org}_{job.job_id}-retry-1" in names
     # And retrying again is refused: nothing is left to retry
     with pytest.raises(
         InvalidTransition,
         match="completed; only an import that completed with errors can be retried",
     ):
         driver.components.pipeline.retry_failed(org, job.job_id, "tester")
+
+
+def test_the_local_stack_refuses_a_definition_that_uses_a_state_name_twice(stack) -> None:
+    # Given the import workflow with a state of its second Map renamed to one of the first's
+    # (moto's own parser accepts that; Step Functions does not)
+    from botocore.exceptions import ClientError
+
+    machine = json.loads(DESCRIPTION.state_machines[0].definition_path.read_text())
+    repeats = machine["States"]["ImportRepeats"]["ItemProcessor"]
+    first = machine["States"]["ImportBatches"]["ItemProcessor"]["StartAt"]
+    repeats["States"][first] = repeats["States"].pop(repeats["StartAt"])
+    repeats["StartAt"] = first
+    for state in repeats["States"].values():
+        for catcher in state.get("Catch", []):
+            catcher["Next"] = catcher["Next"] if catcher["Next"] in repeats["States"] else first
+    # When it is created on the local stack
+    sfn = boto3.client("stepfunctions")
+    with pytest.raises(ClientError) as refused:
+        sfn.create_state_machine(
+            name="DuplicateStateNames",
+            definition=json.dumps(machine),
+            roleArn="arn:aws:iam::123456789012:role/states",
+        )
+    # Then it is refused as AWS refuses it, naming the state and where it is
+    error = refused.value.response["Error"]
+    assert error["Code"] == "InvalidDefinition"
+    assert f"DUPLICATE_STATE_NAME: Duplicate State name: {first}" in error["Message"]
+    assert f"/States/ImportRepeats/ItemProcessor/States/{first}" in error["Message"]
+    names = [m["name"] for m in sfn.list_state_machines()["stateMachines"]]
+    assert "DuplicateStateNames" not in names
+
+
+def test_a_batch_whose_failure_cannot_be_recorded_fails_its_rows_and_the_import_goes_on(
+    driver, stack, org, unavailable_batch, monkeypatch
+) -> None:
+    # Given 250 customers whose second batch fails every time, and whose failure cannot be
+    # recorded either (RecordBatchFailure's function fails for this organisation)
+    import record_batch_failure  # the handler module, as the local stack imported it
+
+    real_pipeline_for = record_batch_failure.pipeline_for
+
+    class RecordingRefused:
+        def __init__(self, settings) -> None:
+            self.pipeline = real_pipeline_for(settings)
+
+        def record_batch_failure(self, org_id, job_id, batch, error):
+            if org_id == org:
+                raise RuntimeError("job_batches unavailable")
+            return self.pipeline.record_batch_failure(org_id, job_id, batch, error)
+
+    monkeypatch.setattr(record_batch_failure, "pipeline_for", RecordingRefused)
+    unavailable_batch.start()
+    # When the file is imported
+    job = driver.run(org, techman_csv(customers(250)))
+    # Then the other batches landed and the lost batch's rows failed, naming it: the import
+    # went on to Finalize instead of failing
+    assert job.status == "completed_with_errors"
+    assert (job.counter("imported"), job.counter("failed"), job.counter("batches_done")) == (
+        150,
+        100,
+        3,
+    )
+    key = driver.components.pipeline.job(org, job.job_id).error_log_key
+    log = boto3.client("s3").get_object(Bucket=stack.endpoints.bucket, Key=key)["Body"].read()
+    assert log.decode().count("Batch 00002 failed: BatchLeftNoOutcome") == 100
+    # And the execution succeeded
+    [execution] = executions_for(stack, job.job_id)
+    assert execution["status"] == "SUCCEEDED"
+
+
+def test_an_import_with_errors_says_so_in_its_execution_output_and_metric(
+    driver, stack, org, unavailable_batch, monkeypatch, capsys
+) -> None:
+    # Given an import whose second batch could not be written, and a clean one
+    unavailable_batch.start()
+    with_errors = driver.run(org, techman_csv(customers(150)))
+    unavailable_batch.end()
+    clean_org = f"{org}-clean"
+    clean = driver.run(clean_org, techman_csv(customers(2)))
+    # When ops read each execution (without opening its history)
+    sfn = boto3.client("stepfunctions")
+    outputs = {}
+    for job in (with_errors, clean):
+        arn = f"{_execution_prefix(stack)}:{import_execution_name(job.org_id, job.job_id)}"
+        outputs[job.job_id] = json.loads(sfn.describe_execution(executionArn=arn)["output"])
+    # Then its output is the job's final status and counts
+    assert outputs[with_errors.job_id]["status"] == "completed_with_errors"
+    assert outputs[with_errors.job_id]["counts"]["imported"] == 100
+    assert outputs[with_errors.job_id]["counts"]["failed"] == 50
+    assert outputs[clean.job_id] == {
+        "job_id": clean.job_id,
+        "status": "completed",
+        "counts": {
+            "rows": 2,
+            "customers": 2,
+            "vehicles": 0,
+            "imported": 2,
+            "merged": 0,
+            "skipped_duplicates": 0,
+            "skipped_user": 0,
+            "failed": 0,
+        },
+    }
+    # And Finalize's function (metrics on, as in Lambda) emits a metric of the final status
+    import finalize_import  # the handler module, as the local stack imported it
+    from customer_import_local.invoker import LambdaContext
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    capsys.readouterr()
+    finalize_import.handler(
+        {"job": {"org_id": org, "job_id": with_errors.job_id}},
+        LambdaContext("finalize_import", 512, "arn:aws:lambda:local:finalize", 300),
+    )
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    [finished] = emitted
+    assert finished["ImportCompletedWithErrors"] == [1.0]
+    assert "ImportCompleted" not in finished

@@ -740,6 +740,7 @@ prepare_import        rw    -            r              w          r          r 
 await_decision        rw    -            -              -          -          -                    -                   -         rd
 import_batch          rw    w            -              -          rw         w                    rw                  rw        rd
 record_batch_failure  rw    w            -              -          r          -                    -                   -         rd
+stage_retry           r     r            -              -          -          -                    -                   -         -
 finalize_import       rw    r            -              w          -          -                    -                   -         rd
 close_job             rw    -            -              w          -          -                    -                   -         rd
 ws_connect            -     -            -              -          -          -                    -                   -         w
@@ -758,6 +759,7 @@ prepare_import        r          r        w          -             y     -      
 await_decision        -          -        -          -             y     -             -                 -
 import_batch          -          -        r          -             y     -             -                 -
 record_batch_failure  -          -        r          -             y     -             -                 -
+stage_retry           -          -        rw         -             -     -             -                 -
 finalize_import       -          -        r          w             y     -             -                 -
 close_job             -          -        -          -             y     -             -                 -
 ws_connect            -          -        -          -             -     -             -                 -

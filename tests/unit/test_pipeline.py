@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -121,14 +122,15 @@ def test_the_starter_names_the_execution_after_the_job_that_register_finds() -> 
         # When the starter starts the import of each, and the execution registers it
         started = world.pipeline.start_import("bucket", key, "etag/seq", event)
         registered = world.pipeline.register("bucket", key, "etag/seq", "execution-1")
-        # Then both derive the one job id: the execution's name is the job the register finds
-        assert started["job_id"] == started["execution_name"] == registered["job_id"]
+        # Then both derive the one job id, which the execution's name carries after the org
+        assert started["job_id"] == registered["job_id"]
+        assert started["execution_name"] == f"{ORG}_{started['job_id']}"
         assert started["job_id"] == job_id_of_object("bucket", key, "etag/seq")
-        assert world.workflow.started[started["job_id"]] == event
+        assert world.workflow.started[started["execution_name"]] == event
     # And the upload's job is the one its key names
     assert world.workflow.started.keys() == {
-        upload.job.job_id,
-        job_id_of_object("bucket", drop, "etag/seq"),
+        f"{ORG}_{upload.job.job_id}",
+        f"{ORG}_{job_id_of_object('bucket', drop, 'etag/seq')}",
     }
 
 
@@ -156,7 +158,7 @@ def test_an_event_delivered_twice_starts_one_execution() -> None:
     world.pipeline.start_import("bucket", upload.job.object_key, "etag/seq", first)
     world.pipeline.start_import("bucket", upload.job.object_key, "etag/seq", again)
     # Then one execution was asked for, by the job's name, with the first event
-    assert world.workflow.started == {upload.job.job_id: first}
+    assert world.workflow.started == {f"{ORG}_{upload.job.job_id}": first}
 
 
 @pytest.mark.parametrize(
@@ -354,6 +356,35 @@ def test_a_failed_batch_keeps_what_was_written_and_fails_the_rest_with_the_reaso
     assert "Batch 00001 failed: TimeoutError: took too long" in log
 
 
+def test_finalize_fails_the_rows_of_a_batch_that_left_no_outcome_naming_it() -> None:
+    # Given 250 customers in three batches, of which the second left no outcome (its import
+    # and the record of its failure both failed), after writing one of its customers
+    world = World()
+    job_id = run_to_ready(world, techman_csv(customers(250)))
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    first, lost, last = world.objects.get_json(world.pipeline.job(ORG, job_id).manifest_key)
+    world.pipeline.import_batch(ORG, job_id, first)
+    world.customers.write(
+        world.pipeline.job(ORG, job_id), world.objects.get_json(lost["key"])["customers"][:1]
+    )
+    world.pipeline.import_batch(ORG, job_id, last)
+    # When Finalize runs
+    world.pipeline.finalize(ORG, job_id)
+    # Then the import went on: the lost batch's unwritten rows failed, naming it, and every
+    # customer is counted once
+    job = world.pipeline.job(ORG, job_id)
+    assert job.status is JobStatus.COMPLETED_WITH_ERRORS
+    assert (job.counter("imported"), job.counter("failed"), job.counter("processed")) == (
+        151,
+        99,
+        250,
+    )
+    assert job.counter("batches_done") == job.counter("batches_total") == 3
+    log = world.objects.objects[job.error_log_key].decode().splitlines()
+    assert len(log) == 100
+    assert all(f"Batch {lost['batch_id']} failed: BatchLeftNoOutcome" in line for line in log[1:])
+
+
 def test_close_is_safe_to_repeat_and_keeps_the_first_reason() -> None:
     # Given a job that failed in Prepare
     world = World()
@@ -440,7 +471,7 @@ def test_finalize_run_again_after_it_ended_the_job_changes_nothing() -> None:
     # When Step Functions runs Finalize again (its answer was lost)
     answer = world.pipeline.finalize(ORG, job_id)
     # Then the job stays completed, with one entry for its outcome
-    assert answer == {"status": "completed"}
+    assert (answer["status"], answer["counts"]["imported"]) == ("completed", 1)
     assert [e.action for e in world.audit.entries(ORG)].count("import.completed") == 1
 
 
@@ -494,13 +525,22 @@ def test_retry_imports_only_the_rows_that_failed_to_be_written() -> None:
     assert world.pipeline.job(ORG, job_id).counters["failed"] == 2
     # When the database is back and the admin retries
     world.customers.failing_numbers.clear()
+    read: list[str] = []
+    get_json = world.objects.get_json
+    world.objects.get_json = lambda key: read.append(key) or get_json(key)  # type: ignore[method-assign]
     job = world.pipeline.retry_failed(ORG, job_id, "alice")
-    # Then only the refused customer is staged again, and an execution is started for it
+    # Then an execution is started for it at once: the request read no staged object
     assert job.status is JobStatus.IMPORTING
+    assert read == []
     [(name, execution_input)] = world.workflow.started.items()
-    assert name == f"{job_id}-retry-1" and execution_input["retry"] == 1
-    manifest = world.objects.get_json(execution_input["prepared"]["manifest_key"])
+    assert name == f"{ORG}_{job_id}-retry-1"
+    assert execution_input == {"retry": 1, "job": {"org_id": ORG, "job_id": job_id}}
+    # When that execution's first step stages the retry
+    prepared = world.pipeline.stage_retry(ORG, job_id, execution_input["retry"])
+    # Then only the refused customer is staged again
+    manifest = world.objects.get_json(prepared["manifest_key"])
     assert [b["customers"] for b in manifest] == [1]
+    assert world.objects.get_json(prepared["late_manifest_key"]) == []
     # When that execution runs its batches and finalizes
     for batch in manifest:
         world.pipeline.import_batch(ORG, job_id, batch)
@@ -557,3 +597,32 @@ def test_a_batch_record_keeps_failure_summaries_and_the_error_log_the_whole_rows
     job = world.pipeline.job(ORG, job_id)
     log = world.objects.objects[job.error_log_key].decode()
     assert "x" * 300_000 in log and "why " * 1000 in log
+
+
+@pytest.mark.parametrize(
+    ("org_id", "label"),
+    [
+        ("garage-1", "garage-1"),
+        ("Smith & Sons: Garage/Leeds", "Smith-Sons-Garage-Leeds"),
+        ("org_with_underscores", "org-with-underscores"),
+        ("a" * 200, "a" * 31),
+        ("££", "org"),
+    ],
+)
+def test_execution_names_carry_the_organisation_within_step_functions_limits(
+    org_id: str, label: str
+) -> None:
+    from customer_import.execution_names import import_execution_name, retry_execution_name
+
+    # Given a job of an organisation whose id may hold any character and be of any length
+    job_id = str(uuid.uuid4())
+    # When its executions are named
+    name = import_execution_name(org_id, job_id)
+    retry = retry_execution_name(org_id, job_id, 99_999)
+    # Then each says the organisation, then the job, in at most 80 letters, digits, - and _
+    assert name == f"{label}_{job_id}"
+    assert retry == f"{name}-retry-99999"
+    assert len(retry) <= 80
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", retry)
+    # And the same job always gets the same name (an event delivered again starts nothing)
+    assert import_execution_name(org_id, job_id) == name

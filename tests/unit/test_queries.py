@@ -254,7 +254,8 @@ def test_a_jobs_executions_show_the_import_and_its_retries_with_what_matters() -
     job = world.pipeline.job(ORG, job_id)
     world.jobs.update(ORG, job_id, counters={**job.counters, "retries": 1})
     main = ExecutionSummary(f"arn:exec:{job_id}", "evt-1", "SUCCEEDED", "t0")
-    retry = ExecutionSummary(f"arn:exec:{job_id}-retry-1", f"{job_id}-retry-1", "RUNNING", "t9")
+    retry_name = f"{ORG}_{job_id}-retry-1"
+    retry = ExecutionSummary(f"arn:exec:{retry_name}", retry_name, "RUNNING", "t9")
     world.executions.add(
         main,
         [
@@ -270,7 +271,7 @@ def test_a_jobs_executions_show_the_import_and_its_retries_with_what_matters() -
     # When ops read the job's executions
     found = world.queries.job_executions(ORG, job_id)
     # Then the import's execution comes first, then the retry, and only events that matter
-    assert [d.summary.name for d in found.executions] == ["evt-1", f"{job_id}-retry-1"]
+    assert [d.summary.name for d in found.executions] == ["evt-1", retry_name]
     assert [e.type for e in found.executions[0].events] == [
         "ExecutionStarted",
         "TaskStateEntered",
@@ -295,14 +296,16 @@ def test_the_ops_list_pairs_each_job_with_its_execution() -> None:
 
 
 def test_an_execution_not_yet_registered_is_found_by_the_jobs_name() -> None:
-    # Given a job whose execution has started (named after the job) but not yet registered it
+    # Given a job whose execution has started (named after its organisation and the job) but
+    # not yet registered it
     world = ticking_world()
     [started] = create_jobs(world, ORG, 1)
-    world.executions.add(ExecutionSummary(f"arn:exec:{started}", started, "RUNNING", "t0"), [])
+    name = f"{ORG}_{started}"
+    world.executions.add(ExecutionSummary(f"arn:exec:{name}", name, "RUNNING", "t0"), [])
     # When ops list the executions and read the job's
     page = world.queries.executions_newest_first(ORG, 10, None)
     found = world.queries.job_executions(ORG, started)
     # Then both find the execution by the job's name
     [item] = page.items
-    assert item.execution is not None and item.execution.name == started
-    assert [d.summary.name for d in found.executions] == [started]
+    assert item.execution is not None and item.execution.name == name
+    assert [d.summary.name for d in found.executions] == [name]

@@ -110,6 +110,8 @@ COUNTER_NAMES = (
     "skipped_user",
     "failed",
     "retries",
+    # Set by Finalize: the failed rows that failed to be written, which a retry imports again.
+    "retryable",
 )
 
 

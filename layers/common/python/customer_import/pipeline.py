@@ -28,6 +28,7 @@ from .duplicates import (
 )
 from .error_log import render_error_log
 from .errors import InvalidDecision, InvalidTransition, InvalidUpload, ObjectMissing, StagingExpired
+from .execution_names import import_execution_name, retry_execution_name
 from .jobs import Job, JobOptions, JobStatus, sources_of
 from .ports import (
     AuditLog,
@@ -71,6 +72,11 @@ SUMMARY_COUNTERS = (
     "skipped_user",
     "failed",
 )
+# How Finalize records a batch that left no outcome (see `_record_batches_without_outcome`).
+BATCH_LEFT_NO_OUTCOME = {
+    "Error": "BatchLeftNoOutcome",
+    "Cause": "neither its import nor the record of its failure was stored",
+}
 _SAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _LINE_BREAKS = re.compile(rb"[\r\n]")
 NO_DATA_ROWS = "The file has a header but no data rows"
@@ -348,6 +354,14 @@ class ImportPipeline:
         except ObjectMissing:
             raise StagingExpired(job.job_id, needed_for) from None
 
+    def _must_still_be_staged(self, job: Job, needed_for: str) -> None:
+        """Refuse at once what a later step could not do: staging expires as a whole, so its
+        manifest answers for it (one HEAD, whatever the file's size)."""
+        try:
+            self.objects.size(job.manifest_key or "")
+        except ObjectMissing:
+            raise StagingExpired(job.job_id, needed_for) from None
+
     def duplicates(
         self, org_id: str, job_id: str, offset: int = 0, limit: int = DUPLICATES_PAGE
     ) -> DuplicatesPage:
@@ -439,8 +453,10 @@ class ImportPipeline:
 
     def retry_failed(self, org_id: str, job_id: str, actor: str) -> Job:
         """Import again the rows that failed to be written (a batch that failed after its
-        retries, a customer the database refused), and only those. Rows that failed their
-        cleanup would fail again: they stay in the error log, to be fixed in the file."""
+        retries, a customer the database refused), and only those: checked on the job and
+        started here, staged by the retry's own execution (`stage_retry`), so the request
+        answers at once whatever the file's size. Rows that failed their cleanup would fail
+        again: they stay in the error log, to be fixed in the file."""
         job = self.jobs.get(org_id, job_id)
         if job.status is not JobStatus.COMPLETED_WITH_ERRORS:
             raise InvalidTransition(
@@ -450,12 +466,7 @@ class ImportPipeline:
                 f"Import job {job_id} is {job.status}; only an import that completed with "
                 "errors can be retried",
             )
-        outcomes = self.jobs.batch_outcomes(job_id)
-        recovered = {row for outcome in outcomes for row in outcome.recovered_rows}
-        rows = {
-            f.row for o in outcomes for f in o.failures if f.column in WRITE_FAILURE_COLUMNS
-        } - recovered
-        if not rows:
+        if not job.counter("retryable"):
             raise InvalidTransition(
                 job_id,
                 str(job.status),
@@ -463,28 +474,41 @@ class ImportPipeline:
                 f"Import job {job_id} has nothing to retry: none of its rows failed to be "
                 "written; fix the rows in the error log and import the file again",
             )
+        self._must_still_be_staged(job, "a retry")
         attempt = job.counter("retries") + 1
-        prepared = self._stage_retry(job, attempt, rows)
         job = self.jobs.transition(
             org_id, job_id, JobStatus.IMPORTING, counters={**job.counters, "retries": attempt}
         )
         self.workflow.start(
-            f"{job_id}-retry-{attempt}",
-            {"retry": attempt, "job": {"org_id": org_id, "job_id": job_id}, "prepared": prepared},
+            retry_execution_name(org_id, job_id, attempt),
+            {"retry": attempt, "job": {"org_id": org_id, "job_id": job_id}},
         )
-        self._audit(job, f"import.retry-{attempt}", actor, rows=len(rows))
+        self._audit(job, f"import.retry-{attempt}", actor, rows=job.counter("retryable"))
         self.broadcaster.publish(job, "status")
         return job
 
-    def _stage_retry(self, job: Job, attempt: int, rows: set[int]) -> dict[str, Any]:
-        """Stage the customers of the failed rows again, from the batches Prepare staged;
-        repeats inside the file again after the rest."""
+    def stage_retry(self, org_id: str, job_id: str, attempt: int) -> dict[str, Any]:
+        """The first step of a retry's execution: stage again the customers of the rows that
+        failed to be written and were not recovered since, read from the batches Prepare
+        staged that hold them; repeats inside the file again after the rest."""
+        job = self.jobs.get(org_id, job_id)
+        outcomes = self.jobs.batch_outcomes(job_id)
+        recovered = {row for outcome in outcomes for row in outcome.recovered_rows}
+        rows = {
+            f.row for o in outcomes for f in o.failures if f.column in WRITE_FAILURE_COLUMNS
+        } - recovered
+        # A retry's own failures repeat rows of the first run's batches: only those are read.
+        holding = {
+            o.batch_id for o in outcomes if not o.retry and rows & {f.row for f in o.failures}
+        }
         prefix = f"{staging_prefix(job)}/retry-{attempt}"
         size = self.settings.batch_size
         first = _Stager(self.objects, prefix, size, f"r{attempt}-", retry=True)
         late = _Stager(self.objects, prefix, size, f"r{attempt}-late-", retry=True)
         for manifest_key, stager in ((job.manifest_key, first), (job.late_manifest_key, late)):
             for batch in self._staged(job, manifest_key, "a retry") if manifest_key else []:
+                if batch["batch_id"] not in holding:
+                    continue
                 for customer in self._staged(job, batch["key"], "a retry")["customers"]:
                     if customer["rows"][0] in rows:
                         stager.add(customer)
@@ -499,13 +523,14 @@ class ImportPipeline:
     def start_import(
         self, bucket: str, key: str, sequencer: str, event: dict[str, Any]
     ) -> dict[str, Any]:
-        """Start the ImportJob execution for an `Object Created` event, named after the job
-        (`event` is its input). S3 and EventBridge deliver at least once: the same event again
-        finds the name taken and starts nothing; RegisterJob still stops any second execution
-        that finds its job claimed."""
+        """Start the ImportJob execution for an `Object Created` event, named after the
+        organisation and the job (`event` is its input). S3 and EventBridge deliver at least
+        once: the same event again finds the name taken and starts nothing; RegisterJob still
+        stops any second execution that finds its job claimed."""
         job_id = job_id_of_object(bucket, key, sequencer)
-        self.workflow.start(job_id, event)
-        return {"job_id": job_id, "execution_name": job_id}
+        name = import_execution_name(ObjectLocation.parse(key).org_id, job_id)
+        self.workflow.start(name, event)
+        return {"job_id": job_id, "execution_name": name}
 
     # ---- states of the ImportJob state machine ----------------------------------------------
 
@@ -908,7 +933,7 @@ class ImportPipeline:
         return tuple(RowFailure.from_dict(failure) for failure in document)
 
     def finalize(self, org_id: str, job_id: str) -> dict[str, Any]:
-        job = self.jobs.get(org_id, job_id)
+        job = self._record_batches_without_outcome(self.jobs.get(org_id, job_id))
         failures = [
             RowFailure.from_dict(f) for f in self.objects.get_json(job.row_errors_key or "")
         ]
@@ -946,9 +971,33 @@ class ImportPipeline:
             ),
         )
         if not ended_before:
-            job = self.jobs.transition(org_id, job_id, status, error_log_key=error_log_key)
+            # What `retry` may import again: the rows that failed to be written, unrecovered.
+            retryable = sum(1 for f in write_failures.values() if f.column in WRITE_FAILURE_COLUMNS)
+            counters = {**job.counters, "retryable": retryable}
+            job = self.jobs.transition(
+                org_id, job_id, status, error_log_key=error_log_key, counters=counters
+            )
         self.broadcaster.publish(job, "completed")
-        return {"status": str(job.status)}
+        # The execution's output: ops tell a job completed with errors from a clean one by it.
+        return {
+            "job_id": job_id,
+            "status": str(job.status),
+            "counts": {name: job.counter(name) for name in SUMMARY_COUNTERS},
+        }
+
+    def _record_batches_without_outcome(self, job: Job) -> Job:
+        """Fail the rows of every staged batch that left no outcome (its import and the record
+        of its failure both failed, or its Map run failed first), naming the batch: the import
+        goes on, the counts add up, and `retry` can write them. What such a batch wrote stays,
+        counted as imported."""
+        if job.counter("batches_done") >= job.counter("batches_total"):
+            return job
+        recorded = {outcome.batch_id for outcome in self.jobs.batch_outcomes(job.job_id)}
+        for manifest_key in (job.manifest_key, job.late_manifest_key):
+            for batch in self.objects.get_json(manifest_key) if manifest_key else []:
+                if batch["batch_id"] not in recorded:
+                    self.record_batch_failure(job.org_id, job.job_id, batch, BATCH_LEFT_NO_OUTCOME)
+        return self.jobs.get(job.org_id, job.job_id)
 
     def close(
         self, org_id: str, job_id: str, status: str, error: dict[str, Any] | None

@@ -15,6 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .audit import AuditEntry
 from .errors import CustomerImportError
+from .execution_names import import_execution_name, retry_execution_name
 from .jobs import Job
 from .ports import AuditLog, JobStore
 
@@ -239,16 +240,17 @@ class ImportQueries:
 
     def _main_execution(self, job: Job) -> ExecutionSummary | None:
         """The execution that registered the job, as it recorded; before it has (or for a
-        job that never had one recorded), the execution named after the job, as StartImport
-        names it. For jobs registered since executions were named, the two are one."""
+        job that never had one recorded), the execution StartImport named after the
+        organisation and the job. For jobs registered since executions were named, the two
+        are one."""
         if job.execution_id:
             return self.executions.describe(job.execution_id)
-        return self.executions.describe_named(job.job_id)
+        return self.executions.describe_named(import_execution_name(job.org_id, job.job_id))
 
     def _executions_of(self, job: Job) -> list[ExecutionSummary]:
         found = [self._main_execution(job)]
         found += [
-            self.executions.describe_named(retry_execution_name(job.job_id, attempt))
+            self.executions.describe_named(retry_execution_name(job.org_id, job.job_id, attempt))
             for attempt in range(1, job.counter("retries") + 1)
         ]
         return [summary for summary in found if summary is not None]
@@ -260,11 +262,6 @@ class ImportQueries:
             failed_states=failed_states(history),
             events=[event for event in history if event.matters],
         )
-
-
-def retry_execution_name(job_id: str, attempt: int) -> str:
-    """As `ImportPipeline.retry_failed` names the executions it starts."""
-    return f"{job_id}-retry-{attempt}"
 
 
 def failed_states(history: list[HistoryEvent]) -> list[FailedState]:

@@ -111,6 +111,7 @@ class JobModel(Model):
     skipped_user = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
     retries = NumberAttribute(default=0)
+    retryable = NumberAttribute(default=0)
     by_created = JobsByCreated()
 
     def to_job(self) -> Job:

@@ -47,6 +47,10 @@ class JobStepEvent(BaseModel):
     job: JobRef
 
 
+class RetryEvent(JobStepEvent):
+    retry: int = Field(ge=1)  # which retry of the job this is
+
+
 class AwaitDecisionEvent(JobStepEvent):
     task_token: str
 
