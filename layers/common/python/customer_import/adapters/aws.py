@@ -14,7 +14,6 @@ from botocore.exceptions import ClientError
 from ..ports import ConnectionGone
 from ..reading import Readable
 
-
 # Presigned POSTs and links name the bucket's regional virtual host
 # (`{bucket}.s3.{region}.amazonaws.com`). botocore's default, the global `{bucket}.s3.amazonaws.com`,
 # answers a browser's POST with a 307 for a bucket younger than a day outside us-east-1, and does
