@@ -49,7 +49,7 @@ class CustomerImportStack(Stack):
             self, "Storage", tables=spec.tables, buckets=spec.buckets, upload_origins=origins
         )
         progress = ProgressWebSocket(self, "ProgressWebSocket", spec=spec.websocket)
-        users = UserDirectory(self, "Users", spec=spec.http_api)
+        users = UserDirectory(self, "Users", spec=spec.http_api, web_app_origins=origins)
         references = _References(
             stack=self,
             tables=storage.tables,

@@ -656,6 +656,40 @@ def test_only_an_administrator_sets_a_users_organisation_and_capabilities(
     assert not {org, capabilities} & set(client["Properties"]["WriteAttributes"])
 
 
+def test_users_sign_in_with_a_strong_password_and_may_add_an_authenticator_app(
+    synthesized: Synthesized,
+) -> None:
+    # Given the user pool
+    _, pool = _single(synthesized.of_type("AWS::Cognito::UserPool"))
+    properties = pool["Properties"]
+    # Then a password has at least 12 characters of every kind, a temporary one lasts 3 days
+    assert properties["Policies"]["PasswordPolicy"] == {
+        "MinimumLength": 12,
+        "RequireLowercase": True,
+        "RequireUppercase": True,
+        "RequireNumbers": True,
+        "RequireSymbols": True,
+        "TemporaryPasswordValidityDays": 3,
+    }
+    # And a second factor is optional, an authenticator app (TOTP), never SMS
+    assert properties["MfaConfiguration"] == "OPTIONAL"
+    assert properties["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    # And the pool cannot be deleted while protection is on
+    assert properties["DeletionProtection"] == "ACTIVE"
+
+
+def test_without_web_app_origins_the_client_has_no_oauth_flow(synthesized: Synthesized) -> None:
+    # Given the web app's client of an app synthesised without webAppOrigins
+    _, client = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
+    properties = client["Properties"]
+    # Then it has no OAuth flow, and so none of CDK's defaults (implicit, back to example.com)
+    assert properties["AllowedOAuthFlowsUserPoolClient"] is False
+    assert not {"AllowedOAuthFlows", "CallbackURLs", "LogoutURLs"} & properties.keys()
+    # And it signs in with SRP only (no password sent), with no secret
+    assert properties["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    assert properties["GenerateSecret"] is False
+
+
 def test_without_web_app_origins_no_browser_may_call_or_upload(synthesized: Synthesized) -> None:
     # Given the app synthesised without webAppOrigins
     # Then neither the API nor the bucket answers another origin's browser
@@ -683,6 +717,16 @@ def test_the_web_app_origins_may_call_the_api_and_post_uploads(tmp_path: Path) -
     bucket = synthesized.resources[_bucket_id(synthesized)]["Properties"]
     [rule] = bucket["CorsConfiguration"]["CorsRules"]
     assert (rule["AllowedOrigins"], rule["AllowedMethods"]) == (origins, ["POST"])
+    # And the web page signs in there with the authorization code flow (PKCE: a public
+    # client, no secret), never the implicit one, and comes back to its own origins only
+    _, client = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
+    properties = client["Properties"]
+    assert properties["AllowedOAuthFlowsUserPoolClient"] is True
+    assert properties["AllowedOAuthFlows"] == ["code"]
+    assert properties["GenerateSecret"] is False
+    assert sorted(properties["AllowedOAuthScopes"]) == ["email", "openid"]
+    assert properties["CallbackURLs"] == [f"{origin}/" for origin in origins]
+    assert properties["LogoutURLs"] == [f"{origin}/" for origin in origins]
 
 
 @pytest.mark.parametrize("origins", ["*", "http://app.example.com", "https://a.example, *"])
@@ -1104,8 +1148,12 @@ NAG_ELSEWHERE = {
     ),
     # Still to do
     "AwsSolutions-APIG1 @ *": "To do: access logs for both APIs",
-    "AwsSolutions-COG* @ */Users/UserPool/*": (
-        "To do: the user pool's password policy, MFA and feature plan"
+    "AwsSolutions-COG2 @ */Users/UserPool/*": (
+        "MFA is optional (TOTP): an administrator creates every user, and each may add an "
+        "authenticator app"
+    ),
+    "AwsSolutions-COG3 @ */Users/UserPool/*": (
+        "Threat protection needs Cognito's Plus feature plan, a cost decision left to the operator"
     ),
     "AwsSolutions-L1 @ */Functions/*": (
         "To do: Python 3.13; the layer's wheels are built for 3.12 (infra/bundling.py)"
