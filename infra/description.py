@@ -33,27 +33,61 @@ class ObjectAccess:
     write: tuple[str, ...] = ()
 
 
+# DynamoDB actions a function may be granted on a table, each an operation its code calls. A
+# transaction needs the action of each of its parts (PutItem, UpdateItem...) on that part's
+# table. There is no Scan: the product reads by key and through indexes only.
+GET, BATCH_GET, QUERY = "GetItem", "BatchGetItem", "Query"
+PUT, UPDATE, DELETE, BATCH_WRITE = "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"
+TABLE_ACTIONS = frozenset({GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE, BATCH_WRITE})
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """The operations a function calls on one table (on its items), and the indexes it queries."""
+
+    table: str
+    actions: tuple[str, ...] = ()
+    query_indexes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = set(self.actions) - TABLE_ACTIONS
+        if unknown:
+            raise ValueError(f"{self.table}: {sorted(unknown)} are not grantable table actions")
+
+
+# What a progress push does besides posting: it reads the job's subscribers through the
+# connections index, and forgets a connection API Gateway says is gone.
+PUSH_TABLE_ACCESS = TableAccess("connections", (DELETE,), query_indexes=("by_job",))
+
+
 @dataclass(frozen=True)
 class Grants:
     """Exactly what a function may touch; a function that names none may touch nothing.
 
-    Tables and key patterns are the description's logical names. A transaction or batch write
-    needs the write grant on every table it writes; index queries come with the table's grant.
+    Tables and key patterns are the description's logical names. An append-only table (the
+    audit log, batch outcomes) is granted PutItem alone: the code writes each entry under a
+    condition that its key is new, and nothing may update or delete it.
     """
 
-    read_write_tables: tuple[str, ...] = ()
-    read_tables: tuple[str, ...] = ()
-    # Append-only for this function: it never reads them back (audit log, batch outcomes).
-    write_tables: tuple[str, ...] = ()
-    # Items it may delete and nothing more: a progress push forgets connections that are gone.
-    delete_from_tables: tuple[str, ...] = ()
+    tables: tuple[TableAccess, ...] = ()
     objects: tuple[ObjectAccess, ...] = ()
-    # Post to WebSocket connections. The subscribers of a job are read from `connections`, so
-    # a function that pushes also needs to read that table and delete gone connections.
+    # Post to WebSocket connections (and PUSH_TABLE_ACCESS).
     push_progress: bool = False
     answer_tasks: bool = False  # send task success/failure to the waiting execution
     read_executions: bool = False  # describe executions and read their history
     start_executions: bool = False  # start executions of the import state machine
+
+    def table_access(self) -> dict[str, TableAccess]:
+        """Table name -> everything granted on it, the pushes' connections included."""
+        merged: dict[str, TableAccess] = {}
+        for access in (*self.tables, *((PUSH_TABLE_ACCESS,) if self.push_progress else ())):
+            before = merged.get(access.table, TableAccess(access.table))
+            merged[access.table] = TableAccess(
+                access.table,
+                tuple(dict.fromkeys((*before.actions, *access.actions))),
+                tuple(dict.fromkeys((*before.query_indexes, *access.query_indexes))),
+            )
+        return merged
 
 
 @dataclass(frozen=True)
@@ -128,7 +162,8 @@ class StateMachineSpec:
     # placeholder in the ASL (without ${}) -> a Ref or a literal
     substitutions: dict[str, Ref | str]
     invokes: tuple[str, ...]  # function names the machine may invoke
-    reads_buckets: tuple[str, ...] = ()
+    # What its own states read (a Distributed Map's ItemReader), by key pattern
+    reads_objects: tuple[ObjectAccess, ...] = ()
 
     @property
     def definition_path(self) -> Path:
@@ -188,6 +223,11 @@ def _fn(name: str, description: str, grants: Grants = Grants(), **kwargs: int) -
 # Where the import reads the uploaded file: an upload's key, or an ERP drop's.
 _UPLOADED = ("uploads/*", "drops/*")
 
+# Every job step reads its job and moves it on (an update under a condition on its status,
+# read again when the condition fails).
+_JOB_STEP = TableAccess("jobs", (GET, UPDATE))
+_AUDIT = TableAccess("audit_log", (PUT,))
+
 FUNCTIONS = (
     FunctionSpec(
         name="start_import",
@@ -200,23 +240,19 @@ FUNCTIONS = (
     _fn(
         "register_job",
         "Turns an S3 Object Created event into an import job, exactly once",
-        grants=Grants(
-            # creates an ERP drop's job, claims the job for this execution
-            read_write_tables=("jobs",),
-            read_tables=("connections",),
-            delete_from_tables=("connections",),
-            push_progress=True,
-        ),
+        # creates an ERP drop's job (a put if none exists), claims the job for this execution
+        grants=Grants(tables=(TableAccess("jobs", (GET, PUT, UPDATE)),), push_progress=True),
     ),
     _fn(
         "validate_upload",
         "Checks size, encoding, delimiter and required columns",
         grants=Grants(
-            read_write_tables=("jobs",),
-            # the organisation's file size limit; a rejection goes into the audit log
-            read_tables=("organisations", "connections"),
-            write_tables=("audit_log",),
-            delete_from_tables=("connections",),
+            tables=(
+                _JOB_STEP,
+                # the organisation's file size limit; a rejection goes into the audit log
+                TableAccess("organisations", (GET,)),
+                _AUDIT,
+            ),
             # the head of the file only
             objects=(ObjectAccess("uploads", read=_UPLOADED),),
             push_progress=True,
@@ -226,11 +262,16 @@ FUNCTIONS = (
         "prepare_import",
         "Cleans, groups and stages customers in batches; writes the preview",
         grants=Grants(
-            read_write_tables=("jobs",),
-            # duplicates are looked up by match key, then the stored customers they name
-            read_tables=("organisations", "customers", "customer_match_keys", "connections"),
-            write_tables=("audit_log",),
-            delete_from_tables=("connections",),
+            tables=(
+                _JOB_STEP,
+                TableAccess("organisations", (GET,)),
+                # whether the organisation has customers at all (one item of its partition),
+                # then the duplicates by match key and the stored customers they name
+                TableAccess("customers", (QUERY, BATCH_GET)),
+                TableAccess("customer_match_keys", (BATCH_GET,)),
+                # a file over the row limit is rejected
+                _AUDIT,
+            ),
             # batches, manifests, duplicates, row errors and the preview all go under staging/
             objects=(ObjectAccess("uploads", read=_UPLOADED, write=("staging/*",)),),
             push_progress=True,
@@ -241,25 +282,24 @@ FUNCTIONS = (
     _fn(
         "await_decision",
         "Stores the task token and tells subscribers the job is ready",
-        grants=Grants(
-            # the token goes on the job; the API answers it, this function never does
-            read_write_tables=("jobs",),
-            read_tables=("connections",),
-            delete_from_tables=("connections",),
-            push_progress=True,
-        ),
+        # the token goes on the job; the API answers it, this function never does
+        grants=Grants(tables=(_JOB_STEP,), push_progress=True),
     ),
     _fn(
         "import_batch",
         "Writes one staged batch of customers",
         grants=Grants(
-            # a merge reads the stored customer, its addresses and vehicles before it writes
-            read_write_tables=("jobs", "customers", "customer_addresses", "vehicles"),
-            read_tables=("connections",),
-            # never read back here: the batch outcome (one transaction with the job's
-            # counters) and the match keys of the customers it writes
-            write_tables=("job_batches", "customer_match_keys"),
-            delete_from_tables=("connections",),
+            tables=(
+                # the batch outcome and the job's counters in one transaction
+                _JOB_STEP,
+                TableAccess("job_batches", (PUT,)),
+                # new customers in batch writes; a merge reads the stored customer, its
+                # addresses and vehicles, fills empty fields, and adds what it lacks
+                TableAccess("customers", (BATCH_GET, UPDATE, BATCH_WRITE)),
+                TableAccess("customer_addresses", (QUERY, PUT, BATCH_WRITE)),
+                TableAccess("vehicles", (QUERY, BATCH_WRITE)),
+                TableAccess("customer_match_keys", (BATCH_WRITE,)),
+            ),
             objects=(ObjectAccess("uploads", read=("staging/*",)),),
             push_progress=True,
         ),
@@ -270,11 +310,12 @@ FUNCTIONS = (
         "record_batch_failure",
         "Records the rows of a batch that failed after its retries",
         grants=Grants(
-            read_write_tables=("jobs",),
-            # which customers of the batch were written before it failed
-            read_tables=("customers", "connections"),
-            write_tables=("job_batches",),
-            delete_from_tables=("connections",),
+            tables=(
+                _JOB_STEP,
+                TableAccess("job_batches", (PUT,)),
+                # which customers of the batch were written before it failed
+                TableAccess("customers", (BATCH_GET,)),
+            ),
             objects=(ObjectAccess("uploads", read=("staging/*",)),),
             push_progress=True,
         ),
@@ -283,11 +324,12 @@ FUNCTIONS = (
         "finalize_import",
         "Summary counts, error log, final status",
         grants=Grants(
-            read_write_tables=("jobs",),
-            # the failures every batch recorded
-            read_tables=("job_batches", "connections"),
-            write_tables=("audit_log",),
-            delete_from_tables=("connections",),
+            tables=(
+                _JOB_STEP,
+                # the failures every batch recorded
+                TableAccess("job_batches", (QUERY,)),
+                _AUDIT,
+            ),
             # Prepare's row errors in, the error-log CSV out
             objects=(ObjectAccess("uploads", read=("staging/*",), write=("error-logs/*",)),),
             push_progress=True,
@@ -297,13 +339,7 @@ FUNCTIONS = (
     _fn(
         "close_job",
         "Ends a job that did not import: expired, cancelled or failed",
-        grants=Grants(
-            read_write_tables=("jobs",),
-            read_tables=("connections",),
-            write_tables=("audit_log",),
-            delete_from_tables=("connections",),
-            push_progress=True,
-        ),
+        grants=Grants(tables=(_JOB_STEP, _AUDIT), push_progress=True),
     ),
     FunctionSpec(
         name="ws_authorize",
@@ -316,17 +352,26 @@ FUNCTIONS = (
     ),
     # API Gateway refuses posts to a connection during its own $connect and after its
     # $disconnect: those two handlers never push.
-    _fn("ws_connect", "WebSocket $connect", grants=Grants(write_tables=("connections",))),
     _fn(
-        "ws_disconnect", "WebSocket $disconnect", grants=Grants(delete_from_tables=("connections",))
+        "ws_connect",
+        "WebSocket $connect",
+        grants=Grants(tables=(TableAccess("connections", (PUT,)),)),
+    ),
+    _fn(
+        "ws_disconnect",
+        "WebSocket $disconnect",
+        grants=Grants(tables=(TableAccess("connections", (DELETE,)),)),
     ),
     _fn(
         "ws_subscribe",
         "WebSocket subscribe: follow one job",
         grants=Grants(
-            # the job's current state goes to the new subscriber at once
-            read_tables=("jobs",),
-            write_tables=("connections",),
+            tables=(
+                # the job's current state goes to the new subscriber at once
+                TableAccess("jobs", (GET,)),
+                # the connection follows the job, if it is the caller's organisation's
+                TableAccess("connections", (UPDATE,)),
+            ),
             push_progress=True,
         ),
     ),
@@ -335,19 +380,19 @@ FUNCTIONS = (
         handler="api.handler",
         description="HTTP API: imports, customers and executions, for callers with a JWT",
         grants=Grants(
-            # create jobs, decide, cancel, retry
-            read_write_tables=("jobs",),
-            read_tables=(
-                "job_batches",
-                "organisations",
-                "customers",
-                "customer_addresses",
-                "vehicles",
-                "connections",
+            tables=(
+                # create jobs, list them newest first, decide, cancel, retry
+                TableAccess("jobs", (GET, PUT, UPDATE), query_indexes=("by_created",)),
+                # the failed rows a retry imports again
+                TableAccess("job_batches", (QUERY,)),
+                TableAccess("organisations", (GET,)),
+                # the requests' entries, and `GET /audit`
+                TableAccess("audit_log", (PUT, QUERY)),
+                # one customer, a page of them, or those with an external number
+                TableAccess("customers", (GET, QUERY), query_indexes=("by_external_number",)),
+                TableAccess("customer_addresses", (QUERY,)),
+                TableAccess("vehicles", (QUERY,)),
             ),
-            # the audit log of those requests
-            write_tables=("audit_log",),
-            delete_from_tables=("connections",),
             objects=(
                 ObjectAccess(
                     "uploads",
@@ -431,7 +476,9 @@ IMPORT_JOB = StateMachineSpec(
         "finalize_import",
         "close_job",
     ),
-    reads_buckets=("uploads",),
+    # The Maps' ItemReaders read Prepare's manifests and a retry's (`manifest.json`,
+    # `late-manifest.json`), never the customers in the batches they list.
+    reads_objects=(ObjectAccess("uploads", read=("staging/*manifest.json",)),),
 )
 
 DESCRIPTION = StackDescription(

@@ -6,7 +6,7 @@ resources' attributes and decides who may touch what.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,7 +88,10 @@ class CustomerImportStack(Stack):
                     for placeholder, value in machine.substitutions.items()
                 },
                 invoked_functions=[functions.by_name[name] for name in machine.invokes],
-                read_buckets=[storage.buckets[name] for name in machine.reads_buckets],
+                read_objects=[
+                    (storage.buckets[access.bucket], access.read)
+                    for access in machine.reads_objects
+                ],
             )
             if workflow.waits_for_task_tokens:
                 # await_decision stores the token; whichever function hears the decision answers.
@@ -155,30 +158,42 @@ class CustomerImportStack(Stack):
 
 
 def _grant_data(grants: Grants, function: lambda_.IFunction, storage: Storage) -> None:
-    for name in grants.read_write_tables:
-        storage.tables[name].grant_read_write_data(function)
-    for name in grants.read_tables:
-        storage.tables[name].grant_read_data(function)
-    for name in grants.write_tables:
-        storage.tables[name].grant_write_data(function)
-    for name in grants.delete_from_tables:
-        # The table itself: an index has no items to delete.
-        iam.Grant.add_to_principal(
-            grantee=function,
-            actions=["dynamodb:DeleteItem"],
-            resource_arns=[storage.tables[name].table_arn],
-        )
+    for name, access in grants.table_access().items():
+        table = storage.tables[name]
+        if access.actions:
+            # The table's items only: an index has no items to get, put or delete.
+            iam.Grant.add_to_principal(
+                grantee=function,
+                actions=[f"dynamodb:{action}" for action in access.actions],
+                resource_arns=[table.table_arn],
+            )
+        if access.query_indexes:
+            iam.Grant.add_to_principal(
+                grantee=function,
+                actions=["dynamodb:Query"],
+                resource_arns=[
+                    f"{table.table_arn}/index/{index}" for index in access.query_indexes
+                ],
+            )
     for access in grants.objects:
-        bucket = storage.buckets[access.bucket]
-        # Objects under the patterns only, never the bucket: no function lists keys, and a
-        # listing would show every organisation's file names.
-        for actions, patterns in (("s3:GetObject", access.read), ("s3:PutObject", access.write)):
-            if patterns:
-                iam.Grant.add_to_principal(
-                    grantee=function,
-                    actions=[actions],
-                    resource_arns=[bucket.arn_for_objects(pattern) for pattern in patterns],
-                )
+        grant_objects(function, storage.buckets[access.bucket], access.read, access.write)
+
+
+def grant_objects(
+    grantee: iam.IGrantable,
+    bucket: s3.IBucket,
+    read: Sequence[str] = (),
+    write: Sequence[str] = (),
+) -> None:
+    """GetObject and PutObject on objects under key patterns, never on the bucket: nobody lists
+    keys, and a listing would show every organisation's file names."""
+    for action, patterns in (("s3:GetObject", read), ("s3:PutObject", write)):
+        if patterns:
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=[action],
+                resource_arns=[bucket.arn_for_objects(pattern) for pattern in patterns],
+            )
 
 
 @dataclass

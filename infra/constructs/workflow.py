@@ -29,7 +29,7 @@ class Workflow(Construct):
         spec: StateMachineSpec,
         definition_substitutions: Mapping[str, str],
         invoked_functions: Sequence[lambda_.IFunction],
-        read_buckets: Sequence[s3.IBucket],
+        read_objects: Sequence[tuple[s3.IBucket, Sequence[str]]],
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
@@ -44,9 +44,13 @@ class Workflow(Construct):
         )
         for function in invoked_functions:
             function.grant_invoke(self.state_machine)
-        # The Distributed Map's ItemReader reads the batch manifest from S3.
-        for bucket in read_buckets:
-            bucket.grant_read(self.state_machine)
+        # The Distributed Maps' ItemReaders read the batch manifests from S3, and nothing more.
+        for bucket, patterns in read_objects:
+            iam.Grant.add_to_principal(
+                grantee=self.state_machine,
+                actions=["s3:GetObject"],
+                resource_arns=[bucket.arn_for_objects(pattern) for pattern in patterns],
+            )
         self._allow_distributed_map_child_executions()
 
     @property

@@ -416,11 +416,20 @@ def test_state_machine_invokes_only_its_functions_and_reads_the_bucket(
     }
     # Then they are exactly the ones the description lets it invoke
     assert invocable == {function_ids[name] for name in IMPORT_JOB.invokes}
-    # And it may read the manifest from the upload bucket, and only write nothing there
-    readable = _granted(synthesized, role_id, "s3:GetObject*")
-    assert readable
-    assert all(_mentions(resource, _bucket_id(synthesized)) for resource in readable)
-    assert _granted(synthesized, role_id, "s3:PutObject") == []
+    # And it may read the batch manifests in the upload bucket, and nothing else there
+    actions = {
+        action
+        for policy in _policies_of_role(synthesized, role_id)
+        for statement in _statements(policy)
+        for action in _actions(statement)
+        if action.startswith("s3:")
+    }
+    assert actions == {"s3:GetObject"}
+    readable = {
+        _resource_name(synthesized, resource)
+        for resource in _granted(synthesized, role_id, "s3:GetObject")
+    }
+    assert readable == {f"objects:{UPLOAD_BUCKET.name}/staging/*manifest.json"}
 
 
 def test_state_machine_may_run_its_own_distributed_map_children(synthesized: Synthesized) -> None:
@@ -740,48 +749,46 @@ def test_an_open_or_plain_http_origin_is_refused(tmp_path: Path, origins: str) -
 
 # ---- least privilege: each function's role allows what its grants say, and nothing else ------
 
-# The actions of CDK's `grant_read_data` and `grant_write_data`.
-TABLE_READ = frozenset(
-    f"dynamodb:{action}"
-    for action in (
-        "BatchGetItem",
-        "ConditionCheckItem",
-        "DescribeTable",
-        "GetItem",
-        "GetRecords",
-        "GetShardIterator",
-        "Query",
-        "Scan",
-    )
-)
-TABLE_WRITE = frozenset(
-    f"dynamodb:{action}"
-    for action in ("BatchWriteItem", "DeleteItem", "DescribeTable", "PutItem", "UpdateItem")
-)
 # X-Ray's actions take no resource: every traced function may send its traces to "*".
 TRACING = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
 LOGGING = frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})
 CUSTOMER_TABLES = ("customers", "customer_addresses", "vehicles", "customer_match_keys")
+TABLE_WRITES = frozenset(
+    f"dynamodb:{action}" for action in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
+)
+# The notation of TABLE_ACCESS: one letter per DynamoDB action on the table's items.
+ACTION_LETTERS = {
+    "g": "dynamodb:GetItem",
+    "b": "dynamodb:BatchGetItem",
+    "q": "dynamodb:Query",
+    "p": "dynamodb:PutItem",
+    "u": "dynamodb:UpdateItem",
+    "d": "dynamodb:DeleteItem",
+    "w": "dynamodb:BatchWriteItem",
+}
 
-# What each function's code touches, table by table, read off its handler and the domain
-# methods it calls (a function without a row touches nothing). r read, w write (put, update,
-# delete, batch write; a transaction writes every table it names), rw both, d delete only, rd
-# read and delete: a progress push reads the job's subscribers and forgets those gone.
+# What each function's code calls, table by table, read off its handler and the domain methods
+# it calls, and checked against the calls each handler made on the local stack through the e2e
+# tests (a function without a row touches nothing): g GetItem, b BatchGetItem, q Query, p
+# PutItem, u UpdateItem, d DeleteItem, w BatchWriteItem (a transaction's parts count as the
+# action each is), `@index` a Query on that index. Nobody scans. A progress push queries the
+# job's subscribers (`@by_job`) and deletes those gone (d). The audit log and batch outcomes
+# are put, under a condition that the key is new, and never updated or deleted.
 TABLE_ACCESS = """
-function              jobs  job_batches  organisations  audit_log  customers  customer_match_keys  customer_addresses  vehicles  connections
-start_import          -     -            -              -          -          -                    -                   -         -
-register_job          rw    -            -              -          -          -                    -                   -         rd
-validate_upload       rw    -            r              w          -          -                    -                   -         rd
-prepare_import        rw    -            r              w          r          r                    -                   -         rd
-await_decision        rw    -            -              -          -          -                    -                   -         rd
-import_batch          rw    w            -              -          rw         w                    rw                  rw        rd
-record_batch_failure  rw    w            -              -          r          -                    -                   -         rd
-finalize_import       rw    r            -              w          -          -                    -                   -         rd
-close_job             rw    -            -              w          -          -                    -                   -         rd
-ws_connect            -     -            -              -          -          -                    -                   -         w
-ws_disconnect         -     -            -              -          -          -                    -                   -         d
-ws_subscribe          r     -            -              -          -          -                    -                   -         w
-api                   rw    r            r              w          r          -                    r                   r         rd
+function              jobs            job_batches  organisations  audit_log  customers               customer_match_keys  customer_addresses  vehicles  connections
+start_import          -               -            -              -          -                       -                    -                   -         -
+register_job          gpu             -            -              -          -                       -                    -                   -         d@by_job
+validate_upload       gu              -            g              p          -                       -                    -                   -         d@by_job
+prepare_import        gu              -            g              p          bq                      b                    -                   -         d@by_job
+await_decision        gu              -            -              -          -                       -                    -                   -         d@by_job
+import_batch          gu              p            -              -          buw                     w                    qpw                 qw        d@by_job
+record_batch_failure  gu              p            -              -          b                       -                    -                   -         d@by_job
+finalize_import       gu              q            -              p          -                       -                    -                   -         d@by_job
+close_job             gu              -            -              p          -                       -                    -                   -         d@by_job
+ws_connect            -               -            -              -          -                       -                    -                   -         p
+ws_disconnect         -               -            -              -          -                       -                    -                   -         d
+ws_subscribe          g               -            -              -          -                       -                    -                   -         ud@by_job
+api                   gpu@by_created  q            g              qp         gq@by_external_number   -                    q                   q         d@by_job
 """
 
 # The same for the upload bucket's key patterns (r get, w put) and the other services: y yes.
@@ -833,8 +840,8 @@ def _resource_name(synthesized: Synthesized, resource: Any) -> str:
         separator, parts = resource["Fn::Join"]
         if separator == "" and len(parts) == 2 and "Fn::GetAtt" in parts[0]:
             kind, name = _resource_name(synthesized, parts[0]).split(":", 1)
-            if kind == "table" and parts[1] == "/index/*":
-                return f"index:{name}"
+            if kind == "table" and isinstance(parts[1], str) and parts[1].startswith("/index/"):
+                return f"index:{name}/{parts[1].removeprefix('/index/')}"
             if kind == "bucket" and isinstance(parts[1], str) and parts[1].startswith("/"):
                 return f"objects:{name}{parts[1]}"
         machine_name = f"{synthesized.stack.stack_name}-{IMPORT_JOB.name}"
@@ -882,23 +889,12 @@ def _permissions(synthesized: Synthesized, function_name: str) -> set[Permission
 def _granted_by(spec: FunctionSpec) -> set[Permission]:
     """The permissions the function's grants stand for."""
     grants = spec.grants
-    indexed = {table.name for table in DESCRIPTION.tables if table.indexes}
     machine = IMPORT_JOB.name
-
-    def on_table(actions: frozenset[str], table: str) -> set[Permission]:
-        kinds = ("table", "index") if table in indexed else ("table",)
-        return {(action, f"{kind}:{table}") for action in actions for kind in kinds}
-
     expected = {(action, "*") for action in TRACING}
     expected |= {(action, f"log-group:{spec.name}") for action in LOGGING}
-    for table in grants.read_write_tables:
-        expected |= on_table(TABLE_READ | TABLE_WRITE, table)
-    for table in grants.read_tables:
-        expected |= on_table(TABLE_READ, table)
-    for table in grants.write_tables:
-        expected |= on_table(TABLE_WRITE, table)
-    for table in grants.delete_from_tables:
-        expected.add(("dynamodb:DeleteItem", f"table:{table}"))
+    for table, access in grants.table_access().items():
+        expected |= {(f"dynamodb:{action}", f"table:{table}") for action in access.actions}
+        expected |= {("dynamodb:Query", f"index:{table}/{index}") for index in access.query_indexes}
     for access in grants.objects:
         expected |= {("s3:GetObject", f"objects:{access.bucket}/{key}") for key in access.read}
         expected |= {("s3:PutObject", f"objects:{access.bucket}/{key}") for key in access.write}
@@ -921,16 +917,30 @@ def _granted_by(spec: FunctionSpec) -> set[Permission]:
     return expected
 
 
-def _table_access(permissions: set[Permission], table: str) -> str:
-    """The permissions on one table in the notation of TABLE_ACCESS."""
-    actions = {action for action, resource in permissions if resource == f"table:{table}"}
-    if actions >= TABLE_WRITE:
-        return "rw" if actions >= TABLE_READ else "w"
-    if actions >= TABLE_READ:
-        return "rd" if "dynamodb:DeleteItem" in actions else "r"
-    if actions == {"dynamodb:DeleteItem"}:
-        return "d"
-    return "-" if not actions else f"?{sorted(actions)}"
+def _table_access(permissions: set[Permission], table: str) -> tuple[set[str], set[str]]:
+    """The permissions on one table, in the notation of TABLE_ACCESS: (letters, indexes)."""
+    letters = {
+        letter
+        for letter, action in ACTION_LETTERS.items()
+        if (action, f"table:{table}") in permissions
+    }
+    indexes = {
+        resource.split("/", 1)[1]
+        for action, resource in permissions
+        if action == "dynamodb:Query" and resource.startswith(f"index:{table}/")
+    }
+    unknown = {
+        action
+        for action, resource in permissions
+        if resource == f"table:{table}" and action not in ACTION_LETTERS.values()
+    }
+    return letters | {f"?{action}" for action in unknown}, indexes
+
+
+def _cell(text: str) -> tuple[set[str], set[str]]:
+    """A TABLE_ACCESS cell (`gu@by_created`) as (letters, indexes)."""
+    letters, _, indexes = text.partition("@")
+    return set(letters.strip("-")), set(filter(None, indexes.split(",")))
 
 
 def _other_access(permissions: set[Permission], column: str) -> str:
@@ -1011,7 +1021,8 @@ def test_every_function_touches_what_its_code_touches_and_nothing_else(
     permissions = _permissions(synthesized, spec.name)
     # Then they are the same, table by table
     for table in DESCRIPTION.tables:
-        assert _table_access(permissions, table.name) == tables.get(table.name, "-"), table.name
+        expected = _cell(tables.get(table.name, "-"))
+        assert _table_access(permissions, table.name) == expected, table.name
     # And key pattern by key pattern, and service by service
     for column in _matrix(OTHER_ACCESS)["api"]:
         assert _other_access(permissions, column) == others.get(column, "-"), column
@@ -1063,11 +1074,26 @@ def test_only_the_starter_and_the_api_may_start_executions(synthesized: Synthesi
 
 def test_customer_data_is_written_by_import_batch_only(synthesized: Synthesized) -> None:
     # Given the tables of customers, their addresses, vehicles and match keys
-    customer_data = {f"{kind}:{table}" for table in CUSTOMER_TABLES for kind in ("table", "index")}
+    customer_data = {f"table:{table}" for table in CUSTOMER_TABLES}
     # When the functions that may write any of them are collected
-    writers = _functions_allowed(synthesized, TABLE_WRITE - TABLE_READ, customer_data)
+    writers = _functions_allowed(synthesized, TABLE_WRITES, customer_data)
     # Then only ImportBatch may
     assert writers == {"import_batch"}
+
+
+def test_no_role_may_scan_a_table_or_an_index(synthesized: Synthesized) -> None:
+    # Given every statement of every policy in the template, the state machine's included
+    statements = [
+        statement
+        for policy in synthesized.of_type("AWS::IAM::Policy").values()
+        for statement in _statements(policy)
+    ]
+    # Then none allows a Scan, by name or by pattern: the product reads by key and index only,
+    # and a scan would read every organisation's items
+    for statement in statements:
+        for action in _actions(statement):
+            assert action != "dynamodb:Scan", statement
+            assert not (action.startswith("dynamodb:") and "*" in action), statement
 
 
 def test_websocket_handlers_touch_no_customer_data_objects_or_executions(
@@ -1093,9 +1119,11 @@ def test_the_uploaded_file_is_read_by_validate_and_prepare_only(synthesized: Syn
 
 def test_the_audit_log_is_append_only_for_every_function(synthesized: Synthesized) -> None:
     # Given the audit log
-    audit = {"table:audit_log", "index:audit_log"}
-    # Then no function reads it back, changes or deletes an entry (the CLI reads it, locally)
-    assert _functions_allowed(synthesized, TABLE_READ - {"dynamodb:DescribeTable"}, audit) == set()
+    audit = {"table:audit_log"}
+    # Then no function may change or delete an entry, or write many at once
+    changers = _functions_allowed(synthesized, TABLE_WRITES - {"dynamodb:PutItem"}, audit)
+    assert changers == set()
+    # And the functions that record an outcome or a request put their entries
     writers = _functions_allowed(synthesized, {"dynamodb:PutItem"}, audit)
     assert writers == {
         "validate_upload",
@@ -1104,6 +1132,11 @@ def test_the_audit_log_is_append_only_for_every_function(synthesized: Synthesize
         "close_job",
         "api",
     }
+    # And only the API reads it back, a page of the organisation's partition (`GET /audit`)
+    readers = _functions_allowed(
+        synthesized, {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}, audit
+    )
+    assert readers == {"api"}
 
 
 def test_every_function_that_pushes_may_forget_gone_connections(synthesized: Synthesized) -> None:
@@ -1155,17 +1188,17 @@ NAG_ELSEWHERE = {
     "AwsSolutions-COG3 @ */Users/UserPool/*": (
         "Threat protection needs Cognito's Plus feature plan, a cost decision left to the operator"
     ),
+    "AwsSolutions-COG8 @ */Users/UserPool/*": (
+        "The Plus feature plan is a cost decision left to the operator (see COG3)"
+    ),
     "AwsSolutions-L1 @ */Functions/*": (
         "To do: Python 3.13; the layer's wheels are built for 3.12 (infra/bundling.py)"
     ),
     "AwsSolutions-S1 @ */Storage/UploadsBucket/*": "To do: server access logs for the bucket",
     "AwsSolutions-SF1 @ */ImportJob/StateMachine/*": "To do: execution logs for the machine",
-    "AwsSolutions-IAM5[Action::s3:*] @ */ImportJob/StateMachine/Role/*": (
-        "To do: the state machine reads its batch manifests with CDK's grant_read on the "
-        "whole bucket; GetObject on staging/* would do"
-    ),
-    "AwsSolutions-IAM5[Resource::<StorageUploadsBucket*.Arn>/*] @ */ImportJob/StateMachine/Role/*": (
-        "To do: as above"
+    "AwsSolutions-IAM5[Resource::<StorageUploadsBucket*.Arn>/staging/*manifest.json] @ "
+    "*/ImportJob/StateMachine/Role/*": (
+        "The batch manifests of every job, whose keys name the organisation and job at run time"
     ),
 }
 
@@ -1187,15 +1220,9 @@ def _nag_findings(synthesized: Synthesized) -> set[str]:
 def _justified_by_grants(synthesized: Synthesized, spec: FunctionSpec) -> dict[str, str]:
     """The IAM5 (wildcard) findings a function's grants stand for, each with its reason."""
     grants = spec.grants
-    table_ids = _table_ids(synthesized)
     websocket_id, _ = _api(synthesized, "WEBSOCKET")
     account = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:"
     justified = {"Resource::*": "X-Ray's trace actions take no resource"}
-    indexed = {table.name for table in DESCRIPTION.tables if table.indexes}
-    for table in {*grants.read_write_tables, *grants.read_tables, *grants.write_tables} & indexed:
-        justified[f"Resource::<{table_ids[table]}.Arn>/index/*"] = (
-            f"CDK grants {table}'s indexes with the table: its queries go through them"
-        )
     for access in grants.objects:
         for pattern in {*access.read, *access.write}:
             justified[f"Resource::<{_bucket_id(synthesized)}.Arn>/{pattern}"] = (
