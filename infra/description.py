@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_NAME = "CustomerImportStack"
@@ -98,6 +99,11 @@ class FunctionSpec:
     memory_mb: int = 512
     timeout_s: int = 60
     grants: Grants = Grants()
+    # At most this many run at once (CDK applies it; the local stack runs one per core).
+    reserved_concurrency: int | None = None
+    # Invoked asynchronously (by an EventBridge rule): after Lambda's retries the event goes
+    # to a dead-letter queue, never dropped.
+    invoked_asynchronously: bool = False
 
     @property
     def code_dir(self) -> Path:
@@ -115,6 +121,7 @@ class IndexSpec:
     name: str
     hash_key: Key
     range_key: Key | None = None
+    projection: str = "ALL"  # "ALL" | "KEYS_ONLY"
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,16 @@ class RuleSpec:
                 "object": {"key": [{"prefix": prefix} for prefix in self.key_prefixes]},
             },
         }
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """An EventBridge schedule that invokes a function. The local stack creates the function
+    but not the schedule: there, tests and people invoke it."""
+
+    name: str
+    expression: str  # "rate(15 minutes)", "cron(0 3 * * ? *)"
+    target_function: str
 
 
 @dataclass(frozen=True)
@@ -204,6 +221,7 @@ class StackDescription:
     tables: tuple[TableSpec, ...]
     buckets: tuple[BucketSpec, ...]
     rules: tuple[RuleSpec, ...]
+    schedules: tuple[ScheduleSpec, ...]
     state_machines: tuple[StateMachineSpec, ...]
     websocket: WebSocketSpec
     http_api: HttpApiSpec
@@ -214,7 +232,7 @@ class StackDescription:
         return next(f for f in self.functions if f.name == name)
 
 
-def _fn(name: str, description: str, grants: Grants = Grants(), **kwargs: int) -> FunctionSpec:
+def _fn(name: str, description: str, grants: Grants = Grants(), **kwargs: Any) -> FunctionSpec:
     return FunctionSpec(
         name=name, handler=f"{name}.handler", description=description, grants=grants, **kwargs
     )
@@ -236,6 +254,7 @@ FUNCTIONS = (
         memory_mb=256,
         timeout_s=30,
         grants=Grants(start_executions=True),
+        invoked_asynchronously=True,
     ),
     _fn(
         "register_job",
@@ -305,6 +324,10 @@ FUNCTIONS = (
         ),
         memory_mb=1024,
         timeout_s=300,
+        # Five imports' Maps at full width (MaxConcurrency 10 each) and no more: one busy
+        # hour cannot take the account's concurrency (1,000 by default) from the API and the
+        # WebSocket; a batch over the limit is throttled, and the ASL retries it with backoff.
+        reserved_concurrency=50,
     ),
     _fn(
         "record_batch_failure",
@@ -375,6 +398,19 @@ FUNCTIONS = (
             push_progress=True,
         ),
     ),
+    _fn(
+        "sweep_stuck_jobs",
+        "Fails jobs stuck in pending or validating, with a reason the user sees",
+        grants=Grants(
+            tables=(
+                # the stuck jobs' keys from the sparse index, then each job, failed
+                TableAccess("jobs", (GET, UPDATE), query_indexes=("by_unsettled_status",)),
+                _AUDIT,
+            ),
+            push_progress=True,
+        ),
+        timeout_s=300,
+    ),
     FunctionSpec(
         name="api",
         handler="api.handler",
@@ -416,7 +452,17 @@ TABLES = (
         "jobs",
         Key("org_id"),
         Key("job_id"),
-        indexes=(IndexSpec("by_created", Key("org_id"), Key("created_at")),),
+        indexes=(
+            IndexSpec("by_created", Key("org_id"), Key("created_at")),
+            # Sparse: only pending and validating jobs carry `unsettled_status`; the sweep of
+            # stuck jobs reads the keys of those not changed since a time.
+            IndexSpec(
+                "by_unsettled_status",
+                Key("unsettled_status"),
+                Key("updated_at"),
+                projection="KEYS_ONLY",
+            ),
+        ),
     ),
     TableSpec("job_batches", Key("job_id"), Key("batch_id")),
     TableSpec("organisations", Key("org_id")),
@@ -491,6 +537,13 @@ DESCRIPTION = StackDescription(
             bucket="uploads",
             key_prefixes=("uploads/", "drops/"),
             target_function="start_import",
+        ),
+    ),
+    schedules=(
+        ScheduleSpec(
+            "sweep_stuck_jobs",
+            expression="rate(15 minutes)",
+            target_function="sweep_stuck_jobs",
         ),
     ),
     state_machines=(IMPORT_JOB,),

@@ -19,11 +19,11 @@ from constructs import Construct
 
 from infra.bundling import shared_layer_code
 from infra.constructs.apis import ImportHttpApi, ProgressWebSocket
-from infra.constructs.functions import Functions
+from infra.constructs.functions import Functions, dead_letter_queue
 from infra.constructs.identity import UserDirectory
 from infra.constructs.naming import pascal_case, state_machine_name
 from infra.constructs.storage import Storage
-from infra.constructs.workflow import ObjectCreatedRule, Workflow
+from infra.constructs.workflow import ObjectCreatedRule, ScheduledInvocation, Workflow
 from infra.description import DESCRIPTION, Grants, Ref, StackDescription
 
 # `cdk synth -c layer_bundling=skip`: the layer asset is the bare source, without dependencies.
@@ -122,14 +122,29 @@ class CustomerImportStack(Stack):
         CfnOutput(self, "UserPoolId", value=users.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=users.client.user_pool_client_id)
 
-        for rule in spec.rules:
+        # Events that EventBridge could not deliver to a rule's or a schedule's function.
+        undelivered = dead_letter_queue(self, "UndeliveredEvents")
+        rules = [
             ObjectCreatedRule(
                 self,
                 f"{pascal_case(rule.name)}Rule",
                 spec=rule,
                 bucket=storage.buckets[rule.bucket],
                 target=functions.by_name[rule.target_function],
-            )
+                dead_letter_queue=undelivered,
+            ).rule
+            for rule in spec.rules
+        ]
+        rules += [
+            ScheduledInvocation(
+                self,
+                f"{pascal_case(schedule.name)}Schedule",
+                spec=schedule,
+                target=functions.by_name[schedule.target_function],
+                dead_letter_queue=undelivered,
+            ).rule
+            for schedule in spec.schedules
+        ]
 
     def _web_app_origins(self) -> tuple[str, ...]:
         """Where the web app is served from (`-c webAppOrigins=https://a,https://b`): browsers

@@ -229,6 +229,8 @@ def test_every_table_spec_is_an_on_demand_table_with_its_keys(
     assert properties["KeySchema"] == key_schema
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # And neither a stack update nor a person may delete it while protection is on
+    assert properties["DeletionProtectionEnabled"] is True
 
     indexes = {index["IndexName"]: index for index in properties.get("GlobalSecondaryIndexes", [])}
     assert indexes.keys() == {index.name for index in spec.indexes}
@@ -237,7 +239,7 @@ def test_every_table_spec_is_an_on_demand_table_with_its_keys(
         if index.range_key:
             index_key_schema.append({"AttributeName": index.range_key.name, "KeyType": "RANGE"})
         assert indexes[index.name]["KeySchema"] == index_key_schema
-        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+        assert indexes[index.name]["Projection"] == {"ProjectionType": index.projection}
 
     declared_types = {
         attribute["AttributeName"]: attribute["AttributeType"]
@@ -293,12 +295,19 @@ def test_upload_bucket_is_private_encrypted_and_expires_each_prefix(
         for statement in _statements(bucket_policy)
     )
     # And each prefix expires after its days
+    rules = bucket["LifecycleConfiguration"]["Rules"]
     expirations = {
         rule["Prefix"]: rule["ExpirationInDays"]
-        for rule in bucket["LifecycleConfiguration"]["Rules"]
-        if rule["Status"] == "Enabled"
+        for rule in rules
+        if rule["Status"] == "Enabled" and "ExpirationInDays" in rule
     }
     assert expirations == UPLOAD_BUCKET.expire_after_days
+    # And the parts of an upload that broke off are removed after a day, under every prefix
+    assert {
+        "Id": "abort-incomplete-multipart-uploads",
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        "Status": "Enabled",
+    } in rules
 
 
 def test_import_rule_matches_object_created_under_the_key_prefixes(
@@ -307,7 +316,13 @@ def test_import_rule_matches_object_created_under_the_key_prefixes(
     # Given the one rule of the description
     (rule_spec,) = DESCRIPTION.rules
     # When the rule is read from the template
-    rule_id, rule = _single(synthesized.of_type("AWS::Events::Rule"))
+    rule_id, rule = _single(
+        {
+            logical_id: rule
+            for logical_id, rule in synthesized.of_type("AWS::Events::Rule").items()
+            if "EventPattern" in rule["Properties"]
+        }
+    )
     starter_id = _function_ids(synthesized)[rule_spec.target_function]
     # Then its pattern is the description's for the upload bucket
     bucket_name: Any = {"Ref": _bucket_id(synthesized)}  # what the bucket name synthesises to
@@ -325,6 +340,7 @@ def test_import_rule_matches_object_created_under_the_key_prefixes(
         permission["Properties"]
         for permission in synthesized.of_type("AWS::Lambda::Permission").values()
         if permission["Properties"]["Principal"] == "events.amazonaws.com"
+        and permission["Properties"]["SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
     ]
     assert permissions == [
         {
@@ -334,6 +350,86 @@ def test_import_rule_matches_object_created_under_the_key_prefixes(
             "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
         }
     ]
+
+
+def _queue(synthesized: Synthesized, arn: Any) -> dict[str, Any]:
+    return synthesized.resources[arn["Fn::GetAtt"][0]]["Properties"]
+
+
+def _is_encrypted_tls_only(synthesized: Synthesized, arn: Any) -> bool:
+    queue_id = arn["Fn::GetAtt"][0]
+    policies = [
+        policy
+        for policy in synthesized.of_type("AWS::SQS::QueuePolicy").values()
+        if {"Ref": queue_id} in policy["Properties"]["Queues"]
+    ]
+    denies_plain_http = any(
+        statement["Effect"] == "Deny"
+        and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        for policy in policies
+        for statement in _statements(policy)
+    )
+    return _queue(synthesized, arn).get("SqsManagedSseEnabled") is True and denies_plain_http
+
+
+def test_no_start_event_is_dropped(synthesized: Synthesized) -> None:
+    # Given the import rule's target and the function it invokes asynchronously
+    (rule_spec,) = DESCRIPTION.rules
+    _, rule = _single(
+        {
+            logical_id: rule
+            for logical_id, rule in synthesized.of_type("AWS::Events::Rule").items()
+            if "EventPattern" in rule["Properties"]
+        }
+    )
+    (target,) = rule["Properties"]["Targets"]
+    starter_id = _function_ids(synthesized)[rule_spec.target_function]
+    (invoke_config,) = [
+        config["Properties"]
+        for config in synthesized.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if config["Properties"]["FunctionName"] == {"Ref": starter_id}
+    ]
+    # Then EventBridge retries a failed delivery for an hour, then keeps it in a queue
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 3600}
+    assert _is_encrypted_tls_only(synthesized, target["DeadLetterConfig"]["Arn"])
+    # And Lambda retries a failed start twice within the hour, then sends it to a queue of
+    # its own, instead of dropping it and leaving the job pending
+    assert invoke_config["MaximumRetryAttempts"] == 2
+    assert invoke_config["MaximumEventAgeInSeconds"] == 3600
+    on_failure = invoke_config["DestinationConfig"]["OnFailure"]["Destination"]
+    assert _is_encrypted_tls_only(synthesized, on_failure)
+    # And both queues keep what they get for 14 days
+    for queue in (target["DeadLetterConfig"]["Arn"], on_failure):
+        assert _queue(synthesized, queue)["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_the_stuck_jobs_sweep_runs_on_its_schedule(synthesized: Synthesized) -> None:
+    # Given the schedules of the description
+    for schedule in DESCRIPTION.schedules:
+        # When the rule of the schedule is found by its expression
+        (rule,) = [
+            rule["Properties"]
+            for rule in synthesized.of_type("AWS::Events::Rule").values()
+            if rule["Properties"].get("ScheduleExpression") == schedule.expression
+        ]
+        # Then it invokes its function, retried, with a dead-letter queue
+        (target,) = rule["Targets"]
+        function_id = _function_ids(synthesized)[schedule.target_function]
+        assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        assert _is_encrypted_tls_only(synthesized, target["DeadLetterConfig"]["Arn"])
+    # And the sweeper is one of them
+    assert "sweep_stuck_jobs" in {schedule.target_function for schedule in DESCRIPTION.schedules}
+
+
+def test_the_batch_writer_has_reserved_concurrency(synthesized: Synthesized) -> None:
+    # Given each function and its spec
+    for spec in DESCRIPTION.functions:
+        properties = synthesized.resources[_function_ids(synthesized)[spec.name]]["Properties"]
+        # Then a reserved concurrency is applied exactly where the spec names one
+        assert properties.get("ReservedConcurrentExecutions") == spec.reserved_concurrency
+    # And ImportBatch has one, so one import cannot take the account's concurrency
+    assert DESCRIPTION.function("import_batch").reserved_concurrency
 
 
 def test_the_starter_may_only_start_executions_of_the_import_machine(
@@ -362,6 +458,10 @@ def test_the_starter_may_only_start_executions_of_the_import_machine(
         "xray:PutTelemetryRecords",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
+        # the failed events' queue (see the next test)
+        "sqs:SendMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
     }
 
 
@@ -399,6 +499,14 @@ def test_state_machine_is_standard_and_traced(synthesized: Synthesized) -> None:
     # Then it is a STANDARD machine with X-Ray tracing
     assert machine["Properties"]["StateMachineType"] == "STANDARD"
     assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
+    # And it logs its errors, without the states' data (customers' details), to a log group
+    # that expires them
+    logging = machine["Properties"]["LoggingConfiguration"]
+    assert logging["Level"] == "ERROR"
+    assert logging["IncludeExecutionData"] is False
+    (destination,) = logging["Destinations"]
+    log_group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    assert synthesized.resources[log_group_id]["Properties"]["RetentionInDays"] > 0
 
 
 def test_state_machine_invokes_only_its_functions_and_reads_the_bucket(
@@ -785,6 +893,7 @@ import_batch          gu              p            -              -          buw
 record_batch_failure  gu              p            -              -          b                       -                    -                   -         d@by_job
 finalize_import       gu              q            -              p          -                       -                    -                   -         d@by_job
 close_job             gu              -            -              p          -                       -                    -                   -         d@by_job
+sweep_stuck_jobs      gu@by_unsettled_status -     -              p          -                       -                    -                   -         d@by_job
 ws_connect            -               -            -              -          -                       -                    -                   -         p
 ws_disconnect         -               -            -              -          -                       -                    -                   -         d
 ws_subscribe          g               -            -              -          -                       -                    -                   -         ud@by_job
@@ -803,6 +912,7 @@ import_batch          -          -        r          -             y     -      
 record_batch_failure  -          -        r          -             y     -             -                 -
 finalize_import       -          -        r          w             y     -             -                 -
 close_job             -          -        -          -             y     -             -                 -
+sweep_stuck_jobs      -          -        -          -             y     -             -                 -
 ws_connect            -          -        -          -             -     -             -                 -
 ws_disconnect         -          -        -          -             -     -             -                 -
 ws_subscribe          -          -        -          -             y     -             -                 -
@@ -834,6 +944,8 @@ def _resource_name(synthesized: Synthesized, resource: Any) -> str:
             return f"log-group:{_log_groups(synthesized)[logical_id]}"
         if attribute == "Arn" and logical_id == _bucket_id(synthesized):
             return f"bucket:{UPLOAD_BUCKET.name}"
+        if attribute == "Arn" and "FailedInvocations" in logical_id:
+            return f"queue:{logical_id[:-8]}"  # without CDK's hash
     if resource == {"Ref": machine_id}:
         return f"state-machine:{IMPORT_JOB.name}"
     if isinstance(resource, dict) and "Fn::Join" in resource:
@@ -913,6 +1025,13 @@ def _granted_by(spec: FunctionSpec) -> set[Permission]:
         expected |= {
             ("states:DescribeExecution", f"executions:{machine}"),
             ("states:GetExecutionHistory", f"executions:{machine}"),
+        }
+    if spec.invoked_asynchronously:
+        # Lambda sends an event that failed every attempt to the function's own queue.
+        queue = f"queue:Functions{pascal_case(spec.name)}FailedInvocations"
+        expected |= {
+            (action, queue)
+            for action in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
         }
     return expected
 
@@ -1130,6 +1249,7 @@ def test_the_audit_log_is_append_only_for_every_function(synthesized: Synthesize
         "prepare_import",
         "finalize_import",
         "close_job",
+        "sweep_stuck_jobs",
         "api",
     }
     # And only the API reads it back, a page of the organisation's partition (`GET /audit`)
@@ -1179,6 +1299,16 @@ NAG_ELSEWHERE = {
     "AwsSolutions-IAM4[Policy::*AWSLambdaBasicExecutionRole] @ */BucketNotificationsHandler*": (
         "CDK's own handler that turns on the bucket's EventBridge notifications at deploy time"
     ),
+    "AwsSolutions-SQS3 @ */Functions/*FailedInvocations/*": (
+        "This queue is itself the dead-letter queue of a function's asynchronous invocations"
+    ),
+    "AwsSolutions-SQS3 @ */UndeliveredEvents/*": (
+        "This queue is itself the dead-letter queue of the EventBridge rules' targets"
+    ),
+    "AwsSolutions-SF1 @ */ImportJob/StateMachine/*": (
+        "Logs ERROR events, without execution data: ALL would log every event of every batch's "
+        "child execution (tens of thousands per large import) for no more diagnosis"
+    ),
     # Still to do
     "AwsSolutions-APIG1 @ *": "To do: access logs for both APIs",
     "AwsSolutions-COG2 @ */Users/UserPool/*": (
@@ -1195,7 +1325,6 @@ NAG_ELSEWHERE = {
         "To do: Python 3.13; the layer's wheels are built for 3.12 (infra/bundling.py)"
     ),
     "AwsSolutions-S1 @ */Storage/UploadsBucket/*": "To do: server access logs for the bucket",
-    "AwsSolutions-SF1 @ */ImportJob/StateMachine/*": "To do: execution logs for the machine",
     "AwsSolutions-IAM5[Resource::<StorageUploadsBucket*.Arn>/staging/*manifest.json] @ "
     "*/ImportJob/StateMachine/Role/*": (
         "The batch manifests of every job, whose keys name the organisation and job at run time"
