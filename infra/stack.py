@@ -119,6 +119,7 @@ class CustomerImportStack(Stack):
             web_app_origins=origins,
         )
         CfnOutput(self, "ApiUrl", value=http_api.url)
+        CfnOutput(self, "WebSocketUrl", value=progress.url)
         CfnOutput(self, "UserPoolId", value=users.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=users.client.user_pool_client_id)
 

@@ -1310,7 +1310,6 @@ NAG_ELSEWHERE = {
         "child execution (tens of thousands per large import) for no more diagnosis"
     ),
     # Still to do
-    "AwsSolutions-APIG1 @ *": "To do: access logs for both APIs",
     "AwsSolutions-COG2 @ */Users/UserPool/*": (
         "MFA is optional (TOTP): an administrator creates every user, and each may add an "
         "authenticator app"
@@ -1395,3 +1394,34 @@ def test_aws_solutions_checks_find_nothing_unjustified(synthesized: Synthesized)
     # Then none is left: a wildcard in a function's role is a key pattern, an index, a
     # connection or an execution its grants name, and nothing in it is a managed policy
     assert sorted(unanswered) == []
+
+
+@pytest.mark.parametrize("protocol", ["HTTP", "WEBSOCKET"])
+def test_both_api_stages_log_every_request_and_throttle(
+    synthesized: Synthesized, protocol: str
+) -> None:
+    # Given the API's stage
+    api_id, _ = _api(synthesized, protocol)
+    (stage,) = _of_api(synthesized, "AWS::ApiGatewayV2::Stage", api_id).values()
+    properties = stage["Properties"]
+    # Then each request is logged as a JSON line, to a log group that expires them
+    settings = properties["AccessLogSettings"]
+    assert "$context.requestId" in json.loads(settings["Format"]).values()
+    log_group_id = settings["DestinationArn"]["Fn::GetAtt"][0]
+    assert synthesized.resources[log_group_id]["Properties"]["RetentionInDays"] > 0
+    # And every route is throttled by default
+    throttling = properties["DefaultRouteSettings"]
+    assert throttling["ThrottlingRateLimit"] > 0
+    assert throttling["ThrottlingBurstLimit"] > 0
+
+
+def test_the_stack_outputs_what_clients_and_ops_need(synthesized: Synthesized) -> None:
+    # Given the stack's outputs
+    outputs = synthesized.template.to_json()["Outputs"]
+    websocket_id, _ = _api(synthesized, "WEBSOCKET")
+    # Then they name both APIs' URLs (the WebSocket's with its stage) and the user pool
+    assert {"ApiUrl", "WebSocketUrl", "UserPoolId", "UserPoolClientId"} <= outputs.keys()
+    websocket_url = json.dumps(outputs["WebSocketUrl"]["Value"])
+    assert "wss://" in websocket_url
+    assert _mentions(outputs["WebSocketUrl"]["Value"], websocket_id)
+    assert f"/{DESCRIPTION.websocket.stage}" in websocket_url
