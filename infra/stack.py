@@ -21,6 +21,7 @@ from infra.bundling import shared_layer_code
 from infra.constructs.apis import ImportHttpApi, ProgressWebSocket
 from infra.constructs.functions import Functions, dead_letter_queue
 from infra.constructs.identity import UserDirectory
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.naming import pascal_case, state_machine_name
 from infra.constructs.storage import Storage
 from infra.constructs.workflow import ObjectCreatedRule, ScheduledInvocation, Workflow
@@ -78,6 +79,7 @@ class CustomerImportStack(Stack):
             if function_spec.grants.push_progress:
                 progress.grant_push(function)
 
+        workflows = []
         for machine in spec.state_machines:
             workflow = Workflow(
                 self,
@@ -93,6 +95,7 @@ class CustomerImportStack(Stack):
                     for access in machine.reads_objects
                 ],
             )
+            workflows.append(workflow)
             if workflow.waits_for_task_tokens:
                 # await_decision stores the token; whichever function hears the decision answers.
                 workflow.grant_task_response(
@@ -125,8 +128,8 @@ class CustomerImportStack(Stack):
 
         # Events that EventBridge could not deliver to a rule's or a schedule's function.
         undelivered = dead_letter_queue(self, "UndeliveredEvents")
-        rules = [
-            ObjectCreatedRule(
+        rules = {
+            rule.name: ObjectCreatedRule(
                 self,
                 f"{pascal_case(rule.name)}Rule",
                 spec=rule,
@@ -135,9 +138,9 @@ class CustomerImportStack(Stack):
                 dead_letter_queue=undelivered,
             ).rule
             for rule in spec.rules
-        ]
-        rules += [
-            ScheduledInvocation(
+        }
+        rules |= {
+            schedule.name: ScheduledInvocation(
                 self,
                 f"{pascal_case(schedule.name)}Schedule",
                 spec=schedule,
@@ -145,7 +148,25 @@ class CustomerImportStack(Stack):
                 dead_letter_queue=undelivered,
             ).rule
             for schedule in spec.schedules
-        ]
+        }
+
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            name=construct_id,
+            state_machines={workflow.spec.name: workflow.state_machine for workflow in workflows},
+            functions=functions.by_name,
+            tables=storage.tables,
+            dead_letter_queues={
+                "UndeliveredEvents": undelivered,
+                **{
+                    f"{name}-FailedInvocations": queue
+                    for name, queue in functions.failed_invocations.items()
+                },
+            },
+            rules=rules,
+        )
+        CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
 
     def _web_app_origins(self) -> tuple[str, ...]:
         """Where the web app is served from (`-c webAppOrigins=https://a,https://b`): browsers

@@ -1425,3 +1425,35 @@ def test_the_stack_outputs_what_clients_and_ops_need(synthesized: Synthesized) -
     assert "wss://" in websocket_url
     assert _mentions(outputs["WebSocketUrl"]["Value"], websocket_id)
     assert f"/{DESCRIPTION.websocket.stage}" in websocket_url
+
+
+def test_ops_are_alarmed_on_an_sns_topic_and_see_a_dashboard(synthesized: Synthesized) -> None:
+    # Given the alarms, the alarm topic and the dashboard
+    alarms = [a["Properties"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
+    names = {alarm["AlarmName"] for alarm in alarms}
+    topic_id, topic = _single(synthesized.of_type("AWS::SNS::Topic"))
+    _single(synthesized.of_type("AWS::CloudWatch::Dashboard"))
+    prefix = synthesized.stack.stack_name
+    # Then the executions that failed, timed out or were aborted are alarmed
+    for kind in ("Failure", "TimedOut", "Aborted"):
+        assert f"{prefix}-{IMPORT_JOB.name}-{kind}-Count-Critical" in names, kind
+    # And every function's errors and throttles, and its dropped asynchronous events
+    for spec in DESCRIPTION.functions:
+        assert f"{prefix}-{spec.name}-Fault-Count-Critical" in names, spec.name
+        assert f"{prefix}-{spec.name}-Throttled-Count-Critical" in names, spec.name
+        assert any(f"{spec.name}-AsyncEventsDropped" in name for name in names), spec.name
+    # And every table's throttled reads and writes
+    for table in DESCRIPTION.tables:
+        for kind in ("Read", "Write"):
+            assert f"{prefix}-{table.name}-{kind}-Throttled-Events-Critical" in names
+    # And the rules' failed invocations, the dead-letter queues' depth and the stuck jobs
+    assert any("FailedInvocations-Queue-Message-Count" in name for name in names)
+    assert any("UndeliveredEvents-Queue-Message-Count" in name for name in names)
+    for rule in (*DESCRIPTION.rules, *DESCRIPTION.schedules):
+        assert any(f"{rule.name}-FailedInvocations" in name for name in names), rule.name
+    assert any("JobsStuck" in name for name in names)
+    # And each alarm tells the topic, which is encrypted; its ARN is an output
+    assert all(alarm["AlarmActions"] == [{"Ref": topic_id}] for alarm in alarms)
+    assert "KmsMasterKeyId" in topic["Properties"]
+    outputs = synthesized.template.to_json()["Outputs"]
+    assert outputs["AlarmTopicArn"]["Value"] == {"Ref": topic_id}
