@@ -410,6 +410,8 @@ FUNCTIONS = (
             push_progress=True,
         ),
         timeout_s=300,
+        # by its schedule: a run that fails its retries is kept, and alarmed
+        invoked_asynchronously=True,
     ),
     FunctionSpec(
         name="api",
