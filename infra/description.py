@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_NAME = "CustomerImportStack"
@@ -33,27 +34,61 @@ class ObjectAccess:
     write: tuple[str, ...] = ()
 
 
+# DynamoDB actions a function may be granted on a table, each an operation its code calls. A
+# transaction needs the action of each of its parts (PutItem, UpdateItem...) on that part's
+# table. There is no Scan: the product reads by key and through indexes only.
+GET, BATCH_GET, QUERY = "GetItem", "BatchGetItem", "Query"
+PUT, UPDATE, DELETE, BATCH_WRITE = "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"
+TABLE_ACTIONS = frozenset({GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE, BATCH_WRITE})
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """The operations a function calls on one table (on its items), and the indexes it queries."""
+
+    table: str
+    actions: tuple[str, ...] = ()
+    query_indexes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = set(self.actions) - TABLE_ACTIONS
+        if unknown:
+            raise ValueError(f"{self.table}: {sorted(unknown)} are not grantable table actions")
+
+
+# What a progress push does besides posting: it reads the job's subscribers through the
+# connections index, and forgets a connection API Gateway says is gone.
+PUSH_TABLE_ACCESS = TableAccess("connections", (DELETE,), query_indexes=("by_job",))
+
+
 @dataclass(frozen=True)
 class Grants:
     """Exactly what a function may touch; a function that names none may touch nothing.
 
-    Tables and key patterns are the description's logical names. A transaction or batch write
-    needs the write grant on every table it writes; index queries come with the table's grant.
+    Tables and key patterns are the description's logical names. An append-only table (the
+    audit log, batch outcomes) is granted PutItem alone: the code writes each entry under a
+    condition that its key is new, and nothing may update or delete it.
     """
 
-    read_write_tables: tuple[str, ...] = ()
-    read_tables: tuple[str, ...] = ()
-    # Append-only for this function: it never reads them back (audit log, batch outcomes).
-    write_tables: tuple[str, ...] = ()
-    # Items it may delete and nothing more: a progress push forgets connections that are gone.
-    delete_from_tables: tuple[str, ...] = ()
+    tables: tuple[TableAccess, ...] = ()
     objects: tuple[ObjectAccess, ...] = ()
-    # Post to WebSocket connections. The subscribers of a job are read from `connections`, so
-    # a function that pushes also needs to read that table and delete gone connections.
+    # Post to WebSocket connections (and PUSH_TABLE_ACCESS).
     push_progress: bool = False
     answer_tasks: bool = False  # send task success/failure to the waiting execution
     read_executions: bool = False  # describe executions and read their history
     start_executions: bool = False  # start executions of the import state machine
+
+    def table_access(self) -> dict[str, TableAccess]:
+        """Table name -> everything granted on it, the pushes' connections included."""
+        merged: dict[str, TableAccess] = {}
+        for access in (*self.tables, *((PUSH_TABLE_ACCESS,) if self.push_progress else ())):
+            before = merged.get(access.table, TableAccess(access.table))
+            merged[access.table] = TableAccess(
+                access.table,
+                tuple(dict.fromkeys((*before.actions, *access.actions))),
+                tuple(dict.fromkeys((*before.query_indexes, *access.query_indexes))),
+            )
+        return merged
 
 
 @dataclass(frozen=True)
@@ -64,6 +99,11 @@ class FunctionSpec:
     memory_mb: int = 512
     timeout_s: int = 60
     grants: Grants = Grants()
+    # At most this many run at once (CDK applies it; the local stack runs one per core).
+    reserved_concurrency: int | None = None
+    # Invoked asynchronously (by an EventBridge rule): after Lambda's retries the event goes
+    # to a dead-letter queue, never dropped.
+    invoked_asynchronously: bool = False
 
     @property
     def code_dir(self) -> Path:
@@ -81,6 +121,7 @@ class IndexSpec:
     name: str
     hash_key: Key
     range_key: Key | None = None
+    projection: str = "ALL"  # "ALL" | "KEYS_ONLY"
 
 
 @dataclass(frozen=True)
@@ -122,13 +163,24 @@ class RuleSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    """An EventBridge schedule that invokes a function. The local stack creates the function
+    but not the schedule: there, tests and people invoke it."""
+
+    name: str
+    expression: str  # "rate(15 minutes)", "cron(0 3 * * ? *)"
+    target_function: str
+
+
+@dataclass(frozen=True)
 class StateMachineSpec:
     name: str
     definition_file: str  # relative to the repository root
     # placeholder in the ASL (without ${}) -> a Ref or a literal
     substitutions: dict[str, Ref | str]
     invokes: tuple[str, ...]  # function names the machine may invoke
-    reads_buckets: tuple[str, ...] = ()
+    # What its own states read (a Distributed Map's ItemReader), by key pattern
+    reads_objects: tuple[ObjectAccess, ...] = ()
 
     @property
     def definition_path(self) -> Path:
@@ -173,6 +225,7 @@ class StackDescription:
     tables: tuple[TableSpec, ...]
     buckets: tuple[BucketSpec, ...]
     rules: tuple[RuleSpec, ...]
+    schedules: tuple[ScheduleSpec, ...]
     state_machines: tuple[StateMachineSpec, ...]
     websocket: WebSocketSpec
     http_api: HttpApiSpec
@@ -183,7 +236,7 @@ class StackDescription:
         return next(f for f in self.functions if f.name == name)
 
 
-def _fn(name: str, description: str, grants: Grants = Grants(), **kwargs: int) -> FunctionSpec:
+def _fn(name: str, description: str, grants: Grants = Grants(), **kwargs: Any) -> FunctionSpec:
     return FunctionSpec(
         name=name, handler=f"{name}.handler", description=description, grants=grants, **kwargs
     )
@@ -191,6 +244,13 @@ def _fn(name: str, description: str, grants: Grants = Grants(), **kwargs: int) -
 
 # Where the import reads the uploaded file: an upload's key, or an ERP drop's.
 _UPLOADED = ("uploads/*", "drops/*")
+# Where a batch's failures go whole (original values and all): its record keeps their summaries.
+_FAILURES = "staging/*/failures/*"
+
+# Every job step reads its job and moves it on (an update under a condition on its status,
+# read again when the condition fails).
+_JOB_STEP = TableAccess("jobs", (GET, UPDATE))
+_AUDIT = TableAccess("audit_log", (PUT,))
 
 FUNCTIONS = (
     FunctionSpec(
@@ -200,27 +260,24 @@ FUNCTIONS = (
         memory_mb=256,
         timeout_s=30,
         grants=Grants(start_executions=True),
+        invoked_asynchronously=True,
     ),
     _fn(
         "register_job",
         "Turns an S3 Object Created event into an import job, exactly once",
-        grants=Grants(
-            # creates an ERP drop's job, claims the job for this execution
-            read_write_tables=("jobs",),
-            read_tables=("connections",),
-            delete_from_tables=("connections",),
-            push_progress=True,
-        ),
+        # creates an ERP drop's job (a put if none exists), claims the job for this execution
+        grants=Grants(tables=(TableAccess("jobs", (GET, PUT, UPDATE)),), push_progress=True),
     ),
     _fn(
         "validate_upload",
         "Checks size, encoding, delimiter and required columns",
         grants=Grants(
-            read_write_tables=("jobs",),
-            # the organisation's file size limit; a rejection goes into the audit log
-            read_tables=("organisations", "connections"),
-            write_tables=("audit_log",),
-            delete_from_tables=("connections",),
+            tables=(
+                _JOB_STEP,
+                # the organisation's file size limit; a rejection goes into the audit log
+                TableAccess("organisations", (GET,)),
+                _AUDIT,
+            ),
             # the head of the file only
             objects=(ObjectAccess("uploads", read=_UPLOADED),),
             push_progress=True,
@@ -230,11 +287,16 @@ FUNCTIONS = (
         "prepare_import",
         "Cleans, groups and stages customers in batches; writes the preview",
         grants=Grants(
-            read_write_tables=("jobs",),
-            # duplicates are looked up by match key, then the stored customers they name
-            read_tables=("organisations", "customers", "customer_match_keys", "connections"),
-            write_tables=("audit_log",),
-            delete_from_tables=("connections",),
+            tables=(
+                _JOB_STEP,
+                TableAccess("organisations", (GET,)),
+                # whether the organisation has customers at all (one item of its partition),
+                # then the duplicates by match key and the stored customers they name
+                TableAccess("customers", (QUERY, BATCH_GET)),
+                TableAccess("customer_match_keys", (BATCH_GET,)),
+                # a file over the row limit is rejected
+                _AUDIT,
+            ),
             # batches, manifests, duplicates, row errors and the preview all go under staging/
             objects=(ObjectAccess("uploads", read=_UPLOADED, write=("staging/*",)),),
             push_progress=True,
@@ -245,41 +307,46 @@ FUNCTIONS = (
     _fn(
         "await_decision",
         "Stores the task token and tells subscribers the job is ready",
-        grants=Grants(
-            # the token goes on the job; the API answers it, this function never does
-            read_write_tables=("jobs",),
-            read_tables=("connections",),
-            delete_from_tables=("connections",),
-            push_progress=True,
-        ),
+        # the token goes on the job; the API answers it, this function never does
+        grants=Grants(tables=(_JOB_STEP,), push_progress=True),
     ),
     _fn(
         "import_batch",
         "Writes one staged batch of customers",
         grants=Grants(
-            # a merge reads the stored customer, its addresses and vehicles before it writes
-            read_write_tables=("jobs", "customers", "customer_addresses", "vehicles"),
-            read_tables=("connections",),
-            # never read back here: the batch outcome (one transaction with the job's
-            # counters) and the match keys of the customers it writes
-            write_tables=("job_batches", "customer_match_keys"),
-            delete_from_tables=("connections",),
-            objects=(ObjectAccess("uploads", read=("staging/*",)),),
+            tables=(
+                # the batch outcome and the job's counters in one transaction
+                _JOB_STEP,
+                TableAccess("job_batches", (PUT,)),
+                # new customers in batch writes; a merge reads the stored customer, its
+                # addresses and vehicles, fills empty fields, and adds what it lacks
+                TableAccess("customers", (BATCH_GET, UPDATE, BATCH_WRITE)),
+                TableAccess("customer_addresses", (QUERY, PUT, BATCH_WRITE)),
+                TableAccess("vehicles", (QUERY, BATCH_WRITE)),
+                TableAccess("customer_match_keys", (BATCH_WRITE,)),
+            ),
+            # the batch in; its failures, whole, out (its record keeps their summaries)
+            objects=(ObjectAccess("uploads", read=("staging/*",), write=(_FAILURES,)),),
             push_progress=True,
         ),
         memory_mb=1024,
         timeout_s=300,
+        # Five imports' Maps at full width (MaxConcurrency 10 each) and no more: one busy
+        # hour cannot take the account's concurrency (1,000 by default) from the API and the
+        # WebSocket; a batch over the limit is throttled, and the ASL retries it with backoff.
+        reserved_concurrency=50,
     ),
     _fn(
         "record_batch_failure",
         "Records the rows of a batch that failed after its retries",
         grants=Grants(
-            read_write_tables=("jobs",),
-            # which customers of the batch were written before it failed
-            read_tables=("customers", "connections"),
-            write_tables=("job_batches",),
-            delete_from_tables=("connections",),
-            objects=(ObjectAccess("uploads", read=("staging/*",)),),
+            tables=(
+                _JOB_STEP,
+                TableAccess("job_batches", (PUT,)),
+                # which customers of the batch were written before it failed
+                TableAccess("customers", (BATCH_GET,)),
+            ),
+            objects=(ObjectAccess("uploads", read=("staging/*",), write=(_FAILURES,)),),
             push_progress=True,
         ),
     ),
@@ -287,10 +354,13 @@ FUNCTIONS = (
         "stage_retry",
         "A retry's first step: stages again the rows that failed to be written",
         grants=Grants(
-            # the job's manifests, and the failures its batches recorded
-            read_tables=("jobs", "job_batches"),
+            tables=(
+                # the job's manifests, and the failures its batches recorded
+                TableAccess("jobs", (GET,)),
+                TableAccess("job_batches", (QUERY,)),
+            ),
             # reads the batches Prepare staged that hold those rows; writes the retry's own
-            objects=(ObjectAccess("uploads", read=("staging/*",), write=("staging/*",)),),
+            objects=(ObjectAccess("uploads", read=("staging/*",), write=("staging/*/retry-*",)),),
         ),
         memory_mb=1024,
         timeout_s=900,
@@ -299,13 +369,19 @@ FUNCTIONS = (
         "finalize_import",
         "Summary counts, error log, final status",
         grants=Grants(
-            read_write_tables=("jobs",),
-            # the failures every batch recorded
-            read_tables=("job_batches", "connections"),
-            write_tables=("audit_log",),
-            delete_from_tables=("connections",),
-            # Prepare's row errors in, the error-log CSV out
-            objects=(ObjectAccess("uploads", read=("staging/*",), write=("error-logs/*",)),),
+            tables=(
+                _JOB_STEP,
+                # the failures every batch recorded, and the record of a batch that left none
+                TableAccess("job_batches", (QUERY, PUT)),
+                # which customers such a batch wrote before it failed
+                TableAccess("customers", (BATCH_GET,)),
+                _AUDIT,
+            ),
+            # Prepare's row errors and the manifests in, the error-log CSV out, and the failures
+            # of a batch that left no outcome set aside
+            objects=(
+                ObjectAccess("uploads", read=("staging/*",), write=("error-logs/*", _FAILURES)),
+            ),
             push_progress=True,
         ),
         timeout_s=300,
@@ -313,13 +389,7 @@ FUNCTIONS = (
     _fn(
         "close_job",
         "Ends a job that did not import: expired, cancelled or failed",
-        grants=Grants(
-            read_write_tables=("jobs",),
-            read_tables=("connections",),
-            write_tables=("audit_log",),
-            delete_from_tables=("connections",),
-            push_progress=True,
-        ),
+        grants=Grants(tables=(_JOB_STEP, _AUDIT), push_progress=True),
     ),
     FunctionSpec(
         name="ws_authorize",
@@ -332,45 +402,68 @@ FUNCTIONS = (
     ),
     # API Gateway refuses posts to a connection during its own $connect and after its
     # $disconnect: those two handlers never push.
-    _fn("ws_connect", "WebSocket $connect", grants=Grants(write_tables=("connections",))),
     _fn(
-        "ws_disconnect", "WebSocket $disconnect", grants=Grants(delete_from_tables=("connections",))
+        "ws_connect",
+        "WebSocket $connect",
+        grants=Grants(tables=(TableAccess("connections", (PUT,)),)),
+    ),
+    _fn(
+        "ws_disconnect",
+        "WebSocket $disconnect",
+        grants=Grants(tables=(TableAccess("connections", (DELETE,)),)),
     ),
     _fn(
         "ws_subscribe",
         "WebSocket subscribe: follow one job",
         grants=Grants(
-            # the job's current state goes to the new subscriber at once
-            read_tables=("jobs",),
-            write_tables=("connections",),
+            tables=(
+                # the job's current state goes to the new subscriber at once
+                TableAccess("jobs", (GET,)),
+                # the connection follows the job, if it is the caller's organisation's
+                TableAccess("connections", (UPDATE,)),
+            ),
             push_progress=True,
         ),
+    ),
+    _fn(
+        "sweep_stuck_jobs",
+        "Fails jobs stuck in pending or validating, with a reason the user sees",
+        grants=Grants(
+            tables=(
+                # the stuck jobs' keys from the sparse index, then each job, failed
+                TableAccess("jobs", (GET, UPDATE), query_indexes=("by_unsettled_status",)),
+                _AUDIT,
+            ),
+            push_progress=True,
+        ),
+        timeout_s=300,
+        # by its schedule: a run that fails its retries is kept, and alarmed
+        invoked_asynchronously=True,
     ),
     FunctionSpec(
         name="api",
         handler="api.handler",
         description="HTTP API: imports, customers and executions, for callers with a JWT",
         grants=Grants(
-            # create jobs, decide, cancel, retry
-            read_write_tables=("jobs",),
-            read_tables=(
-                "job_batches",
-                "organisations",
-                "customers",
-                "customer_addresses",
-                "vehicles",
-                "connections",
+            tables=(
+                # create jobs, list them newest first, decide, cancel, retry
+                TableAccess("jobs", (GET, PUT, UPDATE), query_indexes=("by_created",)),
+                TableAccess("organisations", (GET,)),
+                # the requests' entries, and `GET /audit`
+                TableAccess("audit_log", (PUT, QUERY)),
+                # one customer, a page of them, or those with an external number
+                TableAccess("customers", (GET, QUERY), query_indexes=("by_external_number",)),
+                TableAccess("customer_addresses", (QUERY,)),
+                TableAccess("vehicles", (QUERY,)),
             ),
-            # the audit log of those requests
-            write_tables=("audit_log",),
-            delete_from_tables=("connections",),
             objects=(
                 ObjectAccess(
                     "uploads",
-                    # previews, duplicates, batches a retry stages again, error logs it links to
+                    # previews, duplicates, row errors, a retry's check that staging is
+                    # still there, error logs it links to
                     read=("staging/*", "error-logs/*"),
-                    # presigned POSTs of uploads, and the batches of a retry
-                    write=("uploads/*", "staging/*"),
+                    # presigned POSTs of uploads
+                    write=("uploads/*",),
                 ),
             ),
             push_progress=True,
@@ -387,7 +480,17 @@ TABLES = (
         "jobs",
         Key("org_id"),
         Key("job_id"),
-        indexes=(IndexSpec("by_created", Key("org_id"), Key("created_at")),),
+        indexes=(
+            IndexSpec("by_created", Key("org_id"), Key("created_at")),
+            # Sparse: only pending and validating jobs carry `unsettled_status`; the sweep of
+            # stuck jobs reads the keys of those not changed since a time.
+            IndexSpec(
+                "by_unsettled_status",
+                Key("unsettled_status"),
+                Key("updated_at"),
+                projection="KEYS_ONLY",
+            ),
+        ),
     ),
     TableSpec("job_batches", Key("job_id"), Key("batch_id")),
     TableSpec("organisations", Key("org_id")),
@@ -449,7 +552,9 @@ IMPORT_JOB = StateMachineSpec(
         "finalize_import",
         "close_job",
     ),
-    reads_buckets=("uploads",),
+    # The Maps' ItemReaders read Prepare's manifests and a retry's (`manifest.json`,
+    # `late-manifest.json`), never the customers in the batches they list.
+    reads_objects=(ObjectAccess("uploads", read=("staging/*manifest.json",)),),
 )
 
 DESCRIPTION = StackDescription(
@@ -462,6 +567,13 @@ DESCRIPTION = StackDescription(
             bucket="uploads",
             key_prefixes=("uploads/", "drops/"),
             target_function="start_import",
+        ),
+    ),
+    schedules=(
+        ScheduleSpec(
+            "sweep_stuck_jobs",
+            expression="rate(15 minutes)",
+            target_function="sweep_stuck_jobs",
         ),
     ),
     state_machines=(IMPORT_JOB,),

@@ -6,7 +6,7 @@ resources' attributes and decides who may touch what.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +19,12 @@ from constructs import Construct
 
 from infra.bundling import shared_layer_code
 from infra.constructs.apis import ImportHttpApi, ProgressWebSocket
-from infra.constructs.functions import Functions
+from infra.constructs.functions import Functions, dead_letter_queue
 from infra.constructs.identity import UserDirectory
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.naming import pascal_case, state_machine_name
 from infra.constructs.storage import Storage
-from infra.constructs.workflow import ObjectCreatedRule, Workflow
+from infra.constructs.workflow import ObjectCreatedRule, ScheduledInvocation, Workflow
 from infra.description import DESCRIPTION, Grants, Ref, StackDescription
 
 # `cdk synth -c layer_bundling=skip`: the layer asset is the bare source, without dependencies.
@@ -49,7 +50,7 @@ class CustomerImportStack(Stack):
             self, "Storage", tables=spec.tables, buckets=spec.buckets, upload_origins=origins
         )
         progress = ProgressWebSocket(self, "ProgressWebSocket", spec=spec.websocket)
-        users = UserDirectory(self, "Users", spec=spec.http_api)
+        users = UserDirectory(self, "Users", spec=spec.http_api, web_app_origins=origins)
         references = _References(
             stack=self,
             tables=storage.tables,
@@ -78,6 +79,7 @@ class CustomerImportStack(Stack):
             if function_spec.grants.push_progress:
                 progress.grant_push(function)
 
+        workflows = []
         for machine in spec.state_machines:
             workflow = Workflow(
                 self,
@@ -88,8 +90,12 @@ class CustomerImportStack(Stack):
                     for placeholder, value in machine.substitutions.items()
                 },
                 invoked_functions=[functions.by_name[name] for name in machine.invokes],
-                read_buckets=[storage.buckets[name] for name in machine.reads_buckets],
+                read_objects=[
+                    (storage.buckets[access.bucket], access.read)
+                    for access in machine.reads_objects
+                ],
             )
+            workflows.append(workflow)
             if workflow.waits_for_task_tokens:
                 # await_decision stores the token; whichever function hears the decision answers.
                 workflow.grant_task_response(
@@ -116,17 +122,51 @@ class CustomerImportStack(Stack):
             web_app_origins=origins,
         )
         CfnOutput(self, "ApiUrl", value=http_api.url)
+        CfnOutput(self, "WebSocketUrl", value=progress.url)
         CfnOutput(self, "UserPoolId", value=users.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=users.client.user_pool_client_id)
 
-        for rule in spec.rules:
-            ObjectCreatedRule(
+        # Events that EventBridge could not deliver to a rule's or a schedule's function.
+        undelivered = dead_letter_queue(self, "UndeliveredEvents")
+        rules = {
+            rule.name: ObjectCreatedRule(
                 self,
                 f"{pascal_case(rule.name)}Rule",
                 spec=rule,
                 bucket=storage.buckets[rule.bucket],
                 target=functions.by_name[rule.target_function],
-            )
+                dead_letter_queue=undelivered,
+            ).rule
+            for rule in spec.rules
+        }
+        rules |= {
+            schedule.name: ScheduledInvocation(
+                self,
+                f"{pascal_case(schedule.name)}Schedule",
+                spec=schedule,
+                target=functions.by_name[schedule.target_function],
+                dead_letter_queue=undelivered,
+            ).rule
+            for schedule in spec.schedules
+        }
+
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            name=construct_id,
+            state_machines={workflow.spec.name: workflow.state_machine for workflow in workflows},
+            functions=functions.by_name,
+            tables=storage.tables,
+            dead_letter_queues={
+                "UndeliveredEvents": undelivered,
+                **{
+                    f"{name}-FailedInvocations": queue
+                    for name, queue in functions.failed_invocations.items()
+                },
+            },
+            rules=rules,
+        )
+        CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
 
     def _web_app_origins(self) -> tuple[str, ...]:
         """Where the web app is served from (`-c webAppOrigins=https://a,https://b`): browsers
@@ -155,30 +195,42 @@ class CustomerImportStack(Stack):
 
 
 def _grant_data(grants: Grants, function: lambda_.IFunction, storage: Storage) -> None:
-    for name in grants.read_write_tables:
-        storage.tables[name].grant_read_write_data(function)
-    for name in grants.read_tables:
-        storage.tables[name].grant_read_data(function)
-    for name in grants.write_tables:
-        storage.tables[name].grant_write_data(function)
-    for name in grants.delete_from_tables:
-        # The table itself: an index has no items to delete.
-        iam.Grant.add_to_principal(
-            grantee=function,
-            actions=["dynamodb:DeleteItem"],
-            resource_arns=[storage.tables[name].table_arn],
-        )
+    for name, access in grants.table_access().items():
+        table = storage.tables[name]
+        if access.actions:
+            # The table's items only: an index has no items to get, put or delete.
+            iam.Grant.add_to_principal(
+                grantee=function,
+                actions=[f"dynamodb:{action}" for action in access.actions],
+                resource_arns=[table.table_arn],
+            )
+        if access.query_indexes:
+            iam.Grant.add_to_principal(
+                grantee=function,
+                actions=["dynamodb:Query"],
+                resource_arns=[
+                    f"{table.table_arn}/index/{index}" for index in access.query_indexes
+                ],
+            )
     for access in grants.objects:
-        bucket = storage.buckets[access.bucket]
-        # Objects under the patterns only, never the bucket: no function lists keys, and a
-        # listing would show every organisation's file names.
-        for actions, patterns in (("s3:GetObject", access.read), ("s3:PutObject", access.write)):
-            if patterns:
-                iam.Grant.add_to_principal(
-                    grantee=function,
-                    actions=[actions],
-                    resource_arns=[bucket.arn_for_objects(pattern) for pattern in patterns],
-                )
+        grant_objects(function, storage.buckets[access.bucket], access.read, access.write)
+
+
+def grant_objects(
+    grantee: iam.IGrantable,
+    bucket: s3.IBucket,
+    read: Sequence[str] = (),
+    write: Sequence[str] = (),
+) -> None:
+    """GetObject and PutObject on objects under key patterns, never on the bucket: nobody lists
+    keys, and a listing would show every organisation's file names."""
+    for action, patterns in (("s3:GetObject", read), ("s3:PutObject", write)):
+        if patterns:
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=[action],
+                resource_arns=[bucket.arn_for_objects(pattern) for pattern in patterns],
+            )
 
 
 @dataclass

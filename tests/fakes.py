@@ -79,6 +79,13 @@ class FakeJobStore:
     def batch_outcomes(self, job_id: str) -> list[BatchOutcome]:
         return [o for (j, _), o in sorted(self.batches.items()) if j == job_id]
 
+    def unsettled(self, status: JobStatus, changed_before: str) -> list[tuple[str, str]]:
+        return sorted(
+            key
+            for key, job in self.jobs.items()
+            if job.status is status and job.updated_at < changed_before
+        )
+
 
 class FakeObjectStore:
     def __init__(self) -> None:

@@ -3,12 +3,14 @@ that pushes job progress."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_authorizers import HttpJwtAuthorizer, WebSocketLambdaAuthorizer
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration, WebSocketLambdaIntegration
 from constructs import Construct
@@ -16,6 +18,26 @@ from constructs import Construct
 from infra.constructs.identity import UserDirectory
 from infra.constructs.naming import pascal_case
 from infra.description import HttpApiSpec, WebSocketSpec
+
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+# Requests per second across the stage, and the burst above it: far above what the web app and
+# ERP scripts send, low enough that a runaway client cannot run up the functions' bill.
+THROTTLE_RATE, THROTTLE_BURST = 50, 100
+
+
+def _log_and_throttle(scope: Construct, stage: apigwv2.CfnStage, fields: dict[str, str]) -> None:
+    """Access logs (one JSON line per request, to a log group that expires them) and default
+    throttling on a stage."""
+    log_group = logs.LogGroup(scope, "AccessLogs", retention=LOG_RETENTION)
+    stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
+        destination_arn=log_group.log_group_arn,
+        format=json.dumps(
+            {"requestId": "$context.requestId", "time": "$context.requestTime", **fields}
+        ),
+    )
+    stage.default_route_settings = apigwv2.CfnStage.RouteSettingsProperty(
+        throttling_rate_limit=THROTTLE_RATE, throttling_burst_limit=THROTTLE_BURST
+    )
 
 
 class ImportHttpApi(Construct):
@@ -77,6 +99,23 @@ class ImportHttpApi(Construct):
                 authorizer=apigwv2.HttpNoneAuthorizer(),
             )
 
+        default_stage = self.api.default_stage
+        assert default_stage is not None  # created with the API
+        _log_and_throttle(
+            self,
+            default_stage.node.default_child,  # type: ignore[arg-type]
+            {
+                "ip": "$context.identity.sourceIp",
+                "method": "$context.httpMethod",
+                "path": "$context.path",
+                "status": "$context.status",
+                "latencyMs": "$context.responseLatency",
+                "user": "$context.authorizer.claims.sub",
+                "error": "$context.error.message",
+                "integrationError": "$context.integrationErrorMessage",
+            },
+        )
+
     @property
     def url(self) -> str:
         return self.api.api_endpoint
@@ -103,6 +142,24 @@ class ProgressWebSocket(Construct):
         self.stage = apigwv2.WebSocketStage(
             self, "Stage", web_socket_api=self.api, stage_name=spec.stage, auto_deploy=True
         )
+        _log_and_throttle(
+            self,
+            self.stage.node.default_child,  # type: ignore[arg-type]
+            {
+                "ip": "$context.identity.sourceIp",
+                "route": "$context.routeKey",
+                "event": "$context.eventType",
+                "connection": "$context.connectionId",
+                "status": "$context.status",
+                "error": "$context.error.message",
+                "authorizerError": "$context.authorizer.error",
+            },
+        )
+
+    @property
+    def url(self) -> str:
+        """`wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}`: where clients connect."""
+        return self.stage.url
 
     @property
     def management_endpoint(self) -> str:

@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.naming import pascal_case
@@ -42,6 +44,8 @@ class Functions(Construct):
             compatible_architectures=[ARCHITECTURE],
             description="customer_import domain package and its runtime dependencies",
         )
+        # Events of asynchronous invocations that failed all their attempts, by function.
+        self.failed_invocations: dict[str, sqs.Queue] = {}
         self.by_name: dict[str, lambda_.Function] = {
             spec.name: self._function(spec, environment) for spec in specs
         }
@@ -58,7 +62,7 @@ class Functions(Construct):
             description=f"{spec.name}: what its grants in infra/description.py say",
         )
         log_group.grant_write(role)
-        return lambda_.Function(
+        function = lambda_.Function(
             self,
             construct_id,
             description=spec.description,
@@ -73,4 +77,26 @@ class Functions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             role=role,
             log_group=log_group,
+            reserved_concurrent_executions=spec.reserved_concurrency,
         )
+        if spec.invoked_asynchronously:
+            queue = dead_letter_queue(self, f"{construct_id}FailedInvocations")
+            self.failed_invocations[spec.name] = queue
+            # Two retries within the hour, then the event is kept for two weeks, not dropped.
+            function.configure_async_invoke(
+                retry_attempts=2,
+                max_event_age=Duration.hours(1),
+                on_failure=destinations.SqsDestination(queue),
+            )
+        return function
+
+
+def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+    """A queue that keeps what could not be delivered for 14 days: encrypted, TLS only."""
+    return sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )

@@ -41,14 +41,17 @@ class Storage(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=spec.ttl_attribute,
+            # A stack update that would replace or delete a table fails instead.
+            deletion_protection=True,
         )
         for index in spec.indexes:
             table.add_global_secondary_index(
                 index_name=index.name,
                 partition_key=_attribute(index.hash_key),
                 sort_key=_attribute(index.range_key) if index.range_key else None,
-                # The repositories read whole items from their indexes.
-                projection_type=dynamodb.ProjectionType.ALL,
+                # The repositories read whole items from their indexes, but for sparse indexes
+                # of keys to look up.
+                projection_type=dynamodb.ProjectionType(index.projection),
             )
         return table
 
@@ -62,12 +65,19 @@ class Storage(Construct):
             enforce_ssl=True,
             encryption=s3.BucketEncryption.S3_MANAGED,
             lifecycle_rules=[
+                # A browser's upload that broke off leaves parts that are billed, unseen.
                 s3.LifecycleRule(
-                    id=f"expire-{prefix.rstrip('/')}",
-                    prefix=prefix,
-                    expiration=Duration.days(days),
-                )
-                for prefix, days in spec.expire_after_days.items()
+                    id="abort-incomplete-multipart-uploads",
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+                *(
+                    s3.LifecycleRule(
+                        id=f"expire-{prefix.rstrip('/')}",
+                        prefix=prefix,
+                        expiration=Duration.days(days),
+                    )
+                    for prefix, days in spec.expire_after_days.items()
+                ),
             ],
             # The web app's browsers POST files with the presigned form, and nothing else.
             cors=[

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs.naming import state_machine_name
-from infra.description import RuleSpec, StateMachineSpec
+from infra.description import RuleSpec, ScheduleSpec, StateMachineSpec
+
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 
 class Workflow(Construct):
@@ -29,10 +33,11 @@ class Workflow(Construct):
         spec: StateMachineSpec,
         definition_substitutions: Mapping[str, str],
         invoked_functions: Sequence[lambda_.IFunction],
-        read_buckets: Sequence[s3.IBucket],
+        read_objects: Sequence[tuple[s3.IBucket, Sequence[str]]],
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
+        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -41,12 +46,23 @@ class Workflow(Construct):
             state_machine_type=sfn.StateMachineType.STANDARD,
             state_machine_name=state_machine_name(Stack.of(self).stack_name, spec.name),
             tracing_enabled=True,
+            # Errors of every execution for ops, without the states' data: that holds
+            # customers' names, emails and phones.
+            logs=sfn.LogOptions(
+                destination=self.log_group,
+                level=sfn.LogLevel.ERROR,
+                include_execution_data=False,
+            ),
         )
         for function in invoked_functions:
             function.grant_invoke(self.state_machine)
-        # The Distributed Map's ItemReader reads the batch manifest from S3.
-        for bucket in read_buckets:
-            bucket.grant_read(self.state_machine)
+        # The Distributed Maps' ItemReaders read the batch manifests from S3, and nothing more.
+        for bucket, patterns in read_objects:
+            iam.Grant.add_to_principal(
+                grantee=self.state_machine,
+                actions=["s3:GetObject"],
+                resource_arns=[bucket.arn_for_objects(pattern) for pattern in patterns],
+            )
         self._allow_distributed_map_child_executions()
 
     @property
@@ -119,6 +135,7 @@ class ObjectCreatedRule(Construct):
         spec: RuleSpec,
         bucket: s3.IBucket,
         target: lambda_.IFunction,
+        dead_letter_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
         # `detail-type` in the JSON pattern is `detail_type` in CDK.
@@ -132,5 +149,40 @@ class ObjectCreatedRule(Construct):
             event_pattern=events.EventPattern(**pattern),
             # The whole event is the function's event, and the execution's input after it:
             # RegisterJob reads bucket and key from it.
-            targets=[targets.LambdaFunction(target)],
+            targets=[_retried_target(target, dead_letter_queue)],
         )
+
+
+class ScheduledInvocation(Construct):
+    """An EventBridge schedule that invokes a function."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: ScheduleSpec,
+        target: lambda_.IFunction,
+        dead_letter_queue: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description=f"{spec.name}: invokes {spec.target_function}",
+            schedule=events.Schedule.expression(spec.expression),
+            targets=[_retried_target(target, dead_letter_queue)],
+        )
+
+
+def _retried_target(
+    target: lambda_.IFunction, dead_letter_queue: sqs.IQueue
+) -> targets.LambdaFunction:
+    """EventBridge retries a failed delivery (throttling, the service unavailable) for an hour,
+    then keeps the event in the dead-letter queue rather than dropping it."""
+    return targets.LambdaFunction(
+        target,
+        retry_attempts=8,
+        max_event_age=Duration.hours(1),
+        dead_letter_queue=dead_letter_queue,
+    )

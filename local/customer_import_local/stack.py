@@ -298,7 +298,7 @@ class LocalStack:
                 {
                     "IndexName": index.name,
                     "KeySchema": _key_schema(index_keys),
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": {"ProjectionType": index.projection},
                 }
             )
         kwargs: dict[str, Any] = {

@@ -92,6 +92,11 @@ class JobStore(Protocol):
 
     def batch_outcomes(self, job_id: str) -> list[BatchOutcome]: ...
 
+    def unsettled(self, status: JobStatus, changed_before: str) -> list[tuple[str, str]]:
+        """(org_id, job_id) of every job of any organisation in `status` (pending or
+        validating) whose last change was before the ISO time `changed_before`: an index
+        query, never a scan."""
+
 
 class ObjectStore(Protocol):
     """Reads raise `ObjectMissing` for an object that is not there (S3 answers a role without

@@ -7,7 +7,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 from botocore.client import BaseClient
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ..errors import ObjectMissing
@@ -32,6 +34,22 @@ def _missing_as_object_missing(key: str) -> Iterator[None]:
         if is_missing_object(exc):
             raise ObjectMissing(key) from exc
         raise
+
+
+# Presigned POSTs and links name the bucket's regional virtual host
+# (`{bucket}.s3.{region}.amazonaws.com`). botocore's default, the global `{bucket}.s3.amazonaws.com`,
+# answers a browser's POST with a 307 for a bucket younger than a day outside us-east-1, and does
+# not reach opt-in regions at all. With `AWS_ENDPOINT_URL` at an IP address (the local stack's
+# 127.0.0.1), botocore cannot put the bucket in the host and falls back to the path.
+S3_CONFIG = Config(
+    signature_version="s3v4",
+    s3={"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"},
+)
+
+
+def s3_client(session: boto3.session.Session, config: Config | None = None) -> BaseClient:
+    """The S3 client of the object store: `config` (retries) with regional virtual hosts."""
+    return session.client("s3", config=config.merge(S3_CONFIG) if config else S3_CONFIG)
 
 
 class S3ObjectStore:

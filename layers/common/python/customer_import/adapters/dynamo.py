@@ -29,7 +29,7 @@ from pynamodb.exceptions import (
     TransactWriteError,
     UpdateError,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -48,6 +48,7 @@ from ..organisations import OrganisationProfile
 from ..pipeline import ID_NAMESPACE
 from ..ports import BatchOutcome, RowFailure
 from ..settings import Settings
+from ..stuck_jobs import UNSETTLED_STATUSES
 
 CONNECTION_TTL = timedelta(hours=2)
 BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem request
@@ -64,6 +65,18 @@ class JobsByCreated(GlobalSecondaryIndex["JobModel"]):
 
     org_id = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
+
+
+class JobsByUnsettledStatus(GlobalSecondaryIndex["JobModel"]):
+    """Sparse: only jobs in a status that waits for something outside them (pending,
+    validating) carry `unsettled_status`, so the sweep of stuck jobs reads those alone."""
+
+    class Meta:
+        index_name = "by_unsettled_status"
+        projection = KeysOnlyProjection()
+
+    unsettled_status = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
 
 
 class JobModel(Model):
@@ -112,7 +125,10 @@ class JobModel(Model):
     failed = NumberAttribute(default=0)
     retries = NumberAttribute(default=0)
     retryable = NumberAttribute(default=0)
+    # The status while it is one of UNSETTLED_STATUSES, else absent (the sparse index's key).
+    unsettled_status = UnicodeAttribute(null=True)
     by_created = JobsByCreated()
+    by_unsettled_status = JobsByUnsettledStatus()
 
     def to_job(self) -> Job:
         return Job(
@@ -158,8 +174,13 @@ class JobModel(Model):
             updated_at=job.updated_at,
             actor=job.actor,
             options=job.options.to_dict(),
+            unsettled_status=_unsettled(job.status),
             **{name: job.counter(name) for name in COUNTER_NAMES},
         )
+
+
+def _unsettled(status: JobStatus) -> str | None:
+    return str(status) if status in UNSETTLED_STATUSES else None
 
 
 class BatchModel(Model):
@@ -416,7 +437,14 @@ class DynamoJobStore:
 
     def transition(self, org_id: str, job_id: str, to: JobStatus, **changes: Any) -> Job:
         item = JobModel(org_id, job_id)
-        actions = [JobModel.status.set(str(to)), *self._set(changes)]
+        unsettled = _unsettled(to)
+        actions = [
+            JobModel.status.set(str(to)),
+            JobModel.unsettled_status.set(unsettled)
+            if unsettled
+            else JobModel.unsettled_status.remove(),
+            *self._set(changes),
+        ]
         try:
             item.update(actions=actions, condition=JobModel.status.is_in(*map(str, sources_of(to))))
         except UpdateError as exc:
@@ -452,6 +480,7 @@ class DynamoJobStore:
                 actions=[
                     JobModel.execution_id.set(execution_id),
                     JobModel.status.set(str(JobStatus.VALIDATING)),
+                    JobModel.unsettled_status.set(str(JobStatus.VALIDATING)),
                     JobModel.updated_at.set(_now()),
                 ],
                 condition=(JobModel.status == str(JobStatus.PENDING))
@@ -511,6 +540,14 @@ class DynamoJobStore:
                 return None  # this batch was recorded by an earlier attempt
             raise
         return self.get(org_id, job_id)
+
+    def unsettled(self, status: JobStatus, changed_before: str) -> list[tuple[str, str]]:
+        return [
+            (item.org_id, item.job_id)
+            for item in JobModel.by_unsettled_status.query(
+                str(status), JobModel.updated_at < changed_before
+            )
+        ]
 
     def batch_outcomes(self, job_id: str) -> list[BatchOutcome]:
         return [

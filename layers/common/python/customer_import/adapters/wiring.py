@@ -12,7 +12,7 @@ from ..pipeline import ImportPipeline
 from ..progress import ProgressBroadcaster
 from ..settings import Settings
 from . import dynamo
-from .aws import ApiGatewayMessageSender, S3ObjectStore, StepFunctionsWorkflow
+from .aws import ApiGatewayMessageSender, S3ObjectStore, StepFunctionsWorkflow, s3_client
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def _build(settings: Settings) -> Components:
     pipeline = ImportPipeline(
         settings=settings,
         jobs=jobs,
-        objects=S3ObjectStore(session.client("s3", config=config), settings.upload_bucket),
+        objects=S3ObjectStore(s3_client(session, config), settings.upload_bucket),
         customers=customers,
         broadcaster=broadcaster,
         workflow=StepFunctionsWorkflow(
