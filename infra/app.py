@@ -9,6 +9,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from aws_cdk import App
 
+from infra import nag
 from infra.description import STACK_NAME
 from infra.stack import CustomerImportStack
 
@@ -25,7 +26,7 @@ def build_app(app: App) -> CustomerImportStack:
 
 def main() -> None:
     app = App()
-    build_app(app)
+    nag.check_on_synthesis(app, build_app(app))
     app.synth()
 
 

@@ -1,4 +1,4 @@
-"""The data the product keeps: DynamoDB tables and the upload bucket."""
+"""The data the product keeps: DynamoDB tables, the upload bucket and its access logs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from constructs import Construct
 
 from infra.constructs.naming import pascal_case
 from infra.description import BucketSpec, Key, TableSpec
+
+ACCESS_LOG_DAYS = 90
 
 
 class Storage(Construct):
@@ -28,6 +30,18 @@ class Storage(Construct):
         super().__init__(scope, construct_id)
         self.upload_origins = tuple(upload_origins)
         self.tables: dict[str, dynamodb.Table] = {spec.name: self._table(spec) for spec in tables}
+        # Who read or wrote which object, for an incident's review (S3 delivers them in hours).
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogsBucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(ACCESS_LOG_DAYS))
+            ],
+        )
         self.buckets: dict[str, s3.Bucket] = {spec.name: self._bucket(spec) for spec in buckets}
 
     def _table(self, spec: TableSpec) -> dynamodb.Table:
@@ -64,6 +78,8 @@ class Storage(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             encryption=s3.BucketEncryption.S3_MANAGED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix=f"{spec.name}/",
             lifecycle_rules=[
                 # A browser's upload that broke off leaves parts that are billed, unseen.
                 s3.LifecycleRule(

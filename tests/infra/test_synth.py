@@ -9,19 +9,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from aws_cdk import App
 
+from infra import nag
+from infra.app import build_app
 from infra.constructs.naming import pascal_case
 from infra.description import (
     DESCRIPTION,
     IMPORT_JOB,
+    REPO_ROOT,
     UPLOAD_BUCKET,
     FunctionSpec,
     Grants,
     Ref,
     TableSpec,
 )
-from infra.stack import WEB_APP_ORIGINS_CONTEXT_KEY
+from infra.stack import LAYER_BUNDLING_CONTEXT_KEY, WEB_APP_ORIGINS_CONTEXT_KEY
 from tests.infra.synthesis import Synthesized, synthesize
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
@@ -278,8 +281,15 @@ def test_upload_bucket_is_private_encrypted_and_expires_each_prefix(
     synthesized: Synthesized,
 ) -> None:
     # Given the upload bucket and its policy
-    bucket = synthesized.resources[_bucket_id(synthesized)]["Properties"]
-    _, bucket_policy = _single(synthesized.of_type("AWS::S3::BucketPolicy"))
+    bucket_id = _bucket_id(synthesized)
+    bucket = synthesized.resources[bucket_id]["Properties"]
+    _, bucket_policy = _single(
+        {
+            logical_id: policy
+            for logical_id, policy in synthesized.of_type("AWS::S3::BucketPolicy").items()
+            if policy["Properties"]["Bucket"] == {"Ref": bucket_id}
+        }
+    )
     # Then public access is blocked, objects are S3-encrypted and TLS is enforced
     assert bucket["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
@@ -308,6 +318,22 @@ def test_upload_bucket_is_private_encrypted_and_expires_each_prefix(
         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
         "Status": "Enabled",
     } in rules
+
+
+def test_upload_bucket_logs_every_request_to_a_private_bucket_that_expires_them(
+    synthesized: Synthesized,
+) -> None:
+    # Given the upload bucket's logging configuration
+    logging = synthesized.resources[_bucket_id(synthesized)]["Properties"]["LoggingConfiguration"]
+    # Then its server access logs go, under its name, to a bucket of their own
+    assert logging["LogFilePrefix"] == f"{UPLOAD_BUCKET.name}/"
+    logs_id = logging["DestinationBucketName"]["Ref"]
+    logs = synthesized.resources[logs_id]["Properties"]
+    # Which is private and encrypted, owns what S3 writes into it, and expires it
+    assert all(logs["PublicAccessBlockConfiguration"].values())
+    assert logs["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert "BucketEncryption" in logs
+    assert [rule["ExpirationInDays"] for rule in logs["LifecycleConfiguration"]["Rules"]] == [90]
 
 
 def test_import_rule_matches_object_created_under_the_key_prefixes(
@@ -1283,141 +1309,37 @@ def test_every_function_that_pushes_may_forget_gone_connections(synthesized: Syn
 
 # ---- cdk-nag: the AwsSolutions and Serverless rules ------------------------------------------
 
-# Findings outside the functions' roles, as `rule @ construct path` (`*` matches anything), kept
-# here in view rather than acknowledged in the stack: each is how the service works, or work
-# still to do (README, "Deploying"). The functions' roles have no entry: what cdk-nag finds in
-# them is answered by their grants (see `_justified_by_grants`).
-NAG_ELSEWHERE = {
-    # How the services work
-    "AwsSolutions-APIG4 @ */ProgressWebSocket/Api/$disconnect-Route/*": (
-        "A WebSocket API authorises $connect only; later frames ride the authorised connection"
-    ),
-    "AwsSolutions-APIG4 @ */ProgressWebSocket/Api/subscribe-Route/*": (
-        "A WebSocket API authorises $connect only; later frames ride the authorised connection"
-    ),
-    "AwsSolutions-APIG4 @ */HttpApi/Api/GET--openapi.json/*": (
-        "The OpenAPI document describes the API and holds nobody's data: served without a token"
-    ),
-    "AwsSolutions-IAM5[Resource::<Functions*.Arn>:*] @ */ImportJob/StateMachine/Role/*": (
-        "CDK's grant_invoke names each function and its versions, of the functions the machine "
-        "invokes only"
-    ),
-    "AwsSolutions-IAM5[Resource::arn:*:execution:<ImportJobStateMachine*.Name>*] @ "
-    "*/ImportJob/DistributedMapPolicy/*": (
-        "A Distributed Map's children are executions of the machine itself, named at run time"
-    ),
-    "AwsSolutions-IAM5[Resource::*] @ */ImportJob/StateMachine/Role/*": (
-        "X-Ray's trace actions take no resource"
-    ),
-    "AwsSolutions-IAM4[Policy::*AWSLambdaBasicExecutionRole] @ */BucketNotificationsHandler*": (
-        "CDK's own handler that turns on the bucket's EventBridge notifications at deploy time"
-    ),
-    "AwsSolutions-SQS3 @ */Functions/*FailedInvocations/*": (
-        "This queue is itself the dead-letter queue of a function's asynchronous invocations"
-    ),
-    "AwsSolutions-SQS3 @ */UndeliveredEvents/*": (
-        "This queue is itself the dead-letter queue of the EventBridge rules' targets"
-    ),
-    "AwsSolutions-SF1 @ */ImportJob/StateMachine/*": (
-        "Logs ERROR events, without execution data: ALL would log every event of every batch's "
-        "child execution (tens of thousands per large import) for no more diagnosis"
-    ),
-    "Serverless-SQSRedrivePolicy @ */Functions/*FailedInvocations/*": (
-        "This queue is itself a dead-letter queue"
-    ),
-    "Serverless-SQSRedrivePolicy @ */UndeliveredEvents/*": "This queue is itself a dead-letter queue",
-    "Serverless-LambdaDLQ @ */Functions/*": (
-        "Invoked synchronously (Step Functions tasks with Retry and Catch, API Gateway): the "
-        "caller gets the error; the asynchronously invoked functions have an on-failure queue"
-    ),
-    # Still to do
-    "AwsSolutions-COG2 @ */Users/UserPool/*": (
-        "MFA is optional (TOTP): an administrator creates every user, and each may add an "
-        "authenticator app"
-    ),
-    "AwsSolutions-COG3 @ */Users/UserPool/*": (
-        "Threat protection needs Cognito's Plus feature plan, a cost decision left to the operator"
-    ),
-    "AwsSolutions-COG8 @ */Users/UserPool/*": (
-        "The Plus feature plan is a cost decision left to the operator (see COG3)"
-    ),
-    "AwsSolutions-L1 @ */Functions/*": (
-        "To do: Python 3.13; the layer's wheels are built for 3.12 (infra/bundling.py)"
-    ),
-    "Serverless-LambdaLatestVersion @ */Functions/*": (
-        "To do: Python 3.13; the layer's wheels are built for 3.12 (infra/bundling.py)"
-    ),
-    "AwsSolutions-S1 @ */Storage/UploadsBucket/*": "To do: server access logs for the bucket",
-    "AwsSolutions-IAM5[Resource::<StorageUploadsBucket*.Arn>/staging/*manifest.json] @ "
-    "*/ImportJob/StateMachine/Role/*": (
-        "The batch manifests of every job, whose keys name the organisation and job at run time"
-    ),
-}
+
+def test_cdk_nag_checks_find_nothing_unexplained(synthesized: Synthesized) -> None:
+    # Given the AwsSolutions and Serverless findings on the stack
+    # When each is answered: a function's role by its grants (a wildcard there is a key pattern,
+    # a connection or an execution they name), anything else by its reason in infra/nag.py
+    left = nag.unexplained(synthesized.stack)
+    # Then none is left
+    assert left == []
 
 
-def _matches(finding: str, pattern: str) -> bool:
-    return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), finding) is not None
-
-
-def _nag_findings(synthesized: Synthesized) -> set[str]:
-    """Every AwsSolutions and Serverless finding on the stack, as `rule @ construct path`."""
-    return {
-        f"{violation.rule_name} @ {resource.construct_path}"
-        for pack in (AwsSolutionsChecks(), ServerlessChecks())
-        for violation in pack.validate_scope(synthesized.stack).violations
-        for resource in violation.violating_resources
+def test_cdk_synth_runs_the_checks_and_acknowledges_each_explained_finding(tmp_path: Path) -> None:
+    # Given the app as `cdk synth` builds it: both packs as validation plugins
+    cdk_json_context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    app = App(
+        outdir=str(tmp_path), context={**cdk_json_context, LAYER_BUNDLING_CONTEXT_KEY: "skip"}
+    )
+    stack = build_app(app)
+    nag.check_on_synthesis(app, stack)
+    # When it synthesises (an unacknowledged finding fails it with ValidationFailed)
+    app.synth()
+    # Then it passed: each finding was acknowledged on its own resource, by its own id, with
+    # its reason, and nothing else was
+    acknowledged = {
+        f"{rule.split('::', 1)[1]} @ {construct.node.path}": reason
+        for construct in stack.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == "aws:cdk:acknowledged-rules"
+        for rule, reason in entry.data.items()
     }
-
-
-def _justified_by_grants(synthesized: Synthesized, spec: FunctionSpec) -> dict[str, str]:
-    """The IAM5 (wildcard) findings a function's grants stand for, each with its reason."""
-    grants = spec.grants
-    websocket_id, _ = _api(synthesized, "WEBSOCKET")
-    account = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:"
-    justified = {"Resource::*": "X-Ray's trace actions take no resource"}
-    for access in grants.objects:
-        for pattern in {*access.read, *access.write}:
-            justified[f"Resource::<{_bucket_id(synthesized)}.Arn>/{pattern}"] = (
-                "Objects under one key prefix, named at run time by organisation and job"
-            )
-    if grants.push_progress:
-        connections = f"<{websocket_id}>/{DESCRIPTION.websocket.stage}/*/@connections/*"
-        justified[f"Resource::{account.format(service='execute-api')}{connections}"] = (
-            "Connections of the progress stage, whose ids are known at run time"
-        )
-    if grants.read_executions:
-        machine = f"{synthesized.stack.stack_name}-{IMPORT_JOB.name}"
-        justified[f"Resource::{account.format(service='states')}execution:{machine}:*"] = (
-            "Executions of the import machine, named after their jobs at run time"
-        )
-    return {f"AwsSolutions-IAM5[{finding}]": reason for finding, reason in justified.items()}
-
-
-def test_cdk_nag_checks_find_nothing_unjustified(synthesized: Synthesized) -> None:
-    # Given the AwsSolutions findings on the stack
-    findings = _nag_findings(synthesized)
-    # When the functions' findings are answered by their grants, and the others by their entry
-    unanswered = set()
-    for finding in findings:
-        rule, path = finding.split(" @ ")
-        function = next(
-            (
-                spec
-                for spec in DESCRIPTION.functions
-                if path.startswith(
-                    f"{synthesized.stack.stack_name}/Functions/{pascal_case(spec.name)}Role/"
-                )
-            ),
-            None,
-        )
-        if function is not None:
-            if rule not in _justified_by_grants(synthesized, function):
-                unanswered.add(finding)
-        elif not any(_matches(finding, pattern) for pattern in NAG_ELSEWHERE):
-            unanswered.add(finding)
-    # Then none is left: a wildcard in a function's role is a key pattern, an index, a
-    # connection or an execution its grants name, and nothing in it is a managed policy
-    assert sorted(unanswered) == []
+    assert acknowledged.keys() == {str(finding) for finding in nag.findings(stack)}
+    assert all(acknowledged.values())
 
 
 @pytest.mark.parametrize("protocol", ["HTTP", "WEBSOCKET"])
