@@ -225,8 +225,8 @@ class FakeAuditLog:
         self.stored.setdefault((entry.org_id, entry.sort_key), entry)
 
     def entries(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
-        mine = sorted((k, e) for k, e in self.stored.items() if k[0] == org_id)
-        return [e for _, e in reversed(mine)][:limit]
+        mine = [e for (org, _), e in self.stored.items() if org == org_id]
+        return sorted(mine, key=lambda entry: entry.at, reverse=True)[:limit]
 
 
 class FakeConnections:

@@ -426,3 +426,25 @@ def test_requests_the_api_cannot_route_or_read_get_a_4xx(
     assert message in response.json()["message"]
     if status == 405:
         assert response.headers["allow"] == "GET, POST"
+
+
+def test_the_audit_log_is_newest_first_by_when_each_entry_happened(stack, org) -> None:
+    # Given an older job whose entry came last (a late retry), beside a newer job's entries
+    from customer_import.adapters.dynamo import DynamoAuditLog
+    from customer_import.audit import AuditEntry
+
+    log = DynamoAuditLog()
+    for job_id, created, action, at in (
+        ("old", "2026-11-01T09:00:00+00:00", "import.created", "2026-11-01T09:00:00+00:00"),
+        ("new", "2026-11-20T09:00:00+00:00", "import.created", "2026-11-20T09:00:00+00:00"),
+        ("new", "2026-11-20T09:00:00+00:00", "import.completed", "2026-11-20T09:05:00+00:00"),
+        ("old", "2026-11-01T09:00:00+00:00", "import.retry-1", "2026-11-30T09:00:00+00:00"),
+    ):
+        log.record(AuditEntry(org, job_id, action, "alice", at, created))
+    # When the admin reads the newest two through the API
+    newest = client(stack, org).audit(limit=2)
+    # Then they are the last two that happened, the old job's retry first
+    assert [(e["job_id"], e["action"]) for e in newest] == [
+        ("old", "import.retry-1"),
+        ("new", "import.completed"),
+    ]

@@ -185,4 +185,5 @@ class AuditLog(Protocol):
         """Store the entry once: recording the same job and action again changes nothing."""
 
     def entries(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
-        """Newest first."""
+        """The latest `limit`, newest first by when each happened (an older job's late retry
+        before a newer job's entries)."""

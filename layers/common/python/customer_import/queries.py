@@ -216,12 +216,8 @@ class ImportQueries:
         return Page(found, encode_cursor(last) if last else None)
 
     def audit_entries(self, org_id: str, limit: int) -> list[AuditEntry]:
-        """The organisation's latest audit entries, newest first by when each happened. The
-        log is kept by job (its entries' key begins with the job's creation), so one job's
-        decision, outcome and retries, and an older job's late retry, are put in time order
-        here."""
-        entries = self.audit.entries(org_id, _page_size(limit))
-        return sorted(entries, key=lambda entry: entry.at, reverse=True)
+        """The organisation's latest audit entries, newest first by when each happened."""
+        return self.audit.entries(org_id, _page_size(limit))
 
     def job_executions(self, org_id: str, job_id: str) -> JobExecutions:
         """The job's import execution and its retries, each with its failed states and the

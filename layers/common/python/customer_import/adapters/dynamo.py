@@ -211,6 +211,15 @@ class OrganisationModel(Model):
     profile = JSONAttribute()
 
 
+class AuditByTime(GlobalSecondaryIndex["AuditModel"]):
+    class Meta:
+        index_name = "by_time"
+        projection = AllProjection()
+
+    org_id = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
 class AuditModel(Model):
     class Meta:
         table_name = "unbound"
@@ -223,6 +232,7 @@ class AuditModel(Model):
     at = UnicodeAttribute()
     job_created_at = UnicodeAttribute()
     details = JSONAttribute()
+    by_time = AuditByTime()
 
 
 class CustomersByExternalNumber(GlobalSecondaryIndex["CustomerModel"]):
@@ -945,7 +955,7 @@ class DynamoAuditLog:
                 job_created_at=item.job_created_at,
                 details=item.details,
             )
-            for item in AuditModel.query(org_id, scan_index_forward=False, limit=limit)
+            for item in AuditModel.by_time.query(org_id, scan_index_forward=False, limit=limit)
         ]
 
 
