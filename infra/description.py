@@ -56,6 +56,28 @@ class TableAccess:
             raise ValueError(f"{self.table}: {sorted(unknown)} are not grantable table actions")
 
 
+# The IAM actions behind each grant: the CDK stack grants exactly these (`infra/stack.py` and its
+# constructs), and the local stack refuses what they do not allow
+# (`customer_import_local.permissions`).
+OBJECT_READ, OBJECT_WRITE = "s3:GetObject", "s3:PutObject"
+PUSH_ACTIONS = ("execute-api:ManageConnections",)
+START_EXECUTION_ACTIONS = ("states:StartExecution",)
+READ_EXECUTION_ACTIONS = ("states:DescribeExecution", "states:GetExecutionHistory")
+ANSWER_TASK_ACTIONS = ("states:SendTaskSuccess", "states:SendTaskFailure")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """IAM actions allowed on resources of one kind: a `table`'s items, a table's `index`es, a
+    bucket's `objects` under key patterns, the stack's `state_machine`, its `executions`, or
+    the WebSocket stage's `connections`."""
+
+    actions: tuple[str, ...]
+    kind: str
+    name: str = ""  # the table's or bucket's logical name
+    resources: tuple[str, ...] = ()  # index names or key patterns; none: every one of its kind
+
+
 # What a progress push does besides posting: it reads the job's subscribers through the
 # connections index, and forgets a connection API Gateway says is gone.
 PUSH_TABLE_ACCESS = TableAccess("connections", (DELETE,), query_indexes=("by_job",))
@@ -89,6 +111,34 @@ class Grants:
                 tuple(dict.fromkeys((*before.query_indexes, *access.query_indexes))),
             )
         return merged
+
+    def statements(self) -> tuple[Statement, ...]:
+        """The grants as IAM statements, in the order the CDK stack adds them."""
+        statements: list[Statement] = []
+        for name, access in self.table_access().items():
+            if access.actions:
+                statements.append(
+                    Statement(
+                        tuple(f"dynamodb:{action}" for action in access.actions), "table", name
+                    )
+                )
+            if access.query_indexes:
+                statements.append(
+                    Statement((f"dynamodb:{QUERY}",), "index", name, access.query_indexes)
+                )
+        for objects in self.objects:
+            for action, patterns in ((OBJECT_READ, objects.read), (OBJECT_WRITE, objects.write)):
+                if patterns:
+                    statements.append(Statement((action,), "objects", objects.bucket, patterns))
+        for granted, actions, kind in (
+            (self.push_progress, PUSH_ACTIONS, "connections"),
+            (self.answer_tasks, ANSWER_TASK_ACTIONS, "state_machine"),
+            (self.read_executions, READ_EXECUTION_ACTIONS, "executions"),
+            (self.start_executions, START_EXECUTION_ACTIONS, "state_machine"),
+        ):
+            if granted:
+                statements.append(Statement(actions, kind))
+        return tuple(statements)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ resources' attributes and decides who may touch what.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,42 +195,25 @@ class CustomerImportStack(Stack):
 
 
 def _grant_data(grants: Grants, function: lambda_.IFunction, storage: Storage) -> None:
-    for name, access in grants.table_access().items():
-        table = storage.tables[name]
-        if access.actions:
+    """The grants' statements on tables, indexes and objects; the workflow and the WebSocket
+    stage grant the others."""
+    for statement in grants.statements():
+        if statement.kind == "table":
             # The table's items only: an index has no items to get, put or delete.
-            iam.Grant.add_to_principal(
-                grantee=function,
-                actions=[f"dynamodb:{action}" for action in access.actions],
-                resource_arns=[table.table_arn],
-            )
-        if access.query_indexes:
-            iam.Grant.add_to_principal(
-                grantee=function,
-                actions=["dynamodb:Query"],
-                resource_arns=[
-                    f"{table.table_arn}/index/{index}" for index in access.query_indexes
-                ],
-            )
-    for access in grants.objects:
-        grant_objects(function, storage.buckets[access.bucket], access.read, access.write)
-
-
-def grant_objects(
-    grantee: iam.IGrantable,
-    bucket: s3.IBucket,
-    read: Sequence[str] = (),
-    write: Sequence[str] = (),
-) -> None:
-    """GetObject and PutObject on objects under key patterns, never on the bucket: nobody lists
-    keys, and a listing would show every organisation's file names."""
-    for action, patterns in (("s3:GetObject", read), ("s3:PutObject", write)):
-        if patterns:
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=[action],
-                resource_arns=[bucket.arn_for_objects(pattern) for pattern in patterns],
-            )
+            resource_arns = [storage.tables[statement.name].table_arn]
+        elif statement.kind == "index":
+            table_arn = storage.tables[statement.name].table_arn
+            resource_arns = [f"{table_arn}/index/{index}" for index in statement.resources]
+        elif statement.kind == "objects":
+            # Objects under key patterns, never the bucket: nobody lists keys, and a listing
+            # would show every organisation's file names.
+            bucket = storage.buckets[statement.name]
+            resource_arns = [bucket.arn_for_objects(pattern) for pattern in statement.resources]
+        else:
+            continue
+        iam.Grant.add_to_principal(
+            grantee=function, actions=list(statement.actions), resource_arns=resource_arns
+        )
 
 
 @dataclass

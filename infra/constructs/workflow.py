@@ -17,7 +17,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs.naming import state_machine_name
-from infra.description import RuleSpec, ScheduleSpec, StateMachineSpec
+from infra.description import (
+    ANSWER_TASK_ACTIONS,
+    READ_EXECUTION_ACTIONS,
+    RuleSpec,
+    ScheduleSpec,
+    StateMachineSpec,
+)
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
@@ -104,7 +110,7 @@ class Workflow(Construct):
         machine_name = state_machine_name(Stack.of(self).stack_name, self.spec.name)
         iam.Grant.add_to_principal(
             grantee=grantee,
-            actions=["states:DescribeExecution", "states:GetExecutionHistory"],
+            actions=list(READ_EXECUTION_ACTIONS),
             resource_arns=[self._execution_arn(f"{machine_name}:*")],
         )
 
@@ -120,7 +126,7 @@ class Workflow(Construct):
         function it invokes, and each function depends on its role's default policy.
         """
         policy = iam.Policy(self, "TaskResponsePolicy", roles=list(roles))
-        self.state_machine.grant(policy, "states:SendTaskSuccess", "states:SendTaskFailure")
+        self.state_machine.grant(policy, *ANSWER_TASK_ACTIONS)
 
 
 class ObjectCreatedRule(Construct):

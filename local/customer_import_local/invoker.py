@@ -12,11 +12,13 @@ import time
 import traceback
 import tracemalloc
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from infra.description import FunctionSpec, StackDescription
+
+from .permissions import Caller, acting_as
 
 log = logging.getLogger("customer_import_local.invoker")
 
@@ -75,10 +77,17 @@ class StepMemory:
 
 
 class LocalInvoker:
-    """Maps deployed function names to the handler strings of the stack description."""
+    """Maps deployed function names to the handler strings of the stack description, and runs
+    each handler as its function's caller (its grants: seam O)."""
 
-    def __init__(self, description: StackDescription, name_of: Callable[[FunctionSpec], str]):
+    def __init__(
+        self,
+        description: StackDescription,
+        name_of: Callable[[FunctionSpec], str],
+        callers: Mapping[str, Caller],
+    ):
         self._specs = {name_of(spec): spec for spec in description.functions}
+        self._callers = callers
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         # Handlers share this process's one interpreter lock: a Map's ten batches running at
         # once finish no sooner than two (one per core), and their switching delays the
@@ -124,7 +133,7 @@ class LocalInvoker:
         memory = self.memory if tracemalloc.is_tracing() else None
         heap_at_start = memory.begin() if memory else 0
         try:
-            with self._slots[function_name]:
+            with self._slots[function_name], acting_as(self._callers[function_name]):
                 result = self._handler(function_name)(event if event is not None else {}, context)
         except Exception as exc:
             log.info(

@@ -112,6 +112,7 @@ from moto.s3.responses import S3Response
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from . import permissions
 from .gateway import UnknownConnection, WebSocketGateway
 from .invoker import LocalInvoker
 
@@ -524,6 +525,11 @@ _IN_PROCESS_HOSTS = {
 
 
 def _in_process(event_name: str, request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
+    # Seam O first: botocore asks every before-send handler, so one that answers must also be
+    # the one that refuses, or a refused request would still be carried out here.
+    refused = permissions.refusal(event_name, request)
+    if refused is not None:
+        return refused
     endpoint = next((url for url in _active.endpoint_urls if request.url.startswith(url + "/")), "")
     if not endpoint:
         return None

@@ -23,6 +23,7 @@ from typing import Any
 from infra.description import DESCRIPTION, REPO_ROOT, FunctionSpec, Ref, StackDescription
 
 from .http_gateway import JWKS_PATH
+from .permissions import Caller
 from .tokens import AUDIENCE, ISSUER
 
 log = logging.getLogger("customer_import_local.stack")
@@ -131,7 +132,7 @@ class LocalStack:
         endpoint_url = f"http://{host}:{bound_port}"
         self._set_env(local_credentials(endpoint_url))
 
-        invoker = self.invoker = LocalInvoker(self.description, function_name)
+        invoker = self.invoker = LocalInvoker(self.description, function_name, self._callers())
         # The tokens of `customer-import local token`: the user pool and authorizer at home.
         authority = TokenAuthority()
         authorizer_function = function_name(
@@ -171,6 +172,17 @@ class LocalStack:
         self._collect_less()
         log.info("Local stack up in %.2fs at %s", time.perf_counter() - started, endpoint_url)
         return self.endpoints
+
+    def _callers(self) -> dict[str, Caller]:
+        """Each function as the caller its handler's requests are allowed for (seam O)."""
+        tables = {table_name(table.name): table.name for table in self.description.tables}
+        buckets = {bucket_name(bucket.name): bucket.name for bucket in self.description.buckets}
+        return {
+            function_name(spec): Caller(
+                function_name(spec), spec.grants, ACCOUNT_ID, REGION, tables, buckets
+            )
+            for spec in self.description.functions
+        }
 
     def _collect_less(self) -> None:
         """This process holds moto's whole database as Python objects, and the cyclic garbage
