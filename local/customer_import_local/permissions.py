@@ -9,6 +9,7 @@ own caller, or not at all when no handler makes them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import uuid
@@ -39,6 +40,11 @@ class Caller:
     region: str
     tables: dict[str, str]
     buckets: dict[str, str]
+
+    @functools.cached_property
+    def statements(self) -> tuple[Statement, ...]:
+        """Its role's statements, built once: every request a handler makes is checked."""
+        return self.grants.statements()
 
     @property
     def principal(self) -> str:
@@ -173,9 +179,8 @@ def refusal(event_name: str, request: AWSPreparedRequest) -> AWSResponse | None:
     if caller is None:
         return None
     _, service, operation = event_name.split(".", 2)
-    statements = caller.grants.statements()
     for access in _accesses(caller, service, operation, request):
-        if not allows(statements, access):
+        if not allows(caller.statements, access):
             # Said here too: a handler may catch the error and go on, as it would on AWS.
             log.warning("%s may not %s on %s", caller.function_name, access.action, access.arn)
             return _refused(caller, service, access, request)

@@ -126,9 +126,11 @@ def test_a_token_without_the_capability_is_refused_with_its_name(stack, org, tmp
     # When it is used to import and to preview
     run = cli(["run", str(path), "--token", token], running(stack, tmp_path), tmp_path)
     preview = cli(["preview", str(path), "--token", token], running(stack, tmp_path), tmp_path)
-    # Then both are refused by the API, naming the capability, and nothing was created
+    # Then both are refused by the API, naming the capability, before any upload bar, and
+    # nothing was created
     for result in (run, preview):
         assert result.returncode == 1
         assert IMPORT_MANAGE in result.stderr and "403" in result.stderr
+        assert "uploading" not in result.stderr
     listed = cli(["jobs", "list", "--org", org, "--json"], running(stack, tmp_path), tmp_path)
     assert json.loads(listed.stdout)["items"] == []

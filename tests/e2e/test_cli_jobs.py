@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 
-from customer_import.access import CUSTOMERS_ACCESS
-
 from tests.e2e.test_cli import cli, running
 from tests.unit.techman_files import customers, row, techman_csv
 
@@ -90,23 +88,6 @@ def test_decide_times_the_import_after_the_decision(driver, stack, org, tmp_path
     # Then the summary says how long the import took after the decision, by the job's clock
     assert result.returncode == 0, result.stderr
     assert "→ completed in " in result.stderr and "s after the decision" in result.stderr
-
-
-def test_a_token_that_may_not_import_is_refused_before_any_upload(stack, org, tmp_path) -> None:
-    # Given a token that may read customers only
-    token = cli(
-        ["local", "token", "--org", org, "--capability", CUSTOMERS_ACCESS],
-        running(stack, tmp_path),
-        tmp_path,
-    ).stdout.strip()
-    path = tmp_path / "f.csv"
-    path.write_bytes(techman_csv(customers(1)))
-    # When it is used to run an import
-    result = cli(["run", str(path), "--token", token], running(stack, tmp_path), tmp_path)
-    # Then the refusal comes first, with no upload bar before it
-    assert result.returncode == 1
-    assert "settings.import.manage" in result.stderr
-    assert "uploading" not in result.stderr
 
 
 def test_an_api_that_does_not_answer_is_said_so(tmp_path) -> None:

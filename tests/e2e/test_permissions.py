@@ -180,3 +180,22 @@ def test_requests_outside_any_handler_are_not_restricted(stack, org) -> None:
     boto3.client("dynamodb").put_item(TableName=customers, Item=item)
     # Then it was written
     assert "Item" in boto3.client("dynamodb").get_item(TableName=customers, Key=item)
+
+
+def test_a_handler_result_over_lambda_s_6_mb_fails_its_invocation_as_lambda_does(
+    stack, monkeypatch
+) -> None:
+    # Given the sweep of stuck jobs, made to answer 7 MB
+    import customer_import.stuck_jobs as stuck_jobs
+
+    monkeypatch.setattr(stuck_jobs.SweepResult, "to_dict", lambda self: {"x": "a" * 7_000_000})
+    # When Lambda invokes its real handler
+    response = boto3.client("lambda").invoke(
+        FunctionName=function_name(DESCRIPTION.function("sweep_stuck_jobs")), Payload=b"{}"
+    )
+    error = json.loads(response["Payload"].read())
+    # Then the invocation failed as Lambda fails it, naming the limit (moto's Invoke checks it,
+    # and seam A answers through it)
+    assert response.get("FunctionError")
+    assert error["errorType"] == "Function.ResponseSizeTooLarge"
+    assert "6291556 bytes" in error["errorMessage"]

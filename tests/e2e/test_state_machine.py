@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import boto3
 import pytest
@@ -432,6 +433,16 @@ def test_a_batch_whose_failure_cannot_be_recorded_fails_its_rows_and_the_import_
     assert execution["status"] == "SUCCEEDED"
 
 
+def _ended(sfn, arn: str) -> dict:  # type: ignore[no-untyped-def]
+    """The execution once it has ended: Finalize shows the job's final status a moment before
+    its execution itself ends, with the output."""
+    deadline = time.monotonic() + 30
+    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{arn} still running"
+        time.sleep(0.05)
+    return described
+
+
 def test_an_import_with_errors_says_so_in_its_execution_output_and_metric(
     driver, stack, org, unavailable_batch, monkeypatch, capsys
 ) -> None:
@@ -446,7 +457,7 @@ def test_an_import_with_errors_says_so_in_its_execution_output_and_metric(
     outputs = {}
     for job in (with_errors, clean):
         arn = f"{_execution_prefix(stack)}:{import_execution_name(job.org_id, job.job_id)}"
-        outputs[job.job_id] = json.loads(sfn.describe_execution(executionArn=arn)["output"])
+        outputs[job.job_id] = json.loads(_ended(sfn, arn)["output"])
     # Then its output is the job's final status and counts
     assert outputs[with_errors.job_id]["status"] == "completed_with_errors"
     assert outputs[with_errors.job_id]["counts"]["imported"] == 100
