@@ -20,7 +20,9 @@ class MatchKey(StrEnum):
 
 class FieldPolicy(StrEnum):
     OVERWRITE = "overwrite"  # the file's value replaces the stored one (default in update modes)
-    KEEP = "keep"  # a stored value is never replaced; empty fields are filled
+    # A matched customer keeps its stored values as they are (the file only creates the
+    # unmatched and restores the binned).
+    KEEP = "keep"
     FILL_EMPTY = "fill_empty"  # only empty stored fields take the file's value
 
 
