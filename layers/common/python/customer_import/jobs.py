@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .changes.rules import DEFAULT_MAX_DELETE_PERCENT, FieldPolicy, MatchKey, Mode
+
 
 class JobStatus(StrEnum):
     PENDING = "pending"
@@ -75,22 +77,40 @@ class DuplicatePolicy(StrEnum):
 
 @dataclass
 class JobOptions:
+    """How a job reads and writes (design §5.4). A record stored before an option existed
+    reads back with its default."""
+
     auto_run: bool = False
     on_duplicate: DuplicatePolicy = DuplicatePolicy.SKIP
-    mode: str = "insert"
+    mode: Mode = Mode.INSERT
     decision_timeout_seconds: int | None = None
+    key: MatchKey = MatchKey.EXTERNAL
+    field_policy: FieldPolicy = FieldPolicy.OVERWRITE
+    # A sync that would bin more of the account than this asks for a confirmation first.
+    max_delete_percent: float = DEFAULT_MAX_DELETE_PERCENT
+    confirm_deletions: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "on_duplicate": str(self.on_duplicate)}
+        return {
+            **asdict(self),
+            "on_duplicate": str(self.on_duplicate),
+            "mode": str(self.mode),
+            "key": str(self.key),
+            "field_policy": str(self.field_policy),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> JobOptions:
         data = data or {}
         return cls(
             auto_run=bool(data.get("auto_run", False)),
-            on_duplicate=DuplicatePolicy(data.get("on_duplicate", "skip")),
-            mode=str(data.get("mode", "insert")),
+            on_duplicate=DuplicatePolicy(data.get("on_duplicate", DuplicatePolicy.SKIP)),
+            mode=Mode(data.get("mode", Mode.INSERT)),
             decision_timeout_seconds=data.get("decision_timeout_seconds"),
+            key=MatchKey(data.get("key", MatchKey.EXTERNAL)),
+            field_policy=FieldPolicy(data.get("field_policy", FieldPolicy.OVERWRITE)),
+            max_delete_percent=float(data.get("max_delete_percent", DEFAULT_MAX_DELETE_PERCENT)),
+            confirm_deletions=bool(data.get("confirm_deletions", False)),
         )
 
 

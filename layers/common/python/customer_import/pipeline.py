@@ -260,7 +260,7 @@ class ImportPipeline:
                 details={
                     "file": job.file_name,
                     "source": job.source,
-                    "mode": job.options.mode,
+                    "mode": str(job.options.mode),
                     **details,
                 },
             )
