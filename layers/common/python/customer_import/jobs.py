@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from .changes.rules import DEFAULT_MAX_DELETE_PERCENT, FieldPolicy, MatchKey, Mode
+from .imports.counters import OUTCOME_COUNTERS
 
 
 class JobStatus(StrEnum):
@@ -125,7 +126,12 @@ COUNTER_NAMES = (
     "batches_done",
     "processed",
     "imported",
+    "created",
+    "updated",
+    "unchanged",
     "merged",
+    "deleted",
+    "restored",
     "skipped_duplicates",
     "skipped_user",
     "failed",
@@ -137,7 +143,8 @@ COUNTER_NAMES = (
 
 def describe_progress(counters: Mapping[str, int]) -> str:
     """Where an import is, in customers: "5,488 of 5,500 processed · 5,475 imported · 12
-    failed" (merged and skipped too, when there are any). Processed counts every customer
+    failed" (updated, merged, binned, skipped and the like too, when there are any; imported
+    counts created, updated, merged and restored). Processed counts every customer
     settled, the failed ones included: a bar of it never says "imported" of what was not."""
 
     def count(name: str) -> int:
@@ -148,7 +155,11 @@ def describe_progress(counters: Mapping[str, int]) -> str:
         f"{count('imported'):,} imported",
     ]
     for name, label in (
+        ("updated", "updated"),
+        ("unchanged", "unchanged"),
         ("merged", "merged"),
+        ("deleted", "binned"),
+        ("restored", "restored"),
         ("skipped_duplicates", "skipped (duplicates)"),
         ("skipped_user", "skipped (your choice)"),
     ):
@@ -200,11 +211,8 @@ class Job:
             "processed": self.counter("processed"),
             "total": self.counter("customers"),
             "imported": self.counter("imported"),
-            "merged": self.counter("merged"),
+            **{name: self.counter(name) for name in OUTCOME_COUNTERS},
             "skipped": skipped,
-            "skipped_duplicates": self.counter("skipped_duplicates"),
-            "skipped_user": self.counter("skipped_user"),
-            "failed": self.counter("failed"),
             "progress": describe_progress(self.counters),
             "missing_columns": list(self.missing_columns),
             "reason": self.reason,

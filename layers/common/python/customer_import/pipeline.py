@@ -28,6 +28,7 @@ from .duplicates import (
 )
 from .error_log import render_error_log
 from .errors import InvalidDecision, InvalidTransition, InvalidUpload, ObjectMissing, StagingExpired
+from .imports.counters import OUTCOME_COUNTERS
 from .imports.run import JobRun, run_order
 from .jobs import Job, JobOptions, JobStatus, sources_of
 from .ports import (
@@ -62,16 +63,7 @@ DUPLICATES_PAGE = 100
 ROW_ERRORS_PAGE = 1000
 # Columns of failures that happened while writing, which a retry may cure.
 WRITE_FAILURE_COLUMNS = ("(batch)", "(customer)")
-SUMMARY_COUNTERS = (
-    "rows",
-    "customers",
-    "vehicles",
-    "imported",
-    "merged",
-    "skipped_duplicates",
-    "skipped_user",
-    "failed",
-)
+SUMMARY_COUNTERS = ("rows", "customers", "vehicles", "imported", *OUTCOME_COUNTERS)
 # How Finalize records a batch that left no outcome (see `_record_batches_without_outcome`).
 BATCH_LEFT_NO_OUTCOME = {
     "Error": "BatchLeftNoOutcome",
@@ -822,7 +814,7 @@ class ImportPipeline:
         outcome = BatchOutcome(
             batch_id=batch["batch_id"],
             customers=len(customers),
-            imported=len(created),
+            created=len(created),
             merged=sum(1 for _, c in plan.merge if c["rows"][0] not in failed_rows),
             skipped_duplicates=len(plan.skipped_duplicates),
             skipped_user=len(plan.skipped_user),
@@ -889,7 +881,7 @@ class ImportPipeline:
         outcome = BatchOutcome(
             batch_id=batch["batch_id"],
             customers=len(customers),
-            imported=len(created),
+            created=len(created),
             skipped_duplicates=len(plan.skipped_duplicates),
             skipped_user=len(plan.skipped_user),
             failed=len(failures),
