@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 import requests
+from customer_import.imports.counters import OUTCOME_COUNTERS
 from customer_import.jobs import JobStatus
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -425,7 +426,9 @@ def _print_summary(console: Console, result: RunResult) -> None:
         f" · possible duplicates {c('duplicates'):,}"
     )
     console.print(
-        f"  customers: imported {c('imported'):,} · merged {c('merged'):,}"
+        f"  customers: imported {c('imported'):,} (created {c('created'):,}"
+        f" · updated {c('updated'):,} · merged {c('merged'):,} · restored {c('restored'):,})"
+        f" · unchanged {c('unchanged'):,} · binned {c('deleted'):,}"
         f" · skipped (duplicates) {c('skipped_duplicates'):,}"
         f" · skipped (your choice) {c('skipped_user'):,} · failed {c('failed'):,}"
     )
@@ -957,15 +960,7 @@ def jobs_show(
         "  counts     "
         + ", ".join(
             f"{name.replace('_', ' ')} {counts.get(name, 0):,}"
-            for name in (
-                "rows",
-                "customers",
-                "imported",
-                "merged",
-                "skipped_duplicates",
-                "skipped_user",
-                "failed",
-            )
+            for name in ("rows", "customers", "imported", *OUTCOME_COUNTERS)
         )
     )
     if job["missing_columns"]:

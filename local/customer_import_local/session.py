@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import requests
 from customer_import.adapters.wiring import Components, components_for
+from customer_import.imports.counters import OUTCOME_COUNTERS
 from customer_import.jobs import JobStatus, describe_progress
 from customer_import.settings import Settings
 from websockets.exceptions import ConnectionClosed
@@ -165,10 +166,7 @@ class JobView:
             ("processed", "processed"),
             ("customers", "total"),
             ("imported", "imported"),
-            ("merged", "merged"),
-            ("skipped_duplicates", "skipped_duplicates"),
-            ("skipped_user", "skipped_user"),
-            ("failed", "failed"),
+            *((name, name) for name in OUTCOME_COUNTERS),
         ):
             if isinstance(push.get(pushed), int):
                 counts[name] = push[pushed]
@@ -270,10 +268,7 @@ class RunResult:
             "rows": job.counter("rows"),
             "customers": job.counter("customers"),
             "imported": job.counter("imported"),
-            "merged": job.counter("merged"),
-            "skipped_duplicates": job.counter("skipped_duplicates"),
-            "skipped_user": job.counter("skipped_user"),
-            "failed": job.counter("failed"),
+            **{name: job.counter(name) for name in OUTCOME_COUNTERS},
             "duplicates": job.counter("duplicates"),
             "vehicles": job.counter("vehicles"),
             "missing_columns": job.missing_columns,

@@ -26,11 +26,17 @@ def test_merge_through_the_state_machine_fills_gaps_and_adds_vehicles_only(drive
         row("11", "Bo Smith", Email="bo@example.com", VehicleRegistration="XY65ZZZ"),
     ]
     job = driver.run(org, techman_csv(incoming), decision="merge")
-    # Then the job counts one import and two merges (one into the stored customer, one into
-    # the file's earlier customer, written by the Map that runs after the others)
+    # Then the job counts one created and two merged (one into the stored customer, one into
+    # the file's earlier customer, written by the Map that runs after the others): three
+    # customers whose stored record now reflects the file
     assert job.status == "completed"
     assert job.counter("duplicates") == 2
-    assert (job.counter("imported"), job.counter("merged"), job.counter("failed")) == (1, 2, 0)
+    assert (
+        job.counter("imported"),
+        job.counter("created"),
+        job.counter("merged"),
+        job.counter("failed"),
+    ) == (3, 1, 2, 0)
     stored = stored_by_number(driver, org)
     assert sorted(stored) == ["10", "1000"]
     # And Ann kept her name and phone, gained the landline, and her vehicle was not doubled
@@ -66,9 +72,11 @@ def test_run_with_a_default_prints_the_counts(driver, stack, org, tmp_path) -> N
     # Then the JSON says what happened to each kind of customer
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert {k: summary[k] for k in ("duplicates", "imported", "merged", "skipped_duplicates")} == {
+    keys = ("duplicates", "imported", "created", "merged", "skipped_duplicates")
+    assert {k: summary[k] for k in keys} == {
         "duplicates": 5,
-        "imported": 1,
+        "imported": 6,
+        "created": 1,
         "merged": 5,
         "skipped_duplicates": 0,
     }
@@ -94,8 +102,10 @@ def test_review_asks_per_customer_and_all_remaining(driver, stack, org, tmp_path
     assert "on email (high confidence)" in result.stderr
     assert "on name (low confidence)" in result.stderr
     summary = json.loads(result.stdout)
-    assert {k: summary[k] for k in ("imported", "merged", "skipped_user", "failed")} == {
-        "imported": 2,
+    keys = ("imported", "created", "merged", "skipped_user", "failed")
+    assert {k: summary[k] for k in keys} == {
+        "imported": 5,
+        "created": 2,
         "merged": 3,
         "skipped_user": 1,
         "failed": 0,
@@ -128,8 +138,9 @@ def test_hold_then_decide_answers_a_waiting_job(driver, stack, org, tmp_path) ->
         tmp_path,
     )
     assert decided.returncode == 0, decided.stderr
-    assert "imported 1 · merged 1 · skipped (duplicates) 4 · skipped (your choice) 0" in (
-        decided.stderr
+    assert (
+        "imported 2 (created 1 · updated 0 · merged 1 · restored 0) · unchanged 0 · binned 0"
+        " · skipped (duplicates) 4 · skipped (your choice) 0" in decided.stderr
     )
     # And deciding again is refused
     again = cli(["decide", job["job_id"], "--org", org, "--default", "skip"], state_file, tmp_path)
