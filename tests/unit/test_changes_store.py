@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import boto3
+from customer_import.adapters.aws import S3ObjectStore
 from customer_import.changes.log import Action, ChangeEntry
 from customer_import.changes.store import ObjectChangeLog
+from moto import mock_aws
 
 from tests.fakes import FakeObjectStore
 
@@ -50,3 +53,25 @@ def test_batches_are_listed_in_run_order_with_sweep_batches_last():
 
     # Then runs are in numeric order and the sweep comes last
     assert batches == ["00002", "00010", "r2-00001", "r10-00001", "sweep-00001"]
+
+
+def test_s3_lists_every_key_under_the_prefix_across_pages():
+    # Given a bucket holding 1,001 objects under a job's prefix (ListObjectsV2 answers at
+    # most 1,000 a page) and one of another job
+    with mock_aws():
+        client = boto3.client("s3", region_name="eu-west-2")
+        client.create_bucket(
+            Bucket="uploads", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+        )
+        store = S3ObjectStore(client, "uploads")
+        for n in range(1001):
+            client.put_object(Bucket="uploads", Key=f"change-log/o/j/{n:05}.json", Body=b"{}")
+        client.put_object(Bucket="uploads", Key="change-log/o/j2/00001.json", Body=b"{}")
+
+        # When the job's keys are listed
+        keys = list(store.list_keys("change-log/o/j/"))
+
+    # Then every one of them is, and only them
+    assert len(keys) == 1001
+    assert keys[0] == "change-log/o/j/00000.json"
+    assert keys[-1] == "change-log/o/j/01000.json"
