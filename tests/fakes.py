@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -105,6 +105,10 @@ class FakeObjectStore:
 
     def put_text(self, key: str, text: str, content_type: str) -> None:
         self.objects[key] = text.encode()
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        # S3 lists keys in the binary order of their UTF-8 bytes.
+        yield from sorted((k for k in self.objects if k.startswith(prefix)), key=str.encode)
 
     def presigned_post(
         self, key: str, content_type: str, max_bytes: int, expires_s: int

@@ -293,3 +293,35 @@ def test_columns_with_the_same_unknown_name_or_none_keep_every_value_for_the_err
         "Notes (column 17)": "second",
         "(unnamed) (column 18)": "third",
     }
+
+
+@pytest.mark.parametrize("header_name", ["CustomerId", " customerid ", "CUSTOMERID"])
+def test_a_customer_id_column_is_staged_as_the_internal_customer_id(header_name: str) -> None:
+    # Given a file with a CustomerId column (in any case, padded) naming customer 1 in
+    # capitals, and customer 2 without one
+    header = [*HEADER, header_name]
+    customer_id = "0b7e5f4c-3c1d-4c36-9b8e-4f1b2a6d9e01"
+    rows = [row("1", CustomerId=customer_id.upper()), row("2", "Bob Hall")]
+    content = techman_csv([{header_name: r.pop("CustomerId", ""), **r} for r in rows], header)
+    # When prepared
+    world, job = _prepared(content)
+    # Then customer 1 is staged with its id as we write them, customer 2 without one
+    staged = _staged(world, job)
+    assert staged["1"]["internal_customer_id"] == customer_id
+    assert staged["2"]["internal_customer_id"] is None
+    # And the preview shows it
+    preview = world.objects.get_json(job.preview_key)["customers"]
+    assert {c.get("internal_customer_id") for c in preview} == {customer_id, None}
+
+
+def test_a_customer_id_that_is_not_a_uuid_fails_its_row_naming_the_column() -> None:
+    # Given customer 2 whose CustomerId is not a UUID
+    header = [*HEADER, "CustomerId"]
+    content = techman_csv([row("1"), row("2", "Bob Hall", CustomerId="12345")], header)
+    # When prepared
+    world, job = _prepared(content)
+    # Then customer 2 fails, naming the column and why, and customer 1 is staged
+    [error] = _row_errors(world, job)
+    assert (error["row"], error["column"]) == (3, "CustomerId")
+    assert error["reason"] == "CustomerId '12345' is not a customer id (a UUID)"
+    assert sorted(_staged(world, job)) == ["1"]

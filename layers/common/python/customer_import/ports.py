@@ -6,7 +6,7 @@ tests use in-memory fakes. Nothing here imports boto3 or PynamoDB.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -117,6 +117,9 @@ class ObjectStore(Protocol):
     def get_json(self, key: str) -> Any: ...
 
     def put_text(self, key: str, text: str, content_type: str) -> None: ...
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        """The keys under `prefix`, in S3's (UTF-8 binary) order, page by page."""
 
     def presigned_post(
         self, key: str, content_type: str, max_bytes: int, expires_s: int

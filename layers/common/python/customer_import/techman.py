@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ REQUIRED_COLUMNS = (
     "NotificationsEnabled",
 )
 OPTIONAL_COLUMNS = (
+    # Our own customer id (a UUID), for files exported from us and edited: the `internal`
+    # match key reads it.
+    "CustomerId",
     "Title",
     "Address2",
     "Address3",
@@ -68,6 +72,7 @@ MAX_COLUMNS = 500
 # the error log (in S3, where its size does not matter).
 COLUMN_LIMITS = {
     "CustomerNumber": 100,
+    "CustomerId": 100,
     "Title": 50,
     "CustomerName": 200,
     "Phone": 50,
@@ -109,6 +114,7 @@ OTHER_COLUMN_LIMIT = 4000
 KEY_COLUMNS = frozenset(
     {
         "CustomerNumber",
+        "CustomerId",
         "Email",
         "Phone",
         "PhoneLandline",
@@ -125,6 +131,7 @@ CUSTOMER_COLUMNS = tuple(c for c in KNOWN_COLUMNS if c not in VEHICLE_COLUMNS)
 
 # Customer fields and the columns they come from, to name columns in warnings.
 FIELD_COLUMNS = {
+    "internal_customer_id": "CustomerId",
     "title": "Title",
     "name": "CustomerName",
     "email": "Email",
@@ -491,6 +498,7 @@ class TechmanRows:
             )
         row.note_change("CustomerGroupName", source_group or "", group)
         fields = {
+            "internal_customer_id": row.clean("CustomerId", _internal_customer_id, "error"),
             "title": row.cell("Title"),
             "name": name,
             "email": row.clean("Email", cleaning.clean_email, "error"),
@@ -621,6 +629,16 @@ class TechmanRows:
     def _file(customer: CustomerRecord, issues: list[RowIssue]) -> None:
         for issue in issues:
             (customer.errors if issue.severity == "error" else customer.warnings).append(issue)
+
+
+def _internal_customer_id(raw: str) -> str | None:
+    """The customer id a `CustomerId` cell names, as we write it (lower case, hyphens)."""
+    if not raw:
+        return None
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise CleanupError(f"CustomerId {raw!r} is not a customer id (a UUID)") from None
 
 
 def _original_names(header: list[str]) -> list[str]:

@@ -81,6 +81,14 @@ class S3ObjectStore:
             ContentType="application/json",
         )
 
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield str(item["Key"])
+
     def get_json(self, key: str) -> Any:
         with _missing_as_object_missing(key):
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]

@@ -1,0 +1,60 @@
+"""Which stored customer each file customer of a chunk is (design §5.4), by the import's key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..customers.customer import Customer
+from ..customers.repository import CustomerRepository
+from .rules import MatchKey
+
+
+@dataclass(frozen=True)
+class FileCustomer:
+    """A staged customer of the file: the customer it would create, the internal id its
+    `CustomerId` column named (if any) and its first row."""
+
+    customer: Customer
+    internal_customer_id: str | None = None
+    row: int | None = None
+
+    @classmethod
+    def from_staged(cls, org_id: str, account_id: str, staged: Mapping[str, Any]) -> FileCustomer:
+        rows = staged.get("rows") or []
+        return cls(
+            customer=Customer.from_staged(org_id, account_id, staged),
+            internal_customer_id=staged.get("internal_customer_id") or None,
+            row=rows[0] if rows else None,
+        )
+
+
+def match(
+    repository: CustomerRepository,
+    org_id: str,
+    account_id: str,
+    chunk: Sequence[FileCustomer],
+    key: MatchKey,
+) -> list[Customer | None]:
+    """The stored match of each file customer, in the chunk's order (None: unmatched). `both`
+    tries the internal id first, then the external number. An internal id naming a customer of
+    another account, or no customer, matches nothing. One batched read per kind of key."""
+    by_internal: dict[str, Customer] = {}
+    if key is not MatchKey.EXTERNAL:
+        ids = {c.internal_customer_id for c in chunk if c.internal_customer_id}
+        found = repository.get_many(org_id, ids) if ids else {}
+        by_internal = {i: c for i, c in found.items() if c.account_id == account_id}
+    matched: list[Customer | None] = [by_internal.get(c.internal_customer_id or "") for c in chunk]
+    if key is not MatchKey.INTERNAL:
+        numbers = {
+            number
+            for c, stored in zip(chunk, matched, strict=True)
+            if stored is None and (number := c.customer.external_customer_number)
+        }
+        by_number = repository.find_by_external(org_id, account_id, numbers) if numbers else {}
+        matched = [
+            stored or by_number.get(c.customer.external_customer_number or "")
+            for c, stored in zip(chunk, matched, strict=True)
+        ]
+    return matched

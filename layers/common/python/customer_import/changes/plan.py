@@ -1,0 +1,209 @@
+"""What an import does to one file customer (design §5.4): create it, update, merge into or
+restore the stored customer it matched, or leave it unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from ..customers.customer import ADDRESS_FIELDS, CUSTOMER_FIELDS, VEHICLE_FIELDS, Customer
+from ..customers.customer import vehicle_identity as _vehicle_identity
+from ..customers.repository import Create, Update
+from .log import Action, ChangeEntry
+from .rules import DEFAULT_MAX_DELETE_PERCENT, FieldPolicy, MatchKey, Mode
+
+
+@dataclass(frozen=True)
+class Rules:
+    mode: Mode
+    key: MatchKey = MatchKey.EXTERNAL
+    policy: FieldPolicy = FieldPolicy.OVERWRITE
+    max_delete_percent: float = DEFAULT_MAX_DELETE_PERCENT
+
+
+class Kind(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    MERGE = "merge"
+    RESTORE = "restore"
+    UNCHANGED = "unchanged"
+
+
+_ACTIONS = {
+    Kind.CREATE: Action.CREATED,
+    Kind.UPDATE: Action.UPDATED,
+    Kind.MERGE: Action.MERGED,
+    Kind.RESTORE: Action.RESTORED,
+}
+
+
+@dataclass(frozen=True)
+class Planned:
+    """`after` is the customer as it will be stored (for an update, with the stored
+    customer_id, account and version: the version the write expects). `changes` has
+    `(old, new)` by field name, and by `address:{type}` / `vehicle:{key}` the whole records.
+    `entry` is what the change log records (None when nothing is written)."""
+
+    kind: Kind
+    after: Customer
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    entry: ChangeEntry | None = None
+
+    def write(self, job_id: str, at: str) -> Create | Update | None:
+        """The conditional write that carries the change out (None for an unchanged one)."""
+        if self.kind is Kind.UNCHANGED:
+            return None
+        if self.kind is Kind.CREATE:
+            return Create(self.after, job_id, at)
+        return Update(self.after, self.after.version, job_id, at)
+
+
+def plan(
+    incoming: Customer, stored: Customer | None, rules: Rules, row: int | None = None
+) -> Planned:
+    """The change the file customer `incoming` makes to `stored`, the customer it matched
+    (None: it creates one). An empty file value never clears a stored one."""
+    if stored is None:
+        return _create(incoming, row)
+    if rules.mode is Mode.INSERT:
+        policy, fill_only = FieldPolicy.FILL_EMPTY, True
+    else:
+        policy, fill_only = rules.policy, False
+    changes: dict[str, tuple[Any, Any]] = {}
+    fields = dict(stored.fields)
+    number = stored.external_customer_number
+    if policy is not FieldPolicy.KEEP:
+        number = _field(
+            changes, "external_customer_number", number, incoming.external_customer_number, policy
+        )
+        for name in CUSTOMER_FIELDS:
+            fields[name] = _field(changes, name, stored.value(name), incoming.value(name), policy)
+    addresses = {kind: dict(a) for kind, a in stored.addresses.items()}
+    vehicles = {key: dict(v) for key, v in stored.vehicles.items()}
+    if policy is not FieldPolicy.KEEP:
+        _records(
+            changes, "address", addresses, incoming.addresses, ADDRESS_FIELDS, policy, fill_only
+        )
+        _records(
+            changes,
+            "vehicle",
+            vehicles,
+            _identified(incoming.vehicles),
+            VEHICLE_FIELDS,
+            policy,
+            fill_only,
+        )
+    if stored.binned:
+        kind = Kind.RESTORE
+    elif not changes:
+        return Planned(Kind.UNCHANGED, stored)
+    else:
+        kind = Kind.MERGE if rules.mode is Mode.INSERT else Kind.UPDATE
+    after = stored.with_changes(
+        external_customer_number=number,
+        fields=fields,
+        addresses=addresses,
+        vehicles=vehicles,
+        deleted_at=None,
+        purge_after=None,
+    )
+    before = {name: old for name, (old, _) in changes.items()}
+    after_image = {name: new for name, (_, new) in changes.items()}
+    if stored.binned:
+        before |= {"deleted_at": stored.deleted_at, "purge_after": stored.purge_after}
+        after_image |= {"deleted_at": None, "purge_after": None}
+    entry = ChangeEntry(
+        customer_id=stored.customer_id,
+        account_id=stored.account_id,
+        external_customer_number=number,
+        action=_ACTIONS[kind],
+        version_before=stored.version,
+        version_after=stored.version + 1,
+        before=before,
+        after=after_image,
+        row=row,
+    )
+    return Planned(kind, after, changes, entry)
+
+
+def _create(incoming: Customer, row: int | None) -> Planned:
+    changes: dict[str, tuple[Any, Any]] = {}
+    if not _empty(incoming.external_customer_number):
+        changes["external_customer_number"] = (None, incoming.external_customer_number)
+    changes |= {n: (None, v) for n in CUSTOMER_FIELDS if not _empty(v := incoming.value(n))}
+    changes |= {f"address:{k}": (None, dict(a)) for k, a in sorted(incoming.addresses.items())}
+    changes |= {f"vehicle:{k}": (None, dict(v)) for k, v in sorted(incoming.vehicles.items())}
+    entry = ChangeEntry(
+        customer_id=incoming.customer_id,
+        account_id=incoming.account_id,
+        external_customer_number=incoming.external_customer_number,
+        action=Action.CREATED,
+        version_before=0,
+        version_after=1,
+        after={name: new for name, (_, new) in changes.items()},
+        row=row,
+    )
+    return Planned(Kind.CREATE, incoming, changes, entry)
+
+
+def _field(
+    changes: dict[str, tuple[Any, Any]], name: str, old: Any, new: Any, policy: FieldPolicy
+) -> Any:
+    """The value the field will hold, noting a change."""
+    if _empty(new) or _same(name, old, new):
+        return old
+    if policy is FieldPolicy.FILL_EMPTY and not _empty(old):
+        return old
+    changes[name] = (old, new)
+    return new
+
+
+def _records(
+    changes: dict[str, tuple[Any, Any]],
+    label: str,
+    stored: dict[str, dict[str, Any]],
+    incoming: Mapping[str, Mapping[str, Any]],
+    names: tuple[str, ...],
+    policy: FieldPolicy,
+    fill_only: bool,
+) -> None:
+    """Adds the incoming records the stored ones lack and (unless `fill_only`: an insert-mode
+    merge leaves the records it has alone) updates those both hold, field by field; none is
+    removed."""
+    for key, record in sorted(incoming.items()):
+        old = stored.get(key)
+        if old is None:
+            new = {name: record.get(name) for name in names}
+        elif fill_only:
+            continue
+        else:
+            ignored: dict[str, tuple[Any, Any]] = {}
+            new = {n: _field(ignored, n, old.get(n), record.get(n), policy) for n in names}
+            if not ignored:
+                continue
+        changes[f"{label}:{key}"] = (None if old is None else dict(old), new)
+        stored[key] = new
+
+
+def _identified(vehicles: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The vehicles a later file can recognise: one without registration or VIN is only ever
+    stored with the customer it came with, or each update would add it again."""
+    return {key: v for key, v in vehicles.items() if _vehicle_identity(v) is not None}
+
+
+def _same(name: str, old: Any, new: Any) -> bool:
+    """Equal as cleaning leaves them: emails regardless of case, postcodes of spacing and
+    case; every other value (phones are E.164 strings by then) exactly."""
+    if isinstance(old, str) and isinstance(new, str):
+        if name == "email":
+            return old.strip().casefold() == new.strip().casefold()
+        if name == "postcode":
+            return old.replace(" ", "").upper() == new.replace(" ", "").upper()
+        return old.strip() == new.strip()
+    return bool(old == new)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not value)
