@@ -87,10 +87,13 @@ VEHICLE_COLUMNS: tuple[str, ...] = (
 )
 
 # Header order of the export: customer columns, then the vehicle of the row. Every column
-# the adapter knows, each once (the contract itself lives in `customer_import.techman`).
+# the adapter knows, each once (the contract itself lives in `customer_import.techman`), but
+# `CustomerId`: our own customer id, which a Techman export cannot hold (a file for an update
+# by internal key adds it).
 TECHMAN_COLUMNS: tuple[str, ...] = CUSTOMER_COLUMNS + VEHICLE_COLUMNS
 
-assert sorted(TECHMAN_COLUMNS) == sorted(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+EXPORTED_COLUMNS = tuple(c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c != "CustomerId")
+assert sorted(TECHMAN_COLUMNS) == sorted(EXPORTED_COLUMNS)
 
 # "Now" for the generated data: the export was taken on this morning.
 EXPORT_TIME = datetime(2026, 11, 22, 8, 45, 0)
