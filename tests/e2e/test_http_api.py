@@ -320,7 +320,8 @@ def test_possible_duplicates_are_listed_and_a_decision_must_cover_them(
     # And a complete one imports: 2 merged into Ann, 3 into 2's target, 4 new
     api.decide(job_id, None, {"2": "merge", "3": "merge"})
     done = wait_for(api, job_id, FINAL)
-    assert (done["counts"]["imported"], done["counts"]["merged"]) == (1, 2)
+    counts = done["counts"]
+    assert (counts["imported"], counts["created"], counts["merged"]) == (3, 1, 2)
 
 
 def test_jobs_are_listed_newest_first_a_page_at_a_time(stack, org) -> None:
