@@ -27,9 +27,24 @@ from .duplicates import (
     plan_batch,
 )
 from .error_log import render_error_log
-from .errors import InvalidDecision, InvalidTransition, InvalidUpload, ObjectMissing, StagingExpired
+from .errors import InvalidDecision, InvalidTransition, InvalidUpload, ObjectMissing
 from .imports.counters import OUTCOME_COUNTERS
 from .imports.run import JobRun, run_order
+from .imports.staging import (
+    DUPLICATES_PAGE,
+    ROW_ERRORS_PAGE,
+    DuplicateListing,
+    ObjectLocation,
+    Stager,
+    customer_id_for,
+    duplicates_page_key,
+    job_id_of_object,
+    must_still_be_staged,
+    put_row_error_pages,
+    row_errors_page_key,
+    staged,
+    staging_prefix,
+)
 from .jobs import Job, JobOptions, JobStatus, sources_of
 from .ports import (
     AuditLog,
@@ -53,14 +68,10 @@ from .reading import (
 from .settings import Settings
 from .uploads import too_large, upload_limit
 
-ID_NAMESPACE = uuid.UUID("6f1c7f8e-1f7a-4a4e-9d55-3c1f0e3b2a10")
 SOURCES = {techman.SOURCE: techman}
 PRESIGNED_UPLOAD_SECONDS = 15 * 60
 ERROR_LOG_LINK_SECONDS = 60 * 60
 PREVIEW_SIZE = 100
-DUPLICATES_PAGE = 100
-# The whole file's row errors, as the preview pages them (the error log's rows, with reasons).
-ROW_ERRORS_PAGE = 1000
 # Columns of failures that happened while writing, which a retry may cure.
 WRITE_FAILURE_COLUMNS = ("(batch)", "(customer)")
 SUMMARY_COUNTERS = ("rows", "customers", "vehicles", "imported", *OUTCOME_COUNTERS)
@@ -74,134 +85,10 @@ _LINE_BREAKS = re.compile(rb"[\r\n]")
 NO_DATA_ROWS = "The file has a header but no data rows"
 
 
-def customer_id_for(org_id: str, job_id: str, external_customer_number: str) -> str:
-    """Deterministic, so writing a batch twice writes the same customers."""
-    return str(uuid.uuid5(ID_NAMESPACE, f"{org_id}/{job_id}/{external_customer_number}"))
-
-
-def staging_prefix(job: Job) -> str:
-    return f"staging/{job.org_id}/{job.job_id}"
-
-
-@dataclass(frozen=True)
-class ObjectLocation:
-    """Where an uploaded object sits: `uploads/{org}/{job}/{file}` or `drops/{org}/{profile}/{file}`."""
-
-    kind: str
-    org_id: str
-    scope: str  # job id for uploads, import profile for drops
-    file_name: str
-
-    @classmethod
-    def parse(cls, key: str) -> ObjectLocation:
-        parts = key.split("/", 3)
-        if len(parts) != 4 or parts[0] not in ("uploads", "drops") or not all(parts[1:]):
-            raise InvalidUpload(f"Object key {key!r} is not under uploads/ or drops/")
-        return cls(parts[0], parts[1], parts[2], parts[3])
-
-
-def job_id_of_object(bucket: str, key: str, sequencer: str) -> str:
-    """The id of the import job an uploaded object belongs to: the one derivation that both
-    starts the job's execution (named after it) and registers the job.
-
-    An upload's key names its job (`uploads/{org}/{job}/{file}`, as `create_upload` made it).
-    An ERP drop has no job yet: its id is derived from the object (`sequencer` tells two
-    writes of one key apart), so a repeated event for the same object finds the same job.
-    """
-    location = ObjectLocation.parse(key)
-    if location.kind == "drops":
-        return str(uuid.uuid5(ID_NAMESPACE, f"{bucket}/{key}/{sequencer}"))
-    if not _is_job_id(location.scope):
-        raise InvalidUpload(f"Object key {key!r} names no import job")
-    return location.scope
-
-
-def _is_job_id(value: str) -> bool:
-    """A job id as `create_upload` makes them: a UUID in its canonical form (which is also a
-    valid execution name)."""
-    try:
-        return str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
-
-
 @dataclass
 class Upload:
     job: Job
     post: dict[str, Any]
-
-
-class _Stager:
-    """Stages customers in batches of `size` under `prefix`, then their manifest: the list
-    the state machine's Map reads."""
-
-    def __init__(
-        self,
-        objects: ObjectStore,
-        prefix: str,
-        size: int,
-        id_prefix: str = "",
-        *,
-        retry: bool = False,
-    ) -> None:
-        self.objects = objects
-        self.prefix = prefix
-        self.size = size
-        self.id_prefix = id_prefix
-        self.retry = retry
-        self.manifest: list[dict[str, Any]] = []
-        self._batch: list[dict[str, Any]] = []
-
-    def add(self, customer: dict[str, Any]) -> None:
-        self._batch.append(customer)
-        if len(self._batch) >= self.size:
-            self._flush()
-
-    def _flush(self) -> None:
-        batch_id = f"{self.id_prefix}{len(self.manifest) + 1:05d}"
-        key = f"{self.prefix}/batch-{batch_id}.json"
-        self.objects.put_json(key, {"batch_id": batch_id, "customers": self._batch})
-        entry: dict[str, Any] = {"batch_id": batch_id, "key": key, "customers": len(self._batch)}
-        if self.retry:
-            entry["retry"] = True
-        self.manifest.append(entry)
-        self._batch = []
-
-    def finish(self, name: str) -> str:
-        if self._batch:
-            self._flush()
-        key = f"{self.prefix}/{name}.json"
-        self.objects.put_json(key, self.manifest)
-        return key
-
-
-class _DuplicateListing:
-    """The flagged customers, for a person to review: pages of DUPLICATES_PAGE entries, and
-    the list of their customer numbers that a decision is checked against."""
-
-    def __init__(self, objects: ObjectStore, prefix: str) -> None:
-        self.objects = objects
-        self.prefix = prefix
-        self.numbers: list[str] = []
-        self._page: list[dict[str, Any]] = []
-        self._pages = 0
-
-    def add(self, entries: list[dict[str, Any]]) -> None:
-        for entry in entries:
-            self.numbers.append(entry["external_customer_number"])
-            self._page.append(entry)
-            if len(self._page) >= DUPLICATES_PAGE:
-                self._flush()
-
-    def _flush(self) -> None:
-        self._pages += 1
-        self.objects.put_json(f"{self.prefix}/page-{self._pages:05d}.json", self._page)
-        self._page = []
-
-    def finish(self) -> None:
-        if self._page:
-            self._flush()
-        self.objects.put_json(f"{self.prefix}/flagged.json", self.numbers)
 
 
 @dataclass
@@ -337,22 +224,7 @@ class ImportPipeline:
     def _flagged_numbers(self, job: Job) -> list[str]:
         if not job.duplicates_key or not job.counter("duplicates"):
             return []
-        return list(self._staged(job, f"{job.duplicates_key}/flagged.json", "the decision"))
-
-    def _staged(self, job: Job, key: str, needed_for: str) -> Any:
-        """A staged object a request needs; the lifecycle rule may have removed it since."""
-        try:
-            return self.objects.get_json(key)
-        except ObjectMissing:
-            raise StagingExpired(job.job_id, needed_for) from None
-
-    def _must_still_be_staged(self, job: Job, needed_for: str) -> None:
-        """Refuse at once what a later step could not do: staging expires as a whole, so its
-        manifest answers for it (one HEAD, whatever the file's size)."""
-        try:
-            self.objects.size(job.manifest_key or "")
-        except ObjectMissing:
-            raise StagingExpired(job.job_id, needed_for) from None
+        return list(staged(self.objects, job, f"{job.duplicates_key}/flagged.json", "the decision"))
 
     def duplicates(
         self, org_id: str, job_id: str, offset: int = 0, limit: int = DUPLICATES_PAGE
@@ -377,26 +249,10 @@ class ImportPipeline:
             yield from self._duplicates_page(job, page)
 
     def _duplicates_page(self, job: Job, page: int) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = self._staged(
-            job, f"{job.duplicates_key}/page-{page + 1:05d}.json", "its possible duplicates"
+        entries: list[dict[str, Any]] = staged(
+            self.objects, job, duplicates_page_key(job, page), "its possible duplicates"
         )
         return entries
-
-    def _put_row_error_pages(self, prefix: str, failures: list[RowFailure]) -> None:
-        """The preview's view of every row error: pages of ROW_ERRORS_PAGE (row, column,
-        reason), each saying how many there are in all; a page is written even for none."""
-        pages = range(0, max(len(failures), 1), ROW_ERRORS_PAGE)
-        for number, start in enumerate(pages, start=1):
-            self.objects.put_json(
-                f"{prefix}/row-errors/page-{number:05d}.json",
-                {
-                    "total": len(failures),
-                    "items": [
-                        {"row": f.row, "column": f.column, "reason": f.reason}
-                        for f in failures[start : start + ROW_ERRORS_PAGE]
-                    ],
-                },
-            )
 
     def row_errors(
         self, org_id: str, job_id: str, offset: int = 0, limit: int = ROW_ERRORS_PAGE
@@ -425,9 +281,7 @@ class ImportPipeline:
         return RowErrorsPage(total=total, offset=offset, items=items)
 
     def _row_errors_page(self, job: Job, number: int) -> dict[str, Any]:
-        page: dict[str, Any] = self.objects.get_json(
-            f"{staging_prefix(job)}/row-errors/page-{number + 1:05d}.json"
-        )
+        page: dict[str, Any] = self.objects.get_json(row_errors_page_key(job, number))
         return page
 
     def cancel(self, org_id: str, job_id: str, actor: str) -> Job:
@@ -466,7 +320,7 @@ class ImportPipeline:
                 f"Import job {job_id} has nothing to retry: none of its rows failed to be "
                 "written; fix the rows in the error log and import the file again",
             )
-        self._must_still_be_staged(job, "a retry")
+        must_still_be_staged(self.objects, job, "a retry")
         run = JobRun.retry(job.counter("retries") + 1)
         job = self.jobs.transition(
             org_id, job_id, JobStatus.IMPORTING, counters={**job.counters, "retries": run.attempt}
@@ -496,13 +350,13 @@ class ImportPipeline:
         run = JobRun.retry(attempt)
         prefix = f"{staging_prefix(job)}/retry-{attempt}"
         size = self.settings.batch_size
-        first = _Stager(self.objects, prefix, size, run.batch_prefix, retry=True)
-        late = _Stager(self.objects, prefix, size, run.late_batch_prefix, retry=True)
+        first = Stager(self.objects, prefix, size, run.batch_prefix, retry=True)
+        late = Stager(self.objects, prefix, size, run.late_batch_prefix, retry=True)
         for manifest_key, stager in ((job.manifest_key, first), (job.late_manifest_key, late)):
-            for batch in self._staged(job, manifest_key, "a retry") if manifest_key else []:
+            for batch in staged(self.objects, job, manifest_key, "a retry") if manifest_key else []:
                 if batch["batch_id"] not in holding:
                     continue
-                for customer in self._staged(job, batch["key"], "a retry")["customers"]:
+                for customer in staged(self.objects, job, batch["key"], "a retry")["customers"]:
                     if customer["rows"][0] in rows:
                         stager.add(customer)
         return {
@@ -651,11 +505,11 @@ class ImportPipeline:
         failures: list[RowFailure] = []
         prefix = staging_prefix(job)
         size = self.settings.batch_size
-        first = _Stager(self.objects, prefix, size)
+        first = Stager(self.objects, prefix, size)
         # Repeats of an earlier customer of the file run after everything else (see HasRepeats).
-        late = _Stager(self.objects, prefix, size, JobRun.first().late_batch_prefix)
+        late = Stager(self.objects, prefix, size, JobRun.first().late_batch_prefix)
         finder = DuplicateFinder(self._stored_customer_lookup(org_id))
-        listing = _DuplicateListing(self.objects, f"{prefix}/duplicates")
+        listing = DuplicateListing(self.objects, f"{prefix}/duplicates")
         pending: list[dict[str, Any]] = []
         preview: dict[str, dict[str, Any]] = {}  # by customer id
         customers = vehicles = failed_customers = rows_with_warnings = 0
@@ -706,7 +560,7 @@ class ImportPipeline:
         row_errors_key = f"{prefix}/row-errors.json"
         preview_key = f"{prefix}/preview.json"
         self.objects.put_json(row_errors_key, [f.to_dict() for f in failures])
-        self._put_row_error_pages(prefix, failures)
+        put_row_error_pages(self.objects, job, failures)
         # A row that cannot be read counts as a customer of its own, failed: whose it was
         # cannot be told, and so imported + skipped + failed is every customer of the file.
         failed = failed_customers + rows.unreadable_rows
