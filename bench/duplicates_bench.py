@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from customer_import.adapters.dynamo import CustomerModel, DynamoCustomerStore, MatchKeyModel
+from customer_import.imports.staging import customer_id_for
 from customer_import.jobs import Job, JobStatus
 from customer_import.organisations import OrganisationProfile
-from customer_import.pipeline import ImportPipeline, customer_id_for
+from customer_import.pipeline import ImportPipeline
 from customer_import.reading import detect_format, iter_records
 from customer_import.techman import TechmanRows, check_header
 

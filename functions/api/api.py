@@ -65,12 +65,9 @@ from customer_import.errors import (
     JobNotFound,
     StagingExpired,
 )
+from customer_import.imports.requests import ERROR_LOG_LINK_SECONDS, PRESIGNED_UPLOAD_SECONDS
+from customer_import.imports.staging import ROW_ERRORS_PAGE
 from customer_import.jobs import DuplicatePolicy, JobOptions
-from customer_import.pipeline import (
-    ERROR_LOG_LINK_SECONDS,
-    PRESIGNED_UPLOAD_SECONDS,
-    ROW_ERRORS_PAGE,
-)
 from customer_import.queries import CustomerNotFound, InvalidCursor
 from customer_import.settings import Settings
 from customer_import.uploads import check_declared_size, upload_limit

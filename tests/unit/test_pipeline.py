@@ -13,9 +13,9 @@ from customer_import.errors import (
     JobNotFound,
 )
 from customer_import.imports.run import JobRun
+from customer_import.imports.staging import customer_id_for, job_id_of_object
 from customer_import.jobs import JobOptions, JobStatus
 from customer_import.organisations import OrganisationProfile
-from customer_import.pipeline import customer_id_for, job_id_of_object
 from customer_import.ports import REASON_SUMMARY
 
 from tests.fakes import World

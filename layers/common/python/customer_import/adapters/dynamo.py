@@ -44,9 +44,9 @@ from ..duplicates import (
 )
 from ..errors import InvalidTransition, JobNotFound, TransientImportError
 from ..imports.counters import OUTCOME_COUNTERS, batch_deltas
+from ..imports.staging import ID_NAMESPACE
 from ..jobs import COUNTER_NAMES, Job, JobOptions, JobStatus, sources_of
 from ..organisations import OrganisationProfile
-from ..pipeline import ID_NAMESPACE
 from ..ports import BatchOutcome, RowFailure
 from ..settings import Settings
 from ..stuck_jobs import UNSETTLED_STATUSES

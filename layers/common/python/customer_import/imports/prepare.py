@@ -1,0 +1,229 @@
+"""PrepareImport: stream the file, clean and group its rows, flag possible duplicates, stage
+batches and write the preview."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from .. import techman
+from ..duplicates import DuplicateFinder
+from ..jobs import Job, JobStatus
+from ..ports import CustomerStore, JobStore, ObjectStore, OrganisationStore, RowFailure
+from ..progress import ProgressBroadcaster
+from ..reading import TextFormat, UnreadableFile, iter_records
+from ..settings import Settings
+from .run import JobRun
+from .shared import Clock, JobAudit, timestamp
+from .staging import (
+    DuplicateListing,
+    Stager,
+    customer_id_for,
+    put_row_error_pages,
+    staging_prefix,
+)
+from .validate import NO_DATA_ROWS, reject
+
+PREVIEW_SIZE = 100
+
+
+class PrepareImport:
+    def __init__(
+        self,
+        settings: Settings,
+        jobs: JobStore,
+        objects: ObjectStore,
+        customers: CustomerStore,
+        organisations: OrganisationStore,
+        broadcaster: ProgressBroadcaster,
+        audit: JobAudit,
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.jobs = jobs
+        self.objects = objects
+        self.customers = customers
+        self.organisations = organisations
+        self.broadcaster = broadcaster
+        self.audit = audit
+        self.clock = clock
+
+    def __call__(self, org_id: str, job_id: str) -> dict[str, Any]:
+        """Stream the file twice (each customer's last row, then everything else): clean,
+        group, flag possible duplicates, stage batches, write the preview."""
+        job = self.jobs.get(org_id, job_id)
+        fmt = TextFormat(encoding=job.encoding or "utf-8", delimiter=job.delimiter or ",")
+        profile = self.organisations.get(org_id)
+        max_rows = profile.max_rows or self.settings.max_rows
+        records = iter_records(self.objects.open(job.object_key), fmt)
+        try:
+            _, header = next(records)
+            columns = techman.check_header(header)
+            # A first pass learns each customer's last row: the second then stages customers
+            # as their rows end, and Prepare's memory stays flat in the file's size.
+            index = techman.index_rows(
+                columns, iter_records(self.objects.open(job.object_key), fmt), max_rows
+            )
+        except UnreadableFile as exc:
+            return self._reject_prepared(job, str(exc))
+        if index.rows == 0:  # rows of only delimiters, beyond Validate's head
+            return self._reject_prepared(job, NO_DATA_ROWS)
+        if index.rows > max_rows:
+            return self._reject_prepared(
+                job,
+                f"The file has more than {max_rows:,} data rows, the limit; "
+                "split it into smaller files",
+            )
+        rows = techman.TechmanRows(columns, profile, index.last_rows)
+        rows.read(records)
+
+        failures: list[RowFailure] = []
+        prefix = staging_prefix(job)
+        size = self.settings.batch_size
+        first = Stager(self.objects, prefix, size)
+        # Repeats of an earlier customer of the file run after everything else (see HasRepeats).
+        late = Stager(self.objects, prefix, size, JobRun.first().late_batch_prefix)
+        finder = DuplicateFinder(self._stored_customer_lookup(org_id))
+        listing = DuplicateListing(self.objects, f"{prefix}/duplicates")
+        pending: list[dict[str, Any]] = []
+        preview: dict[str, dict[str, Any]] = {}  # by customer id
+        customers = vehicles = failed_customers = rows_with_warnings = 0
+        staged_at = timestamp(self.clock)
+        rows_failing = 0
+
+        def settle() -> None:
+            """Flag a chunk of customers in one batched look-up, then stage them."""
+            if not pending:
+                return
+            listing.add(finder.flag(pending))
+            for customer in pending:
+                match = customer.get("duplicate")
+                if match and customer["customer_id"] in preview:
+                    preview[customer["customer_id"]]["duplicate"] = match
+                (late if match and match["kind"] == "file" else first).add(customer)
+            pending.clear()
+
+        for record in rows.customers():
+            customers += 1
+            customer_id = customer_id_for(org_id, job_id, record.external_customer_number)
+            if len(preview) < PREVIEW_SIZE:
+                preview[customer_id] = {"customer_id": customer_id, **record.preview()}
+            if record.errors:
+                failed_customers += 1
+                rows_failing += len(record.rows)
+                originals = dict(zip(record.rows, record.originals, strict=True))
+                failures.extend(
+                    RowFailure(e.row, e.column, e.reason, originals[e.row]) for e in record.errors
+                )
+                continue
+            rows_with_warnings += len({w.row for w in record.warnings})
+            vehicles += len(record.vehicles)
+            pending.append({"customer_id": customer_id, "staged_at": staged_at, **record.to_dict()})
+            if len(pending) >= size:
+                settle()
+        settle()
+        listing.finish()
+        # Rows that could not be read at all come first in the error log, as they always did.
+        failures[:0] = [
+            RowFailure(issue.row, issue.column, issue.reason, original)
+            for issue, original in rows.malformed
+        ]
+        rows_failing += rows.unreadable_rows
+
+        manifest_key = first.finish("manifest")
+        late_manifest_key = late.finish("late-manifest")
+        row_errors_key = f"{prefix}/row-errors.json"
+        preview_key = f"{prefix}/preview.json"
+        self.objects.put_json(row_errors_key, [f.to_dict() for f in failures])
+        put_row_error_pages(self.objects, job, failures)
+        # A row that cannot be read counts as a customer of its own, failed: whose it was
+        # cannot be told, and so imported + skipped + failed is every customer of the file.
+        failed = failed_customers + rows.unreadable_rows
+        counters = {
+            **job.counters,
+            "rows": rows.rows,
+            "rows_with_warnings": rows_with_warnings,
+            "rows_failing": rows_failing,
+            "customers": customers + rows.unreadable_rows,
+            "vehicles": vehicles,
+            "duplicates": finder.flagged,
+            "batches_total": len(first.manifest) + len(late.manifest),
+            "failed": failed,
+            "processed": failed,
+        }
+        preview_counts = {
+            name: counters[name]
+            for name in (
+                "rows",
+                "customers",
+                "vehicles",
+                "rows_with_warnings",
+                "rows_failing",
+                "duplicates",
+            )
+        }
+        # The summary counts failed customers; the preview says both, each named.
+        preview_counts["customers_failing"] = failed
+        unreadable_rows = [
+            {"row": issue.row, "column": issue.column, "reason": issue.reason}
+            for issue, _ in rows.malformed[:PREVIEW_SIZE]
+        ]
+        self.objects.put_json(
+            preview_key,
+            {
+                "counts": preview_counts,
+                "customers": list(preview.values()),
+                "unreadable_rows": unreadable_rows,
+            },
+        )
+        changes: dict[str, Any] = {
+            "manifest_key": manifest_key,
+            "late_manifest_key": late_manifest_key,
+            "duplicates_key": listing.prefix,
+            "row_errors_key": row_errors_key,
+            "preview_key": preview_key,
+            "counters": counters,
+        }
+        if job.options.auto_run:
+            job = self.jobs.transition(org_id, job_id, JobStatus.IMPORTING, **changes)
+            self.broadcaster.publish(job, "status")
+        else:
+            job = self.jobs.update(org_id, job_id, **changes)
+        return {
+            "rejected": False,
+            "manifest_key": manifest_key,
+            "batches": len(first.manifest),
+            "late_manifest_key": late_manifest_key,
+            "late_batches": len(late.manifest),
+            "auto_run": job.options.auto_run,
+            "decision_timeout_seconds": job.options.decision_timeout_seconds
+            or self.settings.decision_timeout_seconds,
+        }
+
+    def _stored_customer_lookup(
+        self, org_id: str
+    ) -> Callable[[Collection[str]], dict[str, dict[str, Any]]]:
+        """`find_by_keys`, skipped while the organisation has no customer at all: a first
+        import (a migration) has nothing stored to match, and its look-ups would be most of
+        Prepare's requests. Asked again each chunk until customers appear (another import may
+        be writing them meanwhile)."""
+        has_customers = False
+
+        def look_up(keys: Collection[str]) -> dict[str, dict[str, Any]]:
+            nonlocal has_customers
+            has_customers = has_customers or self.customers.has_any(org_id)
+            return self.customers.find_by_keys(org_id, keys) if has_customers else {}
+
+        return look_up
+
+    def _reject_prepared(self, job: Job, reason: str) -> dict[str, Any]:
+        reject(self.jobs, self.broadcaster, self.audit, job, reason)
+        return {
+            "rejected": True,
+            "manifest_key": None,
+            "batches": 0,
+            "late_manifest_key": None,
+            "late_batches": 0,
+            "auto_run": False,
+            "decision_timeout_seconds": 0,
+        }
