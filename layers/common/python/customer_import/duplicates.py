@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cleaning import normalise_registration
+from .customers.customer import CUSTOMER_FIELDS, vehicle_identity
 from .errors import IncompleteDecision, InvalidDecision
 from .jobs import DuplicatePolicy
 
@@ -25,22 +25,7 @@ TITLES = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lord", "lady", "rev", "revd"}
 )
 # Customer fields a merge may fill when the existing customer has none.
-MERGEABLE_FIELDS = (
-    "external_customer_number",
-    "title",
-    "name",
-    "email",
-    "phone",
-    "landline",
-    "customer_group",
-    "credit_hold",
-    "account_customer",
-    "vat_registered",
-    "vat_number",
-    "notification_preferences",
-    "date_created",
-    "last_visit",
-)
+MERGEABLE_FIELDS = ("external_customer_number", *CUSTOMER_FIELDS)
 # What a review shows of either side of a match.
 SUMMARY_FIELDS = ("external_customer_number", "name", "email", "phone", "landline")
 
@@ -400,14 +385,6 @@ class MergeChanges:
     @property
     def changes_anything(self) -> bool:
         return bool(self.fill or self.addresses or self.vehicles)
-
-
-def vehicle_identity(vehicle: Mapping[str, Any]) -> str | None:
-    registration = normalise_registration(str(vehicle.get("registration") or ""))
-    if registration:
-        return f"registration:{registration}"
-    vin = str(vehicle.get("vin") or "").strip().upper()
-    return f"vin:{vin}" if vin else None
 
 
 def merge_changes(stored: StoredCustomer, incoming: dict[str, Any]) -> MergeChanges:
