@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..duplicates import BatchPlan, Decision, MergeChanges, merge_changes, plan_batch
@@ -16,18 +16,12 @@ from .shared import error_reason
 from .staging import staging_prefix
 
 
+@dataclass(eq=False)
 class BatchImport:
-    def __init__(
-        self,
-        jobs: JobStore,
-        objects: ObjectStore,
-        customers: CustomerStore,
-        broadcaster: ProgressBroadcaster,
-    ) -> None:
-        self.jobs = jobs
-        self.objects = objects
-        self.customers = customers
-        self.broadcaster = broadcaster
+    jobs: JobStore
+    objects: ObjectStore
+    customers: CustomerStore
+    broadcaster: ProgressBroadcaster
 
     def import_batch(self, org_id: str, job_id: str, batch: dict[str, Any]) -> dict[str, Any]:
         job = self.jobs.get(org_id, job_id)

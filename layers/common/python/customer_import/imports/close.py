@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..jobs import JobStatus
@@ -10,11 +11,11 @@ from ..progress import ProgressBroadcaster
 from .shared import JobAudit, error_reason, must_be_able_to_become
 
 
+@dataclass(eq=False)
 class CloseJob:
-    def __init__(self, jobs: JobStore, broadcaster: ProgressBroadcaster, audit: JobAudit) -> None:
-        self.jobs = jobs
-        self.broadcaster = broadcaster
-        self.audit = audit
+    jobs: JobStore
+    broadcaster: ProgressBroadcaster
+    audit: JobAudit
 
     def __call__(
         self, org_id: str, job_id: str, status: str, error: dict[str, Any] | None

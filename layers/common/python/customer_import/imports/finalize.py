@@ -3,6 +3,7 @@ execution returns."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,22 +26,14 @@ BATCH_LEFT_NO_OUTCOME = {
 }
 
 
+@dataclass(eq=False)
 class FinalizeImport:
-    def __init__(
-        self,
-        jobs: JobStore,
-        objects: ObjectStore,
-        broadcaster: ProgressBroadcaster,
-        audit: JobAudit,
-        batches: BatchImport,
-        clock: Clock,
-    ) -> None:
-        self.jobs = jobs
-        self.objects = objects
-        self.broadcaster = broadcaster
-        self.audit = audit
-        self.batches = batches
-        self.clock = clock
+    jobs: JobStore
+    objects: ObjectStore
+    broadcaster: ProgressBroadcaster
+    audit: JobAudit
+    batches: BatchImport
+    clock: Clock
 
     def __call__(self, org_id: str, job_id: str) -> dict[str, Any]:
         job = self._record_batches_without_outcome(self.jobs.get(org_id, job_id))

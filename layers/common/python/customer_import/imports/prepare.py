@@ -4,6 +4,7 @@ batches and write the preview."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 from .. import techman
@@ -27,26 +28,16 @@ from .validate import NO_DATA_ROWS, reject
 PREVIEW_SIZE = 100
 
 
+@dataclass(eq=False)
 class PrepareImport:
-    def __init__(
-        self,
-        settings: Settings,
-        jobs: JobStore,
-        objects: ObjectStore,
-        customers: CustomerStore,
-        organisations: OrganisationStore,
-        broadcaster: ProgressBroadcaster,
-        audit: JobAudit,
-        clock: Clock,
-    ) -> None:
-        self.settings = settings
-        self.jobs = jobs
-        self.objects = objects
-        self.customers = customers
-        self.organisations = organisations
-        self.broadcaster = broadcaster
-        self.audit = audit
-        self.clock = clock
+    settings: Settings
+    jobs: JobStore
+    objects: ObjectStore
+    customers: CustomerStore
+    organisations: OrganisationStore
+    broadcaster: ProgressBroadcaster
+    audit: JobAudit
+    clock: Clock
 
     def __call__(self, org_id: str, job_id: str) -> dict[str, Any]:
         """Stream the file twice (each customer's last row, then everything else): clean,

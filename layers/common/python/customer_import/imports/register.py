@@ -3,6 +3,7 @@ registers the job, exactly once per object."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .. import techman
@@ -14,9 +15,9 @@ from .shared import Clock, timestamp
 from .staging import ObjectLocation, job_id_of_object
 
 
+@dataclass(eq=False)
 class StartImport:
-    def __init__(self, workflow: Workflow) -> None:
-        self.workflow = workflow
+    workflow: Workflow
 
     def __call__(
         self, bucket: str, key: str, sequencer: str, event: dict[str, Any]
@@ -31,11 +32,11 @@ class StartImport:
         return {"job_id": job_id, "execution_name": name}
 
 
+@dataclass(eq=False)
 class RegisterJob:
-    def __init__(self, jobs: JobStore, broadcaster: ProgressBroadcaster, clock: Clock) -> None:
-        self.jobs = jobs
-        self.broadcaster = broadcaster
-        self.clock = clock
+    jobs: JobStore
+    broadcaster: ProgressBroadcaster
+    clock: Clock
 
     def __call__(self, bucket: str, key: str, sequencer: str, execution_id: str) -> dict[str, Any]:
         """Turn an `Object Created` event into a job, exactly once per object."""

@@ -48,26 +48,16 @@ class DuplicatesPage:
 RowErrorsPage = DuplicatesPage  # the same shape: how many in all, from where, which
 
 
+@dataclass(eq=False)
 class JobRequests:
-    def __init__(
-        self,
-        settings: Settings,
-        jobs: JobStore,
-        objects: ObjectStore,
-        workflow: Workflow,
-        organisations: OrganisationStore,
-        broadcaster: ProgressBroadcaster,
-        audit: JobAudit,
-        clock: Clock,
-    ) -> None:
-        self.settings = settings
-        self.jobs = jobs
-        self.objects = objects
-        self.workflow = workflow
-        self.organisations = organisations
-        self.broadcaster = broadcaster
-        self.audit = audit
-        self.clock = clock
+    settings: Settings
+    jobs: JobStore
+    objects: ObjectStore
+    workflow: Workflow
+    organisations: OrganisationStore
+    broadcaster: ProgressBroadcaster
+    audit: JobAudit
+    clock: Clock
 
     def create_upload(
         self,
@@ -231,12 +221,12 @@ class JobRequests:
         )
 
 
+@dataclass(eq=False)
 class AwaitDecision:
     """The state that hands the job its task token and waits for the decision."""
 
-    def __init__(self, jobs: JobStore, broadcaster: ProgressBroadcaster) -> None:
-        self.jobs = jobs
-        self.broadcaster = broadcaster
+    jobs: JobStore
+    broadcaster: ProgressBroadcaster
 
     def __call__(self, org_id: str, job_id: str, task_token: str) -> dict[str, Any]:
         job = self.jobs.transition(org_id, job_id, JobStatus.READY, task_token=task_token)

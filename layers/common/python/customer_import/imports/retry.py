@@ -3,6 +3,7 @@ staged by the retry's own execution (`stage_retry`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidTransition
@@ -18,22 +19,14 @@ from .staging import Stager, must_still_be_staged, staged, staging_prefix
 WRITE_FAILURE_COLUMNS = ("(batch)", "(customer)")
 
 
+@dataclass(eq=False)
 class RetryFailed:
-    def __init__(
-        self,
-        settings: Settings,
-        jobs: JobStore,
-        objects: ObjectStore,
-        workflow: Workflow,
-        broadcaster: ProgressBroadcaster,
-        audit: JobAudit,
-    ) -> None:
-        self.settings = settings
-        self.jobs = jobs
-        self.objects = objects
-        self.workflow = workflow
-        self.broadcaster = broadcaster
-        self.audit = audit
+    settings: Settings
+    jobs: JobStore
+    objects: ObjectStore
+    workflow: Workflow
+    broadcaster: ProgressBroadcaster
+    audit: JobAudit
 
     def retry_failed(self, org_id: str, job_id: str, actor: str) -> Job:
         """Import again the rows that failed to be written (a batch that failed after its

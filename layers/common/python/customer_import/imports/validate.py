@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from .. import techman
@@ -21,22 +22,14 @@ NO_DATA_ROWS = "The file has a header but no data rows"
 _LINE_BREAKS = re.compile(rb"[\r\n]")
 
 
+@dataclass(eq=False)
 class ValidateUpload:
-    def __init__(
-        self,
-        settings: Settings,
-        jobs: JobStore,
-        objects: ObjectStore,
-        organisations: OrganisationStore,
-        broadcaster: ProgressBroadcaster,
-        audit: JobAudit,
-    ) -> None:
-        self.settings = settings
-        self.jobs = jobs
-        self.objects = objects
-        self.organisations = organisations
-        self.broadcaster = broadcaster
-        self.audit = audit
+    settings: Settings
+    jobs: JobStore
+    objects: ObjectStore
+    organisations: OrganisationStore
+    broadcaster: ProgressBroadcaster
+    audit: JobAudit
 
     def __call__(self, org_id: str, job_id: str) -> dict[str, Any]:
         """Look at the head of the file only: size, encoding, delimiter, required columns."""
