@@ -15,6 +15,9 @@ E. moto's DynamoDB writes take no lock: `transact_write_items` deep-copies the t
    touches while other request threads insert into them ("dictionary changed size during
    iteration", a 500), and concurrent updates of one item could interleave. Transactions,
    updates and deletes go one at a time, and so do puts into tables a transaction touches.
+   moto also updates a stored item in place, one action at a time: reads (answered by seam
+   G) wait for the write in progress, so none sees an update half applied, as none does on
+   DynamoDB (a decision once found its job `ready` without the task token set beside it).
    That deep copy, moto's undo record, also grew with the table: each batch's commit copied
    every batch record and job before it. The undo record is now the items the transaction
    names, copied before it runs and put back if it fails.
@@ -500,13 +503,16 @@ DYNAMODB_ITEM_ANSWERS = (
 def _as_json(answer: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
     @functools.wraps(answer)
     def plain(self: DynamoHandler) -> Any:
-        result = answer(self)
-        if not isinstance(result, ActionResult):
-            return result
-        try:
-            return json.dumps(result.result)
-        except (TypeError, ValueError):
-            return result
+        # Seam E's lock, held until the answer is written: moto updates a stored item in
+        # place, one action at a time, so a read beside an update could see half of it.
+        with _dynamodb_writes:
+            result = answer(self)
+            if not isinstance(result, ActionResult):
+                return result
+            try:
+                return json.dumps(result.result)
+            except (TypeError, ValueError):
+                return result
 
     return plain
 

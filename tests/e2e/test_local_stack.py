@@ -364,3 +364,41 @@ def test_the_stack_throttles_as_dynamodb_does_when_asked(stack) -> None:
     # Then the first two fail with AWS's throttling error, the third is written
     assert codes == ["ProvisionedThroughputExceededException"] * 2 + ["ok"]
     assert planned.thrown == 2
+
+
+def test_a_read_never_sees_an_update_half_applied(stack) -> None:
+    # Given a job item that one thread keeps updating, every attribute to the same new value
+    import threading
+
+    import boto3
+    from customer_import_local.stack import table_name
+
+    client = boto3.client("dynamodb")
+    table = table_name("jobs")
+    key = {"org_id": {"S": "org-atomic"}, "job_id": {"S": "j1"}}
+    names = [f"a{i}" for i in range(6)]
+    client.put_item(TableName=table, Item={**key, **{n: {"N": "0"} for n in names}})
+    done = threading.Event()
+
+    def update() -> None:
+        try:
+            for value in range(1, 60):
+                client.update_item(
+                    TableName=table,
+                    Key=key,
+                    UpdateExpression="SET " + ", ".join(f"{n} = :v" for n in names),
+                    ExpressionAttributeValues={":v": {"N": str(value)}},
+                )
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=update)
+    writer.start()
+    # When another thread reads it meanwhile
+    seen = []
+    while not done.is_set():
+        item = client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+        seen.append({item[n]["N"] for n in names})
+    writer.join()
+    # Then each read sees one whole update, as DynamoDB's single-item writes are atomic
+    assert [values for values in seen if len(values) > 1] == []
