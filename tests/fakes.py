@@ -12,6 +12,7 @@ from typing import Any
 from customer_import.audit import AuditEntry
 from customer_import.duplicates import MergeChanges, StoredCustomer, match_keys, vehicle_identity
 from customer_import.errors import InvalidTransition, JobNotFound, ObjectMissing
+from customer_import.imports.counters import add, batch_deltas
 from customer_import.jobs import Job, JobStatus, sources_of
 from customer_import.organisations import OrganisationProfile
 from customer_import.pipeline import ImportPipeline
@@ -63,18 +64,7 @@ class FakeJobStore:
             return None
         self.batches[(job_id, outcome.batch_id)] = outcome
         job = self.get(org_id, job_id)
-        counters = dict(job.counters)
-        counters["imported"] += outcome.imported
-        counters["merged"] += outcome.merged
-        counters["skipped_duplicates"] += outcome.skipped_duplicates
-        counters["skipped_user"] += outcome.skipped_user
-        if outcome.retry:
-            counters["failed"] -= outcome.imported + outcome.merged
-        else:
-            counters["batches_done"] += 1
-            counters["processed"] += outcome.customers
-            counters["failed"] += outcome.failed
-        return self._store(replace(job, counters=counters))
+        return self._store(replace(job, counters=add(job.counters, batch_deltas(outcome))))
 
     def batch_outcomes(self, job_id: str) -> list[BatchOutcome]:
         return [o for (j, _), o in sorted(self.batches.items()) if j == job_id]

@@ -56,6 +56,7 @@ from customer_import.adapters.api_models import (
 )
 from customer_import.adapters.queries import queries_for
 from customer_import.adapters.wiring import components_for
+from customer_import.changes.rules import Mode
 from customer_import.errors import (
     IncompleteDecision,
     InvalidDecision,
@@ -162,7 +163,7 @@ def create_import(request: CreateImport) -> CreatedImport:
     options = JobOptions(
         auto_run=request.options.auto_run,
         on_duplicate=DuplicatePolicy(request.options.on_duplicate),
-        mode=request.mode,
+        mode=Mode(request.mode),
         decision_timeout_seconds=request.options.decision_timeout_seconds,
     )
     upload = components.pipeline.create_upload(

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from customer_import.adapters.dynamo import CustomerModel, JobModel
 from customer_import.errors import InvalidTransition, TransientImportError
-from customer_import.execution_names import import_execution_name, retry_execution_name
+from customer_import.imports.run import JobRun
 from customer_import.jobs import JobOptions
 from customer_import_local import seams
 from customer_import_local.stack import function_name
@@ -68,7 +68,9 @@ def test_an_upload_starts_one_execution_named_after_its_organisation_and_job(
     job = driver.wait_for(org, job.job_id, {"ready"})
     # Then exactly one execution runs for it, named `<org>_<job>`, findable by both
     [execution] = executions_for(stack, job.job_id)
-    assert execution["name"] == f"{org}_{job.job_id}" == import_execution_name(org, job.job_id)
+    assert (
+        execution["name"] == f"{org}_{job.job_id}" == JobRun.first().execution_name(org, job.job_id)
+    )
     assert execution["executionArn"] == f"{_execution_prefix(stack)}:{org}_{job.job_id}"
     # And it is the execution that registered the job
     assert job.execution_id == execution["executionArn"]
@@ -355,7 +357,7 @@ def test_a_failed_batch_is_retried_through_the_state_machine_without_doubling(
             "executions"
         ]
     ]
-    assert f"{org}_{job.job_id}-retry-1" == retry_execution_name(org, job.job_id, 1)
+    assert f"{org}_{job.job_id}-retry-1" == JobRun.retry(1).execution_name(org, job.job_id)
     assert f"{org}_{job.job_id}-retry-1" in names
     # And retrying again is refused: nothing is left to retry
     with pytest.raises(
@@ -456,7 +458,7 @@ def test_an_import_with_errors_says_so_in_its_execution_output_and_metric(
     sfn = boto3.client("stepfunctions")
     outputs = {}
     for job in (with_errors, clean):
-        arn = f"{_execution_prefix(stack)}:{import_execution_name(job.org_id, job.job_id)}"
+        arn = f"{_execution_prefix(stack)}:{JobRun.first().execution_name(job.org_id, job.job_id)}"
         outputs[job.job_id] = json.loads(_ended(sfn, arn)["output"])
     # Then its output is the job's final status and counts
     assert outputs[with_errors.job_id]["status"] == "completed_with_errors"

@@ -147,8 +147,9 @@ def test_a_first_import_looks_nothing_up_and_still_flags_its_own_repeats() -> No
 @pytest.mark.parametrize(
     ("default", "expected"),
     [
+        # A merge counts in imported: the stored customer now reflects the file (design §5.4).
         ("skip", {"imported": 1, "merged": 0, "skipped_duplicates": 5, "skipped_user": 0}),
-        ("merge", {"imported": 1, "merged": 5, "skipped_duplicates": 0, "skipped_user": 0}),
+        ("merge", {"imported": 6, "merged": 5, "skipped_duplicates": 0, "skipped_user": 0}),
         ("create", {"imported": 6, "merged": 0, "skipped_duplicates": 0, "skipped_user": 0}),
     ],
 )
@@ -162,7 +163,7 @@ def test_each_default_decision_counts_what_it_did(default: str, expected: dict[s
     assert counts(job) == {**expected, "failed": 0}
     assert job.status is JobStatus.COMPLETED
     stored = len(world.customers.customers)
-    assert stored == 6 + expected["imported"]
+    assert stored == 6 + expected["imported"] - expected["merged"]
 
 
 def test_per_customer_choices_override_the_default_and_count_as_the_users() -> None:
@@ -170,7 +171,7 @@ def test_per_customer_choices_override_the_default_and_count_as_the_users() -> N
     imported(world, customers(6))
     job = imported(world, second_file(), "merge", **{"2000": "skip", "2003": "create"})
     assert counts(job) == {
-        "imported": 2,
+        "imported": 5,  # 2 created, 3 merged
         "merged": 3,
         "skipped_duplicates": 0,
         "skipped_user": 1,
@@ -220,9 +221,9 @@ def test_a_repeat_inside_the_file_merges_into_the_customer_it_repeats() -> None:
     ]
     # When it is imported with merge
     job = imported(world, rows, "merge")
-    # Then 1 is imported with 2's vehicle, and 2 is not a customer of its own
+    # Then 1 is created with 2's vehicle (merged into it), and 2 is not a customer of its own
     assert counts(job) == {
-        "imported": 1,
+        "imported": 2,  # 1 created, 1 merged into it
         "merged": 1,
         "skipped_duplicates": 0,
         "skipped_user": 0,

@@ -12,6 +12,7 @@ from customer_import.errors import (
     InvalidUpload,
     JobNotFound,
 )
+from customer_import.imports.run import JobRun
 from customer_import.jobs import JobOptions, JobStatus
 from customer_import.organisations import OrganisationProfile
 from customer_import.pipeline import customer_id_for, job_id_of_object
@@ -612,17 +613,47 @@ def test_a_batch_record_keeps_failure_summaries_and_the_error_log_the_whole_rows
 def test_execution_names_carry_the_organisation_within_step_functions_limits(
     org_id: str, label: str
 ) -> None:
-    from customer_import.execution_names import import_execution_name, retry_execution_name
-
     # Given a job of an organisation whose id may hold any character and be of any length
     job_id = str(uuid.uuid4())
     # When its executions are named
-    name = import_execution_name(org_id, job_id)
-    retry = retry_execution_name(org_id, job_id, 99_999)
+    name = JobRun.first().execution_name(org_id, job_id)
+    retry = JobRun.retry(99_999).execution_name(org_id, job_id)
     # Then each says the organisation, then the job, in at most 80 letters, digits, - and _
     assert name == f"{label}_{job_id}"
     assert retry == f"{name}-retry-99999"
     assert len(retry) <= 80
     assert re.fullmatch(r"[A-Za-z0-9_-]+", retry)
     # And the same job always gets the same name (an event delivered again starts nothing)
-    assert import_execution_name(org_id, job_id) == name
+    assert JobRun.first().execution_name(org_id, job_id) == name
+
+
+def test_a_row_recovered_by_the_tenth_retry_leaves_the_error_log() -> None:
+    # Given an import where the database refused one customer, and nine retries refused it too
+    world = World()
+    job_id = run_to_ready(
+        world,
+        techman_csv([row("1", "Ann Ok"), row("2", "Bob Refused"), row("3", "Cy Bad", Phone="1")]),
+    )
+    world.customers.failing_numbers.add("2")
+    world.pipeline.submit_decision(ORG, job_id, "skip", None, "alice")
+    import_all(world, job_id)
+
+    def retry() -> None:
+        world.pipeline.retry_failed(ORG, job_id, "alice")
+        attempt = world.pipeline.job(ORG, job_id).counter("retries")
+        prepared = world.pipeline.stage_retry(ORG, job_id, attempt)
+        for batch in world.objects.get_json(prepared["manifest_key"]):
+            world.pipeline.import_batch(ORG, job_id, batch)
+        world.pipeline.finalize(ORG, job_id)
+
+    for _ in range(9):
+        retry()
+    # When the database is back and the tenth retry writes it ("r10-…" batches)
+    world.customers.failing_numbers.clear()
+    retry()
+    # Then the error log keeps only the row that needs fixing in the file: the tenth retry's
+    # recovery counts after the second's to ninth's failures
+    job = world.pipeline.job(ORG, job_id)
+    assert (job.counter("retries"), job.counter("imported"), job.counter("failed")) == (10, 2, 1)
+    log = world.objects.objects[job.error_log_key or ""].decode().splitlines()
+    assert [line.split(",")[0] for line in log[1:]] == ["4"]

@@ -8,6 +8,9 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .changes.rules import DEFAULT_MAX_DELETE_PERCENT, FieldPolicy, MatchKey, Mode
+from .imports.counters import OUTCOME_COUNTERS
+
 
 class JobStatus(StrEnum):
     PENDING = "pending"
@@ -75,22 +78,40 @@ class DuplicatePolicy(StrEnum):
 
 @dataclass
 class JobOptions:
+    """How a job reads and writes (design §5.4). A record stored before an option existed
+    reads back with its default."""
+
     auto_run: bool = False
     on_duplicate: DuplicatePolicy = DuplicatePolicy.SKIP
-    mode: str = "insert"
+    mode: Mode = Mode.INSERT
     decision_timeout_seconds: int | None = None
+    key: MatchKey = MatchKey.EXTERNAL
+    field_policy: FieldPolicy = FieldPolicy.OVERWRITE
+    # A sync that would bin more of the account than this asks for a confirmation first.
+    max_delete_percent: float = DEFAULT_MAX_DELETE_PERCENT
+    confirm_deletions: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "on_duplicate": str(self.on_duplicate)}
+        return {
+            **asdict(self),
+            "on_duplicate": str(self.on_duplicate),
+            "mode": str(self.mode),
+            "key": str(self.key),
+            "field_policy": str(self.field_policy),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> JobOptions:
         data = data or {}
         return cls(
             auto_run=bool(data.get("auto_run", False)),
-            on_duplicate=DuplicatePolicy(data.get("on_duplicate", "skip")),
-            mode=str(data.get("mode", "insert")),
+            on_duplicate=DuplicatePolicy(data.get("on_duplicate", DuplicatePolicy.SKIP)),
+            mode=Mode(data.get("mode", Mode.INSERT)),
             decision_timeout_seconds=data.get("decision_timeout_seconds"),
+            key=MatchKey(data.get("key", MatchKey.EXTERNAL)),
+            field_policy=FieldPolicy(data.get("field_policy", FieldPolicy.OVERWRITE)),
+            max_delete_percent=float(data.get("max_delete_percent", DEFAULT_MAX_DELETE_PERCENT)),
+            confirm_deletions=bool(data.get("confirm_deletions", False)),
         )
 
 
@@ -105,7 +126,12 @@ COUNTER_NAMES = (
     "batches_done",
     "processed",
     "imported",
+    "created",
+    "updated",
+    "unchanged",
     "merged",
+    "deleted",
+    "restored",
     "skipped_duplicates",
     "skipped_user",
     "failed",
@@ -117,7 +143,8 @@ COUNTER_NAMES = (
 
 def describe_progress(counters: Mapping[str, int]) -> str:
     """Where an import is, in customers: "5,488 of 5,500 processed · 5,475 imported · 12
-    failed" (merged and skipped too, when there are any). Processed counts every customer
+    failed" (updated, merged, binned, skipped and the like too, when there are any; imported
+    counts created, updated, merged and restored). Processed counts every customer
     settled, the failed ones included: a bar of it never says "imported" of what was not."""
 
     def count(name: str) -> int:
@@ -128,7 +155,11 @@ def describe_progress(counters: Mapping[str, int]) -> str:
         f"{count('imported'):,} imported",
     ]
     for name, label in (
+        ("updated", "updated"),
+        ("unchanged", "unchanged"),
         ("merged", "merged"),
+        ("deleted", "binned"),
+        ("restored", "restored"),
         ("skipped_duplicates", "skipped (duplicates)"),
         ("skipped_user", "skipped (your choice)"),
     ):
@@ -180,11 +211,8 @@ class Job:
             "processed": self.counter("processed"),
             "total": self.counter("customers"),
             "imported": self.counter("imported"),
-            "merged": self.counter("merged"),
+            **{name: self.counter(name) for name in OUTCOME_COUNTERS},
             "skipped": skipped,
-            "skipped_duplicates": self.counter("skipped_duplicates"),
-            "skipped_user": self.counter("skipped_user"),
-            "failed": self.counter("failed"),
             "progress": describe_progress(self.counters),
             "missing_columns": list(self.missing_columns),
             "reason": self.reason,

@@ -28,7 +28,8 @@ from .duplicates import (
 )
 from .error_log import render_error_log
 from .errors import InvalidDecision, InvalidTransition, InvalidUpload, ObjectMissing, StagingExpired
-from .execution_names import import_execution_name, retry_execution_name
+from .imports.counters import OUTCOME_COUNTERS
+from .imports.run import JobRun, run_order
 from .jobs import Job, JobOptions, JobStatus, sources_of
 from .ports import (
     AuditLog,
@@ -62,16 +63,7 @@ DUPLICATES_PAGE = 100
 ROW_ERRORS_PAGE = 1000
 # Columns of failures that happened while writing, which a retry may cure.
 WRITE_FAILURE_COLUMNS = ("(batch)", "(customer)")
-SUMMARY_COUNTERS = (
-    "rows",
-    "customers",
-    "vehicles",
-    "imported",
-    "merged",
-    "skipped_duplicates",
-    "skipped_user",
-    "failed",
-)
+SUMMARY_COUNTERS = ("rows", "customers", "vehicles", "imported", *OUTCOME_COUNTERS)
 # How Finalize records a batch that left no outcome (see `_record_batches_without_outcome`).
 BATCH_LEFT_NO_OUTCOME = {
     "Error": "BatchLeftNoOutcome",
@@ -260,7 +252,7 @@ class ImportPipeline:
                 details={
                     "file": job.file_name,
                     "source": job.source,
-                    "mode": job.options.mode,
+                    "mode": str(job.options.mode),
                     **details,
                 },
             )
@@ -475,15 +467,15 @@ class ImportPipeline:
                 "written; fix the rows in the error log and import the file again",
             )
         self._must_still_be_staged(job, "a retry")
-        attempt = job.counter("retries") + 1
+        run = JobRun.retry(job.counter("retries") + 1)
         job = self.jobs.transition(
-            org_id, job_id, JobStatus.IMPORTING, counters={**job.counters, "retries": attempt}
+            org_id, job_id, JobStatus.IMPORTING, counters={**job.counters, "retries": run.attempt}
         )
         self.workflow.start(
-            retry_execution_name(org_id, job_id, attempt),
-            {"retry": attempt, "job": {"org_id": org_id, "job_id": job_id}},
+            run.execution_name(org_id, job_id),
+            {"retry": run.attempt, "job": {"org_id": org_id, "job_id": job_id}},
         )
-        self._audit(job, f"import.retry-{attempt}", actor, rows=job.counter("retryable"))
+        self._audit(job, run.started_action(), actor, rows=job.counter("retryable"))
         self.broadcaster.publish(job, "status")
         return job
 
@@ -501,10 +493,11 @@ class ImportPipeline:
         holding = {
             o.batch_id for o in outcomes if not o.retry and rows & {f.row for f in o.failures}
         }
+        run = JobRun.retry(attempt)
         prefix = f"{staging_prefix(job)}/retry-{attempt}"
         size = self.settings.batch_size
-        first = _Stager(self.objects, prefix, size, f"r{attempt}-", retry=True)
-        late = _Stager(self.objects, prefix, size, f"r{attempt}-late-", retry=True)
+        first = _Stager(self.objects, prefix, size, run.batch_prefix, retry=True)
+        late = _Stager(self.objects, prefix, size, run.late_batch_prefix, retry=True)
         for manifest_key, stager in ((job.manifest_key, first), (job.late_manifest_key, late)):
             for batch in self._staged(job, manifest_key, "a retry") if manifest_key else []:
                 if batch["batch_id"] not in holding:
@@ -528,7 +521,7 @@ class ImportPipeline:
         once: the same event again finds the name taken and starts nothing; RegisterJob still
         stops any second execution that finds its job claimed."""
         job_id = job_id_of_object(bucket, key, sequencer)
-        name = import_execution_name(ObjectLocation.parse(key).org_id, job_id)
+        name = JobRun.first().execution_name(ObjectLocation.parse(key).org_id, job_id)
         self.workflow.start(name, event)
         return {"job_id": job_id, "execution_name": name}
 
@@ -660,7 +653,7 @@ class ImportPipeline:
         size = self.settings.batch_size
         first = _Stager(self.objects, prefix, size)
         # Repeats of an earlier customer of the file run after everything else (see HasRepeats).
-        late = _Stager(self.objects, prefix, size, "late-")
+        late = _Stager(self.objects, prefix, size, JobRun.first().late_batch_prefix)
         finder = DuplicateFinder(self._stored_customer_lookup(org_id))
         listing = _DuplicateListing(self.objects, f"{prefix}/duplicates")
         pending: list[dict[str, Any]] = []
@@ -821,7 +814,7 @@ class ImportPipeline:
         outcome = BatchOutcome(
             batch_id=batch["batch_id"],
             customers=len(customers),
-            imported=len(created),
+            created=len(created),
             merged=sum(1 for _, c in plan.merge if c["rows"][0] not in failed_rows),
             skipped_duplicates=len(plan.skipped_duplicates),
             skipped_user=len(plan.skipped_user),
@@ -888,7 +881,7 @@ class ImportPipeline:
         outcome = BatchOutcome(
             batch_id=batch["batch_id"],
             customers=len(customers),
-            imported=len(created),
+            created=len(created),
             skipped_duplicates=len(plan.skipped_duplicates),
             skipped_user=len(plan.skipped_user),
             failed=len(failures),
@@ -938,9 +931,11 @@ class ImportPipeline:
             RowFailure.from_dict(f) for f in self.objects.get_json(job.row_errors_key or "")
         ]
         # A row retried and failed again is reported once, with its latest reason; a row a
-        # retry recovered is not reported at all. Retry batches ("r1-...") sort after the rest.
+        # retry recovered is not reported at all: outcomes count in the order of their runs.
         write_failures: dict[int, RowFailure] = {}
-        for outcome in sorted(self.jobs.batch_outcomes(job_id), key=lambda o: o.batch_id):
+        for outcome in sorted(
+            self.jobs.batch_outcomes(job_id), key=lambda o: run_order(o.batch_id)
+        ):
             write_failures.update(
                 (failure.row, failure) for failure in self._whole_failures(outcome)
             )
@@ -958,11 +953,11 @@ class ImportPipeline:
         # The audit entry before the status (written once per job and action: a retried step
         # finds it there), so a job that shows a final status always has its entry. A retry's
         # outcome is an action of its own, or it would find the first outcome's entry there.
-        retries = job.counter("retries")
+        run = JobRun(job.counter("retries"))
         finished = datetime.fromisoformat(self._now())
         self._audit(
             job,
-            f"import.retry-{retries}.{status}" if retries else f"import.{status}",
+            run.ended_action(status),
             job.actor,
             decision=(job.decision or {}).get("default", "auto-run"),
             counts={name: job.counter(name) for name in SUMMARY_COUNTERS},

@@ -55,15 +55,19 @@ class RowFailure:
 class BatchOutcome:
     batch_id: str
     customers: int
-    imported: int
+    created: int
     failed: int
     vehicles: int = 0
+    updated: int = 0
+    unchanged: int = 0
     merged: int = 0
+    deleted: int = 0
+    restored: int = 0
     skipped_duplicates: int = 0
     skipped_user: int = 0
     failures: tuple[RowFailure, ...] = ()
-    # A retry re-runs rows already counted as failed: what it imports moves from failed to
-    # imported, and the rows it recovered leave the error log.
+    # A retry re-runs rows already counted as failed: what it settles moves out of failed
+    # (`imports.counters`), and the rows it recovered leave the error log.
     retry: bool = False
     recovered_rows: tuple[int, ...] = ()
     # Where the failures are kept whole, with their original values (an object: a row's

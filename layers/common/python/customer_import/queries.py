@@ -15,7 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .audit import AuditEntry
 from .errors import CustomerImportError
-from .execution_names import import_execution_name, retry_execution_name
+from .imports.run import JobRun
 from .jobs import Job
 from .ports import AuditLog, JobStore
 
@@ -241,12 +241,14 @@ class ImportQueries:
         are one."""
         if job.execution_id:
             return self.executions.describe(job.execution_id)
-        return self.executions.describe_named(import_execution_name(job.org_id, job.job_id))
+        return self.executions.describe_named(JobRun.first().execution_name(job.org_id, job.job_id))
 
     def _executions_of(self, job: Job) -> list[ExecutionSummary]:
         found = [self._main_execution(job)]
         found += [
-            self.executions.describe_named(retry_execution_name(job.org_id, job.job_id, attempt))
+            self.executions.describe_named(
+                JobRun.retry(attempt).execution_name(job.org_id, job.job_id)
+            )
             for attempt in range(1, job.counter("retries") + 1)
         ]
         return [summary for summary in found if summary is not None]

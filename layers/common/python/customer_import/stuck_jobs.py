@@ -113,7 +113,7 @@ class StuckJobSweeper:
                 details={
                     "file": job.file_name,
                     "source": job.source,
-                    "mode": job.options.mode,
+                    "mode": str(job.options.mode),
                     "reason": reason,
                     "stuck_in": str(job.status),
                 },

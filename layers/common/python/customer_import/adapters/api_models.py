@@ -152,7 +152,7 @@ def _summary_fields(job: Job) -> dict[str, Any]:
         "source": job.source,
         "account": job.account_id,
         "file_name": job.file_name,
-        "mode": job.options.mode,
+        "mode": str(job.options.mode),
         "auto_run": job.options.auto_run,
         "created_at": job.created_at,
         "updated_at": job.updated_at,

@@ -43,6 +43,7 @@ from ..duplicates import (
     vehicle_identity,
 )
 from ..errors import InvalidTransition, JobNotFound, TransientImportError
+from ..imports.counters import OUTCOME_COUNTERS, batch_deltas
 from ..jobs import COUNTER_NAMES, Job, JobOptions, JobStatus, sources_of
 from ..organisations import OrganisationProfile
 from ..pipeline import ID_NAMESPACE
@@ -119,7 +120,12 @@ class JobModel(Model):
     batches_done = NumberAttribute(default=0)
     processed = NumberAttribute(default=0)
     imported = NumberAttribute(default=0)
+    created = NumberAttribute(default=0)
+    updated = NumberAttribute(default=0)
+    unchanged = NumberAttribute(default=0)
     merged = NumberAttribute(default=0)
+    deleted = NumberAttribute(default=0)
+    restored = NumberAttribute(default=0)
     skipped_duplicates = NumberAttribute(default=0)
     skipped_user = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
@@ -190,10 +196,15 @@ class BatchModel(Model):
     job_id = UnicodeAttribute(hash_key=True)
     batch_id = UnicodeAttribute(range_key=True)
     customers = NumberAttribute()
-    imported = NumberAttribute()
+    # Stored under its old name, so a batch recorded before reads back the same.
+    created = NumberAttribute(attr_name="imported")
     failed = NumberAttribute()
     vehicles = NumberAttribute(default=0)
+    updated = NumberAttribute(default=0)
+    unchanged = NumberAttribute(default=0)
     merged = NumberAttribute(default=0)
+    deleted = NumberAttribute(default=0)
+    restored = NumberAttribute(default=0)
     skipped_duplicates = NumberAttribute(default=0)
     skipped_user = NumberAttribute(default=0)
     failures = JSONAttribute(null=True)
@@ -579,12 +590,8 @@ class DynamoJobStore:
             job_id,
             outcome.batch_id,
             customers=outcome.customers,
-            imported=outcome.imported,
-            failed=outcome.failed,
             vehicles=outcome.vehicles,
-            merged=outcome.merged,
-            skipped_duplicates=outcome.skipped_duplicates,
-            skipped_user=outcome.skipped_user,
+            **{name: getattr(outcome, name) for name in OUTCOME_COUNTERS},
             failures=[f.to_dict() for f in outcome.failures] or None,
             failures_key=outcome.failures_key,
             retry=outcome.retry,
@@ -592,23 +599,15 @@ class DynamoJobStore:
             recorded_at=_now(),
         )
 
+        deltas = batch_deltas(outcome)
+
         def commit() -> None:
             with TransactWrite(connection=self._transactions) as tx:
                 tx.save(record, condition=BatchModel.batch_id.does_not_exist())
                 tx.update(
                     JobModel(org_id, job_id),
                     actions=[
-                        JobModel.batches_done.add(0 if outcome.retry else 1),
-                        JobModel.processed.add(0 if outcome.retry else outcome.customers),
-                        JobModel.imported.add(outcome.imported),
-                        JobModel.merged.add(outcome.merged),
-                        JobModel.skipped_duplicates.add(outcome.skipped_duplicates),
-                        JobModel.skipped_user.add(outcome.skipped_user),
-                        JobModel.failed.add(
-                            -(outcome.imported + outcome.merged)
-                            if outcome.retry
-                            else outcome.failed
-                        ),
+                        *(getattr(JobModel, name).add(delta) for name, delta in deltas.items()),
                         JobModel.updated_at.set(_now()),
                     ],
                     condition=JobModel.org_id.exists(),
@@ -636,12 +635,8 @@ class DynamoJobStore:
             BatchOutcome(
                 batch_id=b.batch_id,
                 customers=int(b.customers),
-                imported=int(b.imported),
-                failed=int(b.failed),
                 vehicles=int(b.vehicles or 0),
-                merged=int(b.merged or 0),
-                skipped_duplicates=int(b.skipped_duplicates or 0),
-                skipped_user=int(b.skipped_user or 0),
+                **{name: int(getattr(b, name) or 0) for name in OUTCOME_COUNTERS},
                 failures=tuple(RowFailure.from_dict(f) for f in (b.failures or [])),
                 failures_key=b.failures_key,
                 retry=bool(b.retry),
