@@ -261,3 +261,17 @@ def test_a_purge_removes_everything_and_frees_the_number(
     assert repository.find_by_external(org, "acc-1", ["C1"]) == {}
     assert repository.find_by_match_keys(org, [email_key]) == {}
     assert create(repository, customer(org, "C1")).version == 1
+
+
+def test_updating_a_binned_customer_that_stays_binned_keeps_the_live_holder(
+    repository: CustomerRepository, org: str
+) -> None:
+    # Given a binned customer whose number a live customer took
+    binned = bin_(repository, create(repository, customer(org, "C1")))
+    taker = create(repository, customer(org, "C1"))
+    # When the binned one is updated and stays binned
+    renamed = binned.with_changes(fields={**binned.fields, "name": "Renamed"})
+    assert repository.save([Update(renamed, 2, "job-3", AT)]) == []
+    # Then it is changed, and the number still belongs to the live taker
+    assert repository.get(org, binned.customer_id).value("name") == "Renamed"  # type: ignore[union-attr]
+    assert repository.find_by_external(org, "acc-1", ["C1"])["C1"].customer_id == taker.customer_id
