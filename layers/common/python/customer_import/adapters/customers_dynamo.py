@@ -20,7 +20,7 @@ import base64
 import hashlib
 import json
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -261,18 +261,7 @@ class DynamoCustomerRepository:
             if current.created_by_job == create.job_id:
                 return None
             return Refused(create, VERSION_MOVED, "The customer exists already", current)
-        number = customer.external_customer_number or ""
-        holder = IdentityModel.get(
-            identity_key(customer.org_id, customer.account_id, number), consistent_read=True
-        )
-        return Refused(
-            create,
-            IDENTITY_TAKEN,
-            f"Customer {holder.customer_id} of account {customer.account_id} has the external "
-            f"number {number} already",
-            self.get(customer.org_id, holder.customer_id),
-            holder=holder.customer_id,
-        )
+        return self._identity_taken(create, customer)
 
     def _update(self, write: Update) -> Refused | None:
         after = write.after
@@ -332,16 +321,19 @@ class DynamoCustomerRepository:
         current = self.get(stored.org_id, stored.customer_id)
         if (moved := _moved(write, current, expected)) is not None:
             return moved
-        number = stored.external_customer_number or ""
+        return self._identity_taken(write, stored)
+
+    def _identity_taken(self, write: CustomerWrite, customer: Customer) -> Refused:
+        number = customer.external_customer_number or ""
         holder = IdentityModel.get(
-            identity_key(stored.org_id, stored.account_id, number), consistent_read=True
+            identity_key(customer.org_id, customer.account_id, number), consistent_read=True
         )
         return Refused(
             write,
             IDENTITY_TAKEN,
-            f"Customer {holder.customer_id} of account {stored.account_id} has the external "
+            f"Customer {holder.customer_id} of account {customer.account_id} has the external "
             f"number {number} already",
-            self.get(stored.org_id, holder.customer_id),
+            self.get(customer.org_id, holder.customer_id),
             holder=holder.customer_id,
         )
 
@@ -514,8 +506,8 @@ def _identity_item(customer: Customer, *, live: bool) -> IdentityModel:
 
 def _sub_records(
     customer: Customer,
-    addresses: dict[str, Any] | Any,
-    vehicles: dict[str, Any] | Any,
+    addresses: Mapping[str, Mapping[str, Any]],
+    vehicles: Mapping[str, Mapping[str, Any]],
 ) -> list[_Put]:
     items = [
         _serialize(AddressModel, (customer.customer_id, kind), {"org_id": customer.org_id, **a})
