@@ -556,8 +556,20 @@ TABLES = (
         "customers",
         Key("org_id"),
         Key("customer_id"),
-        indexes=(IndexSpec("by_external_number", Key("org_id"), Key("external_customer_number")),),
+        indexes=(
+            IndexSpec("by_external_number", Key("org_id"), Key("external_customer_number")),
+            # Sparse (customers_dynamo.py): live customers by organisation, ranged by account
+            # and customer id; binned ones by organisation and by account, newest first; binned
+            # ones by the day they may be purged from.
+            IndexSpec("live_by_org", Key("live_org"), Key("live_key")),
+            IndexSpec("binned_by_org", Key("binned_org"), Key("binned_key")),
+            IndexSpec("binned_by_account", Key("binned_account"), Key("binned_key")),
+            IndexSpec("by_purge_day", Key("purge_day"), Key("purge_after")),
+        ),
     ),
+    # The uniqueness guard of external numbers: one item per (org, account, number), naming
+    # the customer that holds it and whether it is live.
+    TableSpec("customer_identities", Key("identity_key")),
     # Duplicate detection looks customers up by normalised email, phone, name and external
     # number: one item per `{org}#{kind}:{value}`, so a chunk of keys is one BatchGetItem.
     TableSpec("customer_match_keys", Key("match_key")),

@@ -121,6 +121,8 @@ class FakeCustomerRepository:
         if customer.external_customer_number in self.failing_numbers:
             return Refused(write, INVALID, "Write failed: boom")
         current = self.get(customer.org_id, customer.customer_id)
+        if current is not None and current.created_by_job == job_id:
+            return None  # this job's create written again (a retried batch): already applied
         if current is not None:
             return Refused(write, VERSION_MOVED, "The customer exists already", current)
         if (taken := self._identity_taken(write, customer)) is not None:
@@ -156,8 +158,21 @@ class FakeCustomerRepository:
             )
         if not after.binned and (taken := self._identity_taken(write, after)) is not None:
             return taken
+        if after.binned and self._identity_taken(write, after) is not None:
+            # A binned customer that stays binned never displaces the live holder's identity.
+            self.customers[(after.org_id, after.customer_id)] = self._updated(
+                current, after, expected, job_id, at
+            )
+            return None
         self._release(current)
-        stored = replace(
+        self._store(self._updated(current, after, expected, job_id, at))
+        return None
+
+    @staticmethod
+    def _updated(
+        current: Customer, after: Customer, expected: int, job_id: str, at: str
+    ) -> Customer:
+        return replace(
             after,
             addresses={**current.addresses, **after.addresses},
             vehicles={**current.vehicles, **after.vehicles},
@@ -168,8 +183,6 @@ class FakeCustomerRepository:
             updated_at=at,
             purge_after=after.purge_after if after.binned else None,
         )
-        self._store(stored)
-        return None
 
     def _bin(self, write: Bin) -> Refused | None:
         current = self.get(write.org_id, write.customer_id)

@@ -917,22 +917,22 @@ ACTION_LETTERS = {
 # job's subscribers (`@by_job`) and deletes those gone (d). The audit log and batch outcomes
 # are put, under a condition that the key is new, and never updated or deleted.
 TABLE_ACCESS = """
-function              jobs            job_batches  organisations  audit_log  customers               customer_match_keys  customer_addresses  vehicles  connections
-start_import          -               -            -              -          -                       -                    -                   -         -
-register_job          gpu             -            -              -          -                       -                    -                   -         d@by_job
-validate_upload       gu              -            g              p          -                       -                    -                   -         d@by_job
-prepare_import        gu              -            g              p          bq                      b                    -                   -         d@by_job
-await_decision        gu              -            -              -          -                       -                    -                   -         d@by_job
-import_batch          gu              p            -              -          buw                     w                    qpw                 qw        d@by_job
-record_batch_failure  gu              p            -              -          b                       -                    -                   -         d@by_job
-stage_retry           g               q            -              -          -                       -                    -                   -         -
-finalize_import       gu              pq           -              p          b                       -                    -                   -         d@by_job
-close_job             gu              -            -              p          -                       -                    -                   -         d@by_job
-sweep_stuck_jobs      gu@by_unsettled_status -     -              p          -                       -                    -                   -         d@by_job
-ws_connect            -               -            -              -          -                       -                    -                   -         p
-ws_disconnect         -               -            -              -          -                       -                    -                   -         d
-ws_subscribe          g               -            -              -          -                       -                    -                   -         ud@by_job
-api                   gpu@by_created  -            g              p@by_time   gq@by_external_number   -                    q                   q         d@by_job
+function              jobs            job_batches  organisations  audit_log  customers               customer_identities  customer_match_keys  customer_addresses  vehicles  connections
+start_import          -               -            -              -          -                       -                    -                    -                   -         -
+register_job          gpu             -            -              -          -                       -                    -                    -                   -         d@by_job
+validate_upload       gu              -            g              p          -                       -                    -                    -                   -         d@by_job
+prepare_import        gu              -            g              p          bq                      -                    b                    -                   -         d@by_job
+await_decision        gu              -            -              -          -                       -                    -                    -                   -         d@by_job
+import_batch          gu              p            -              -          buw                     -                    w                    qpw                 qw        d@by_job
+record_batch_failure  gu              p            -              -          b                       -                    -                    -                   -         d@by_job
+stage_retry           g               q            -              -          -                       -                    -                    -                   -         -
+finalize_import       gu              pq           -              p          b                       -                    -                    -                   -         d@by_job
+close_job             gu              -            -              p          -                       -                    -                    -                   -         d@by_job
+sweep_stuck_jobs      gu@by_unsettled_status -     -              p          -                       -                    -                    -                   -         d@by_job
+ws_connect            -               -            -              -          -                       -                    -                    -                   -         p
+ws_disconnect         -               -            -              -          -                       -                    -                    -                   -         d
+ws_subscribe          g               -            -              -          -                       -                    -                    -                   -         ud@by_job
+api                   gpu@by_created  -            g              p@by_time   gq@by_external_number  -                     -                    q                   q         d@by_job
 """
 
 # The same for the upload bucket's key patterns (r get, w put) and the other services: y yes.

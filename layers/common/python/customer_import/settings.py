@@ -31,6 +31,7 @@ class Settings:
     websocket_management_endpoint: str
     import_state_machine_arn: str
     region: str
+    customer_identities_table: str = "customer_identities"
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_rows: int = DEFAULT_MAX_ROWS
     decision_timeout_seconds: int = DEFAULT_DECISION_TIMEOUT_SECONDS
@@ -51,6 +52,7 @@ class Settings:
                 "CUSTOMER_ADDRESSES_TABLE",
                 "VEHICLES_TABLE",
                 "CONNECTIONS_TABLE",
+                "CUSTOMER_IDENTITIES_TABLE",
                 "UPLOAD_BUCKET",
             )
             if not env.get(name)
@@ -67,6 +69,7 @@ class Settings:
             customer_addresses_table=env["CUSTOMER_ADDRESSES_TABLE"],
             vehicles_table=env["VEHICLES_TABLE"],
             connections_table=env["CONNECTIONS_TABLE"],
+            customer_identities_table=env["CUSTOMER_IDENTITIES_TABLE"],
             upload_bucket=env["UPLOAD_BUCKET"],
             websocket_management_endpoint=env.get("WEBSOCKET_MANAGEMENT_ENDPOINT", ""),
             import_state_machine_arn=env.get("IMPORT_STATE_MACHINE_ARN", ""),

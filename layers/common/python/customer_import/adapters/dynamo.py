@@ -255,6 +255,42 @@ class CustomersByExternalNumber(GlobalSecondaryIndex["CustomerModel"]):
     external_customer_number = UnicodeAttribute(range_key=True)
 
 
+class CustomersLiveByOrg(GlobalSecondaryIndex["CustomerModel"]):
+    class Meta:
+        index_name = "live_by_org"
+        projection = AllProjection()
+
+    live_org = UnicodeAttribute(hash_key=True)
+    live_key = UnicodeAttribute(range_key=True)
+
+
+class CustomersBinnedByOrg(GlobalSecondaryIndex["CustomerModel"]):
+    class Meta:
+        index_name = "binned_by_org"
+        projection = AllProjection()
+
+    binned_org = UnicodeAttribute(hash_key=True)
+    binned_key = UnicodeAttribute(range_key=True)
+
+
+class CustomersBinnedByAccount(GlobalSecondaryIndex["CustomerModel"]):
+    class Meta:
+        index_name = "binned_by_account"
+        projection = AllProjection()
+
+    binned_account = UnicodeAttribute(hash_key=True)
+    binned_key = UnicodeAttribute(range_key=True)
+
+
+class CustomersByPurgeDay(GlobalSecondaryIndex["CustomerModel"]):
+    class Meta:
+        index_name = "by_purge_day"
+        projection = AllProjection()
+
+    purge_day = UnicodeAttribute(hash_key=True)
+    purge_after = UnicodeAttribute(range_key=True)
+
+
 class CustomerModel(Model):
     class Meta:
         table_name = "unbound"
@@ -280,7 +316,26 @@ class CustomerModel(Model):
     source_job_id = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # Written by the customer repository (`customers_dynamo.py`); absent on items the bulk
+    # store wrote before it.
+    version = NumberAttribute(null=True)
+    created_by_job = UnicodeAttribute(null=True)
+    updated_by_job = UnicodeAttribute(null=True)
+    deleted_at = UnicodeAttribute(null=True)
+    purge_after = UnicodeAttribute(null=True)
+    # The keys of the sparse indexes: `live_*` on live customers only, `binned_*` and
+    # `purge_day` on binned ones only (see customers_dynamo.py).
+    live_org = UnicodeAttribute(null=True)
+    live_key = UnicodeAttribute(null=True)
+    binned_org = UnicodeAttribute(null=True)
+    binned_account = UnicodeAttribute(null=True)
+    binned_key = UnicodeAttribute(null=True)
+    purge_day = UnicodeAttribute(null=True)
     by_external_number = CustomersByExternalNumber()
+    live_by_org = CustomersLiveByOrg()
+    binned_by_org = CustomersBinnedByOrg()
+    binned_by_account = CustomersBinnedByAccount()
+    by_purge_day = CustomersByPurgeDay()
 
 
 class MatchKeyModel(Model):
@@ -326,6 +381,22 @@ class VehicleModel(Model):
     first_registered = UnicodeAttribute(null=True)
     mot_due = UnicodeAttribute(null=True)
     mileage = NumberAttribute(null=True)
+    # `customer.vehicle_key`, written by the customer repository.
+    vehicle_key = UnicodeAttribute(null=True)
+
+
+class IdentityModel(Model):
+    """`{org}#{account}#{external number}` (a digest when too long) -> the customer holding
+    it, and whether that customer is live: the guard that keeps an external number unique
+    per account among live customers (see customers_dynamo.py)."""
+
+    class Meta:
+        table_name = "unbound"
+
+    identity_key = UnicodeAttribute(hash_key=True)
+    org_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    live = BooleanAttribute()
 
 
 class ConnectionsByJob(GlobalSecondaryIndex["ConnectionModel"]):
@@ -370,6 +441,7 @@ def bind(settings: Settings) -> None:
             MatchKeyModel: settings.customer_match_keys_table,
             AddressModel: settings.customer_addresses_table,
             VehicleModel: settings.vehicles_table,
+            IdentityModel: settings.customer_identities_table,
             ConnectionModel: settings.connections_table,
         }
         for model, table_name in tables.items():

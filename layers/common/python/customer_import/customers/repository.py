@@ -132,7 +132,8 @@ class CustomerRepository(Protocol):
 
     def find_by_match_keys(self, org_id: str, keys: Collection[str]) -> dict[str, Customer]:
         """The organisation's live customers (any account) holding any of these match keys
-        (`duplicates.match_keys`), by customer id, through the match-key index in batches."""
+        (`duplicates.match_keys`), by customer id, through the match-key index in batches.
+        A key two customers share points at the one written last: that one is found."""
 
     def save(self, writes: Sequence[CustomerWrite]) -> list[Refused]:
         """Apply the writes, each on its own condition; return the refused ones. A write

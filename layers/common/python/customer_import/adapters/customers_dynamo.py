@@ -1,0 +1,570 @@
+"""The `CustomerRepository` on DynamoDB (issue #16), through PynamoDB.
+
+Layout: the customer item (org_id, customer_id) carries sparse index keys: `live_org` and
+`live_key` (`{account}#{customer_id}`) on live customers only (account listing, `has_any`),
+`binned_org`, `binned_account` (`{org}#{account}`), `binned_key` (`{deleted_at}#{id}`) and
+`purge_day` on binned ones only. `customer_identities` keeps an external number unique per
+account among live customers: every write that takes or frees one changes it in the same
+transaction as the customer.
+
+Write path of a `Create`: its addresses and vehicles in BatchWriteItem (keyed by the new
+customer id, so a retry overwrites them), then the identity and the customer item in one
+TransactWriteItems per 50 creates (100 items), then its match keys, once the customer is
+stored (a refused create never repoints the holder's keys). Updates, bins and purges go one
+transaction each, conditional on the version read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from ..customers.customer import ADDRESS_FIELDS, CUSTOMER_FIELDS, VEHICLE_FIELDS, Customer
+from ..customers.repository import (
+    IDENTITY_TAKEN,
+    MISSING,
+    VERSION_MOVED,
+    Bin,
+    Create,
+    CustomerKey,
+    CustomerWrite,
+    Purge,
+    Refused,
+    Update,
+)
+from ..duplicates import match_keys, stored_match_key
+from ..pipeline import ID_NAMESPACE
+from .dynamo import (
+    AddressModel,
+    CustomerModel,
+    DynamoCustomerStore,
+    IdentityModel,
+    MatchKeyModel,
+    VehicleModel,
+    _build_client,
+    _match_key_items,
+    _plain,
+    _Put,
+    _serialize,
+    _throttling_is_transient,
+)
+
+CREATES_PER_TRANSACTION = 50  # two items each: TransactWriteItems takes 100
+IDENTITY_KEY_BYTES = 1024
+# `due_for_purge` queries each purge day from `as_of` back this far: a sweeper that was down
+# longer than this leaves older customers binned until someone purges them by hand.
+PURGE_LOOKBACK_DAYS = 60
+
+
+def identity_key(org_id: str, account_id: str, number: str) -> str:
+    key = f"{org_id}#{account_id}#{number}"
+    if len(key.encode("utf-8")) <= IDENTITY_KEY_BYTES:
+        return key
+    return f"{org_id}#{account_id}#sha256:{hashlib.sha256(number.encode()).hexdigest()}"
+
+
+def vehicle_id(customer_id: str, key: str) -> str:
+    return str(uuid.uuid5(ID_NAMESPACE, f"{customer_id}/{key}"))
+
+
+@_throttling_is_transient
+class DynamoCustomerRepository:
+    def __init__(self, region: str) -> None:
+        # One connection for every transaction: building a botocore client costs more than
+        # the write itself.
+        self._transactions = Connection(region=region)
+        _build_client(self._transactions)
+
+    # ---- reads ---------------------------------------------------------------------------
+
+    def get(self, org_id: str, customer_id: str) -> Customer | None:
+        return self.get_many(org_id, [customer_id]).get(customer_id)
+
+    def get_many(self, org_id: str, customer_ids: Collection[str]) -> dict[str, Customer]:
+        keys = [(org_id, i) for i in dict.fromkeys(customer_ids)]
+        items = CustomerModel.batch_get(keys, consistent_read=True) if keys else []
+        return {item.customer_id: _customer(item) for item in items}
+
+    def find_by_external(
+        self, org_id: str, account_id: str, numbers: Collection[str]
+    ) -> dict[str, Customer]:
+        by_key = {identity_key(org_id, account_id, n): n for n in numbers if n}
+        holders = {
+            by_key[i.identity_key]: i.customer_id
+            for i in IdentityModel.batch_get(list(by_key), consistent_read=True)
+        }
+        customers = self.get_many(org_id, holders.values())
+        return {n: customers[c] for n, c in holders.items() if c in customers}
+
+    def live_keys(self, org_id: str, account_id: str) -> Iterator[CustomerKey]:
+        for item in CustomerModel.live_by_org.query(
+            org_id, CustomerModel.live_key.startswith(f"{account_id}#")
+        ):
+            yield CustomerKey(
+                item.customer_id, item.external_customer_number, int(item.version or 0)
+            )
+
+    def live_page(
+        self, org_id: str, account_id: str, limit: int, start: str | None
+    ) -> tuple[list[Customer], str | None]:
+        result = CustomerModel.live_by_org.query(
+            org_id,
+            CustomerModel.live_key.startswith(f"{account_id}#"),
+            limit=limit,
+            last_evaluated_key=_decode(start),
+        )
+        return self._page(org_id, result)
+
+    def binned_page(
+        self, org_id: str, account_id: str | None, limit: int, start: str | None
+    ) -> tuple[list[Customer], str | None]:
+        index = (
+            CustomerModel.binned_by_org if account_id is None else CustomerModel.binned_by_account
+        )
+        result = index.query(
+            org_id if account_id is None else f"{org_id}#{account_id}",
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=_decode(start),
+        )
+        return self._page(org_id, result)
+
+    def _page(self, org_id: str, result: Any) -> tuple[list[Customer], str | None]:
+        ids = [item.customer_id for item in result]
+        customers = self.get_many(org_id, ids)
+        return [customers[i] for i in ids if i in customers], _encode(result.last_evaluated_key)
+
+    def due_for_purge(self, as_of: str) -> Iterator[tuple[str, str, int]]:
+        last = date.fromisoformat(as_of[:10])
+        for back in range(PURGE_LOOKBACK_DAYS + 1):
+            day = (last - timedelta(days=back)).isoformat()
+            for item in CustomerModel.by_purge_day.query(day):
+                yield item.org_id, item.customer_id, int(item.version or 0)
+
+    def has_any(self, org_id: str) -> bool:
+        return any(True for _ in CustomerModel.live_by_org.query(org_id, limit=1))
+
+    def find_by_match_keys(self, org_id: str, keys: Collection[str]) -> dict[str, Customer]:
+        stored = [stored_match_key(org_id, k) for k in dict.fromkeys(keys)]
+        ids = {m.customer_id for m in MatchKeyModel.batch_get(stored)} if stored else set()
+        return {i: c for i, c in self.get_many(org_id, ids).items() if not c.binned}
+
+    # ---- writes --------------------------------------------------------------------------
+
+    def save(self, writes: Sequence[CustomerWrite]) -> list[Refused]:
+        creates = [w for w in writes if isinstance(w, Create)]
+        refused = self._create_all(creates)
+        for write in writes:
+            refusal = None
+            if isinstance(write, Update):
+                refusal = self._update(write)
+            elif isinstance(write, Bin):
+                refusal = self._bin(write)
+            elif isinstance(write, Purge):
+                refusal = self._purge(write)
+            if refusal is not None:
+                refused.append(refusal)
+        return refused
+
+    def _create_all(self, creates: Sequence[Create]) -> list[Refused]:
+        if not creates:
+            return []
+        DynamoCustomerStore._write_all(
+            [
+                item
+                for c in creates
+                for item in _sub_records(c.customer, c.customer.addresses, c.customer.vehicles)
+            ]
+        )
+        refused: list[Refused] = []
+        stored: list[Create] = []
+        for group in _transaction_groups(creates):
+            pending = group
+            while pending:
+                failed = self._transact_creates(pending)
+                if not failed:
+                    stored += pending
+                    break
+                for create in failed:
+                    refusal = self._create_refusal(create)
+                    if refusal is None:
+                        stored.append(create)  # this job's create written again
+                    else:
+                        refused.append(refusal)
+                # The others were cancelled only with them: they go again.
+                pending = [c for c in pending if all(c is not f for f in failed)]
+        for r in refused:
+            assert isinstance(r.write, Create)
+            if r.reason != VERSION_MOVED:
+                _delete_sub_records(r.write.customer)
+        DynamoCustomerStore._write_all(
+            [
+                item
+                for c in stored
+                for item in _match_key_items(
+                    c.customer.org_id, c.customer.customer_id, match_keys(c.customer.flat())
+                )
+            ]
+        )
+        return refused
+
+    def _transact_creates(self, creates: Sequence[Create]) -> list[Create]:
+        """The creates of a cancelled transaction whose own items failed their condition."""
+        try:
+            with TransactWrite(connection=self._transactions) as transaction:
+                for create in creates:
+                    stored = _stored_create(create)
+                    number = stored.external_customer_number
+                    if number:
+                        identity = _identity_item(stored, live=True)
+                        transaction.save(
+                            identity,
+                            condition=IdentityModel.identity_key.does_not_exist()
+                            | (IdentityModel.live == False)  # noqa: E712
+                            | (IdentityModel.customer_id == stored.customer_id),
+                        )
+                    transaction.save(
+                        _customer_item(stored), condition=CustomerModel.customer_id.does_not_exist()
+                    )
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            failed_items = [
+                i
+                for i, r in enumerate(reasons)
+                if r is not None and r.code == "ConditionalCheckFailed"
+            ]
+            if not failed_items:
+                raise
+            positions: list[Create] = []
+            for create in creates:
+                if create.customer.external_customer_number:
+                    positions.append(create)
+                positions.append(create)
+            failed = {id(positions[i]): positions[i] for i in failed_items}
+            return list(failed.values())
+        return []
+
+    def _create_refusal(self, create: Create) -> Refused | None:
+        customer = create.customer
+        current = self.get(customer.org_id, customer.customer_id)
+        if current is not None:
+            if current.created_by_job == create.job_id:
+                return None
+            return Refused(create, VERSION_MOVED, "The customer exists already", current)
+        return self._identity_taken(create, customer)
+
+    def _update(self, write: Update) -> Refused | None:
+        after = write.after
+        current = self.get(after.org_id, after.customer_id)
+        if (moved := _moved(write, current, write.expected_version)) is not None:
+            return moved
+        assert current is not None
+        stored = _stored_update(current, write)
+        try:
+            with TransactWrite(connection=self._transactions) as transaction:
+                transaction.save(
+                    _customer_item(stored),
+                    condition=CustomerModel.version == write.expected_version,
+                )
+                self._move_identity(transaction, current, stored)
+        except TransactWriteError:
+            return self._refusal_after_conflict(write, stored, write.expected_version)
+        DynamoCustomerStore._write_all(
+            _sub_records(
+                stored,
+                {k: a for k, a in after.addresses.items() if current.addresses.get(k) != a},
+                {k: v for k, v in after.vehicles.items() if current.vehicles.get(k) != v},
+            )
+            + _match_key_items(
+                stored.org_id,
+                stored.customer_id,
+                match_keys(stored.flat()) - match_keys(current.flat()),
+            )
+        )
+        return None
+
+    def _move_identity(
+        self, transaction: TransactWrite, current: Customer, stored: Customer
+    ) -> None:
+        old, new = current.external_customer_number, stored.external_customer_number
+        own = IdentityModel.customer_id == stored.customer_id
+        moved = old != new
+        if moved and _holder(current) == current.customer_id:
+            transaction.save(_identity_item(current, live=False), condition=own)
+        if not new or not (moved or current.binned):
+            return
+        if stored.binned:
+            # A binned customer that stays binned never displaces a live holder.
+            if _holder(stored) in (None, stored.customer_id):
+                transaction.save(_identity_item(stored, live=False))
+            return
+        transaction.save(
+            _identity_item(stored, live=True),
+            condition=IdentityModel.identity_key.does_not_exist()
+            | (IdentityModel.live == False)  # noqa: E712
+            | own,
+        )
+
+    def _refusal_after_conflict(
+        self, write: CustomerWrite, stored: Customer, expected: int
+    ) -> Refused:
+        current = self.get(stored.org_id, stored.customer_id)
+        if (moved := _moved(write, current, expected)) is not None:
+            return moved
+        return self._identity_taken(write, stored)
+
+    def _identity_taken(self, write: CustomerWrite, customer: Customer) -> Refused:
+        number = customer.external_customer_number or ""
+        holder = IdentityModel.get(
+            identity_key(customer.org_id, customer.account_id, number), consistent_read=True
+        )
+        return Refused(
+            write,
+            IDENTITY_TAKEN,
+            f"Customer {holder.customer_id} of account {customer.account_id} has the external "
+            f"number {number} already",
+            self.get(customer.org_id, holder.customer_id),
+            holder=holder.customer_id,
+        )
+
+    def _bin(self, write: Bin) -> Refused | None:
+        current = self.get(write.org_id, write.customer_id)
+        if (moved := _moved(write, current, write.expected_version)) is not None:
+            return moved
+        assert current is not None
+        if current.binned:
+            return Refused(write, VERSION_MOVED, "The customer changed since it was read", current)
+        stored = current.with_changes(
+            version=current.version + 1,
+            updated_by_job=write.job_id,
+            updated_at=write.at,
+            deleted_at=write.at,
+            purge_after=write.purge_after,
+        )
+        try:
+            with TransactWrite(connection=self._transactions) as transaction:
+                transaction.save(
+                    _customer_item(stored),
+                    condition=CustomerModel.version == write.expected_version,
+                )
+                if _holds(current):
+                    transaction.save(
+                        _identity_item(current, live=False),
+                        condition=IdentityModel.customer_id == current.customer_id,
+                    )
+        except TransactWriteError:
+            return self._refusal_after_conflict(write, stored, write.expected_version)
+        return None
+
+    def _purge(self, write: Purge) -> Refused | None:
+        current = self.get(write.org_id, write.customer_id)
+        if (moved := _moved(write, current, write.expected_version)) is not None:
+            return moved
+        assert current is not None
+        if not current.binned:
+            return Refused(write, VERSION_MOVED, "The customer changed since it was read", current)
+        try:
+            with TransactWrite(connection=self._transactions) as transaction:
+                transaction.delete(
+                    _customer_item(current),
+                    condition=CustomerModel.version == write.expected_version,
+                )
+                if _holds(current):
+                    transaction.delete(
+                        _identity_item(current, live=False),
+                        condition=IdentityModel.customer_id == current.customer_id,
+                    )
+        except TransactWriteError:
+            return self._refusal_after_conflict(write, current, write.expected_version)
+        _delete_sub_records(current)
+        keys = [stored_match_key(current.org_id, k) for k in match_keys(current.flat())]
+        with MatchKeyModel.batch_write() as batch:
+            for item in MatchKeyModel.batch_get(keys) if keys else []:
+                if item.customer_id == current.customer_id:
+                    batch.delete(item)
+        return None
+
+
+def _moved(write: CustomerWrite, current: Customer | None, expected: int) -> Refused | None:
+    if current is None:
+        return Refused(write, MISSING, "The customer does not exist")
+    if current.version != expected:
+        return Refused(
+            write,
+            VERSION_MOVED,
+            f"Customer {current.customer_id} is at version {current.version}, not {expected}: "
+            "it changed since it was read",
+            current,
+        )
+    return None
+
+
+def _holder(customer: Customer) -> str | None:
+    """Who holds the customer's identity live (or itself, binned); None when free."""
+    number = customer.external_customer_number
+    if not number:
+        return None
+    key = identity_key(customer.org_id, customer.account_id, number)
+    for item in IdentityModel.batch_get([key], consistent_read=True):
+        if item.live or item.customer_id == customer.customer_id:
+            return str(item.customer_id)
+    return None
+
+
+def _holds(customer: Customer) -> bool:
+    return _holder(customer) == customer.customer_id
+
+
+def _transaction_groups(creates: Sequence[Create]) -> Iterator[list[Create]]:
+    """At most 50 creates a transaction, no identity twice in one (AWS refuses a transaction
+    that touches an item twice)."""
+    group: list[Create] = []
+    seen: set[str] = set()
+    for create in creates:
+        c = create.customer
+        key = identity_key(c.org_id, c.account_id, c.external_customer_number or c.customer_id)
+        if key in seen or len(group) == CREATES_PER_TRANSACTION:
+            yield group
+            group, seen = [], set()
+        group.append(create)
+        seen.add(key)
+    if group:
+        yield group
+
+
+def _stored_create(create: Create) -> Customer:
+    return create.customer.with_changes(
+        version=1,
+        created_by_job=create.job_id,
+        updated_by_job=create.job_id,
+        created_at=create.at,
+        updated_at=create.at,
+        deleted_at=None,
+        purge_after=None,
+    )
+
+
+def _stored_update(current: Customer, write: Update) -> Customer:
+    after = write.after
+    return after.with_changes(
+        addresses={**current.addresses, **after.addresses},
+        vehicles={**current.vehicles, **after.vehicles},
+        version=write.expected_version + 1,
+        created_by_job=current.created_by_job,
+        created_at=current.created_at,
+        updated_by_job=write.job_id,
+        updated_at=write.at,
+        purge_after=after.purge_after if after.binned else None,
+    )
+
+
+def _customer_item(customer: Customer) -> CustomerModel:
+    email = customer.value("email")
+    binned = customer.deleted_at
+    return CustomerModel(
+        customer.org_id,
+        customer.customer_id,
+        account_id=customer.account_id,
+        external_customer_number=customer.external_customer_number,
+        **{name: customer.value(name) for name in CUSTOMER_FIELDS},
+        email_normalised=email.lower() if email else None,
+        source_job_id=customer.created_by_job or "",
+        created_at=customer.created_at or "",
+        updated_at=customer.updated_at or "",
+        version=customer.version,
+        created_by_job=customer.created_by_job,
+        updated_by_job=customer.updated_by_job,
+        deleted_at=customer.deleted_at,
+        purge_after=customer.purge_after,
+        live_org=None if binned else customer.org_id,
+        live_key=None if binned else f"{customer.account_id}#{customer.customer_id}",
+        binned_org=customer.org_id if binned else None,
+        binned_account=f"{customer.org_id}#{customer.account_id}" if binned else None,
+        binned_key=f"{binned}#{customer.customer_id}" if binned else None,
+        purge_day=(customer.purge_after or "")[:10] or None if binned else None,
+    )
+
+
+def _identity_item(customer: Customer, *, live: bool) -> IdentityModel:
+    return IdentityModel(
+        identity_key(customer.org_id, customer.account_id, customer.external_customer_number or ""),
+        org_id=customer.org_id,
+        customer_id=customer.customer_id,
+        live=live,
+    )
+
+
+def _sub_records(
+    customer: Customer,
+    addresses: Mapping[str, Mapping[str, Any]],
+    vehicles: Mapping[str, Mapping[str, Any]],
+) -> list[_Put]:
+    items = [
+        _serialize(AddressModel, (customer.customer_id, kind), {"org_id": customer.org_id, **a})
+        for kind, a in addresses.items()
+    ]
+    items += [
+        _serialize(
+            VehicleModel,
+            (customer.customer_id, vehicle_id(customer.customer_id, key)),
+            {"org_id": customer.org_id, "vehicle_key": key, **v},
+        )
+        for key, v in vehicles.items()
+    ]
+    return items
+
+
+def _delete_sub_records(customer: Customer) -> None:
+    model: type[Model]
+    for model in (AddressModel, VehicleModel):
+        with model.batch_write() as batch:
+            for item in model.query(customer.customer_id):
+                batch.delete(item)
+
+
+def _customer(item: CustomerModel) -> Customer:
+    values = item.attribute_values
+    addresses = {
+        a.address_type: {name: a.attribute_values.get(name) for name in ADDRESS_FIELDS}
+        for a in AddressModel.query(item.customer_id, consistent_read=True)
+    }
+    vehicles = {
+        str(v.vehicle_key or v.vehicle_id): {
+            name: _plain(v.attribute_values.get(name)) for name in VEHICLE_FIELDS
+        }
+        for v in VehicleModel.query(item.customer_id, consistent_read=True)
+    }
+    return Customer(
+        org_id=item.org_id,
+        account_id=item.account_id,
+        customer_id=item.customer_id,
+        external_customer_number=item.external_customer_number,
+        fields={name: values.get(name) for name in CUSTOMER_FIELDS},
+        addresses=addresses,
+        vehicles=vehicles,
+        version=int(item.version or 0),
+        created_by_job=item.created_by_job,
+        updated_by_job=item.updated_by_job,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        deleted_at=item.deleted_at,
+        purge_after=item.purge_after,
+    )
+
+
+def _encode(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+
+
+def _decode(token: str | None) -> dict[str, Any] | None:
+    return json.loads(base64.urlsafe_b64decode(token)) if token else None
