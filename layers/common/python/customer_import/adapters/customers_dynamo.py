@@ -43,7 +43,7 @@ from ..customers.repository import (
     Update,
 )
 from ..duplicates import match_keys, stored_match_key
-from ..pipeline import ID_NAMESPACE
+from ..imports.staging import ID_NAMESPACE
 from .dynamo import (
     AddressModel,
     CustomerModel,

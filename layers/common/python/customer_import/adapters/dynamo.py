@@ -922,7 +922,7 @@ class DynamoCustomerStore:
             for a in AddressModel.query(customer.customer_id)
         ]
         view["vehicles"] = [
-            _all_attributes(v, exclude=("customer_id", "vehicle_id", "org_id"))
+            _all_attributes(v, exclude=("customer_id", "vehicle_id", "vehicle_key", "org_id"))
             for v in VehicleModel.query(customer.customer_id)
         ]
         return view
