@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from customer_import.adapters.dynamo import CustomerModel, DynamoCustomerStore, MatchKeyModel
-from customer_import.imports.staging import customer_id_for
+from customer_import.customers.customer import new_customer_id
 from customer_import.jobs import Job, JobStatus
 from customer_import.organisations import OrganisationProfile
 from customer_import.pipeline import ImportPipeline
@@ -41,7 +41,7 @@ def staged_customers(path: Path, org_id: str) -> list[dict[str, Any]]:
         rows.add(number, values)
     return [
         {
-            "customer_id": customer_id_for(org_id, "seed", r.external_customer_number),
+            "customer_id": new_customer_id(),
             **r.to_dict(),
         }
         for r in rows.customers()

@@ -302,6 +302,26 @@ _FAILURES = "staging/*/failures/*"
 _JOB_STEP = TableAccess("jobs", (GET, UPDATE))
 _AUDIT = TableAccess("audit_log", (PUT,))
 
+# The customer repository (adapters/customers_dynamo.py) reads a customer by key with its
+# addresses and vehicles, and external numbers through the identity table.
+_CUSTOMER_READS = (
+    TableAccess("customers", (BATCH_GET,)),
+    TableAccess("customer_identities", (BATCH_GET,)),
+    TableAccess("customer_addresses", (QUERY,)),
+    TableAccess("vehicles", (QUERY,)),
+)
+# Its writes: sub-records in batch writes, then the customer and its identity in one
+# transaction under conditions (a create, an update, a bin), then its match keys.
+_CUSTOMER_WRITES = (
+    TableAccess("customers", (BATCH_GET, PUT)),
+    TableAccess("customer_identities", (GET, BATCH_GET, PUT)),
+    TableAccess("customer_addresses", (QUERY, BATCH_WRITE)),
+    TableAccess("vehicles", (QUERY, BATCH_WRITE)),
+    TableAccess("customer_match_keys", (BATCH_GET, BATCH_WRITE)),
+)
+# A change log document per batch, before it writes and after (design §5.7).
+_CHANGE_LOG = "change-log/*"
+
 FUNCTIONS = (
     FunctionSpec(
         name="start_import",
@@ -340,9 +360,13 @@ FUNCTIONS = (
             tables=(
                 _JOB_STEP,
                 TableAccess("organisations", (GET,)),
-                # whether the organisation has customers at all (one item of its partition),
-                # then the duplicates by match key and the stored customers they name
-                TableAccess("customers", (QUERY, BATCH_GET)),
+                # whether the organisation has live customers at all (one item of its index),
+                # then the duplicates by match key, or (update modes) the customers the file's
+                # keys name, and (sync) the account's live customers, through the index
+                TableAccess("customers", (BATCH_GET,), query_indexes=("live_by_org",)),
+                TableAccess("customer_identities", (BATCH_GET,)),
+                TableAccess("customer_addresses", (QUERY,)),
+                TableAccess("vehicles", (QUERY,)),
                 TableAccess("customer_match_keys", (BATCH_GET,)),
                 # a file over the row limit is rejected
                 _AUDIT,
@@ -368,15 +392,17 @@ FUNCTIONS = (
                 # the batch outcome and the job's counters in one transaction
                 _JOB_STEP,
                 TableAccess("job_batches", (PUT,)),
-                # new customers in batch writes; a merge reads the stored customer, its
-                # addresses and vehicles, fills empty fields, and adds what it lacks
-                TableAccess("customers", (BATCH_GET, UPDATE, BATCH_WRITE)),
-                TableAccess("customer_addresses", (QUERY, PUT, BATCH_WRITE)),
-                TableAccess("vehicles", (QUERY, BATCH_WRITE)),
-                TableAccess("customer_match_keys", (BATCH_WRITE,)),
+                # the stored customers it matches, then its conditional writes
+                *_CUSTOMER_WRITES,
             ),
-            # the batch in; its failures, whole, out (its record keeps their summaries)
-            objects=(ObjectAccess("uploads", read=("staging/*",), write=(_FAILURES,)),),
+            # the batch and its change log in; its change log and failures, whole, out
+            objects=(
+                ObjectAccess(
+                    "uploads",
+                    read=("staging/*", _CHANGE_LOG),
+                    write=(_FAILURES, _CHANGE_LOG),
+                ),
+            ),
             push_progress=True,
         ),
         memory_mb=1024,
@@ -393,12 +419,33 @@ FUNCTIONS = (
             tables=(
                 _JOB_STEP,
                 TableAccess("job_batches", (PUT,)),
-                # which customers of the batch were written before it failed
-                TableAccess("customers", (BATCH_GET,)),
+                # which customers of the batch its change log shows written before it failed
+                *_CUSTOMER_READS,
             ),
-            objects=(ObjectAccess("uploads", read=("staging/*",), write=(_FAILURES,)),),
+            objects=(ObjectAccess("uploads", read=("staging/*", _CHANGE_LOG), write=(_FAILURES,)),),
             push_progress=True,
         ),
+    ),
+    _fn(
+        "sweep_missing",
+        "Moves a sync's batch of customers the file no longer holds to the recycle bin",
+        grants=Grants(
+            tables=(
+                # whether every import batch wrote all it had to, then the outcome
+                _JOB_STEP,
+                TableAccess("job_batches", (QUERY, PUT)),
+                # each bin: the customer and its identity, in one transaction on its version
+                TableAccess("customers", (BATCH_GET, PUT)),
+                TableAccess("customer_identities", (GET, BATCH_GET, PUT)),
+                TableAccess("customer_addresses", (QUERY,)),
+                TableAccess("vehicles", (QUERY,)),
+            ),
+            objects=(
+                ObjectAccess("uploads", read=("staging/*", _CHANGE_LOG), write=(_CHANGE_LOG,)),
+            ),
+            push_progress=True,
+        ),
+        timeout_s=300,
     ),
     _fn(
         "stage_retry",
@@ -424,13 +471,17 @@ FUNCTIONS = (
                 # the failures every batch recorded, and the record of a batch that left none
                 TableAccess("job_batches", (QUERY, PUT)),
                 # which customers such a batch wrote before it failed
-                TableAccess("customers", (BATCH_GET,)),
+                *_CUSTOMER_READS,
                 _AUDIT,
             ),
             # Prepare's row errors and the manifests in, the error-log CSV out, and the failures
             # of a batch that left no outcome set aside
             objects=(
-                ObjectAccess("uploads", read=("staging/*",), write=("error-logs/*", _FAILURES)),
+                ObjectAccess(
+                    "uploads",
+                    read=("staging/*", _CHANGE_LOG),
+                    write=("error-logs/*", _FAILURES),
+                ),
             ),
             push_progress=True,
         ),
@@ -602,6 +653,7 @@ IMPORT_JOB = StateMachineSpec(
                 "await_decision",
                 "import_batch",
                 "record_batch_failure",
+                "sweep_missing",
                 "stage_retry",
                 "finalize_import",
                 "close_job",
@@ -616,12 +668,14 @@ IMPORT_JOB = StateMachineSpec(
         "await_decision",
         "import_batch",
         "record_batch_failure",
+        "sweep_missing",
         "stage_retry",
         "finalize_import",
         "close_job",
     ),
     # The Maps' ItemReaders read Prepare's manifests and a retry's (`manifest.json`,
-    # `late-manifest.json`), never the customers in the batches they list.
+    # `late-manifest.json`, a sync's `sweep-manifest.json`), never the customers in the
+    # batches they list.
     reads_objects=(ObjectAccess("uploads", read=("staging/*manifest.json",)),),
 )
 

@@ -43,31 +43,40 @@ class FakePreviews:
 
 
 class FakeCustomerDirectory:
+    """The directory over the world's customer repository, live customers viewed as the API
+    shows them."""
+
     def __init__(self, world: World) -> None:
         self.world = world
 
+    def _live(self, org_id: str) -> dict[str, Any]:
+        return {
+            customer_id: customer.view()
+            for (org, customer_id), customer in sorted(self.world.customers.customers.items())
+            if org == org_id and not customer.binned
+        }
+
     def get(self, org_id: str, customer_id: str) -> dict[str, Any] | None:
-        return self.world.customers.customers.get((org_id, customer_id))
+        return self._live(org_id).get(customer_id)
 
     def by_external_number(self, org_id: str, external_number: str) -> list[dict[str, Any]]:
         return [
-            customer
-            for (org, _), customer in self.world.customers.customers.items()
-            if org == org_id and customer["external_customer_number"] == external_number
+            c
+            for c in self._live(org_id).values()
+            if c["external_customer_number"] == external_number
         ]
 
     def page(
         self, org_id: str, limit: int, start: dict[str, str] | None
     ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
-        ordered = sorted(
-            customer for (org, customer) in self.world.customers.customers if org == org_id
-        )
+        ordered = list(self._live(org_id).values())
         if start is not None:
-            ordered = [c for c in ordered if c > start["customer_id"]]
-        ids = ordered[:limit]
-        found = [self.world.customers.customers[(org_id, c)] for c in ids]
+            ordered = [c for c in ordered if c["customer_id"] > start["customer_id"]]
+        found = ordered[:limit]
         more = len(ordered) > limit
-        return found, ({"org_id": org_id, "customer_id": ids[-1]} if more else None)
+        return found, (
+            {"org_id": org_id, "customer_id": found[-1]["customer_id"]} if more else None
+        )
 
 
 class FakeExecutions:

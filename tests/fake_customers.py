@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
+from typing import Any
 
 from customer_import.customers.customer import Customer
 from customer_import.customers.repository import (
@@ -30,6 +31,12 @@ class FakeCustomerRepository:
         self.identities: dict[tuple[str, str, str], tuple[str, bool]] = {}
         self.writes = 0  # writes applied, for tests that count them
         self.failing_numbers: set[str] = set()  # external numbers whose writes are refused
+        self.failure_reason = "Write failed: boom"
+        self.key_lookups = 0
+        # The process dies (as a Lambda timing out) once this many writes were applied.
+        self.crash_after_writes: int | None = (
+            None  # find_by_match_keys calls, for tests that count look-ups
+        )
 
     # ---- reads ---------------------------------------------------------------------------
 
@@ -86,6 +93,7 @@ class FakeCustomerRepository:
         return any(org == org_id and not c.binned for (org, _), c in self.customers.items())
 
     def find_by_match_keys(self, org_id: str, keys: Collection[str]) -> dict[str, Customer]:
+        self.key_lookups += 1
         wanted = set(keys)
         return {
             c.customer_id: c
@@ -93,11 +101,22 @@ class FakeCustomerRepository:
             if org == org_id and not c.binned and match_keys(c.flat()) & wanted
         }
 
+    def by_number(self, org_id: str, number: str) -> list[dict[str, Any]]:
+        """The organisation's live customers with this external number, as the API shows
+        them (for assertions)."""
+        return [
+            c.view()
+            for (org, _), c in self.customers.items()
+            if org == org_id and not c.binned and c.external_customer_number == number
+        ]
+
     # ---- writes --------------------------------------------------------------------------
 
     def save(self, writes: Sequence[CustomerWrite]) -> list[Refused]:
         refused = []
         for write in writes:
+            if self.crash_after_writes is not None and self.writes >= self.crash_after_writes:
+                raise TimeoutError("The function timed out in the middle of its writes")
             refusal = self._apply(write)
             if refusal is None:
                 self.writes += 1
@@ -119,7 +138,7 @@ class FakeCustomerRepository:
 
     def _create(self, write: Create, customer: Customer, job_id: str, at: str) -> Refused | None:
         if customer.external_customer_number in self.failing_numbers:
-            return Refused(write, INVALID, "Write failed: boom")
+            return Refused(write, INVALID, self.failure_reason)
         current = self.get(customer.org_id, customer.customer_id)
         if current is not None and current.created_by_job == job_id:
             return None  # this job's create written again (a retried batch): already applied
@@ -144,7 +163,7 @@ class FakeCustomerRepository:
         self, write: Update, after: Customer, expected: int, job_id: str, at: str
     ) -> Refused | None:
         if after.external_customer_number in self.failing_numbers:
-            return Refused(write, INVALID, "Write failed: boom")
+            return Refused(write, INVALID, self.failure_reason)
         current = self.get(after.org_id, after.customer_id)
         if current is None:
             return Refused(write, MISSING, f"Customer {after.customer_id} does not exist")

@@ -20,6 +20,8 @@ from customer_import.ports import BatchOutcome, ConnectionGone, RowFailure
 from customer_import.progress import ProgressBroadcaster
 from customer_import.settings import Settings
 
+from tests.fake_customers import FakeCustomerRepository
+
 
 class FakeJobStore:
     def __init__(self) -> None:
@@ -294,7 +296,7 @@ class World:
     def __init__(self, settings: Settings = SETTINGS) -> None:
         self.jobs = FakeJobStore()
         self.objects = FakeObjectStore()
-        self.customers = FakeCustomerStore()
+        self.customers = FakeCustomerRepository()
         self.connections = FakeConnections()
         self.sender = FakeSender()
         self.workflow = FakeWorkflow()

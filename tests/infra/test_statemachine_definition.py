@@ -231,7 +231,7 @@ def _maps(machine: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_no_batch_failure_fails_a_map_run_or_the_import() -> None:
     # Given the Maps over the staged batches
     maps = _maps(_definition(DESCRIPTION.state_machines[0]))
-    assert set(maps) == {"ImportBatches", "ImportRepeats"}
+    assert set(maps) == {"ImportBatches", "ImportRepeats", "SweepMissing"}
     for name, state in maps.items():
         # Then a failed child does not fail the Map run
         assert state["ToleratedFailurePercentage"] == 100, name

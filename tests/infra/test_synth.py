@@ -917,42 +917,44 @@ ACTION_LETTERS = {
 # job's subscribers (`@by_job`) and deletes those gone (d). The audit log and batch outcomes
 # are put, under a condition that the key is new, and never updated or deleted.
 TABLE_ACCESS = """
-function              jobs            job_batches  organisations  audit_log  customers               customer_identities  customer_match_keys  customer_addresses  vehicles  connections
-start_import          -               -            -              -          -                       -                    -                    -                   -         -
-register_job          gpu             -            -              -          -                       -                    -                    -                   -         d@by_job
-validate_upload       gu              -            g              p          -                       -                    -                    -                   -         d@by_job
-prepare_import        gu              -            g              p          bq                      -                    b                    -                   -         d@by_job
-await_decision        gu              -            -              -          -                       -                    -                    -                   -         d@by_job
-import_batch          gu              p            -              -          buw                     -                    w                    qpw                 qw        d@by_job
-record_batch_failure  gu              p            -              -          b                       -                    -                    -                   -         d@by_job
-stage_retry           g               q            -              -          -                       -                    -                    -                   -         -
-finalize_import       gu              pq           -              p          b                       -                    -                    -                   -         d@by_job
-close_job             gu              -            -              p          -                       -                    -                    -                   -         d@by_job
-sweep_stuck_jobs      gu@by_unsettled_status -     -              p          -                       -                    -                    -                   -         d@by_job
-ws_connect            -               -            -              -          -                       -                    -                    -                   -         p
-ws_disconnect         -               -            -              -          -                       -                    -                    -                   -         d
-ws_subscribe          g               -            -              -          -                       -                    -                    -                   -         ud@by_job
-api                   gpu@by_created  -            g              p@by_time   gq@by_external_number  -                     -                    q                   q         d@by_job
+function              jobs                    job_batches  organisations  audit_log  customers              customer_identities  customer_match_keys  customer_addresses  vehicles  connections
+start_import          -                       -            -              -          -                      -                    -                    -                   -         -
+register_job          gpu                     -            -              -          -                      -                    -                    -                   -         d@by_job
+validate_upload       gu                      -            g              p          -                      -                    -                    -                   -         d@by_job
+prepare_import        gu                      -            g              p          b@live_by_org          b                    b                    q                   q         d@by_job
+await_decision        gu                      -            -              -          -                      -                    -                    -                   -         d@by_job
+import_batch          gu                      p            -              -          bp                     gbp                  bw                   qw                  qw        d@by_job
+record_batch_failure  gu                      p            -              -          b                      b                    -                    q                   q         d@by_job
+sweep_missing         gu                      pq           -              -          bp                     gbp                  -                    q                   q         d@by_job
+stage_retry           g                       q            -              -          -                      -                    -                    -                   -         -
+finalize_import       gu                      pq           -              p          b                      b                    -                    q                   q         d@by_job
+close_job             gu                      -            -              p          -                      -                    -                    -                   -         d@by_job
+sweep_stuck_jobs      gu@by_unsettled_status  -            -              p          -                      -                    -                    -                   -         d@by_job
+ws_connect            -                       -            -              -          -                      -                    -                    -                   -         p
+ws_disconnect         -                       -            -              -          -                      -                    -                    -                   -         d
+ws_subscribe          g                       -            -              -          -                      -                    -                    -                   -         ud@by_job
+api                   gpu@by_created          -            g              p@by_time  gq@by_external_number  -                    -                    q                   q         d@by_job
 """
 
 # The same for the upload bucket's key patterns (r get, w put) and the other services: y yes.
 OTHER_ACCESS = """
-function              uploads/*  drops/*  staging/*  staging/*/failures/*  staging/*/retry-*  error-logs/*  push  answer_tasks  start_executions  read_executions
-start_import          -          -        -          -                     -                  -             -     -             y                 -
-register_job          -          -        -          -                     -                  -             y     -             -                 -
-validate_upload       r          r        -          -                     -                  -             y     -             -                 -
-prepare_import        r          r        w          -                     -                  -             y     -             -                 -
-await_decision        -          -        -          -                     -                  -             y     -             -                 -
-import_batch          -          -        r          w                     -                  -             y     -             -                 -
-record_batch_failure  -          -        r          w                     -                  -             y     -             -                 -
-stage_retry           -          -        r          -                     w                  -             -     -             -                 -
-finalize_import       -          -        r          w                     -                  w             y     -             -                 -
-close_job             -          -        -          -                     -                  -             y     -             -                 -
-sweep_stuck_jobs      -          -        -          -                     -                  -             y     -             -                 -
-ws_connect            -          -        -          -                     -                  -             -     -             -                 -
-ws_disconnect         -          -        -          -                     -                  -             -     -             -                 -
-ws_subscribe          -          -        -          -                     -                  -             y     -             -                 -
-api                   w          -        r          -                     -                  r             y     y             y                 y
+function              uploads/*  drops/*  staging/*  staging/*/failures/*  staging/*/retry-*  error-logs/*  change-log/*  push  answer_tasks  start_executions  read_executions
+start_import          -          -        -          -                     -                  -             -             -     -             y                 -
+register_job          -          -        -          -                     -                  -             -             y     -             -                 -
+validate_upload       r          r        -          -                     -                  -             -             y     -             -                 -
+prepare_import        r          r        w          -                     -                  -             -             y     -             -                 -
+await_decision        -          -        -          -                     -                  -             -             y     -             -                 -
+import_batch          -          -        r          w                     -                  -             rw            y     -             -                 -
+record_batch_failure  -          -        r          w                     -                  -             r             y     -             -                 -
+sweep_missing         -          -        r          -                     -                  -             rw            y     -             -                 -
+stage_retry           -          -        r          -                     w                  -             -             -     -             -                 -
+finalize_import       -          -        r          w                     -                  w             r             y     -             -                 -
+close_job             -          -        -          -                     -                  -             -             y     -             -                 -
+sweep_stuck_jobs      -          -        -          -                     -                  -             -             y     -             -                 -
+ws_connect            -          -        -          -                     -                  -             -             -     -             -                 -
+ws_disconnect         -          -        -          -                     -                  -             -             -     -             -                 -
+ws_subscribe          -          -        -          -                     -                  -             -             y     -             -                 -
+api                   w          -        r          -                     -                  r             -             y     y             y                 y
 """
 
 # A permission: an action and the resource it applies to, named as the description names it
@@ -1232,8 +1234,8 @@ def test_customer_data_is_written_by_import_batch_only(synthesized: Synthesized)
     customer_data = {f"table:{table}" for table in CUSTOMER_TABLES}
     # When the functions that may write any of them are collected
     writers = _functions_allowed(synthesized, TABLE_WRITES, customer_data)
-    # Then only ImportBatch may
-    assert writers == {"import_batch"}
+    # Then only ImportBatch and a sync's SweepMissing (the bin) may
+    assert writers == {"import_batch", "sweep_missing"}
 
 
 def test_no_role_may_scan_a_table_or_an_index(synthesized: Synthesized) -> None:

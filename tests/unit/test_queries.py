@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from customer_import.customers.customer import Customer
 from customer_import.errors import JobNotFound
 from customer_import.jobs import JobOptions
 from customer_import.queries import (
@@ -160,14 +161,8 @@ def test_another_organisations_job_is_not_found() -> None:
 def test_customers_are_found_by_id_and_external_number_within_the_organisation() -> None:
     # Given a customer of each organisation with the same external number
     world = ticking_world()
-    world.customers.customers[(ORG, "c-1")] = {
-        "customer_id": "c-1",
-        "external_customer_number": "7",
-    }
-    world.customers.customers[(OTHER, "c-2")] = {
-        "customer_id": "c-2",
-        "external_customer_number": "7",
-    }
+    world.customers.customers[(ORG, "c-1")] = Customer(ORG, "main", "c-1", "7", version=1)
+    world.customers.customers[(OTHER, "c-2")] = Customer(OTHER, "main", "c-2", "7", version=1)
     # When the organisation looks them up
     # Then it finds its own only
     assert world.queries.customer(ORG, "c-1")["customer_id"] == "c-1"
@@ -182,8 +177,8 @@ def test_the_organisations_customers_are_listed_page_by_page() -> None:
     # Given five customers of the organisation and one of another
     world = ticking_world()
     for n in range(5):
-        world.customers.customers[(ORG, f"c-{n}")] = {"customer_id": f"c-{n}"}
-    world.customers.customers[(OTHER, "c-9")] = {"customer_id": "c-9"}
+        world.customers.customers[(ORG, f"c-{n}")] = Customer(ORG, "main", f"c-{n}", str(n))
+    world.customers.customers[(OTHER, "c-9")] = Customer(OTHER, "main", "c-9", "9")
     # When they are read two at a time, following the cursors
     seen, cursor, pages = [], None, 0
     while True:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from .changes.store import ObjectChangeLog
+from .customers.repository import CustomerRepository
 from .imports.batches import BatchImport
 from .imports.close import CloseJob
 from .imports.finalize import FinalizeImport
@@ -21,9 +23,10 @@ from .imports.requests import AwaitDecision, DuplicatesPage, JobRequests, RowErr
 from .imports.retry import RetryFailed
 from .imports.shared import JobAudit
 from .imports.staging import DUPLICATES_PAGE, ROW_ERRORS_PAGE
+from .imports.sweep import SweepMissing
 from .imports.validate import ValidateUpload
 from .jobs import Job, JobOptions
-from .ports import AuditLog, CustomerStore, JobStore, ObjectStore, OrganisationStore, Workflow
+from .ports import AuditLog, JobStore, ObjectStore, OrganisationStore, Workflow
 from .progress import ProgressBroadcaster
 from .settings import Settings
 
@@ -34,7 +37,7 @@ class ImportPipeline:
         settings: Settings,
         jobs: JobStore,
         objects: ObjectStore,
-        customers: CustomerStore,
+        customers: CustomerRepository,
         broadcaster: ProgressBroadcaster,
         workflow: Workflow,
         organisations: OrganisationStore,
@@ -69,7 +72,9 @@ class ImportPipeline:
         )
 
     def _batches(self) -> BatchImport:
-        return BatchImport(self.jobs, self.objects, self.customers, self.broadcaster)
+        return BatchImport(
+            self.jobs, self.objects, self.customers, ObjectChangeLog(self.objects), self.broadcaster
+        )
 
     def _retries(self) -> RetryFailed:
         return RetryFailed(
@@ -170,6 +175,16 @@ class ImportPipeline:
 
     def import_batch(self, org_id: str, job_id: str, batch: dict[str, Any]) -> dict[str, Any]:
         return self._batches().import_batch(org_id, job_id, batch)
+
+    def sweep_missing(self, org_id: str, job_id: str, batch: dict[str, Any]) -> dict[str, Any]:
+        return SweepMissing(
+            self.jobs,
+            self.objects,
+            self.customers,
+            ObjectChangeLog(self.objects),
+            self.broadcaster,
+            self.clock,
+        )(org_id, job_id, batch)
 
     def record_batch_failure(
         self, org_id: str, job_id: str, batch: dict[str, Any], error: dict[str, Any]

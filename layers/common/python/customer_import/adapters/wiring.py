@@ -13,6 +13,7 @@ from ..progress import ProgressBroadcaster
 from ..settings import Settings
 from . import dynamo
 from .aws import ApiGatewayMessageSender, S3ObjectStore, StepFunctionsWorkflow, s3_client
+from .customers_dynamo import DynamoCustomerRepository
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Components:
     pipeline: ImportPipeline
     jobs: dynamo.DynamoJobStore
     customers: dynamo.DynamoCustomerStore
+    customer_repository: DynamoCustomerRepository
     connections: dynamo.DynamoConnectionStore
     organisations: dynamo.DynamoOrganisationStore
     audit: dynamo.DynamoAuditLog
@@ -43,6 +45,7 @@ def _build(settings: Settings) -> Components:
     dynamo.bind(settings)
     jobs = dynamo.DynamoJobStore(settings.region)
     customers = dynamo.DynamoCustomerStore()
+    customer_repository = DynamoCustomerRepository(settings.region)
     connections = dynamo.DynamoConnectionStore()
     organisations = dynamo.DynamoOrganisationStore()
     audit = dynamo.DynamoAuditLog()
@@ -60,7 +63,7 @@ def _build(settings: Settings) -> Components:
         settings=settings,
         jobs=jobs,
         objects=S3ObjectStore(s3_client(session, config), settings.upload_bucket),
-        customers=customers,
+        customers=customer_repository,
         broadcaster=broadcaster,
         workflow=StepFunctionsWorkflow(
             session.client("stepfunctions", config=config), settings.import_state_machine_arn
@@ -68,7 +71,16 @@ def _build(settings: Settings) -> Components:
         organisations=organisations,
         audit=audit,
     )
-    return Components(pipeline, jobs, customers, connections, organisations, audit, broadcaster)
+    return Components(
+        pipeline,
+        jobs,
+        customers,
+        customer_repository,
+        connections,
+        organisations,
+        audit,
+        broadcaster,
+    )
 
 
 def pipeline_for(settings: Settings) -> ImportPipeline:

@@ -75,18 +75,12 @@ def apply_batch(
 ) -> Applied:
     """`pairs`: each file customer of the batch with the stored customer it matched (None:
     it creates one), as the caller matched them (by key, or by a person's merge decision)."""
-    logged = {e.customer_id: e for e in change_log.read(*_log_key(context)) or []}
-    applied = Applied()
+    applied, rest = settled_before(change_log, context, pairs)
     pending: list[tuple[FileCustomer, Planned]] = []
-    for file_customer, stored in pairs:
-        done = _done_before(logged, file_customer, stored, context)
-        if done is not None:
-            applied.counts[COUNTERS[_KIND_OF_ACTION[done.action]]] += 1
-            applied.entries.append(done)
-            continue
+    for file_customer, stored in rest:
         planned = plan(file_customer.customer, stored, rules, file_customer.row)
         if planned.kind is Kind.UNCHANGED:
-            applied.counts["unchanged"] += 1
+            applied.counts[_unchanged(rules)] += 1
         else:
             pending.append((file_customer, planned))
     # The intent first: a crash after some writes leaves what rollback needs to find them.
@@ -99,6 +93,26 @@ def apply_batch(
         pending = _write(repository, context, rules, pending, applied, last=attempt == REPLANS)
     change_log.record(*_log_key(context), applied.entries)
     return applied
+
+
+def settled_before(
+    change_log: ChangeLog,
+    context: BatchContext,
+    pairs: Sequence[tuple[FileCustomer, Customer | None]],
+) -> tuple[Applied, list[tuple[FileCustomer, Customer | None]]]:
+    """What an earlier run of the batch wrote (counted, with its entries), and the pairs it
+    did not: a batch run again, or one that failed after its retries, starts from here."""
+    logged = {e.customer_id: e for e in change_log.read(*_log_key(context)) or []}
+    applied = Applied()
+    rest: list[tuple[FileCustomer, Customer | None]] = []
+    for file_customer, stored in pairs:
+        done = _done_before(logged, file_customer, stored, context)
+        if done is None:
+            rest.append((file_customer, stored))
+            continue
+        applied.counts[COUNTERS[_KIND_OF_ACTION[done.action]]] += 1
+        applied.entries.append(done)
+    return applied, rest
 
 
 def _write(
@@ -125,7 +139,7 @@ def _write(
         if replanned is None:
             continue
         if replanned.kind is Kind.UNCHANGED:
-            applied.counts["unchanged"] += 1
+            applied.counts[_unchanged(rules)] += 1
         elif last:
             applied.failures.append(Failure(file_customer.row, refusal.message))
         else:
@@ -177,6 +191,12 @@ def _done_before(
     if entry.action is Action.CREATED and stored.customer_id != file_customer.customer.customer_id:
         return None
     return entry if stored.version >= entry.version_after else None
+
+
+def _unchanged(rules: Rules) -> str:
+    """What a customer the file leaves as stored counts as: in insert mode it is a merge a
+    person chose that found nothing to fill, still the merge they asked for."""
+    return "merged" if rules.mode is Mode.INSERT else "unchanged"
 
 
 def _log_key(context: BatchContext) -> tuple[str, str, str]:

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+# The ids of a sync's batches of customers to bin start with it: they come after the others.
+SWEEP_PREFIX = "sweep"
+
 
 class Action(StrEnum):
     CREATED = "created"

@@ -10,10 +10,9 @@ from typing import Any
 
 from ..errors import ObjectMissing
 from ..ports import ObjectStore
-from .log import ChangeEntry
+from .log import SWEEP_PREFIX, ChangeEntry
 
 PREFIX = "change-log"
-SWEEP_PREFIX = "sweep"
 
 
 def batch_order(batch_id: str) -> tuple[bool, list[tuple[int, int | str]]]:

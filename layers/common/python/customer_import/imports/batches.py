@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..duplicates import BatchPlan, Decision, MergeChanges, merge_changes, plan_batch
+from ..changes.apply import Applied, BatchContext, Failure, apply_batch, settled_before
+from ..changes.log import Action, ChangeLog
+from ..changes.matching import FileCustomer, match
+from ..changes.plan import Rules
+from ..changes.rules import Mode
+from ..customers.customer import Customer
+from ..customers.repository import CustomerRepository
+from ..duplicates import Decision, plan_batch
 from ..jobs import Job
-from ..ports import BatchOutcome, CustomerStore, JobStore, ObjectStore, RowFailure
+from ..ports import BatchOutcome, JobStore, ObjectStore, RowFailure
 from ..progress import ProgressBroadcaster
 from .shared import error_reason
 from .staging import staging_prefix
@@ -20,97 +27,74 @@ from .staging import staging_prefix
 class BatchImport:
     jobs: JobStore
     objects: ObjectStore
-    customers: CustomerStore
+    customers: CustomerRepository
+    change_log: ChangeLog
     broadcaster: ProgressBroadcaster
 
     def import_batch(self, org_id: str, job_id: str, batch: dict[str, Any]) -> dict[str, Any]:
         job = self.jobs.get(org_id, job_id)
-        customers: list[dict[str, Any]] = self.objects.get_json(batch["key"])["customers"]
-        plan = self._plan(job, customers)
-        failures = self.customers.write(job, plan.create) + self._merge(job, plan.merge)
-        failed_rows = {f.row for f in failures}
-        created = [c for c in plan.create if c["rows"][0] not in failed_rows]
-        outcome = BatchOutcome(
-            batch_id=batch["batch_id"],
-            customers=len(customers),
-            created=len(created),
-            merged=sum(1 for _, c in plan.merge if c["rows"][0] not in failed_rows),
-            skipped_duplicates=len(plan.skipped_duplicates),
-            skipped_user=len(plan.skipped_user),
-            failed=len(failed_rows),
-            vehicles=sum(len(c["vehicles"]) for c in created),
-            failures=tuple(failures),
-            retry=bool(batch.get("retry")),
-            recovered_rows=_recovered(batch, customers, failed_rows),
-        )
-        self._record(job, outcome)
+        staged: list[dict[str, Any]] = self.objects.get_json(batch["key"])["customers"]
+        work = self._work(job, batch, staged)
+        applied = apply_batch(self.customers, self.change_log, work.context, work.rules, work.pairs)
+        self._record(job, work.outcome(batch, applied))
         return {"batch_id": batch["batch_id"]}
-
-    def _plan(self, job: Job, customers: list[dict[str, Any]]) -> BatchPlan:
-        return plan_batch(customers, Decision.from_job(job.decision, job.options.on_duplicate))
-
-    def _merge(self, job: Job, merges: list[tuple[str, dict[str, Any]]]) -> list[RowFailure]:
-        """Merge incoming customers into stored ones, computed against what is stored now, so
-        running the batch again adds nothing twice."""
-        if not merges:
-            return []
-        stored = self.customers.stored_for_merge(job.org_id, {target for target, _ in merges})
-        changes: list[MergeChanges] = []
-        failures: list[RowFailure] = []
-        for target, incoming in merges:
-            existing = stored.get(target)
-            if existing is None:
-                match = incoming.get("duplicate") or {}
-                reason = (
-                    f"The customer it repeats (row {match.get('row')}) was not imported"
-                    if match.get("kind") == "file"
-                    else f"The customer to merge into ({target}) no longer exists"
-                )
-                failures.append(
-                    RowFailure(incoming["rows"][0], "(customer)", reason, incoming["originals"][0])
-                )
-                continue
-            change = merge_changes(existing, incoming)
-            changes.append(change)
-            stored[target] = existing.after(change)  # two repeats of one customer in a batch
-        return failures + self.customers.merge(job, changes)
 
     def record_batch_failure(
         self, org_id: str, job_id: str, batch: dict[str, Any], error: dict[str, Any]
     ) -> dict[str, Any]:
-        """A batch failed after its retries: what was written stays, the rest fails with why.
-        A merge may have been applied in part; `retry` applies it again, adding nothing twice."""
+        """A batch failed after its retries: what its change log shows written stays and is
+        counted, the rest fails with why (`retry` writes it again, nothing twice)."""
         job = self.jobs.get(org_id, job_id)
-        customers: list[dict[str, Any]] = self.objects.get_json(batch["key"])["customers"]
-        plan = self._plan(job, customers)
-        written = self.customers.existing_ids(org_id, [c["customer_id"] for c in plan.create])
-        created = [c for c in plan.create if c["customer_id"] in written]
-        unfinished = [c for c in plan.create if c["customer_id"] not in written]
-        unfinished += [c for _, c in plan.merge]
-        reason = error_reason(error)
-        failures = tuple(
-            RowFailure(
-                c["rows"][0],
-                "(batch)",
-                f"Batch {batch['batch_id']} failed: {reason}",
-                c["originals"][0],
-            )
-            for c in unfinished
-        )
-        outcome = BatchOutcome(
-            batch_id=batch["batch_id"],
-            customers=len(customers),
-            created=len(created),
-            skipped_duplicates=len(plan.skipped_duplicates),
-            skipped_user=len(plan.skipped_user),
-            failed=len(failures),
-            vehicles=sum(len(c["vehicles"]) for c in created),
-            failures=failures,
-            retry=bool(batch.get("retry")),
-            recovered_rows=_recovered(batch, customers, {f.row for f in failures}),
-        )
-        self._record(job, outcome)
+        staged: list[dict[str, Any]] = self.objects.get_json(batch["key"])["customers"]
+        work = self._work(job, batch, staged)
+        applied, rest = settled_before(self.change_log, work.context, work.pairs)
+        reason = f"Batch {batch['batch_id']} failed: {error_reason(error)}"
+        applied.failures += [Failure(file_customer.row, reason) for file_customer, _ in rest]
+        self._record(job, work.outcome(batch, applied, column="(batch)"))
         return {"batch_id": batch["batch_id"]}
+
+    def _work(self, job: Job, batch: dict[str, Any], staged: list[dict[str, Any]]) -> _Work:
+        options = job.options
+        rules = Rules(options.mode, options.key, options.field_policy, options.max_delete_percent)
+        at = next((c["staged_at"] for c in staged if c.get("staged_at")), job.created_at)
+        context = BatchContext(job.org_id, job.account_id, job.job_id, batch["batch_id"], at)
+        work = _Work(context, rules, staged)
+        if options.mode is Mode.INSERT:
+            self._insert_pairs(job, work)
+        else:
+            chunk = [FileCustomer.from_staged(job.org_id, job.account_id, c) for c in staged]
+            matched = match(self.customers, job.org_id, job.account_id, chunk, options.key)
+            work.pairs = list(zip(chunk, matched, strict=True))
+        return work
+
+    def _insert_pairs(self, job: Job, work: _Work) -> None:
+        """The person's decision on each flagged customer: created, merged into the customer
+        it repeats (fill empty fields, add what it lacks), or skipped. A customer this job
+        created already is paired with itself, so a batch run again writes nothing twice."""
+        decided = plan_batch(work.staged, Decision.from_job(job.decision, job.options.on_duplicate))
+        work.skipped_duplicates = len(decided.skipped_duplicates)
+        work.skipped_user = len(decided.skipped_user)
+        ids = {c["customer_id"] for c in decided.create} | {t for t, _ in decided.merge}
+        stored = self.customers.get_many(job.org_id, ids) if ids else {}
+        for customer in decided.create:
+            file_customer = FileCustomer.from_staged(job.org_id, job.account_id, customer)
+            own = stored.get(customer["customer_id"])
+            work.pairs.append(
+                (file_customer, own if own and own.created_by_job == job.job_id else None)
+            )
+        for target, customer in decided.merge:
+            file_customer = FileCustomer.from_staged(job.org_id, job.account_id, customer)
+            into = stored.get(target)
+            if into is None or into.binned:
+                match_ = customer.get("duplicate") or {}
+                reason = (
+                    f"The customer it repeats (row {match_.get('row')}) was not imported"
+                    if match_.get("kind") == "file"
+                    else f"The customer to merge into ({target}) no longer exists"
+                )
+                work.unmatched.append(Failure(file_customer.row, reason))
+                continue
+            work.pairs.append((file_customer, into))
 
     def _record(self, job: Job, outcome: BatchOutcome) -> None:
         if outcome.failures:
@@ -133,6 +117,47 @@ class BatchImport:
             outcome,
             failures=tuple(failure.summary() for failure in outcome.failures),
             failures_key=key,
+        )
+
+
+@dataclass
+class _Work:
+    """One batch's customers as the import's mode pairs them with stored ones."""
+
+    context: BatchContext
+    rules: Rules
+    staged: list[dict[str, Any]]
+    pairs: list[tuple[FileCustomer, Customer | None]] = field(default_factory=list)
+    unmatched: list[Failure] = field(default_factory=list)  # a merge with nothing to merge into
+    skipped_duplicates: int = 0
+    skipped_user: int = 0
+
+    def outcome(
+        self, batch: dict[str, Any], applied: Applied, column: str = "(customer)"
+    ) -> BatchOutcome:
+        originals = {c["rows"][0]: c["originals"][0] for c in self.staged}
+        failures = [
+            RowFailure(f.row or 0, column, f.reason, originals.get(f.row or 0, {}))
+            for f in self.unmatched + applied.failures
+        ]
+        failed_rows = {f.row for f in failures}
+        created = {e.customer_id for e in applied.entries if e.action is Action.CREATED}
+        counts = applied.counts
+        return BatchOutcome(
+            batch_id=batch["batch_id"],
+            customers=len(self.staged),
+            created=counts["created"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            merged=counts["merged"],
+            restored=counts["restored"],
+            skipped_duplicates=self.skipped_duplicates + counts["skipped_duplicates"],
+            skipped_user=self.skipped_user,
+            failed=len(failed_rows),
+            vehicles=sum(len(c["vehicles"]) for c in self.staged if c["customer_id"] in created),
+            failures=tuple(failures),
+            retry=bool(batch.get("retry")),
+            recovered_rows=_recovered(batch, self.staged, failed_rows),
         )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .run import is_sweep_batch
+
 if TYPE_CHECKING:
     from ..ports import BatchOutcome
 
@@ -37,7 +39,7 @@ def batch_deltas(outcome: BatchOutcome) -> dict[str, int]:
     deltas = {**counts, "imported": imported(counts)}
     if outcome.retry:
         deltas["failed"] = -(outcome.customers - outcome.failed)
-    else:
+    elif not is_sweep_batch(outcome.batch_id):
         deltas["batches_done"] = 1
         deltas["processed"] = outcome.customers
     return {name: delta for name, delta in deltas.items() if delta}

@@ -8,9 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import techman
+from ..changes.log import SWEEP_PREFIX
+from ..changes.matching import FileCustomer, match
+from ..changes.plan import Kind, Rules, plan
+from ..changes.preview import Tally, describe
+from ..changes.rules import Mode
+from ..changes.sweep import FileKeys, SweepCount, confirmation_needed
+from ..customers.customer import new_customer_id
+from ..customers.repository import CustomerRepository
 from ..duplicates import DuplicateFinder
 from ..jobs import Job, JobStatus
-from ..ports import CustomerStore, JobStore, ObjectStore, OrganisationStore, RowFailure
+from ..ports import JobStore, ObjectStore, OrganisationStore, RowFailure
 from ..progress import ProgressBroadcaster
 from ..reading import TextFormat, UnreadableFile, iter_records
 from ..settings import Settings
@@ -19,7 +27,6 @@ from .shared import Clock, JobAudit, timestamp
 from .staging import (
     DuplicateListing,
     Stager,
-    customer_id_for,
     put_row_error_pages,
     staging_prefix,
 )
@@ -33,7 +40,7 @@ class PrepareImport:
     settings: Settings
     jobs: JobStore
     objects: ObjectStore
-    customers: CustomerStore
+    customers: CustomerRepository
     organisations: OrganisationStore
     broadcaster: ProgressBroadcaster
     audit: JobAudit
@@ -76,27 +83,49 @@ class PrepareImport:
         late = Stager(self.objects, prefix, size, JobRun.first().late_batch_prefix)
         finder = DuplicateFinder(self._stored_customer_lookup(org_id))
         listing = DuplicateListing(self.objects, f"{prefix}/duplicates")
+        options = job.options
+        rules = Rules(options.mode, options.key, options.field_policy, options.max_delete_percent)
+        tally = Tally()
+        file_keys = FileKeys()
         pending: list[dict[str, Any]] = []
         preview: dict[str, dict[str, Any]] = {}  # by customer id
         customers = vehicles = failed_customers = rows_with_warnings = 0
         staged_at = timestamp(self.clock)
         rows_failing = 0
 
-        def settle() -> None:
-            """Flag a chunk of customers in one batched look-up, then stage them."""
-            if not pending:
-                return
+        def flag_duplicates() -> None:
+            """Insert mode: flag a chunk of customers in one batched look-up, then stage them."""
             listing.add(finder.flag(pending))
             for customer in pending:
                 match = customer.get("duplicate")
                 if match and customer["customer_id"] in preview:
                     preview[customer["customer_id"]]["duplicate"] = match
                 (late if match and match["kind"] == "file" else first).add(customer)
-            pending.clear()
+
+        def plan_changes() -> None:
+            """Update modes: match a chunk by the import's key, say what will change, and
+            stage only the customers that change."""
+            chunk = [FileCustomer.from_staged(org_id, job.account_id, c) for c in pending]
+            matched = match(self.customers, org_id, job.account_id, chunk, options.key)
+            for customer, file_customer, stored in zip(pending, chunk, matched, strict=True):
+                planned = plan(file_customer.customer, stored, rules, file_customer.row)
+                tally.add([planned])
+                if customer["customer_id"] in preview:
+                    preview[customer["customer_id"]]["planned"] = describe(planned)
+                if planned.kind is not Kind.UNCHANGED:
+                    first.add(customer)
+
+        def settle() -> None:
+            if pending:
+                (flag_duplicates if options.mode is Mode.INSERT else plan_changes)()
+                pending.clear()
 
         for record in rows.customers():
             customers += 1
-            customer_id = customer_id_for(org_id, job_id, record.external_customer_number)
+            customer_id = new_customer_id()
+            file_keys.add(
+                record.external_customer_number, record.fields.get("internal_customer_id")
+            )
             if len(preview) < PREVIEW_SIZE:
                 preview[customer_id] = {"customer_id": customer_id, **record.preview()}
             if record.errors:
@@ -123,6 +152,7 @@ class PrepareImport:
 
         manifest_key = first.finish("manifest")
         late_manifest_key = late.finish("late-manifest")
+        sweep = self._stage_sweep(job, file_keys) if options.mode is Mode.SYNC else None
         row_errors_key = f"{prefix}/row-errors.json"
         preview_key = f"{prefix}/preview.json"
         self.objects.put_json(row_errors_key, [f.to_dict() for f in failures])
@@ -140,7 +170,9 @@ class PrepareImport:
             "duplicates": finder.flagged,
             "batches_total": len(first.manifest) + len(late.manifest),
             "failed": failed,
-            "processed": failed,
+            # The customers the file leaves unchanged are settled here: no batch writes them.
+            "unchanged": tally.counts["unchanged"],
+            "processed": failed + tally.counts["unchanged"],
         }
         preview_counts = {
             name: counters[name]
@@ -155,6 +187,10 @@ class PrepareImport:
         }
         # The summary counts failed customers; the preview says both, each named.
         preview_counts["customers_failing"] = failed
+        if options.mode is not Mode.INSERT:
+            preview_counts |= tally.to_dict()
+        if sweep is not None:
+            preview_counts["deleted"] = sweep.count.to_bin
         unreadable_rows = [
             {"row": issue.row, "column": issue.column, "reason": issue.reason}
             for issue, _ in rows.malformed[:PREVIEW_SIZE]
@@ -165,6 +201,8 @@ class PrepareImport:
                 "counts": preview_counts,
                 "customers": list(preview.values()),
                 "unreadable_rows": unreadable_rows,
+                "mode": str(options.mode),
+                **({"sweep": sweep.preview()} if sweep is not None else {}),
             },
         )
         changes: dict[str, Any] = {
@@ -175,7 +213,11 @@ class PrepareImport:
             "preview_key": preview_key,
             "counters": counters,
         }
-        if job.options.auto_run:
+        needs_confirmation = sweep is not None and sweep.needs_confirmation
+        if needs_confirmation:
+            assert sweep is not None
+            changes["reason"] = sweep.confirmation
+        if job.options.auto_run and not needs_confirmation:
             job = self.jobs.transition(org_id, job_id, JobStatus.IMPORTING, **changes)
             self.broadcaster.publish(job, "status")
         else:
@@ -186,6 +228,9 @@ class PrepareImport:
             "batches": len(first.manifest),
             "late_manifest_key": late_manifest_key,
             "late_batches": len(late.manifest),
+            "sweep_manifest_key": sweep.manifest_key if sweep is not None else None,
+            "sweep_batches": sweep.batches if sweep is not None else 0,
+            "needs_confirmation": needs_confirmation,
             "auto_run": job.options.auto_run,
             "decision_timeout_seconds": job.options.decision_timeout_seconds
             or self.settings.decision_timeout_seconds,
@@ -194,18 +239,52 @@ class PrepareImport:
     def _stored_customer_lookup(
         self, org_id: str
     ) -> Callable[[Collection[str]], dict[str, dict[str, Any]]]:
-        """`find_by_keys`, skipped while the organisation has no customer at all: a first
-        import (a migration) has nothing stored to match, and its look-ups would be most of
-        Prepare's requests. Asked again each chunk until customers appear (another import may
-        be writing them meanwhile)."""
+        """The stored customers holding any of a chunk's match keys, skipped while the
+        organisation has no customer at all: a first import (a migration) has nothing stored
+        to match, and its look-ups would be most of Prepare's requests. Asked again each
+        chunk until customers appear (another import may be writing them meanwhile)."""
         has_customers = False
 
         def look_up(keys: Collection[str]) -> dict[str, dict[str, Any]]:
             nonlocal has_customers
             has_customers = has_customers or self.customers.has_any(org_id)
-            return self.customers.find_by_keys(org_id, keys) if has_customers else {}
+            if not has_customers:
+                return {}
+            found = self.customers.find_by_match_keys(org_id, keys)
+            return {
+                customer_id: {"customer_id": customer_id, "account": c.account_id, **c.flat()}
+                for customer_id, c in found.items()
+            }
 
         return look_up
+
+    def _stage_sweep(self, job: Job, file_keys: FileKeys) -> _Sweep:
+        """A sync's customers of the account the file no longer holds, staged in batches for
+        SweepMissing (each with the version read: the bin is conditional on it), and whether
+        a person must confirm so many first."""
+        stager = Stager(
+            self.objects, staging_prefix(job), self.settings.batch_size, f"{SWEEP_PREFIX}-"
+        )
+        live = to_bin = 0
+        for customer in self.customers.live_keys(job.org_id, job.account_id):
+            live += 1
+            if not file_keys.holds(customer):
+                to_bin += 1
+                stager.add(
+                    {
+                        "customer_id": customer.customer_id,
+                        "external_customer_number": customer.external_customer_number,
+                        "version": customer.version,
+                    }
+                )
+        key = stager.finish("sweep-manifest")
+        count = SweepCount(job.account_id, live, to_bin)
+        confirmation = (
+            None
+            if job.options.confirm_deletions
+            else confirmation_needed(count, job.options.max_delete_percent)
+        )
+        return _Sweep(key, len(stager.manifest), count, confirmation)
 
     def _reject_prepared(self, job: Job, reason: str) -> dict[str, Any]:
         reject(self.jobs, self.broadcaster, self.audit, job, reason)
@@ -215,6 +294,31 @@ class PrepareImport:
             "batches": 0,
             "late_manifest_key": None,
             "late_batches": 0,
+            "sweep_manifest_key": None,
+            "sweep_batches": 0,
+            "needs_confirmation": False,
             "auto_run": False,
             "decision_timeout_seconds": 0,
+        }
+
+
+@dataclass(frozen=True)
+class _Sweep:
+    manifest_key: str
+    batches: int
+    count: SweepCount
+    confirmation: str | None  # why a person must confirm the deletions first (None: no need)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.confirmation is not None
+
+    def preview(self) -> dict[str, Any]:
+        return {
+            "account": self.count.account_id,
+            "live": self.count.live,
+            "to_bin": self.count.to_bin,
+            "percent": round(self.count.percent, 1),
+            "needs_confirmation": self.needs_confirmation,
+            "confirmation": self.confirmation,
         }

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..changes.log import SWEEP_PREFIX
+
 MAX_NAME = 80
 RETRY_ROOM = len("-retry-99999")
 _NOT_IN_AN_ORG_LABEL = re.compile(r"[^A-Za-z0-9-]+")
@@ -75,3 +77,8 @@ def run_order(batch_id: str) -> tuple[JobRun, str]:
     """Where a batch outcome comes in its job: by run (numerically: `r10-…` after `r2-…`),
     then by id within the run (its batches, then its late ones)."""
     return JobRun.of_batch(batch_id), batch_id
+
+
+def is_sweep_batch(batch_id: str) -> bool:
+    """A batch of a sync's customers to bin: it holds no customer of the file."""
+    return batch_id.startswith(f"{SWEEP_PREFIX}-")

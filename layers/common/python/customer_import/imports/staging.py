@@ -17,11 +17,6 @@ DUPLICATES_PAGE = 100
 ROW_ERRORS_PAGE = 1000
 
 
-def customer_id_for(org_id: str, job_id: str, external_customer_number: str) -> str:
-    """Deterministic, so writing a batch twice writes the same customers."""
-    return str(uuid.uuid5(ID_NAMESPACE, f"{org_id}/{job_id}/{external_customer_number}"))
-
-
 def staging_prefix(job: Job) -> str:
     return f"staging/{job.org_id}/{job.job_id}"
 
