@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -45,9 +46,10 @@ class Driver:
         content: bytes,
         options: JobOptions | None = None,
         name: str = "customers.csv",
+        account: str = "main",
     ) -> Job:
         created = self.components.pipeline.create_upload(
-            org, "main", "techman", name, options or JobOptions(), "tester"
+            org, account, "techman", name, options or JobOptions(), "tester"
         )
         response = requests.post(
             created.post["url"],
@@ -73,8 +75,9 @@ class Driver:
         content: bytes,
         decision: str | None = "skip",
         options: JobOptions | None = None,
+        account: str = "main",
     ) -> Job:
-        job = self.upload(org, content, options)
+        job = self.upload(org, content, options, account=account)
         final = {s.value for s in JobStatus if s.is_final}
         job = self.wait_for(org, job.job_id, {"ready"} | final)
         if job.status == "ready" and decision:
@@ -104,27 +107,37 @@ def eventually() -> Callable[[Callable[[], bool], float], None]:
     return wait
 
 
+def written_by(writes: Any) -> tuple[str, str | None] | None:
+    """The organisation and external number of the first customer a repository save writes
+    (a batch's first customer), for faults injected into one batch."""
+    for write in writes:
+        customer = getattr(write, "customer", None) or getattr(write, "after", None)
+        if customer is not None:
+            return customer.org_id, customer.external_customer_number
+    return None
+
+
 @pytest.fixture
 def unavailable_batch(monkeypatch, org):  # type: ignore[no-untyped-def]
     """`unavailable_batch.start()` makes every write of the org's batch that begins with
     customer 1100 fail (the second batch of `customers(n)`); `.end()` brings the table back."""
-    from customer_import.adapters.dynamo import DynamoCustomerStore
+    from customer_import.adapters.customers_dynamo import DynamoCustomerRepository
 
-    original = DynamoCustomerStore.write
+    original = DynamoCustomerRepository.save
 
-    def broken(self, job, staged):  # type: ignore[no-untyped-def]
-        if job.org_id == org and staged[0]["external_customer_number"] == "1100":
+    def broken(self, writes):  # type: ignore[no-untyped-def]
+        if written_by(writes) == (org, "1100"):
             raise RuntimeError("table unavailable")
-        return original(self, job, staged)
+        return original(self, writes)
 
     class Switch:
         @staticmethod
         def start() -> None:
-            monkeypatch.setattr(DynamoCustomerStore, "write", broken)
+            monkeypatch.setattr(DynamoCustomerRepository, "save", broken)
 
         @staticmethod
         def end() -> None:
-            monkeypatch.setattr(DynamoCustomerStore, "write", original)
+            monkeypatch.setattr(DynamoCustomerRepository, "save", original)
 
     return Switch
 

@@ -56,7 +56,7 @@ from customer_import.adapters.api_models import (
 )
 from customer_import.adapters.queries import queries_for
 from customer_import.adapters.wiring import components_for
-from customer_import.changes.rules import Mode
+from customer_import.changes.rules import FieldPolicy, MatchKey, Mode
 from customer_import.errors import (
     IncompleteDecision,
     InvalidDecision,
@@ -162,6 +162,10 @@ def create_import(request: CreateImport) -> CreatedImport:
         on_duplicate=DuplicatePolicy(request.options.on_duplicate),
         mode=Mode(request.mode),
         decision_timeout_seconds=request.options.decision_timeout_seconds,
+        key=MatchKey(request.options.key),
+        field_policy=FieldPolicy(request.options.field_policy),
+        max_delete_percent=request.options.max_delete_percent,
+        confirm_deletions=request.options.confirm_deletions,
     )
     upload = components.pipeline.create_upload(
         caller.org_id, request.account, request.source, request.file_name, options, caller.user_id
@@ -248,6 +252,7 @@ def decide(job_id: JobId, decision: Decision) -> ImportSummary:
         decision.default,
         dict(decision.overrides),
         caller.user_id,
+        decision.confirm_deletions,
     )
     return ImportSummary.of(job)
 

@@ -74,8 +74,10 @@ class ApiClient:
         mode: str = "insert",
         auto_run: bool = False,
         on_duplicate: Choice = "skip",
+        options: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """`{job_id, status, upload: {url, fields, expires_in_seconds}}`."""
+        """`{job_id, status, upload: {url, fields, expires_in_seconds}}`. `options`: more of
+        the job's options (key, field_policy, max_delete_percent, confirm_deletions)."""
         created: dict[str, Any] = self._call(
             "POST",
             "/imports",
@@ -85,7 +87,7 @@ class ApiClient:
                 "size": size,
                 "account": account,
                 "mode": mode,
-                "options": {"auto_run": auto_run, "on_duplicate": on_duplicate},
+                "options": {"auto_run": auto_run, "on_duplicate": on_duplicate, **(options or {})},
             },
         )
         return created
@@ -159,9 +161,15 @@ class ApiClient:
                 return
 
     def decide(
-        self, job_id: str, default: Choice | None, overrides: dict[str, Choice] | None = None
+        self,
+        job_id: str,
+        default: Choice | None,
+        overrides: dict[str, Choice] | None = None,
+        confirm_deletions: bool = False,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {"overrides": overrides or {}}
+        if confirm_deletions:
+            body["confirm_deletions"] = True
         if default is not None:
             body["default"] = default
         job: dict[str, Any] = self._call("POST", f"/imports/{job_id}/decision", json=body)

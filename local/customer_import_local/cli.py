@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 import requests
+from customer_import.changes.rules import DEFAULT_MAX_DELETE_PERCENT
 from customer_import.imports.counters import OUTCOME_COUNTERS
 from customer_import.jobs import JobStatus
 from rich.console import Console
@@ -21,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .api_client import ApiError
 from .session import (
+    HowToImport,
     JobView,
     NoStack,
     Remote,
@@ -159,6 +161,69 @@ def _api_options(command: Any) -> Any:
     return command
 
 
+def _how_options(command: Any) -> Any:
+    """--mode, --key, --field-policy, --max-delete-percent, --confirm-deletions: how the
+    import writes (design §5.4)."""
+    for option in reversed(
+        [
+            click.option(
+                "--mode",
+                default="insert",
+                show_default=True,
+                type=click.Choice(["insert", "update", "sync"]),
+                help="insert: new customers, with the duplicate decision; update: match by "
+                "--key and update, create the unmatched; sync: update, then bin the account's "
+                "customers the file no longer holds.",
+            ),
+            click.option(
+                "--key",
+                default="external",
+                show_default=True,
+                type=click.Choice(["external", "internal", "both"]),
+                help="update/sync: match by the external number, by a CustomerId column, or both.",
+            ),
+            click.option(
+                "--field-policy",
+                default="overwrite",
+                show_default=True,
+                type=click.Choice(["overwrite", "keep", "fill_empty"]),
+                help="update/sync: what a file value does to a stored one (an empty cell never "
+                "clears one).",
+            ),
+            click.option(
+                "--max-delete-percent",
+                default=DEFAULT_MAX_DELETE_PERCENT,
+                show_default=True,
+                type=click.FloatRange(0, 100),
+                help="sync: binning more of the account than this waits for a confirmation.",
+            ),
+            click.option(
+                "--confirm-deletions",
+                is_flag=True,
+                help="sync: bin what the file no longer holds, whatever the share.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _how(
+    mode: str, key: str, field_policy: str, max_delete_percent: float, confirm_deletions: bool
+) -> HowToImport:
+    if mode == "insert":
+        return HowToImport()
+    return HowToImport(
+        mode,
+        {
+            "key": key,
+            "field_policy": field_policy,
+            "max_delete_percent": max_delete_percent,
+            "confirm_deletions": confirm_deletions,
+        },
+    )
+
+
 @contextlib.contextmanager
 def _remote(
     ctx: click.Context,
@@ -208,6 +273,7 @@ def _remote(
 @click.option("--source", default="techman", show_default=True, type=click.Choice(["techman"]))
 @_api_options
 @click.option("--account", "account_id", default="main", show_default=True)
+@_how_options
 @click.option(
     "--on-duplicate",
     default="skip",
@@ -249,6 +315,11 @@ def run(
     websocket_url: str | None,
     token: str | None,
     account_id: str,
+    mode: str,
+    key: str,
+    field_policy: str,
+    max_delete_percent: float,
+    confirm_deletions: bool,
     on_duplicate: str,
     review: bool,
     hold: bool,
@@ -261,8 +332,10 @@ def run(
     --hold to leave it to `decide`), live progress, summary, error log.
 
     Exit code: 0 when every import completed (row errors included) or waits (--hold), 2 when
-    a file was rejected, 1 otherwise."""
+    a file was rejected, 3 when a sync waits for its deletions to be confirmed (over
+    --max-delete-percent: answer with `decide --confirm-deletions`), 1 otherwise."""
     console = _stderr_console()
+    how = _how(mode, key, field_policy, max_delete_percent, confirm_deletions)
     if hold and api_url is None and running_stack() is None:
         console.print(
             "--hold leaves the job waiting in a running stack: start one with "
@@ -285,10 +358,8 @@ def run(
                 ) -> None:
                     _advance(progress, task, job)
 
-                def decide(
-                    job: JobView, progress: Progress = progress
-                ) -> tuple[Any, dict[str, Any] | None] | None:
-                    if hold:
+                def decide(job: JobView, progress: Progress = progress) -> tuple[Any, ...] | None:
+                    if hold or _waits_for_confirmation(job):
                         return None
                     if not review or not job.counter("duplicates"):
                         return on_duplicate, None
@@ -307,6 +378,7 @@ def run(
                         on_update=on_update,
                         error_log_dir=error_log_dir,
                         timeout_s=timeout_s,
+                        how=how,
                     )
                 except (RuntimeError, TimeoutError) as exc:
                     console.print(f"[red]{shown(path.name)}: {shown(exc)}[/]")
@@ -319,9 +391,17 @@ def run(
     statuses = {r.job.status for r in results}
     if JobStatus.REJECTED in statuses:
         sys.exit(2)
+    if any(_waits_for_confirmation(r.job) for r in results):
+        sys.exit(3)
     if statuses <= {JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS, JobStatus.READY}:
         sys.exit(0)
     sys.exit(1)
+
+
+def _waits_for_confirmation(job: JobView) -> bool:
+    """A sync over its deletion threshold, at `ready` until a person confirms: its reason
+    names how many it would bin."""
+    return job.status is JobStatus.READY and job.fields.get("mode") == "sync" and bool(job.reason)
 
 
 def _progress_bar(console: Console, title: str) -> Progress:
@@ -412,6 +492,13 @@ def _print_summary(console: Console, result: RunResult) -> None:
     if job.status is JobStatus.REJECTED:
         console.print(f"  {shown(job.reason)}")
         return
+    if _waits_for_confirmation(job):
+        console.print(f"  {shown(job.reason)}")
+        console.print(
+            f"  `customer-import decide {job.job_id} --confirm-deletions` bins them and goes on;"
+            f" `customer-import cancel {job.job_id}` leaves everything as it is"
+        )
+        return
     if job.status is JobStatus.READY:
         console.print(
             f"  waiting for a decision on {c('duplicates'):,} possible duplicate(s): "
@@ -443,6 +530,7 @@ def _print_summary(console: Console, result: RunResult) -> None:
 @click.option("--source", default="techman", show_default=True, type=click.Choice(["techman"]))
 @_api_options
 @click.option("--account", "account_id", default="main", show_default=True)
+@_how_options
 @click.option("--json", "as_json", is_flag=True, help="The whole preview as JSON on stdout.")
 @click.option("--limit", default=20, show_default=True, help="Customers shown in the table.")
 @click.option(
@@ -458,6 +546,11 @@ def preview(
     websocket_url: str | None,
     token: str | None,
     account_id: str,
+    mode: str,
+    key: str,
+    field_policy: str,
+    max_delete_percent: float,
+    confirm_deletions: bool,
     as_json: bool,
     limit: int,
     show_changes: bool,
@@ -469,7 +562,8 @@ def preview(
         _remote(ctx, org_id, api_url, websocket_url, token, embedded=True) as remote,
         console.status(f"Reading {shown(file.name)}"),
     ):
-        job, document = preview_file(remote, file, source=source, account_id=account_id)
+        how = _how(mode, key, field_policy, max_delete_percent, confirm_deletions)
+        job, document = preview_file(remote, file, source=source, account_id=account_id, how=how)
     if document is None:
         if as_json:
             click.echo(
@@ -654,6 +748,11 @@ def retry(
     metavar="CUSTOMER_NUMBER=CHOICE",
     help="A choice for one customer, e.g. --set 100042=merge (repeatable).",
 )
+@click.option(
+    "--confirm-deletions",
+    is_flag=True,
+    help="A sync waiting over its deletion threshold: bin what the file no longer holds.",
+)
 @click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object on stdout.")
 @ERROR_LOG_DIR_OPTION
 @click.pass_context
@@ -666,11 +765,13 @@ def decide(
     token: str | None,
     default: Any,
     choices: tuple[str, ...],
+    confirm_deletions: bool,
     as_json: bool,
     error_log_dir: Path,
 ) -> None:
     """Answer JOB_ID, waiting for its decision on possible duplicates (`run --hold`, or a job
-    an ERP profile left for review), then follow it to the end."""
+    an ERP profile left for review) or on a sync's deletions (--confirm-deletions), then
+    follow it to the end."""
     overrides: dict[str, Any] = {}
     for choice in choices:
         number, _, value = choice.partition("=")
@@ -685,7 +786,7 @@ def decide(
             remote,
             job_id,
             "decide",
-            lambda: remote.api.decide(job_id, default, overrides),
+            lambda: remote.api.decide(job_id, default, overrides, confirm_deletions),
             as_json,
             error_log_dir,
         )

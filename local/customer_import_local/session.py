@@ -283,12 +283,27 @@ OnUpdate = Callable[[JobView, dict[str, Any] | None], None]
 Decider = Callable[[JobView], tuple[Choice | None, dict[str, Choice] | None] | None]
 
 
-def _create(remote: Remote, path: Path, source: str, account_id: str) -> dict[str, Any] | JobView:
+@dataclass(frozen=True)
+class HowToImport:
+    """How a job writes (design §5.4): its mode and, for update and sync, the options."""
+
+    mode: str = "insert"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _create(
+    remote: Remote, path: Path, source: str, account_id: str, how: HowToImport
+) -> dict[str, Any] | JobView:
     """A job and the form to upload its file; or, if the API refuses the file (400: empty,
     too large), a rejected job saying why."""
     try:
         created: dict[str, Any] = remote.api.create_import(
-            path.name, path.stat().st_size, source=source, account=account_id
+            path.name,
+            path.stat().st_size,
+            source=source,
+            account=account_id,
+            mode=how.mode,
+            options=how.options,
         )
     except ApiError as exc:
         if exc.status == 400:
@@ -298,12 +313,12 @@ def _create(remote: Remote, path: Path, source: str, account_id: str) -> dict[st
 
 
 def preview_file(
-    remote: Remote, path: Path, *, source: str, account_id: str
+    remote: Remote, path: Path, *, source: str, account_id: str, how: HowToImport = HowToImport()
 ) -> tuple[JobView, dict[str, Any] | None]:
     """A dry run through the real Validate and Prepare: the job stops at the decision, its
     preview and the whole file's row errors (`errors`) are read, and it is cancelled. No
     customer is written."""
-    created = _create(remote, path, source, account_id)
+    created = _create(remote, path, source, account_id, how)
     if isinstance(created, JobView):
         return created, None
     with remote.follow(created["job_id"]) as follower:
@@ -328,11 +343,12 @@ def import_file(
     on_update: OnUpdate,
     error_log_dir: Path,
     timeout_s: float = 3600,
+    how: HowToImport = HowToImport(),
 ) -> RunResult:
     """Create the job, upload the file with its presigned POST, answer the decision, follow
     the job to the end and save its error log: what the web app does."""
     started = time.perf_counter()
-    created = _create(remote, path, source, account_id)
+    created = _create(remote, path, source, account_id, how)
     if isinstance(created, JobView):
         return RunResult(path, created, time.perf_counter() - started, None)
     job_id = created["job_id"]

@@ -5,17 +5,20 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import boto3
 import pytest
 import requests
+from customer_import.adapters.customers_dynamo import DynamoCustomerRepository
 from customer_import.adapters.dynamo import (
     ConnectionModel,
     CustomerModel,
-    DynamoCustomerStore,
     VehicleModel,
 )
+from customer_import.customers.customer import Customer, new_customer_id
+from customer_import.customers.repository import INVALID, Create
 from customer_import.jobs import JobOptions
 from customer_import_local.tokens import local_token
 from websockets.sync.client import connect
@@ -112,20 +115,18 @@ def test_a_subscriber_vanishing_mid_import_never_fails_it(driver, stack, org) ->
 
 def test_the_customer_store_isolates_a_customer_the_database_refuses(driver, org) -> None:
     # Given a staged customer whose item is over DynamoDB's size limit, beside a normal one
-    job = driver.run(
-        org, techman_csv(customers(1)), decision=None, options=JobOptions(auto_run=True)
+    job, staged = _staged_customer(driver, org)
+    good = _create(job, {**staged, "external_customer_number": "g1", "rows": [10]})
+    huge = _create(
+        job, {**staged, "external_customer_number": "h1", "rows": [11], "name": "x" * 420_000}
     )
-    staged = driver.components.pipeline.objects.get_json(
-        driver.components.pipeline.objects.get_json(job.manifest_key)[0]["key"]
-    )["customers"]
-    good = {**staged[0], "customer_id": "good-one", "rows": [10]}
-    huge = {**staged[0], "customer_id": "huge-one", "rows": [11], "name": "x" * 420_000}
     # When both are written in one batch
-    failures = DynamoCustomerStore().write(job, [good, huge])
-    # Then only the refused one fails, with its row and the reason; the other is written
-    assert [(f.row, f.column) for f in failures] == [(11, "(customer)")]
-    assert "Write failed" in failures[0].reason
-    assert {c.customer_id for c in CustomerModel.query(org)} >= {"good-one"}
+    [refused] = _repository().save([good, huge])
+    # Then only the refused one fails, with the reason; the other is written
+    assert refused.write is huge and refused.reason == INVALID
+    assert "Write failed" in refused.message
+    stored = {c.customer_id for c in CustomerModel.query(org)}
+    assert good.customer.customer_id in stored and huge.customer.customer_id not in stored
 
 
 def test_disabled_metrics_never_pile_up_onto_standard_output(driver, org) -> None:
@@ -217,14 +218,14 @@ def test_customers_sharing_keys_in_one_batch_are_written_as_dynamodb_accepts(dri
 
 
 def test_a_throttled_batch_is_retried_by_the_state_machine_and_written_once(driver, org) -> None:
-    # Given DynamoDB throttling the customers table's batch writes through botocore's retries
-    # of two invocations, and the batch record's transaction twice
+    # Given DynamoDB throttling the batch writes of the customers' addresses through
+    # botocore's retries of two invocations, and the batch record's transaction twice
     from customer_import_local import seams
     from customer_import_local.stack import table_name
     from pynamodb.settings import get_settings_value
 
     attempts = 2 * (1 + get_settings_value("max_retry_attempts"))
-    writes = seams.throttle("BatchWriteItem", table_name("customers"), times=attempts)
+    writes = seams.throttle("BatchWriteItem", table_name("customer_addresses"), times=attempts)
     records = seams.throttle(
         "TransactWriteItems", table_name("job_batches"), times=2, error="ThrottlingException"
     )
@@ -253,20 +254,35 @@ def _staged_customer(driver, org: str) -> tuple:
     return job, staged[0]
 
 
+def _create(job, staged: dict) -> Create:
+    """A create of a variant of a staged customer, with a customer id of its own."""
+    customer = Customer.from_staged(job.org_id, job.account_id, staged)
+    return Create(replace(customer, customer_id=new_customer_id()), job.job_id, "2026-12-01")
+
+
+def _repository() -> DynamoCustomerRepository:
+    return DynamoCustomerRepository("eu-west-2")
+
+
 def test_a_customer_whose_records_cannot_all_be_written_is_not_stored(driver, org) -> None:
     # Given a customer whose address is over DynamoDB's item limit, beside a normal one
     job, staged = _staged_customer(driver, org)
-    good = {**staged, "customer_id": "good-one", "rows": [10]}
+    good = _create(job, {**staged, "external_customer_number": "g2", "rows": [10]})
     address = {**staged["addresses"][0], "line1": "x" * 420_000}
-    huge = {**staged, "customer_id": "huge-address", "rows": [11], "addresses": [address]}
+    huge = _create(
+        job,
+        {**staged, "external_customer_number": "h2", "rows": [11], "addresses": [address]},
+    )
     # When both are written in one batch
-    failures = DynamoCustomerStore().write(job, [good, huge])
-    # Then it fails with its row, and is not stored at all (no customer without its
-    # address); the other is stored with its address and vehicles
-    assert [(f.row, f.column) for f in failures] == [(11, "(customer)")]
+    [refused] = _repository().save([good, huge])
+    # Then it is refused, and not stored at all (no customer without its address); the other
+    # is stored with its address
+    assert refused.write is huge and refused.reason == INVALID
     stored = {c["customer_id"]: c for c in driver.customers(org)}
-    assert "huge-address" not in stored
-    assert stored["good-one"]["addresses"] == stored[staged["customer_id"]]["addresses"]
+    assert huge.customer.customer_id not in stored
+    assert (
+        stored[good.customer.customer_id]["addresses"] == stored[staged["customer_id"]]["addresses"]
+    )
 
 
 def test_a_name_too_long_for_a_dynamodb_key_is_matched_through_its_digest(driver, org) -> None:
@@ -274,13 +290,15 @@ def test_a_name_too_long_for_a_dynamodb_key_is_matched_through_its_digest(driver
     from customer_import.duplicates import match_keys
 
     job, staged = _staged_customer(driver, org)
-    long_named = {**staged, "customer_id": "long-name", "rows": [12], "name": "Zoë " * 800}
+    long_named = _create(
+        job, {**staged, "external_customer_number": "n3", "rows": [12], "name": "Zoë " * 800}
+    )
     # When it is written, and its keys looked up as Prepare looks them up
-    failures = DynamoCustomerStore().write(job, [long_named])
-    found = DynamoCustomerStore().find_by_keys(org, match_keys({"name": "Zoë " * 800}))
-    # Then it is stored, not failed, and found again by its name
-    assert failures == []
-    assert "long-name" in found
+    refused = _repository().save([long_named])
+    found = _repository().find_by_match_keys(org, match_keys({"name": "Zoë " * 800}))
+    # Then it is stored, not refused, and found again by its name
+    assert refused == []
+    assert long_named.customer.customer_id in found
 
 
 def test_a_customer_number_too_long_for_the_index_fails_its_row_and_writes_nothing(
@@ -288,18 +306,13 @@ def test_a_customer_number_too_long_for_the_index_fails_its_row_and_writes_nothi
 ) -> None:
     # Given a customer whose number is over the 1,024 bytes an index sort key may hold
     job, staged = _staged_customer(driver, org)
-    long_number = {
-        **staged,
-        "customer_id": "long-number",
-        "rows": [13],
-        "external_customer_number": "9" * 1025,
-    }
+    long_number = _create(job, {**staged, "rows": [13], "external_customer_number": "9" * 1025})
     # When it is written
-    [failure] = DynamoCustomerStore().write(job, [long_number])
-    # Then its row fails naming the column and the limit, and nothing of it is stored
-    assert (failure.row, failure.column) == (13, "CustomerNumber")
-    assert "1,024 bytes" in failure.reason
-    assert "long-number" not in {c["customer_id"] for c in driver.customers(org)}
+    [refused] = _repository().save([long_number])
+    # Then it is refused naming the column and the limit, and nothing of it is stored
+    assert (refused.reason, refused.column) == (INVALID, "CustomerNumber")
+    assert "1,024 bytes" in refused.message
+    assert long_number.customer.customer_id not in {c["customer_id"] for c in driver.customers(org)}
 
 
 def test_a_failed_batch_of_large_rows_is_recorded_and_its_rows_reach_the_error_log(

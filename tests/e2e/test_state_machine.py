@@ -15,6 +15,7 @@ from customer_import_local import seams
 from customer_import_local.stack import function_name
 
 from infra.description import DESCRIPTION
+from tests.conftest import written_by
 from tests.unit.techman_files import HEADER, customers, row, techman_csv
 
 
@@ -199,21 +200,22 @@ def test_auto_run_jobs_import_without_a_decision(driver, org) -> None:
 def test_the_asl_retries_and_catches_handler_errors_by_class_name(driver, org, monkeypatch) -> None:
     # Given 250 customers (3 batches) where batch 1 hits a transient error once and batch 2
     # fails every time
-    from customer_import.adapters.dynamo import DynamoCustomerStore
+    from customer_import.adapters.customers_dynamo import DynamoCustomerRepository
 
-    original = DynamoCustomerStore.write
+    original = DynamoCustomerRepository.save
     attempts: dict[str, int] = {}
 
-    def flaky_write(self, job, staged):
-        first = staged[0]["external_customer_number"]
-        attempts[first] = attempts.get(first, 0) + 1
-        if job.org_id == org and first == "1000" and attempts[first] == 1:
+    def flaky_write(self, writes):
+        org_id, first = written_by(writes) or ("", "")
+        if org_id == org:
+            attempts[first] = attempts.get(first, 0) + 1
+        if org_id == org and first == "1000" and attempts[first] == 1:
             raise TransientImportError("DynamoDB throttled")
-        if job.org_id == org and first == "1100":
+        if org_id == org and first == "1100":
             raise RuntimeError("disk on fire")
-        return original(self, job, staged)
+        return original(self, writes)
 
-    monkeypatch.setattr(DynamoCustomerStore, "write", flaky_write)
+    monkeypatch.setattr(DynamoCustomerRepository, "save", flaky_write)
     # When the file is imported
     job = driver.run(org, techman_csv(customers(250)))
     # Then the transient error was retried (Retry matched TransientImportError) and batch 1 landed

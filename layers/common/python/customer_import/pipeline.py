@@ -106,8 +106,11 @@ class ImportPipeline:
         default: str | None,
         overrides: dict[str, str] | None,
         actor: str,
+        confirm_deletions: bool = False,
     ) -> Job:
-        return self._requests().submit_decision(org_id, job_id, default, overrides, actor)
+        return self._requests().submit_decision(
+            org_id, job_id, default, overrides, actor, confirm_deletions
+        )
 
     def duplicates(
         self, org_id: str, job_id: str, offset: int = 0, limit: int = DUPLICATES_PAGE

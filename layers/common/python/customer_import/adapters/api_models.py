@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from ..audit import AuditEntry
+from ..changes.rules import DEFAULT_MAX_DELETE_PERCENT
 from ..jobs import Job
 from ..queries import (
     ExecutionDetail,
@@ -74,6 +75,24 @@ class ImportOptions(Strict):
     decision_timeout_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] | None = Field(
         default=None, description="How long the job waits for a decision before it expires."
     )
+    key: Literal["external", "internal", "both"] = Field(
+        default="external",
+        description="update and sync: how a file customer finds its stored one (the external "
+        "number, a CustomerId column holding our customer_id, or the id first, then the number).",
+    )
+    field_policy: Literal["overwrite", "keep", "fill_empty"] = Field(
+        default="overwrite",
+        description="update and sync: what a file value does to a stored one (an empty cell "
+        "never clears a value).",
+    )
+    max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
+        default=DEFAULT_MAX_DELETE_PERCENT,
+        description="sync: binning more of the account's customers than this waits for a "
+        "person's confirmation.",
+    )
+    confirm_deletions: bool = Field(
+        default=False, description="sync: bin what the file no longer holds, whatever the share."
+    )
 
     _whole = field_validator("decision_timeout_seconds", mode="before")(_whole_number)
 
@@ -84,8 +103,12 @@ class CreateImport(Strict):
     # 0 is let through so that the answer is "The file is empty" (400), not a range error.
     size: int = Field(ge=0, le=1 << 40, description="The file's size in bytes.")
     account: str = Field(default="main", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    # upsert and sync arrive with recurring syncs (design §5.4).
-    mode: Literal["insert"] = "insert"
+    mode: Literal["insert", "update", "sync"] = Field(
+        default="insert",
+        description="insert: new customers, with the duplicate decision; update: match by key "
+        "and update, create the unmatched; sync: update, then bin the account's customers the "
+        "file no longer holds (design §5.4).",
+    )
     options: ImportOptions = Field(default_factory=ImportOptions)
 
     _whole = field_validator("size", mode="before")(_whole_number)
@@ -181,6 +204,10 @@ class Decision(Strict):
         default_factory=dict,
         max_length=100_000,
         description="Per CustomerNumber: what to do with that duplicate.",
+    )
+    confirm_deletions: bool = Field(
+        default=False,
+        description="A sync over its deletion threshold waits for this: bin them all.",
     )
 
 

@@ -25,13 +25,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ..customers.customer import ADDRESS_FIELDS, CUSTOMER_FIELDS, VEHICLE_FIELDS, Customer
 from ..customers.repository import (
     IDENTITY_TAKEN,
+    INVALID,
     MISSING,
     VERSION_MOVED,
     Bin,
@@ -45,6 +46,7 @@ from ..customers.repository import (
 from ..duplicates import match_keys, stored_match_key
 from ..imports.staging import ID_NAMESPACE
 from .dynamo import (
+    INDEX_SORT_KEY_BYTES,
     AddressModel,
     CustomerModel,
     DynamoCustomerStore,
@@ -52,10 +54,12 @@ from .dynamo import (
     MatchKeyModel,
     VehicleModel,
     _build_client,
+    _indexable,
     _match_key_items,
     _plain,
     _Put,
     _serialize,
+    _throttled,
     _throttling_is_transient,
 )
 
@@ -163,7 +167,9 @@ class DynamoCustomerRepository:
 
     def save(self, writes: Sequence[CustomerWrite]) -> list[Refused]:
         creates = [w for w in writes if isinstance(w, Create)]
-        refused = self._create_all(creates)
+        refused = [r for w in creates if (r := _unindexable(w)) is not None]
+        creates = [w for w in creates if _unindexable(w) is None]
+        refused += self._create_isolating(creates)
         for write in writes:
             refusal = None
             if isinstance(write, Update):
@@ -174,6 +180,23 @@ class DynamoCustomerRepository:
                 refusal = self._purge(write)
             if refusal is not None:
                 refused.append(refusal)
+        return refused
+
+    def _create_isolating(self, creates: Sequence[Create]) -> list[Refused]:
+        """`_create_all`; when the database refuses one of the items (over its size limit,
+        say), each create again on its own, so only that customer is refused, with why. A
+        create written before is written again as nothing (the same job's create)."""
+        try:
+            return self._create_all(creates)
+        except (PutError, TransactWriteError) as exc:
+            if _throttled(exc):
+                raise
+            if len(creates) == 1:
+                _delete_sub_records(creates[0].customer)
+                return [Refused(creates[0], INVALID, f"Write failed: {_cause(exc)}")]
+        refused: list[Refused] = []
+        for create in creates:
+            refused += self._create_isolating([create])
         return refused
 
     def _create_all(self, creates: Sequence[Create]) -> list[Refused]:
@@ -407,6 +430,24 @@ def _moved(write: CustomerWrite, current: Customer | None, expected: int) -> Ref
             current,
         )
     return None
+
+
+def _unindexable(create: Create) -> Refused | None:
+    """A customer whose number the external-number index cannot hold: refused before any
+    of its items is written."""
+    if _indexable({"external_customer_number": create.customer.external_customer_number}):
+        return None
+    return Refused(
+        create,
+        INVALID,
+        f"The customer number is longer than {INDEX_SORT_KEY_BYTES:,} bytes, the most the "
+        "customer index can hold",
+        column="CustomerNumber",
+    )
+
+
+def _cause(exc: Exception) -> str:
+    return str(getattr(exc, "cause", None) or exc)
 
 
 def _holder(customer: Customer) -> str | None:

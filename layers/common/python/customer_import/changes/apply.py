@@ -53,6 +53,7 @@ class BatchContext:
 class Failure:
     row: int | None
     reason: str
+    column: str = "(customer)"
 
 
 @dataclass
@@ -171,7 +172,9 @@ def _replan(
             applied.failures.append(Failure(file_customer.row, refusal.message))
             return None
         return plan(file_customer.customer, current, rules, file_customer.row)
-    applied.failures.append(Failure(file_customer.row, refusal.message))
+    applied.failures.append(
+        Failure(file_customer.row, refusal.message, refusal.column or "(customer)")
+    )
     return None
 
 

@@ -87,6 +87,7 @@ class Refused:
     message: str
     current: Customer | None = None
     holder: str | None = None
+    column: str | None = None  # the file's column at fault, when one is (INVALID)
 
 
 IDENTITY_TAKEN = "identity_taken"

@@ -49,8 +49,8 @@ class BatchImport:
         work = self._work(job, batch, staged)
         applied, rest = settled_before(self.change_log, work.context, work.pairs)
         reason = f"Batch {batch['batch_id']} failed: {error_reason(error)}"
-        applied.failures += [Failure(file_customer.row, reason) for file_customer, _ in rest]
-        self._record(job, work.outcome(batch, applied, column="(batch)"))
+        applied.failures += [Failure(row.row, reason, "(batch)") for row, _ in rest]
+        self._record(job, work.outcome(batch, applied))
         return {"batch_id": batch["batch_id"]}
 
     def _work(self, job: Job, batch: dict[str, Any], staged: list[dict[str, Any]]) -> _Work:
@@ -132,12 +132,10 @@ class _Work:
     skipped_duplicates: int = 0
     skipped_user: int = 0
 
-    def outcome(
-        self, batch: dict[str, Any], applied: Applied, column: str = "(customer)"
-    ) -> BatchOutcome:
+    def outcome(self, batch: dict[str, Any], applied: Applied) -> BatchOutcome:
         originals = {c["rows"][0]: c["originals"][0] for c in self.staged}
         failures = [
-            RowFailure(f.row or 0, column, f.reason, originals.get(f.row or 0, {}))
+            RowFailure(f.row or 0, f.column, f.reason, originals.get(f.row or 0, {}))
             for f in self.unmatched + applied.failures
         ]
         failed_rows = {f.row for f in failures}

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..changes.rules import Mode
 from ..duplicates import Decision
 from ..errors import InvalidDecision, InvalidTransition, InvalidUpload
 from ..jobs import Job, JobOptions, JobStatus
@@ -104,9 +105,11 @@ class JobRequests:
         default: str | None,
         overrides: dict[str, str] | None,
         actor: str,
+        confirm_deletions: bool = False,
     ) -> Job:
-        """Check the decision against the flagged customers, store it on the job and release
-        the waiting execution with only a reference to it."""
+        """Check the decision against the flagged customers (and a sync over its deletion
+        threshold against the confirmation it waits for), store it on the job and release the
+        waiting execution with only a reference to it."""
         decision = Decision.parse(default, overrides)
         job = self.jobs.get(org_id, job_id)
         if job.status is not JobStatus.READY or not job.task_token:
@@ -114,9 +117,16 @@ class JobRequests:
                 f"Import job {job_id} is {job.status}; a decision is only accepted while it is ready"
             )
         decision.check_covers(self._flagged_numbers(job))
+        waiting_for = self._deletions_to_confirm(job)
+        if waiting_for and not confirm_deletions:
+            raise InvalidDecision(f"{waiting_for}: decide again with confirm_deletions")
         stored = {**decision.to_dict(), "by": actor, "at": timestamp(self.clock)}
+        if waiting_for:
+            stored["confirm_deletions"] = True
         try:
-            job = self.jobs.transition(org_id, job_id, JobStatus.IMPORTING, decision=stored)
+            job = self.jobs.transition(
+                org_id, job_id, JobStatus.IMPORTING, decision=stored, reason=None
+            )
         except InvalidTransition as exc:
             raise InvalidDecision(
                 f"Import job {job_id} is {exc.current}; it was decided already"
@@ -132,6 +142,14 @@ class JobRequests:
         )
         self.broadcaster.publish(job, "status")
         return job
+
+    def _deletions_to_confirm(self, job: Job) -> str | None:
+        """Why the sync waits for its deletions to be confirmed (Prepare's preview says), or
+        None."""
+        if job.options.mode is not Mode.SYNC or not job.preview_key:
+            return None
+        sweep = (staged(self.objects, job, job.preview_key, "the decision") or {}).get("sweep")
+        return (sweep or {}).get("confirmation")
 
     def _flagged_numbers(self, job: Job) -> list[str]:
         if not job.duplicates_key or not job.counter("duplicates"):
