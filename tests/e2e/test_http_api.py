@@ -359,7 +359,7 @@ def test_a_retry_of_a_job_without_write_failures_conflicts(stack, imported) -> N
         ("POST", "/imports", '{"file_name": "' + "x" * (11 << 19) + '"}', 400, "the limit is 5,242,880"),
         ("POST", f"/imports/{uuid.uuid4()}/decision", '{"overrides": ' * 100_000 + "{}" + "}" * 100_000, 400, "nested more than 16 levels"),
         ("POST", f"/imports/{uuid.uuid4()}/decision", '{"default": "skip", "overrides": {"1": 1' + "9" * 5000 + "}}", 400, "a number of 5,001 characters"),
-        ("POST", "/imports", {"source": "techman", "file_name": "f", "size": 1, "mode": "sync"}, 422, "body.mode"),
+        ("POST", "/imports", {"source": "techman", "file_name": "f", "size": 1, "mode": "upsert"}, 422, "body.mode"),
         ("GET", "/imports?limit=0", None, 422, "query.limit"),
         ("GET", "/imports?cursor=bm9wZQ", None, 400, "cursor"),
         ("GET", "/imports/not-a-uuid", None, 422, "path.job_id"),
