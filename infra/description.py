@@ -490,6 +490,26 @@ FUNCTIONS = (
         # by its schedule: a run that fails its retries is kept, and alarmed
         invoked_asynchronously=True,
     ),
+    _fn(
+        "purge_recycle_bin",
+        "Deletes for good the binned customers whose retention has passed",
+        grants=Grants(
+            tables=(
+                # the customers due from the purge-day index; each read (with its records)
+                # and deleted with its identity in one transaction, on its version
+                TableAccess("customers", (BATCH_GET, DELETE), query_indexes=("by_purge_day",)),
+                # who holds its identity (a refused purge names the holder), then its delete
+                TableAccess("customer_identities", (GET, BATCH_GET, DELETE)),
+                TableAccess("customer_addresses", (QUERY, BATCH_WRITE)),
+                TableAccess("vehicles", (QUERY, BATCH_WRITE)),
+                # its match keys, those still pointing at it
+                TableAccess("customer_match_keys", (BATCH_GET, BATCH_WRITE)),
+            ),
+        ),
+        timeout_s=900,
+        # by its schedule: a run that fails its retries is kept, and alarmed
+        invoked_asynchronously=True,
+    ),
     FunctionSpec(
         name="api",
         handler="api.handler",
@@ -642,6 +662,12 @@ DESCRIPTION = StackDescription(
             "sweep_stuck_jobs",
             expression="rate(15 minutes)",
             target_function="sweep_stuck_jobs",
+        ),
+        # Daily, at 03:00 UTC, when no one works: what is due that day goes then.
+        ScheduleSpec(
+            "purge_recycle_bin",
+            expression="cron(0 3 * * ? *)",
+            target_function="purge_recycle_bin",
         ),
     ),
     state_machines=(IMPORT_JOB,),

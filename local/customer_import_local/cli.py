@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -122,6 +123,57 @@ def local_token_command(
     from .tokens import TokenAuthority
 
     click.echo(TokenAuthority().issue(org_id, user_id, capabilities, ttl_s))
+
+
+@local.command("purge")
+@click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day to purge as of (YYYY-MM-DD): what is due by then goes.",
+)
+@click.option("--api-url", envvar="CUSTOMER_IMPORT_API_URL", default=None, hidden=True)
+def local_purge(as_of: Any, api_url: str | None) -> None:
+    """Run the recycle bin's scheduled purge on the local stack of `local up`, as of AS_OF:
+    every binned customer whose retention has passed by then is deleted for good."""
+    console = _stderr_console()
+    endpoints = running_stack()
+    if api_url and (endpoints is None or api_url.rstrip("/") != endpoints.api_url.rstrip("/")):
+        # A deployed stack purges on its own schedule, by its own clock; nobody moves it.
+        console.print(
+            f"[red]`local purge` runs on the local stack only[/], not on the API at "
+            f"{shown(api_url)}: a deployed stack purges its recycle bins daily on its schedule."
+        )
+        sys.exit(1)
+    if endpoints is None:
+        console.print("No local stack is running: start one with `customer-import local up`.")
+        sys.exit(1)
+    import boto3
+
+    from infra.description import DESCRIPTION
+
+    from .stack import function_name, local_credentials
+
+    os.environ.update(local_credentials(endpoints.endpoint_url, endpoints.region))
+    day = as_of.date().isoformat()
+    response = boto3.client("lambda").invoke(
+        FunctionName=function_name(DESCRIPTION.function("purge_recycle_bin")),
+        Payload=json.dumps({"as_of": day}),
+    )
+    result = json.loads(response["Payload"].read())
+    if "FunctionError" in response:
+        console.print(f"[red]The purge failed:[/] {shown(result.get('errorMessage', result))}")
+        sys.exit(1)
+    click.echo(
+        f"Purged {result['purged']:,} customers due by {day}"
+        + (
+            f"; kept {result['refused']:,} that changed since they were found due"
+            if result["refused"]
+            else ""
+        )
+        + "."
+    )
 
 
 def _api_options(command: Any) -> Any:

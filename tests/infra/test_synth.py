@@ -444,8 +444,9 @@ def test_the_stuck_jobs_sweep_runs_on_its_schedule(synthesized: Synthesized) -> 
         assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
         assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
         assert _is_encrypted_tls_only(synthesized, target["DeadLetterConfig"]["Arn"])
-    # And the sweeper is one of them
-    assert "sweep_stuck_jobs" in {schedule.target_function for schedule in DESCRIPTION.schedules}
+    # And the sweeper and the daily purge of recycle bins are among them
+    scheduled = {schedule.target_function for schedule in DESCRIPTION.schedules}
+    assert {"sweep_stuck_jobs", "purge_recycle_bin"} <= scheduled
 
 
 def test_the_batch_writer_has_reserved_concurrency(synthesized: Synthesized) -> None:
@@ -929,6 +930,7 @@ stage_retry           g               q            -              -          -  
 finalize_import       gu              pq           -              p          b                       -                    -                    -                   -         d@by_job
 close_job             gu              -            -              p          -                       -                    -                    -                   -         d@by_job
 sweep_stuck_jobs      gu@by_unsettled_status -     -              p          -                       -                    -                    -                   -         d@by_job
+purge_recycle_bin     -               -            -              -          bd@by_purge_day         gbd                  bw                   qw                  qw        -
 ws_connect            -               -            -              -          -                       -                    -                    -                   -         p
 ws_disconnect         -               -            -              -          -                       -                    -                    -                   -         d
 ws_subscribe          g               -            -              -          -                       -                    -                    -                   -         ud@by_job
@@ -949,6 +951,7 @@ stage_retry           -          -        r          -                     w    
 finalize_import       -          -        r          w                     -                  w             y     -             -                 -
 close_job             -          -        -          -                     -                  -             y     -             -                 -
 sweep_stuck_jobs      -          -        -          -                     -                  -             y     -             -                 -
+purge_recycle_bin     -          -        -          -                     -                  -             -     -             -                 -
 ws_connect            -          -        -          -                     -                  -             -     -             -                 -
 ws_disconnect         -          -        -          -                     -                  -             -     -             -                 -
 ws_subscribe          -          -        -          -                     -                  -             y     -             -                 -
@@ -1227,13 +1230,24 @@ def test_only_the_starter_and_the_api_may_start_executions(synthesized: Synthesi
     assert answering == {DESCRIPTION.http_api.function}
 
 
-def test_customer_data_is_written_by_import_batch_only(synthesized: Synthesized) -> None:
+def test_customer_data_is_written_by_import_batch_and_the_purge_only(
+    synthesized: Synthesized,
+) -> None:
     # Given the tables of customers, their addresses, vehicles and match keys
     customer_data = {f"table:{table}" for table in CUSTOMER_TABLES}
     # When the functions that may write any of them are collected
     writers = _functions_allowed(synthesized, TABLE_WRITES, customer_data)
-    # Then only ImportBatch may
-    assert writers == {"import_batch"}
+    # Then only ImportBatch may, and the purge of the recycle bin, which deletes
+    assert writers == {"import_batch", "purge_recycle_bin"}
+    assert _writes_on(synthesized, "purge_recycle_bin", customer_data) == {
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+    }
+
+
+def _writes_on(synthesized: Synthesized, function: str, resources: set[str]) -> set[str]:
+    permissions = _permissions(synthesized, function)
+    return {action for action, resource in permissions if resource in resources} & TABLE_WRITES
 
 
 def test_no_role_may_scan_a_table_or_an_index(synthesized: Synthesized) -> None:

@@ -13,6 +13,7 @@ from ..progress import ProgressBroadcaster
 from ..settings import Settings
 from . import dynamo
 from .aws import ApiGatewayMessageSender, S3ObjectStore, StepFunctionsWorkflow, s3_client
+from .customers_dynamo import DynamoCustomerRepository
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Components:
     organisations: dynamo.DynamoOrganisationStore
     audit: dynamo.DynamoAuditLog
     broadcaster: ProgressBroadcaster
+    customer_repository: DynamoCustomerRepository
 
 
 _cache: dict[Settings, Components] = {}
@@ -68,7 +70,16 @@ def _build(settings: Settings) -> Components:
         organisations=organisations,
         audit=audit,
     )
-    return Components(pipeline, jobs, customers, connections, organisations, audit, broadcaster)
+    return Components(
+        pipeline,
+        jobs,
+        customers,
+        connections,
+        organisations,
+        audit,
+        broadcaster,
+        DynamoCustomerRepository(settings.region),
+    )
 
 
 def pipeline_for(settings: Settings) -> ImportPipeline:
