@@ -521,8 +521,22 @@ FUNCTIONS = (
                 TableAccess("organisations", (GET,)),
                 # the requests' entries, and `GET /audit`
                 TableAccess("audit_log", (PUT,), query_indexes=("by_time",)),
-                # one customer, a page of them, or those with an external number
-                TableAccess("customers", (GET, QUERY), query_indexes=("by_external_number",)),
+                # one customer, a page of them, or those with an external number; an
+                # account's live customers and the recycle bin through their sparse indexes;
+                # a restore puts the customer back live on its version
+                TableAccess(
+                    "customers",
+                    (GET, BATCH_GET, QUERY, PUT),
+                    query_indexes=(
+                        "by_external_number",
+                        "live_by_org",
+                        "binned_by_org",
+                        "binned_by_account",
+                    ),
+                ),
+                # the holder of an external number; a restore takes it back in the same
+                # transaction
+                TableAccess("customer_identities", (GET, BATCH_GET, PUT)),
                 TableAccess("customer_addresses", (QUERY,)),
                 TableAccess("vehicles", (QUERY,)),
             ),

@@ -8,15 +8,19 @@ and asserts only about its own customers."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
 
 import boto3
+import requests
+from customer_import.access import CUSTOMERS_ACCESS
 from customer_import.customers.customer import Customer, new_customer_id
 from customer_import.customers.recycle_bin import purge_after_for
 from customer_import.customers.repository import Bin, Create
 from customer_import_local.stack import table_name
+from customer_import_local.tokens import local_token
 
 from tests.e2e.test_cli import CLI, cli, running
 
@@ -167,3 +171,176 @@ def test_the_purge_function_reports_what_it_purged(driver, stack, org) -> None:
     assert "FunctionError" not in response, result
     assert result["as_of"] == "2032-03-16" and result["purged"] >= 1
     assert driver.components.customer_repository.get(org, binned.customer_id) is None
+
+
+# ---- the API ----------------------------------------------------------------------------------
+
+
+def api_call(stack, org: str, method: str, path: str, **params: str) -> requests.Response:
+    token = local_token(org, "alice", [CUSTOMERS_ACCESS])
+    return requests.request(
+        method,
+        f"{stack.endpoints.api_url}{path}",
+        params=params,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+
+
+def test_an_accounts_customers_are_listed_live_only_with_id_account_and_version(
+    driver, stack, org
+) -> None:
+    # Given two live customers of north, a binned one of north, and a live one of south
+    live = [seeded(driver, org, n, binned_at=None) for n in ("1", "2")]
+    binned = seeded(driver, org, "3", binned_at="2033-03-01T10:00:00.000+00:00")
+    seeded(driver, org, "4", binned_at=None, account="south")
+    # When north's customers are listed, a page of one at a time
+    first = api_call(stack, org, "GET", "/customers", account="north", limit="1")
+    second = api_call(
+        stack,
+        org,
+        "GET",
+        "/customers",
+        account="north",
+        limit="1",
+        cursor=first.json()["next_cursor"],
+    )
+    # Then both pages together are its live customers, each with its id, account and version
+    assert first.status_code == second.status_code == 200, first.text
+    listed = first.json()["items"] + second.json()["items"]
+    assert sorted(c["customer_id"] for c in listed) == sorted(c.customer_id for c in live)
+    assert {(c["account"], c["version"]) for c in listed} == {("north", 1)}
+    assert listed[0]["addresses"][0]["postcode"] == "AB1 2CD"
+    # And by number within the account, only the live one is found
+    by_number = api_call(
+        stack, org, "GET", "/customers", account="north", external_customer_number="3"
+    )
+    assert by_number.json()["items"] == []
+    # And one customer shows its id, account and version; the binned one is not found there
+    one = api_call(stack, org, "GET", f"/customers/{live[0].customer_id}").json()
+    assert (one["customer_id"], one["account"], one["version"]) == (live[0].customer_id, "north", 1)
+    gone = api_call(stack, org, "GET", f"/customers/{binned.customer_id}")
+    assert gone.status_code == 404 and "not found" in gone.json()["message"]
+
+
+def test_the_bin_lists_binned_customers_per_account_newest_first(driver, stack, org) -> None:
+    # Given customers of north binned on the 1st and the 2nd, one of south, and a live one
+    older = seeded(driver, org, "1", binned_at="2033-03-01T10:00:00.000+00:00")
+    newer = seeded(driver, org, "2", binned_at="2033-03-02T10:00:00.000+00:00")
+    south = seeded(driver, org, "3", binned_at="2033-03-03T10:00:00.000+00:00", account="south")
+    seeded(driver, org, "4", binned_at=None)
+    # When north's bin is listed, one a page, and the whole organisation's bin
+    first = api_call(stack, org, "GET", "/recycle-bin", account="north", limit="1")
+    second = api_call(
+        stack,
+        org,
+        "GET",
+        "/recycle-bin",
+        account="north",
+        limit="1",
+        cursor=first.json()["next_cursor"],
+    )
+    everything = api_call(stack, org, "GET", "/recycle-bin").json()["items"]
+    # Then north's are newest binned first, each with when it may be purged
+    assert first.status_code == 200, first.text
+    assert first.json()["items"] == [
+        {
+            "customer_id": newer.customer_id,
+            "external_customer_number": "2",
+            "account": "north",
+            "name": "Customer 2",
+            "deleted_at": "2033-03-02T10:00:00.000+00:00",
+            "purge_after": "2033-03-17",
+        }
+    ]
+    assert [c["customer_id"] for c in second.json()["items"]] == [older.customer_id]
+    # And the organisation's bin holds every account's
+    assert [c["customer_id"] for c in everything] == [
+        south.customer_id,
+        newer.customer_id,
+        older.customer_id,
+    ]
+
+
+def test_a_restore_brings_a_binned_customer_back_live_and_audits_it(driver, stack, org) -> None:
+    # Given a binned customer
+    binned = seeded(driver, org, "1", binned_at="2033-03-01T10:00:00.000+00:00")
+    # When it is restored through the API
+    answer = api_call(stack, org, "POST", f"/recycle-bin/{binned.customer_id}/restore")
+    # Then it is live again: the same id, one version on, out of the bin, readable by id
+    assert answer.status_code == 200, answer.text
+    restored = answer.json()
+    assert (restored["customer_id"], restored["version"]) == (
+        binned.customer_id,
+        binned.version + 1,
+    )
+    assert restored["deleted_at"] is None and restored["purge_after"] is None
+    assert api_call(stack, org, "GET", "/recycle-bin").json()["items"] == []
+    assert api_call(stack, org, "GET", f"/customers/{binned.customer_id}").status_code == 200
+    # And the audit log says who restored it
+    [entry] = [e for e in driver.components.audit.entries(org) if e.action == "customer.restored"]
+    assert (entry.actor, entry.details["customer_id"]) == ("alice", binned.customer_id)
+    # When it is restored again
+    again = api_call(stack, org, "POST", f"/recycle-bin/{binned.customer_id}/restore")
+    # Then it conflicts: it is not in the bin
+    assert again.status_code == 409 and "not in the recycle bin" in again.json()["message"]
+
+
+def test_a_restore_whose_number_was_taken_meanwhile_conflicts_naming_both(
+    driver, stack, org
+) -> None:
+    # Given a binned customer, and a live one of its account that took its number since
+    binned = seeded(driver, org, "7", binned_at="2033-03-01T10:00:00.000+00:00")
+    taker = seeded(driver, org, "7", binned_at=None)
+    # When the binned one is restored
+    answer = api_call(stack, org, "POST", f"/recycle-bin/{binned.customer_id}/restore")
+    # Then it conflicts, naming the number and the customer who has it, and stays binned
+    assert answer.status_code == 409, answer.text
+    message = answer.json()["message"]
+    assert "external number 7" in message and taker.customer_id in message
+    [still] = api_call(stack, org, "GET", "/recycle-bin").json()["items"]
+    assert still["customer_id"] == binned.customer_id
+
+
+def test_another_organisations_binned_customer_is_neither_listed_nor_restored(
+    driver, stack, org
+) -> None:
+    # Given a binned customer of this organisation
+    binned = seeded(driver, org, "1", binned_at="2033-03-01T10:00:00.000+00:00")
+    other = f"other-{org}"
+    # When another organisation lists its bin and restores the customer
+    listed = api_call(stack, other, "GET", "/recycle-bin")
+    restored = api_call(stack, other, "POST", f"/recycle-bin/{binned.customer_id}/restore")
+    # Then it sees nothing, and the restore is not found, as for an id nobody has
+    assert listed.json()["items"] == []
+    assert restored.status_code == 404
+    assert restored.json()["message"] == f"Customer {binned.customer_id} not found"
+    # And the customer stays in its own organisation's bin
+    assert driver.components.customer_repository.get(org, binned.customer_id).binned
+
+
+def test_a_cursor_the_api_did_not_hand_out_is_a_bad_request(driver, stack, org) -> None:
+    # Given forged cursors: not base64, not JSON, and a key of another organisation's bin
+    forged = {
+        "garbage": "%%%",
+        "not json": base64.urlsafe_b64encode(b"[1, 2").decode(),
+        "a list": base64.urlsafe_b64encode(b"[1, 2]").decode(),
+        "another's key": base64.urlsafe_b64encode(
+            json.dumps(
+                {
+                    "org_id": {"S": "someone-else"},
+                    "customer_id": {"S": "x"},
+                    "binned_org": {"S": "someone-else"},
+                    "binned_key": {"S": "2033#x"},
+                }
+            ).encode()
+        ).decode(),
+    }
+    for name, cursor in forged.items():
+        for path, params in (("/recycle-bin", {}), ("/customers", {"account": "north"})):
+            # When a page is asked from it
+            answer = api_call(stack, org, "GET", path, cursor=cursor, **params)
+            # Then the answer is 400, saying so, as DynamoDB would refuse such a start key
+            assert answer.status_code == 400, (name, path, answer.text)
+            assert answer.json()["message"] == "The cursor is not one this API handed out"
+

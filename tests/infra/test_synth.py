@@ -934,7 +934,7 @@ purge_recycle_bin     -               -            -              -          bd@
 ws_connect            -               -            -              -          -                       -                    -                    -                   -         p
 ws_disconnect         -               -            -              -          -                       -                    -                    -                   -         d
 ws_subscribe          g               -            -              -          -                       -                    -                    -                   -         ud@by_job
-api                   gpu@by_created  -            g              p@by_time   gq@by_external_number  -                     -                    q                   q         d@by_job
+api                   gpu@by_created  -            g              p@by_time   gbqp@by_external_number,live_by_org,binned_by_org,binned_by_account  gbp  -                    q                   q         d@by_job
 """
 
 # The same for the upload bucket's key patterns (r get, w put) and the other services: y yes.
@@ -1230,15 +1230,17 @@ def test_only_the_starter_and_the_api_may_start_executions(synthesized: Synthesi
     assert answering == {DESCRIPTION.http_api.function}
 
 
-def test_customer_data_is_written_by_import_batch_and_the_purge_only(
+def test_customer_data_is_written_by_import_batch_the_purge_and_a_restore_only(
     synthesized: Synthesized,
 ) -> None:
     # Given the tables of customers, their addresses, vehicles and match keys
     customer_data = {f"table:{table}" for table in CUSTOMER_TABLES}
     # When the functions that may write any of them are collected
     writers = _functions_allowed(synthesized, TABLE_WRITES, customer_data)
-    # Then only ImportBatch may, and the purge of the recycle bin, which deletes
-    assert writers == {"import_batch", "purge_recycle_bin"}
+    # Then only ImportBatch may, the purge of the recycle bin, which deletes, and the API,
+    # whose restore puts a binned customer back
+    assert writers == {"import_batch", "purge_recycle_bin", "api"}
+    assert _writes_on(synthesized, "api", customer_data) == {"dynamodb:PutItem"}
     assert _writes_on(synthesized, "purge_recycle_bin", customer_data) == {
         "dynamodb:DeleteItem",
         "dynamodb:BatchWriteItem",
