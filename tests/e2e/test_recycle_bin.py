@@ -344,3 +344,109 @@ def test_a_cursor_the_api_did_not_hand_out_is_a_bad_request(driver, stack, org) 
             assert answer.status_code == 400, (name, path, answer.text)
             assert answer.json()["message"] == "The cursor is not one this API handed out"
 
+
+# ---- the CLI ----------------------------------------------------------------------------------
+
+
+def test_customers_of_an_account_are_its_live_ones(driver, stack, org, tmp_path) -> None:
+    # Given a live and a binned customer of north, and a live one of south
+    live = seeded(driver, org, "1", binned_at=None)
+    seeded(driver, org, "2", binned_at="2034-03-01T10:00:00.000+00:00")
+    seeded(driver, org, "3", binned_at=None, account="south")
+    state_file = running(stack, tmp_path)
+    # When north's customers are listed, as JSON and as text
+    as_json = cli(["customers", "--org", org, "--account", "north", "--json"], state_file, tmp_path)
+    text = cli(["customers", "--org", org, "--account", "north"], state_file, tmp_path)
+    # Then only its live customer is, with its id, account and version
+    assert as_json.returncode == 0, as_json.stderr
+    [customer] = json.loads(as_json.stdout)
+    assert (customer["customer_id"], customer["account"], customer["version"]) == (
+        live.customer_id,
+        "north",
+        1,
+    )
+    assert text.returncode == 0, text.stderr
+    assert live.customer_id in text.stdout
+    assert f"1 customers in account north of {org}" in text.stdout
+
+
+def test_bin_list_shows_the_columns_and_bin_restore_brings_a_customer_back(
+    driver, stack, org, tmp_path
+) -> None:
+    # Given a binned customer of north, one of south, and a running stack
+    north = seeded(driver, org, "1", binned_at="2034-03-01T10:00:00.000+00:00")
+    south = seeded(driver, org, "2", binned_at="2034-03-02T10:00:00.000+00:00", account="south")
+    state_file = running(stack, tmp_path)
+    # When the bin is listed, as text, for north as JSON, and for the whole organisation
+    text = cli(["bin", "list", "--org", org], state_file, tmp_path)
+    north_json = cli(
+        ["bin", "list", "--org", org, "--account", "north", "--json"], state_file, tmp_path
+    )
+    # Then the text has the columns, newest binned first, and the count
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0].split() == [
+        "customer_id",
+        "external_customer_number",
+        "account",
+        "deleted_at",
+        "purge_after",
+    ]
+    assert lines[1].split() == [
+        south.customer_id,
+        "2",
+        "south",
+        "2034-03-02T10:00:00.000+00:00",
+        "2034-03-17",
+    ]
+    assert lines[2].split()[0] == north.customer_id
+    assert f"2 customers in the recycle bin of {org}" in text.stdout
+    # And the JSON of north holds north's only, with every column
+    [entry] = json.loads(north_json.stdout)
+    assert {k: entry[k] for k in ("customer_id", "account", "purge_after")} == {
+        "customer_id": north.customer_id,
+        "account": "north",
+        "purge_after": "2034-03-16",
+    }
+    # When north's customer is restored, and restored again
+    restored = cli(["bin", "restore", north.customer_id, "--org", org], state_file, tmp_path)
+    again = cli(["bin", "restore", north.customer_id, "--org", org], state_file, tmp_path)
+    # Then it is live in north, out of the bin; the second restore is refused, exit 1
+    assert restored.returncode == 0, restored.stderr
+    assert (
+        f"Restored customer {north.customer_id} (1 Customer 1) to account north" in restored.stdout
+    )
+    assert again.returncode == 1
+    assert "is not in the recycle bin" in again.stderr and "HTTP 409" in again.stderr
+    left = cli(["bin", "list", "--org", org, "--account", "north"], state_file, tmp_path)
+    assert f"The recycle bin of account north of {org} is empty." in left.stdout
+
+
+def test_bin_restore_of_a_taken_number_or_an_unknown_customer_says_why(
+    driver, stack, org, tmp_path
+) -> None:
+    # Given a binned customer whose number a live one of its account took since
+    binned = seeded(driver, org, "5", binned_at="2034-03-01T10:00:00.000+00:00")
+    taker = seeded(driver, org, "5", binned_at=None)
+    state_file = running(stack, tmp_path)
+    # When it is restored, and so is a customer nobody has, and an id that is not one
+    taken = cli(["bin", "restore", binned.customer_id, "--org", org], state_file, tmp_path)
+    unknown = cli(["bin", "restore", new_customer_id(), "--org", org], state_file, tmp_path)
+    malformed = cli(["bin", "restore", "not-an-id", "--org", org], state_file, tmp_path)
+    # Then each exits 1 with the reason
+    assert taken.returncode == 1
+    assert "external number 5" in taken.stderr and taker.customer_id in taken.stderr
+    assert unknown.returncode == 1 and "not found" in unknown.stderr
+    assert malformed.returncode == 1 and "HTTP 422" in malformed.stderr
+
+
+def test_bin_list_prints_markup_and_escapes_in_a_number_as_text(
+    driver, stack, org, tmp_path
+) -> None:
+    # Given a binned customer whose external number holds markup and an escape sequence
+    seeded(driver, org, "[/]\x1b[31mred", binned_at="2034-03-01T10:00:00.000+00:00")
+    # When the bin is listed
+    text = cli(["bin", "list", "--org", org], running(stack, tmp_path), tmp_path)
+    # Then it is printed as the characters it holds, the escape shown, not obeyed
+    assert text.returncode == 0, text.stderr
+    assert "[/]\\x1b[31mred" in text.stdout and "\x1b" not in text.stdout
