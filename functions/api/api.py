@@ -340,8 +340,8 @@ def find_customers(
         # Through the repository: live customers only, the binned ones are in the bin.
         repository = _repository()
         if external_customer_number is not None:
-            found = repository.find_by_external(caller.org_id, account, [external_customer_number])
-            live = [c for c in found.values() if not c.binned]
+            held = repository.find_by_external(caller.org_id, account, [external_customer_number])
+            live = [c for c in held.values() if not c.binned]
             return CustomerList(items=[Customer.of(c) for c in live])
         items, next_cursor = _page_of(
             caller.org_id,
@@ -351,10 +351,8 @@ def find_customers(
         return CustomerList(items=[Customer.of(c) for c in items], next_cursor=next_cursor)
     queries = queries_for(_settings())
     if external_customer_number is not None:
-        found_records = queries.customers_by_external_number(
-            caller.org_id, external_customer_number
-        )
-        return CustomerList(items=[Customer(**customer) for customer in found_records])
+        found = queries.customers_by_external_number(caller.org_id, external_customer_number)
+        return CustomerList(items=[Customer(**customer) for customer in found])
     page = queries.customers_page(caller.org_id, limit, cursor)
     return CustomerList(
         items=[Customer(**customer) for customer in page.items], next_cursor=page.next_cursor
