@@ -431,9 +431,11 @@ FUNCTIONS = (
         "Moves a sync's batch of customers the file no longer holds to the recycle bin",
         grants=Grants(
             tables=(
-                # whether every import batch wrote all it had to, then the outcome
+                # whether every import batch wrote all it had to, then the outcome; the
+                # organisation's retention says from when the binned may be purged
                 _JOB_STEP,
                 TableAccess("job_batches", (QUERY, PUT)),
+                TableAccess("organisations", (GET,)),
                 # each bin: the customer and its identity, in one transaction on its version
                 TableAccess("customers", (BATCH_GET, PUT)),
                 TableAccess("customer_identities", (GET, BATCH_GET, PUT)),
@@ -541,6 +543,26 @@ FUNCTIONS = (
         # by its schedule: a run that fails its retries is kept, and alarmed
         invoked_asynchronously=True,
     ),
+    _fn(
+        "purge_recycle_bin",
+        "Deletes for good the binned customers whose retention has passed",
+        grants=Grants(
+            tables=(
+                # the customers due from the purge-day index; each read (with its records)
+                # and deleted with its identity in one transaction, on its version
+                TableAccess("customers", (BATCH_GET, DELETE), query_indexes=("by_purge_day",)),
+                # who holds its identity (a refused purge names the holder), then its delete
+                TableAccess("customer_identities", (GET, BATCH_GET, DELETE)),
+                TableAccess("customer_addresses", (QUERY, BATCH_WRITE)),
+                TableAccess("vehicles", (QUERY, BATCH_WRITE)),
+                # its match keys, those still pointing at it
+                TableAccess("customer_match_keys", (BATCH_GET, BATCH_WRITE)),
+            ),
+        ),
+        timeout_s=900,
+        # by its schedule: a run that fails its retries is kept, and alarmed
+        invoked_asynchronously=True,
+    ),
     FunctionSpec(
         name="api",
         handler="api.handler",
@@ -552,8 +574,22 @@ FUNCTIONS = (
                 TableAccess("organisations", (GET,)),
                 # the requests' entries, and `GET /audit`
                 TableAccess("audit_log", (PUT,), query_indexes=("by_time",)),
-                # one customer, a page of them, or those with an external number
-                TableAccess("customers", (GET, QUERY), query_indexes=("by_external_number",)),
+                # one customer, a page of them, or those with an external number; an
+                # account's live customers and the recycle bin through their sparse indexes;
+                # a restore puts the customer back live on its version
+                TableAccess(
+                    "customers",
+                    (GET, BATCH_GET, QUERY, PUT),
+                    query_indexes=(
+                        "by_external_number",
+                        "live_by_org",
+                        "binned_by_org",
+                        "binned_by_account",
+                    ),
+                ),
+                # the holder of an external number; a restore takes it back in the same
+                # transaction
+                TableAccess("customer_identities", (GET, BATCH_GET, PUT)),
                 TableAccess("customer_addresses", (QUERY,)),
                 TableAccess("vehicles", (QUERY,)),
             ),
@@ -696,6 +732,12 @@ DESCRIPTION = StackDescription(
             "sweep_stuck_jobs",
             expression="rate(15 minutes)",
             target_function="sweep_stuck_jobs",
+        ),
+        # Daily, at 03:00 UTC, when no one works: what is due that day goes then.
+        ScheduleSpec(
+            "purge_recycle_bin",
+            expression="cron(0 3 * * ? *)",
+            target_function="purge_recycle_bin",
         ),
     ),
     state_machines=(IMPORT_JOB,),

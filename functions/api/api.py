@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -32,9 +34,11 @@ from customer_import.access import (
     caller_from_claims,
 )
 from customer_import.adapters.api_models import (
+    ACCOUNT_PATTERN,
     UUID_PATTERN,
     AuditEntryOut,
     AuditPage,
+    BinnedCustomer,
     CreatedImport,
     CreateImport,
     Customer,
@@ -51,12 +55,21 @@ from customer_import.adapters.api_models import (
     JobExecutionOut,
     JobExecutionsOut,
     PresignedPost,
+    RecycleBinPage,
     RowErrorPage,
     ValidationErrorBody,
 )
 from customer_import.adapters.queries import queries_for
 from customer_import.adapters.wiring import components_for
 from customer_import.changes.rules import FieldPolicy, MatchKey, Mode
+from customer_import.customers.customer import Customer as StoredCustomer
+from customer_import.customers.recycle_bin import (
+    NotInRecycleBin,
+    NumberTaken,
+    RestoreConflict,
+    restore,
+)
+from customer_import.customers.repository import CustomerRepository
 from customer_import.errors import (
     IncompleteDecision,
     InvalidDecision,
@@ -71,6 +84,7 @@ from customer_import.jobs import DuplicatePolicy, JobOptions
 from customer_import.queries import CustomerNotFound, InvalidCursor
 from customer_import.settings import Settings
 from customer_import.uploads import check_declared_size, upload_limit
+from pynamodb.exceptions import PynamoDBException
 
 logger = Logger()
 tracer = Tracer()
@@ -116,7 +130,7 @@ def _responses(ok: int, ok_description: str, *errors: int) -> dict[int, Any]:
         401: "No valid bearer token",
         403: "The token lacks the capability this route needs (named in the message)",
         404: "No such item in the caller's organisation",
-        409: "The job's state does not allow this now (the message says why)",
+        409: "The job's or the customer's state does not allow this now (the message says why)",
         410: "What Prepare staged for the job has expired: import the file again",
         415: "The body is not JSON",
         422: "The request's parameters or body are invalid",
@@ -298,11 +312,17 @@ def error_log(job_id: JobId) -> ErrorLogLink:
 # ---- customers ----------------------------------------------------------------------------
 
 
+Account = Annotated[
+    str | None,
+    Query(min_length=1, max_length=64, pattern=ACCOUNT_PATTERN, description="The account"),
+]
+
+
 @app.get(
     "/customers",
     summary=(
-        "Customers by their external customer number (the indexed look-up), or a page of "
-        "the organisation's customers"
+        "Customers by their external customer number (the indexed look-up), or a page of an "
+        "account's live customers, or of the organisation's"
     ),
     responses=_responses(200, "The customers with that number, or a page of them", 400),
     tags=["customers"],
@@ -313,13 +333,27 @@ def find_customers(
         Query(
             min_length=1,
             max_length=100,
-            description="The source's CustomerNumber; without it, the organisation's customers page by page",
+            description="The source's CustomerNumber; without it, the customers page by page",
         ),
     ] = None,
+    account: Account = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> CustomerList:
     caller = _caller(CUSTOMERS_ACCESS)
+    if account is not None:
+        # Through the repository: live customers only, the binned ones are in the bin.
+        repository = _repository()
+        if external_customer_number is not None:
+            held = repository.find_by_external(caller.org_id, account, [external_customer_number])
+            live = [c for c in held.values() if not c.binned]
+            return CustomerList(items=[Customer.of(c) for c in live])
+        items, next_cursor = _page_of(
+            caller.org_id,
+            lambda start: repository.live_page(caller.org_id, account, limit, start),
+            cursor,
+        )
+        return CustomerList(items=[Customer.of(c) for c in items], next_cursor=next_cursor)
     queries = queries_for(_settings())
     if external_customer_number is not None:
         found = queries.customers_by_external_number(caller.org_id, external_customer_number)
@@ -332,13 +366,97 @@ def find_customers(
 
 @app.get(
     "/customers/<customer_id>",
-    summary="One customer with addresses and vehicles",
+    summary="One live customer with addresses and vehicles (a binned one is in the recycle bin)",
     responses=_responses(200, "The customer", 404),
     tags=["customers"],
 )
 def get_customer(customer_id: CustomerId) -> Customer:
     caller = _caller(CUSTOMERS_ACCESS)
-    return Customer(**queries_for(_settings()).customer(caller.org_id, customer_id))
+    found = _repository().get(caller.org_id, customer_id)
+    if found is None or found.binned:
+        raise CustomerNotFound(caller.org_id, customer_id)
+    return Customer.of(found)
+
+
+# ---- recycle bin --------------------------------------------------------------------------
+
+
+@app.get(
+    "/recycle-bin",
+    summary="The binned customers of an account, or of the organisation, newest binned first",
+    responses=_responses(200, "A page of binned customers, each with when it may be purged", 400),
+    tags=["recycle-bin"],
+)
+def list_recycle_bin(
+    account: Account = None, limit: Limit = 100, cursor: Cursor = None
+) -> RecycleBinPage:
+    caller = _caller(CUSTOMERS_ACCESS)
+    repository = _repository()
+    items, next_cursor = _page_of(
+        caller.org_id,
+        lambda start: repository.binned_page(caller.org_id, account, limit, start),
+        cursor,
+    )
+    return RecycleBinPage(items=[BinnedCustomer.of(c) for c in items], next_cursor=next_cursor)
+
+
+@app.post(
+    "/recycle-bin/<customer_id>/restore",
+    summary="Restore a binned customer, as it was binned: same id, records and account",
+    responses=_responses(200, "The customer, live again", 400, 404, 409, 415),
+    tags=["recycle-bin"],
+)
+def restore_customer(customer_id: CustomerId) -> Customer:
+    caller = _caller(CUSTOMERS_ACCESS)
+    components = components_for(_settings())
+    restored = restore(
+        components.customer_repository,
+        components.audit,
+        caller.org_id,
+        customer_id,
+        caller.user_id,
+        datetime.now(UTC),
+    )
+    return Customer.of(restored)
+
+
+def _repository() -> CustomerRepository:
+    return components_for(_settings()).customer_repository
+
+
+def _page_of(
+    org_id: str,
+    read: Callable[[str | None], tuple[list[StoredCustomer], str | None]],
+    cursor: str | None,
+) -> tuple[list[StoredCustomer], str | None]:
+    """A page from the repository, from a cursor it handed out. The cursor is the database's
+    key of the page's last item, not a secret: one that is not such a key of the caller's
+    organisation is refused here, before DynamoDB would refuse it (and moto would not)."""
+    if cursor is not None and not _own_page_key(cursor, org_id):
+        raise InvalidCursor("The cursor is not one this API handed out")
+    try:
+        return read(cursor)
+    except PynamoDBException as exc:
+        if cursor is None:
+            raise
+        raise InvalidCursor("The cursor is not one this API handed out") from exc
+
+
+def _own_page_key(cursor: str, org_id: str) -> bool:
+    """Whether the cursor reads as a key of string attributes naming the organisation (every
+    key of the customers table and its indexes holds the table's `org_id`)."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor))
+    except ValueError:  # binascii.Error and json.JSONDecodeError are ValueErrors
+        return False
+    return (
+        isinstance(key, dict)
+        and all(
+            isinstance(value, dict) and list(value) == ["S"] and isinstance(value["S"], str)
+            for value in key.values()
+        )
+        and key.get("org_id") == {"S": org_id}
+    )
 
 
 # ---- audit --------------------------------------------------------------------------------
@@ -467,6 +585,11 @@ def job_not_found(exc: JobNotFound) -> Response[dict[str, Any]]:
 @app.exception_handler(CustomerNotFound)
 def customer_not_found(exc: CustomerNotFound) -> Response[dict[str, Any]]:
     return _answer(HTTPStatus.NOT_FOUND, f"Customer {exc.customer_id} not found")
+
+
+@app.exception_handler([NotInRecycleBin, NumberTaken, RestoreConflict])
+def restore_refused(exc: Exception) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.CONFLICT, str(exc))
 
 
 @app.exception_handler(InvalidTransition)

@@ -5,7 +5,7 @@ URL and a bearer token, nothing else. The bodies are those of the OpenAPI docume
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -200,32 +200,69 @@ class ApiClient:
 
     # ---- customers ------------------------------------------------------------------------
 
-    def customers(self, external_customer_number: str) -> list[dict[str, Any]]:
+    def customers(
+        self, external_customer_number: str, account: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The customers with this number: the organisation's, or the account's live one."""
         found = self._call(
-            "GET", "/customers", params={"external_customer_number": external_customer_number}
+            "GET",
+            "/customers",
+            params={"external_customer_number": external_customer_number, "account": account},
         )
         items: list[dict[str, Any]] = found["items"]
         return items
 
-    def customers_page(self, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
-        """One page of the organisation's customers: `{items, next_cursor}`."""
+    def customers_page(
+        self, limit: int = 100, cursor: str | None = None, account: str | None = None
+    ) -> dict[str, Any]:
+        """One page of the organisation's customers, or of the account's live ones:
+        `{items, next_cursor}`."""
         page: dict[str, Any] = self._call(
-            "GET", "/customers", params={"limit": limit, "cursor": cursor}
+            "GET", "/customers", params={"limit": limit, "cursor": cursor, "account": account}
         )
         return page
 
-    def all_customers(self, page_size: int = 100) -> Iterator[dict[str, Any]]:
-        cursor: str | None = None
-        while True:
-            page = self.customers_page(page_size, cursor)
-            yield from page["items"]
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return
+    def all_customers(
+        self, page_size: int = 100, account: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        yield from self._all(lambda cursor: self.customers_page(page_size, cursor, account))
 
     def customer(self, customer_id: str) -> dict[str, Any]:
         customer: dict[str, Any] = self._call("GET", f"/customers/{customer_id}")
         return customer
+
+    # ---- recycle bin ----------------------------------------------------------------------
+
+    def recycle_bin(
+        self, account: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """One page of the bin (of the account, or of the organisation), newest binned first."""
+        page: dict[str, Any] = self._call(
+            "GET", "/recycle-bin", params={"account": account, "limit": limit, "cursor": cursor}
+        )
+        return page
+
+    def all_binned(
+        self, account: str | None = None, page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        yield from self._all(lambda cursor: self.recycle_bin(account, page_size, cursor))
+
+    def restore(self, customer_id: str) -> dict[str, Any]:
+        """Restore a binned customer; the customer, live again."""
+        restored: dict[str, Any] = self._call("POST", f"/recycle-bin/{customer_id}/restore")
+        return restored
+
+    @staticmethod
+    def _all(
+        page: Callable[[str | None], dict[str, Any]],
+    ) -> Iterator[dict[str, Any]]:
+        cursor: str | None = None
+        while True:
+            found = page(cursor)
+            yield from found["items"]
+            cursor = found.get("next_cursor")
+            if not cursor:
+                return
 
     # ---- audit ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -19,6 +20,7 @@ from customer_import.imports.counters import OUTCOME_COUNTERS
 from customer_import.jobs import JobStatus
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from .api_client import ApiError
 from .session import (
@@ -124,6 +126,57 @@ def local_token_command(
     from .tokens import TokenAuthority
 
     click.echo(TokenAuthority().issue(org_id, user_id, capabilities, ttl_s))
+
+
+@local.command("purge")
+@click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day to purge as of (YYYY-MM-DD): what is due by then goes.",
+)
+@click.option("--api-url", envvar="CUSTOMER_IMPORT_API_URL", default=None, hidden=True)
+def local_purge(as_of: Any, api_url: str | None) -> None:
+    """Run the recycle bin's scheduled purge on the local stack of `local up`, as of AS_OF:
+    every binned customer whose retention has passed by then is deleted for good."""
+    console = _stderr_console()
+    endpoints = running_stack()
+    if api_url and (endpoints is None or api_url.rstrip("/") != endpoints.api_url.rstrip("/")):
+        # A deployed stack purges on its own schedule, by its own clock; nobody moves it.
+        console.print(
+            f"[red]`local purge` runs on the local stack only[/], not on the API at "
+            f"{shown(api_url)}: a deployed stack purges its recycle bins daily on its schedule."
+        )
+        sys.exit(1)
+    if endpoints is None:
+        console.print("No local stack is running: start one with `customer-import local up`.")
+        sys.exit(1)
+    import boto3
+
+    from infra.description import DESCRIPTION
+
+    from .stack import function_name, local_credentials
+
+    os.environ.update(local_credentials(endpoints.endpoint_url, endpoints.region))
+    day = as_of.date().isoformat()
+    response = boto3.client("lambda").invoke(
+        FunctionName=function_name(DESCRIPTION.function("purge_recycle_bin")),
+        Payload=json.dumps({"as_of": day}),
+    )
+    result = json.loads(response["Payload"].read())
+    if "FunctionError" in response:
+        console.print(f"[red]The purge failed:[/] {shown(result.get('errorMessage', result))}")
+        sys.exit(1)
+    click.echo(
+        f"Purged {result['purged']:,} customers due by {day}"
+        + (
+            f"; kept {result['refused']:,} that changed since they were found due"
+            if result["refused"]
+            else ""
+        )
+        + "."
+    )
 
 
 def _api_options(command: Any) -> Any:
@@ -664,6 +717,12 @@ def _print_preview(
 
 @main.command()
 @_api_options
+@click.option(
+    "--account",
+    "account_id",
+    default=None,
+    help="Only this account's live customers (binned ones are in `bin list`).",
+)
 @click.option("--external-number", default=None, help="Only the customer with this CustomerNumber.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list on stdout.")
 @click.pass_context
@@ -673,16 +732,17 @@ def customers(
     api_url: str | None,
     websocket_url: str | None,
     token: str | None,
+    account_id: str | None,
     external_number: str | None,
     as_json: bool,
 ) -> None:
-    """List the customers of an organisation, with their addresses and vehicles, through the
-    HTTP API (of the stack that `customer-import local up` runs)."""
+    """List the customers of an organisation, or of one of its accounts, with their addresses
+    and vehicles, through the HTTP API (of the stack that `customer-import local up` runs)."""
     with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
         found = (
-            remote.api.customers(external_number)
+            remote.api.customers(external_number, account_id)
             if external_number is not None
-            else list(remote.api.all_customers())
+            else list(remote.api.all_customers(account=account_id))
         )
     if as_json:
         click.echo(json.dumps(found, default=str, indent=2))
@@ -694,8 +754,78 @@ def customers(
             f"[bold]{shown(customer['external_customer_number'])}[/] {shown(customer['name'])}"
             f" · {shown(customer['phone'] or '-')} · {shown(customer['email'] or '-')}"
             f" · {shown(vehicles)}"
+            + (f" · {shown(customer['customer_id'])}" if account_id is not None else "")
         )
-    console.print(f"{len(found):,} customers in {shown(org_id)}")
+    where = f"account {shown(account_id)} of " if account_id is not None else ""
+    console.print(f"{len(found):,} customers in {where}{shown(org_id)}")
+
+
+# What `bin list` shows of each binned customer, in this order (its --json has them all).
+BIN_COLUMNS = ("customer_id", "external_customer_number", "account", "deleted_at", "purge_after")
+
+
+@main.group("bin")
+def recycle_bin() -> None:
+    """The recycle bin: customers a sync removed, kept until their retention has passed."""
+
+
+@recycle_bin.command("list")
+@_api_options
+@click.option("--account", "account_id", default=None, help="Only this account's bin.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list on stdout.")
+@click.pass_context
+def bin_list(
+    ctx: click.Context,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    account_id: str | None,
+    as_json: bool,
+) -> None:
+    """The binned customers of the organisation, or of one account, newest binned first,
+    each with the first day it may be purged (until then, `bin restore` brings it back)."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        binned = list(remote.api.all_binned(account_id))
+    if as_json:
+        click.echo(json.dumps(binned, indent=2))
+        return
+    console = _stdout_console()
+    where = f"account {shown(account_id)} of {shown(org_id)}" if account_id else shown(org_id)
+    if not binned:
+        console.print(f"The recycle bin of {where} is empty.")
+        return
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in BIN_COLUMNS:
+        table.add_column(column, no_wrap=True)
+    for customer in binned:
+        table.add_row(*(shown(customer.get(column) or "-") for column in BIN_COLUMNS))
+    console.print(table)
+    console.print(f"{len(binned):,} customers in the recycle bin of {where}")
+
+
+@recycle_bin.command("restore")
+@click.argument("customer_id")
+@_api_options
+@click.pass_context
+def bin_restore(
+    ctx: click.Context,
+    customer_id: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+) -> None:
+    """Take CUSTOMER_ID out of the recycle bin: it is live again in its account, with the
+    same id, fields, addresses and vehicles. Refused (exit 1) when it is not in the bin, or a
+    live customer of its account has its number now."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        restored = remote.api.restore(customer_id)
+    _stdout_console().print(
+        f"Restored customer {shown(restored['customer_id'])} "
+        f"({shown(restored['external_customer_number'] or '-')} {shown(restored['name'] or '')})"
+        f" to account {shown(restored['account'])}, version {restored['version']}."
+    )
 
 
 ERROR_LOG_DIR_OPTION = click.option(

@@ -37,6 +37,8 @@ ROUTES = [
     ("GET", f"/imports/{JOB}/error-log", IMPORT_MANAGE),
     ("GET", "/customers", CUSTOMERS_ACCESS),
     ("GET", f"/customers/{CUSTOMER}", CUSTOMERS_ACCESS),
+    ("GET", "/recycle-bin", CUSTOMERS_ACCESS),
+    ("POST", f"/recycle-bin/{CUSTOMER}/restore", CUSTOMERS_ACCESS),
     ("GET", "/executions", IMPORT_MANAGE),
     ("GET", f"/executions/{JOB}", IMPORT_MANAGE),
     ("GET", "/audit", IMPORT_MANAGE),

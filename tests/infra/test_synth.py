@@ -444,8 +444,9 @@ def test_the_stuck_jobs_sweep_runs_on_its_schedule(synthesized: Synthesized) -> 
         assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
         assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
         assert _is_encrypted_tls_only(synthesized, target["DeadLetterConfig"]["Arn"])
-    # And the sweeper is one of them
-    assert "sweep_stuck_jobs" in {schedule.target_function for schedule in DESCRIPTION.schedules}
+    # And the sweeper and the daily purge of recycle bins are among them
+    scheduled = {schedule.target_function for schedule in DESCRIPTION.schedules}
+    assert {"sweep_stuck_jobs", "purge_recycle_bin"} <= scheduled
 
 
 def test_the_batch_writer_has_reserved_concurrency(synthesized: Synthesized) -> None:
@@ -917,23 +918,24 @@ ACTION_LETTERS = {
 # job's subscribers (`@by_job`) and deletes those gone (d). The audit log and batch outcomes
 # are put, under a condition that the key is new, and never updated or deleted.
 TABLE_ACCESS = """
-function              jobs                    job_batches  organisations  audit_log  customers              customer_identities  customer_match_keys  customer_addresses  vehicles  connections
-start_import          -                       -            -              -          -                      -                    -                    -                   -         -
-register_job          gpu                     -            -              -          -                      -                    -                    -                   -         d@by_job
-validate_upload       gu                      -            g              p          -                      -                    -                    -                   -         d@by_job
-prepare_import        gu                      -            g              p          b@live_by_org          b                    b                    q                   q         d@by_job
-await_decision        gu                      -            -              -          -                      -                    -                    -                   -         d@by_job
-import_batch          gu                      p            -              -          bp                     gbp                  bw                   qw                  qw        d@by_job
-record_batch_failure  gu                      p            -              -          b                      b                    -                    q                   q         d@by_job
-sweep_missing         gu                      pq           -              -          bp                     gbp                  -                    q                   q         d@by_job
-stage_retry           g                       q            -              -          -                      -                    -                    -                   -         -
-finalize_import       gu                      pq           -              p          b                      b                    -                    q                   q         d@by_job
-close_job             gu                      -            -              p          -                      -                    -                    -                   -         d@by_job
-sweep_stuck_jobs      gu@by_unsettled_status  -            -              p          -                      -                    -                    -                   -         d@by_job
-ws_connect            -                       -            -              -          -                      -                    -                    -                   -         p
-ws_disconnect         -                       -            -              -          -                      -                    -                    -                   -         d
-ws_subscribe          g                       -            -              -          -                      -                    -                    -                   -         ud@by_job
-api                   gpu@by_created          -            g              p@by_time  gq@by_external_number  -                    -                    q                   q         d@by_job
+function              jobs                    job_batches  organisations  audit_log  customers                                                            customer_identities  customer_match_keys  customer_addresses  vehicles  connections
+start_import          -                       -            -              -          -                                                                    -                    -                    -                   -         -
+register_job          gpu                     -            -              -          -                                                                    -                    -                    -                   -         d@by_job
+validate_upload       gu                      -            g              p          -                                                                    -                    -                    -                   -         d@by_job
+prepare_import        gu                      -            g              p          b@live_by_org                                                        b                    b                    q                   q         d@by_job
+await_decision        gu                      -            -              -          -                                                                    -                    -                    -                   -         d@by_job
+import_batch          gu                      p            -              -          bp                                                                   gbp                  bw                   qw                  qw        d@by_job
+record_batch_failure  gu                      p            -              -          b                                                                    b                    -                    q                   q         d@by_job
+sweep_missing         gu                      pq           g              -          bp                                                                   gbp                  -                    q                   q         d@by_job
+stage_retry           g                       q            -              -          -                                                                    -                    -                    -                   -         -
+finalize_import       gu                      pq           -              p          b                                                                    b                    -                    q                   q         d@by_job
+close_job             gu                      -            -              p          -                                                                    -                    -                    -                   -         d@by_job
+sweep_stuck_jobs      gu@by_unsettled_status  -            -              p          -                                                                    -                    -                    -                   -         d@by_job
+purge_recycle_bin     -                       -            -              -          bd@by_purge_day                                                      gbd                  bw                   qw                  qw        -
+ws_connect            -                       -            -              -          -                                                                    -                    -                    -                   -         p
+ws_disconnect         -                       -            -              -          -                                                                    -                    -                    -                   -         d
+ws_subscribe          g                       -            -              -          -                                                                    -                    -                    -                   -         ud@by_job
+api                   gpu@by_created          -            g              p@by_time  gbqp@by_external_number,live_by_org,binned_by_org,binned_by_account  gbp                  -                    q                   q         d@by_job
 """
 
 # The same for the upload bucket's key patterns (r get, w put) and the other services: y yes.
@@ -951,6 +953,7 @@ stage_retry           -          -        r          -                     w    
 finalize_import       -          -        r          w                     -                  w             r             y     -             -                 -
 close_job             -          -        -          -                     -                  -             -             y     -             -                 -
 sweep_stuck_jobs      -          -        -          -                     -                  -             -             y     -             -                 -
+purge_recycle_bin     -          -        -          -                     -                  -             -             -     -             -                 -
 ws_connect            -          -        -          -                     -                  -             -             -     -             -                 -
 ws_disconnect         -          -        -          -                     -                  -             -             -     -             -                 -
 ws_subscribe          -          -        -          -                     -                  -             -             y     -             -                 -
@@ -1229,13 +1232,26 @@ def test_only_the_starter_and_the_api_may_start_executions(synthesized: Synthesi
     assert answering == {DESCRIPTION.http_api.function}
 
 
-def test_customer_data_is_written_by_import_batch_only(synthesized: Synthesized) -> None:
+def test_customer_data_is_written_by_import_batch_the_purge_and_a_restore_only(
+    synthesized: Synthesized,
+) -> None:
     # Given the tables of customers, their addresses, vehicles and match keys
     customer_data = {f"table:{table}" for table in CUSTOMER_TABLES}
     # When the functions that may write any of them are collected
     writers = _functions_allowed(synthesized, TABLE_WRITES, customer_data)
-    # Then only ImportBatch and a sync's SweepMissing (the bin) may
-    assert writers == {"import_batch", "sweep_missing"}
+    # Then only ImportBatch and a sync's SweepMissing (the bin) may, the purge of the recycle
+    # bin, which deletes, and the API, whose restore puts a binned customer back
+    assert writers == {"import_batch", "sweep_missing", "purge_recycle_bin", "api"}
+    assert _writes_on(synthesized, "api", customer_data) == {"dynamodb:PutItem"}
+    assert _writes_on(synthesized, "purge_recycle_bin", customer_data) == {
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+    }
+
+
+def _writes_on(synthesized: Synthesized, function: str, resources: set[str]) -> set[str]:
+    permissions = _permissions(synthesized, function)
+    return {action for action, resource in permissions if resource in resources} & TABLE_WRITES
 
 
 def test_no_role_may_scan_a_table_or_an_index(synthesized: Synthesized) -> None:

@@ -7,6 +7,22 @@ from typing import Any
 
 from .cleaning import DEFAULT_REGION, DEFAULT_TIME_ZONE
 
+# How long a binned customer stays restorable (design §5.4): at most two weeks.
+DEFAULT_RECYCLE_BIN_DAYS = 14
+MIN_RECYCLE_BIN_DAYS, MAX_RECYCLE_BIN_DAYS = 1, 14
+
+
+def check_recycle_bin_days(days: object) -> int:
+    """The retention an organisation may configure, or a clear error."""
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise ValueError(f"recycle_bin_days must be a whole number of days, not {days!r}")
+    if not MIN_RECYCLE_BIN_DAYS <= days <= MAX_RECYCLE_BIN_DAYS:
+        raise ValueError(
+            f"recycle_bin_days must be between {MIN_RECYCLE_BIN_DAYS} and "
+            f"{MAX_RECYCLE_BIN_DAYS} days, not {days}"
+        )
+    return days
+
 
 @dataclass(frozen=True)
 class OrganisationProfile:
@@ -17,6 +33,11 @@ class OrganisationProfile:
     group_map: dict[str, str] = field(default_factory=dict)
     max_file_bytes: int | None = None  # None: the product's default limit
     max_rows: int | None = None
+    # Days a binned customer is kept before the scheduled purge deletes it (`purge_after_for`).
+    recycle_bin_days: int = DEFAULT_RECYCLE_BIN_DAYS
+
+    def __post_init__(self) -> None:
+        check_recycle_bin_days(self.recycle_bin_days)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -185,6 +185,7 @@ class ImportPipeline:
             self.objects,
             self.customers,
             ObjectChangeLog(self.objects),
+            self.organisations,
             self.broadcaster,
             self.clock,
         )(org_id, job_id, batch)

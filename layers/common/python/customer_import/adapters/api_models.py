@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from ..audit import AuditEntry
 from ..changes.rules import DEFAULT_MAX_DELETE_PERCENT
+from ..customers.customer import Customer as StoredCustomer
 from ..jobs import Job
 from ..queries import (
     ExecutionDetail,
@@ -26,6 +27,8 @@ from ..queries import (
 Choice = Literal["skip", "merge", "create"]
 # Ids are UUIDs; anything else cannot name a job or a customer.
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# An account's name, as `POST /imports` takes it.
+ACCOUNT_PATTERN = r"^[A-Za-z0-9._-]+$"
 CustomerNumber = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
@@ -102,7 +105,7 @@ class CreateImport(Strict):
     file_name: str = Field(min_length=1, max_length=255, examples=["customers.csv"])
     # 0 is let through so that the answer is "The file is empty" (400), not a range error.
     size: int = Field(ge=0, le=1 << 40, description="The file's size in bytes.")
-    account: str = Field(default="main", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    account: str = Field(default="main", min_length=1, max_length=64, pattern=ACCOUNT_PATTERN)
     mode: Literal["insert", "update", "sync"] = Field(
         default="insert",
         description="insert: new customers, with the duplicate decision; update: match by key "
@@ -290,6 +293,10 @@ class Customer(BaseModel):
     model_config = ConfigDict(extra="allow")
     customer_id: str
     account_id: str
+    account: str | None = Field(default=None, description="The account the customer belongs to.")
+    version: int | None = Field(
+        default=None, description="Raised by one on every stored change of the customer."
+    )
     external_customer_number: str | None = None
     title: str | None = None
     name: str | None = None
@@ -310,12 +317,48 @@ class Customer(BaseModel):
     addresses: list[Address] = Field(default_factory=list)
     vehicles: list[Vehicle] = Field(default_factory=list)
 
+    @classmethod
+    def of(cls, customer: StoredCustomer) -> Customer:
+        return cls(**customer.view(), account_id=customer.account_id)
+
 
 class CustomerList(BaseModel):
     items: list[Customer]
     next_cursor: str | None = Field(
         default=None,
         description="Listing the organisation: pass as `cursor` for the next page; absent on the last.",
+    )
+
+
+# ---- recycle bin --------------------------------------------------------------------------
+
+
+class BinnedCustomer(BaseModel):
+    customer_id: str
+    external_customer_number: str | None = None
+    account: str
+    name: str | None = None
+    deleted_at: str = Field(description="When it was binned.")
+    purge_after: str = Field(
+        description="The first day (UTC) it may be purged for good; until then it can be restored."
+    )
+
+    @classmethod
+    def of(cls, customer: StoredCustomer) -> BinnedCustomer:
+        return cls(
+            customer_id=customer.customer_id,
+            external_customer_number=customer.external_customer_number,
+            account=customer.account_id,
+            name=customer.value("name"),
+            deleted_at=customer.deleted_at or "",
+            purge_after=customer.purge_after or "",
+        )
+
+
+class RecycleBinPage(BaseModel):
+    items: list[BinnedCustomer]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; absent on the last."
     )
 
 

@@ -880,12 +880,16 @@ class DynamoCustomerStore:
 
     def read(self, org_id: str, external_number: str | None = None) -> list[dict[str, Any]]:
         """Customers of an organisation with their addresses and vehicles, every field present
-        (absent values as None). Queries only: the table or its external-number index."""
+        (absent values as None). Queries only: the table or its external-number index. The
+        recycle bin's customers are not among them."""
+        live = CustomerModel.deleted_at.does_not_exist()
         if external_number is None:
-            found = CustomerModel.query(org_id)
+            found = CustomerModel.query(org_id, filter_condition=live)
         else:
             found = CustomerModel.by_external_number.query(
-                org_id, CustomerModel.external_customer_number == external_number
+                org_id,
+                CustomerModel.external_customer_number == external_number,
+                filter_condition=live,
             )
         return [self._view(customer) for customer in found]
 
@@ -896,6 +900,7 @@ class DynamoCustomerStore:
         after the table key `start`; and the key to go on from (None after the last)."""
         found = CustomerModel.query(
             org_id,
+            filter_condition=CustomerModel.deleted_at.does_not_exist(),
             limit=limit,
             # Both key attributes of the customers table are strings.
             last_evaluated_key={k: {"S": v} for k, v in start.items()} if start else None,
@@ -907,9 +912,10 @@ class DynamoCustomerStore:
     def get(self, org_id: str, customer_id: str) -> dict[str, Any] | None:
         """One customer of the organisation, viewed as `read` views them; None if absent."""
         try:
-            return self._view(CustomerModel.get(org_id, customer_id))
+            customer = CustomerModel.get(org_id, customer_id)
         except CustomerModel.DoesNotExist:
             return None
+        return None if customer.deleted_at else self._view(customer)
 
     @staticmethod
     def _view(customer: CustomerModel) -> dict[str, Any]:

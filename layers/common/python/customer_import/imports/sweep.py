@@ -4,19 +4,16 @@ the recycle bin (design §5.4), after every import batch wrote all it had to."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from ..changes.log import Action, ChangeEntry, ChangeLog
+from ..customers.recycle_bin import purge_after_for
 from ..customers.repository import VERSION_MOVED, Bin, CustomerRepository
 from ..jobs import Job
-from ..ports import BatchOutcome, JobStore, ObjectStore
+from ..ports import BatchOutcome, JobStore, ObjectStore, OrganisationStore
 from ..progress import ProgressBroadcaster
 from .run import JobRun, is_sweep_batch
 from .shared import Clock, timestamp
-
-# How long a binned customer stays restorable before the daily purge removes it for good.
-RECYCLE_BIN_DAYS = 14
 
 
 @dataclass(eq=False)
@@ -25,6 +22,7 @@ class SweepMissing:
     objects: ObjectStore
     customers: CustomerRepository
     change_log: ChangeLog
+    organisations: OrganisationStore
     broadcaster: ProgressBroadcaster
     clock: Clock
 
@@ -57,7 +55,7 @@ class SweepMissing:
         """Bin each customer on the version Prepare read: one changed since (a person's edit,
         another import) stays live. Logged first; a batch run again bins nothing twice."""
         at = timestamp(self.clock)
-        purge_after = purge_after_for(at, RECYCLE_BIN_DAYS)
+        purge_after = purge_after_for(at, self.organisations.get(job.org_id).recycle_bin_days)
         entries = {
             c["customer_id"]: ChangeEntry(
                 customer_id=c["customer_id"],
@@ -89,8 +87,3 @@ class SweepMissing:
                 binned.pop(refusal.write.customer_id, None)
         self.change_log.record(job.org_id, job.job_id, batch_id, list(binned.values()))
         return len(binned)
-
-
-def purge_after_for(binned_at: str, days: int) -> str:
-    """The date from which a customer binned at `binned_at` may be purged for good."""
-    return (datetime.fromisoformat(binned_at).date() + timedelta(days=days)).isoformat()
