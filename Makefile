@@ -8,7 +8,7 @@ VENV := .venv
 RUN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup demo test test-fast lint typecheck synth bench bench-large bench-duplicates bench-hostile clean
+.PHONY: setup demo test test-fast lint typecheck synth bench bench-large bench-duplicates bench-hostile bench-sync clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -63,6 +63,10 @@ bench-hostile: setup samples/techman_5500.csv
 bench-large: setup samples/techman_77319.csv
 	$(RUN)/python -m bench.prepare_bench samples/techman_77319.csv --repeat 1
 	$(RUN)/python -m bench.import_bench samples/techman_77319.csv --no-floor
+
+# The nightly sync (5 % changed, 1 % new, 1 % gone) beside the first import (issue 16).
+bench-sync: setup samples/techman_5500.csv
+	$(RUN)/python -m bench.sync_bench samples/techman_5500.csv
 
 bench-duplicates: setup samples/techman_5500.csv
 	$(RUN)/python -m bench.duplicates_bench samples/techman_5500.csv --existing 50000

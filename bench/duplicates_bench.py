@@ -21,8 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from customer_import.adapters.dynamo import CustomerModel, DynamoCustomerStore, MatchKeyModel
-from customer_import.customers.customer import new_customer_id
+from customer_import.adapters.customers_dynamo import _customer_item, _stored_create
+from customer_import.adapters.dynamo import CustomerModel, _match_key_items
+from customer_import.customers.customer import Customer, new_customer_id
+from customer_import.customers.repository import Create
+from customer_import.duplicates import match_keys
 from customer_import.jobs import Job, JobStatus
 from customer_import.organisations import OrganisationProfile
 from customer_import.pipeline import ImportPipeline
@@ -56,13 +59,15 @@ def seed(org_id: str, customers: list[dict[str, Any]]) -> int:
     from moto.dynamodb.models import dynamodb_backends
 
     backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][CustomerModel.Meta.region]
-    job = Job(org_id, "seed", JobStatus.COMPLETED, "techman", "main", "", "", "", "")
     items = 0
-    for customer in customers:
-        for model, item in DynamoCustomerStore._items(job, customer):
-            if model in (CustomerModel, MatchKeyModel):
-                backend.put_item(model.Meta.table_name, item)
-                items += 1
+    for staged in customers:
+        create = Create(Customer.from_staged(org_id, "main", staged), "seed", "2026-12-01")
+        customer = _stored_create(create)
+        backend.put_item(CustomerModel.Meta.table_name, _customer_item(customer).serialize())
+        keys = _match_key_items(org_id, customer.customer_id, match_keys(customer.flat()))
+        for model, item in keys:
+            backend.put_item(model.Meta.table_name, item)
+        items += 1 + len(keys)
     return items
 
 

@@ -34,8 +34,9 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from customer_import.adapters.dynamo import DynamoCustomerStore
 from customer_import.jobs import Job
+
+from bench.stored_items import customer_items, under_other_keys
 
 MiB = 1_048_576
 
@@ -53,17 +54,12 @@ class Floor:
     rss_growth_mib: float  # what moto's DynamoDB took to store the items
 
 
-def floor_seconds(job: Job, batches: list[list[dict[str, Any]]]) -> Floor:
-    """Write the import's own items again, under fresh keys, with plain BatchWriteItem."""
+def floor_seconds() -> Floor:
+    """Write the items the import stored again, under keys of their own, with plain
+    BatchWriteItem into the same backend."""
     import boto3
 
-    store = DynamoCustomerStore()
-    shadow = dataclasses.replace(job, org_id=f"{job.org_id}-floor")
-    requests: list[tuple[str, dict[str, Any]]] = []
-    for batch in batches:
-        for customer in batch:
-            for model, item in store._items(shadow, customer):
-                requests.append((model.Meta.table_name, item))
+    requests = under_other_keys(customer_items())
     client = boto3.client("dynamodb")
     gc.collect()
     rss_started = rss_mib()
@@ -142,7 +138,7 @@ def main() -> None:
             return
         floor = None
         if not args.no_floor:
-            floor = floor_seconds(job, [objects.get_json(b["key"])["customers"] for b in manifest])
+            floor = floor_seconds()
             items = floor.items
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

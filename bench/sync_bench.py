@@ -14,45 +14,12 @@ in at most half the first import's time.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.nightly_file import nightly_file
-
-# The tables that hold customers and their records; the job's own records are not counted.
-CUSTOMER_TABLES = (
-    "customers",
-    "customer_identities",
-    "customer_addresses",
-    "vehicles",
-    "customer_match_keys",
-)
-
-
-def snapshot() -> dict[tuple[str, str], str]:
-    """Every item of the customer tables, by table and key, as DynamoDB JSON."""
-    from customer_import_local.stack import table_name
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
-    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-2"].tables
-    items: dict[tuple[str, str], str] = {}
-    for logical in CUSTOMER_TABLES:
-        table = tables[table_name(logical)]
-        for hash_key, stored in table.items.items():
-            partition = stored.items() if isinstance(stored, dict) else [(None, stored)]
-            for range_key, item in partition:
-                key = json.dumps([hash_key.value, range_key.value if range_key else None])
-                items[(logical, key)] = json.dumps(item.to_json(), sort_keys=True)
-    return items
-
-
-def changed_items(before: dict[tuple[str, str], str], after: dict[tuple[str, str], str]) -> int:
-    """Items put, changed or deleted between two snapshots."""
-    keys = before.keys() | after.keys()
-    return sum(1 for key in keys if before.get(key) != after.get(key))
+from bench.stored_items import CUSTOMER_TABLES, changed_items, snapshot
 
 
 def main() -> None:

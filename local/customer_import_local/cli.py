@@ -659,6 +659,18 @@ def _print_preview(
         f"[red]{_counted(counts['customers_failing'], 'customer')} "
         f"({_counted(counts['rows_failing'], 'row')}) will fail[/]"
     )
+    if document.get("mode", "insert") != "insert":
+        line = (
+            f"{document['mode']} into account {shown(job.fields.get('account'))}: "
+            f"create {counts.get('created', 0):,} · update {counts.get('updated', 0):,} · "
+            f"unchanged {counts.get('unchanged', 0):,} · restore {counts.get('restored', 0):,}"
+        )
+        if "sweep" in document:
+            line += f" · bin {counts.get('deleted', 0):,}"
+        console.print(line)
+        confirmation = (document.get("sweep") or {}).get("confirmation")
+        if confirmation:
+            console.print(f"[yellow]{shown(confirmation)}[/]")
     for warning in job.warnings:
         console.print(f"[yellow]warning:[/] {shown(warning)}")
     table = Table(show_lines=False)
