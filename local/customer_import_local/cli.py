@@ -42,7 +42,7 @@ STATUS_WORDS = {
     "pending": "uploading",
     "validating": "checking columns",
     "preparing": "cleaning rows",
-    "ready": "deciding duplicates",
+    "ready": "waiting for a decision",
     "importing": "importing",
 }
 
@@ -838,6 +838,30 @@ def bin_restore(
         f"({shown(restored['external_customer_number'] or '-')} {shown(restored['name'] or '')})"
         f" to account {shown(restored['account'])}, version {restored['version']}."
     )
+
+
+@main.command()
+@click.argument("job_id")
+@_api_options
+@click.option("--json", "as_json", is_flag=True, help="The job as one JSON object on stdout.")
+@click.pass_context
+def cancel(
+    ctx: click.Context,
+    job_id: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    """Cancel JOB_ID while it waits for its decision: nothing of it is written. Needs the
+    stack of `customer-import local up` that holds the job."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        job = JobView(remote.api.cancel(job_id))
+    if as_json:
+        click.echo(json.dumps({"job_id": job_id, "status": str(job.status)}))
+        return
+    _stderr_console().print(f"Job {shown(job_id)} → {job.status}; nothing of it was written.")
 
 
 ERROR_LOG_DIR_OPTION = click.option(

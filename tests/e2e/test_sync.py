@@ -4,6 +4,7 @@ threshold, and concurrent imports of one file."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 from customer_import.adapters.customers_dynamo import DynamoCustomerRepository
@@ -161,3 +162,59 @@ def test_two_concurrent_imports_of_one_file_store_each_customer_once(driver, org
         assert job.counter("processed") == 200
         assert job.counter("created") + job.counter("updated") + job.counter("unchanged") == 200
     assert sum(job.counter("created") for job in jobs) == 200
+
+
+def test_the_cli_runs_a_sync_that_waits_for_its_deletions_and_confirms_them(
+    stack, org, tmp_path
+) -> None:
+    # Given ten customers synced into account north, and a file that leaves three out
+    from tests.e2e.test_cli import cli, running
+
+    state_file = running(stack, tmp_path)
+    first, nightly = tmp_path / "first.csv", tmp_path / "nightly.csv"
+    first.write_bytes(techman_csv(customers(10)))
+    nightly.write_bytes(techman_csv(customers(10)[3:]))
+    sync = ["--org", org, "--account", "north", "--mode", "sync"]
+    assert cli(["run", str(first), *sync], state_file, tmp_path).returncode == 0
+    # When the sync runs, it stops before binning, says why and how to go on, and exits 3
+    waiting = cli(["run", str(nightly), *sync, "--json"], state_file, tmp_path)
+    assert waiting.returncode == 3, waiting.stderr
+    job = json.loads(waiting.stdout)
+    assert job["status"] == "ready"
+    assert "would bin 3 of the 10 customers of account north" in job["reason"]
+    # And a decision without the confirmation is refused, naming it
+    refused = cli(["decide", job["job_id"], "--org", org], state_file, tmp_path)
+    assert refused.returncode == 1 and "confirm_deletions" in refused.stderr
+    # And one with it bins the three, which the recycle bin then lists
+    decided = cli(
+        ["decide", job["job_id"], "--org", org, "--confirm-deletions", "--json"],
+        state_file,
+        tmp_path,
+    )
+    assert decided.returncode == 0, decided.stderr
+    assert json.loads(decided.stdout)["deleted"] == 3
+    listed = cli(
+        ["bin", "list", "--org", org, "--account", "north", "--json"], state_file, tmp_path
+    )
+    assert sorted(c["external_customer_number"] for c in json.loads(listed.stdout)) == [
+        "1000",
+        "1001",
+        "1002",
+    ]
+
+
+def test_the_cli_cancels_a_job_waiting_for_its_decision(stack, org, tmp_path) -> None:
+    # Given a job left waiting for its decision
+    from tests.e2e.test_cli import cli, running
+
+    state_file = running(stack, tmp_path)
+    path = tmp_path / "held.csv"
+    path.write_bytes(techman_csv(customers(3)))
+    held = cli(["run", str(path), "--org", org, "--hold", "--json"], state_file, tmp_path)
+    job_id = json.loads(held.stdout)["job_id"]
+    # When it is cancelled
+    cancelled = cli(["cancel", job_id, "--org", org], state_file, tmp_path)
+    # Then it says so, and the job ends cancelled with nothing written
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert "cancelled; nothing of it was written" in cancelled.stderr
+    assert _repository().has_any(org) is False

@@ -119,7 +119,7 @@ class JobRequests:
         decision.check_covers(self._flagged_numbers(job))
         waiting_for = self._deletions_to_confirm(job)
         if waiting_for and not confirm_deletions:
-            raise InvalidDecision(f"{waiting_for}: decide again with confirm_deletions")
+            raise InvalidDecision(f"{waiting_for} (a decision with confirm_deletions)")
         stored = {**decision.to_dict(), "by": actor, "at": timestamp(self.clock)}
         if waiting_for:
             stored["confirm_deletions"] = True
@@ -138,6 +138,7 @@ class JobRequests:
             actor,
             default=stored["default"],
             overrides=len(decision.overrides),
+            **({"confirm_deletions": True} if waiting_for else {}),
             flagged=job.counter("duplicates"),
         )
         self.broadcaster.publish(job, "status")
