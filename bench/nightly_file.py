@@ -61,7 +61,7 @@ def nightly_file(
                 "CustomerNumber": number,
                 "CustomerName": f"New Customer {number}",
                 "Email": f"customer{number}@example.com",
-                "Phone": f"07700 9{offset:05d}",
+                "Phone": f"07712 9{offset:05d}",
                 "PhoneLandline": "",
                 "VehicleRegistration": "",
                 "VehicleVIN": "",
