@@ -72,8 +72,10 @@ P. `ConditionExpressionParser.parse` of moto's DynamoDB: a transaction's conditi
    of the CPU of the customer repository's creates (1,100 customers: 4.6 s, plain
    BatchWriteItem of the same items 1.75 s) went there. The syntax tree is a function of the
    expression, its names and its values only, and moto only evaluates it: it is kept (the last
-   4,096) and handed out again, with the names and values the parse found. An expression
-   moto cannot parse is parsed, and fails, every time.
+   4,096) and handed out again, with the names and values the parse found. A condition whose
+   values differ item by item (the identity's `customer_id = :id`) is parsed once per item,
+   from the tokens of its text, which are kept too. An expression moto cannot parse is
+   parsed, and fails, every time.
 
 These touch moto internals, which is why moto is pinned to an exact version.
 """
@@ -88,6 +90,7 @@ import logging
 import marshal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -182,7 +185,9 @@ def install(
             lambda_eval_utils.boto_client_for = _shared_client  # type: ignore[assignment]
             Item.__init__ = _item_init  # type: ignore[method-assign]
             _originals["condition.parse"] = ConditionExpressionParser.parse
+            _originals["condition.lex"] = ConditionExpressionParser._lex_condition_expression
             ConditionExpressionParser.parse = _parse_once  # type: ignore[method-assign]
+            ConditionExpressionParser._lex_condition_expression = _lex_once  # type: ignore[method-assign]
             _originals["table.Item"] = dynamodb_table.Item
             dynamodb_table.Item = PackedItem  # type: ignore[misc]
             _originals["table.query"] = Table.query
@@ -225,7 +230,9 @@ def uninstall() -> None:
             ApiGatewayManagementApiBackend.get_connection = _originals.pop("get")  # type: ignore[method-assign]
             Item.__init__ = _originals.pop("item_init")  # type: ignore[method-assign]
             ConditionExpressionParser.parse = _originals.pop("condition.parse")  # type: ignore[method-assign]
+            ConditionExpressionParser._lex_condition_expression = _originals.pop("condition.lex")  # type: ignore[method-assign]
             _parsed.cache_clear()
+            _lexed.cache_clear()
             StepFunctionsParserBackend._validate_definition = staticmethod(  # type: ignore[method-assign]
                 _originals.pop("validate_definition")
             )
@@ -910,6 +917,16 @@ def _parsed(key: str) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
     parser = ConditionExpressionParser(expression, names, values)
     op = _originals["condition.parse"](parser)
     return op, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found)
+
+
+def _lex_once(self: ConditionExpressionParser) -> deque[Any]:
+    # A new deque each time: the parse consumes it. The tokens are tuples, never changed.
+    return deque(_lexed(self.condition_expression or ""))
+
+
+@functools.lru_cache(maxsize=PARSED_CONDITIONS_KEPT)
+def _lexed(expression: str) -> tuple[Any, ...]:
+    return tuple(_originals["condition.lex"](ConditionExpressionParser(expression, None, None)))
 
 
 # ---- K: state names unique across the whole state machine ---------------------------------
