@@ -9,11 +9,12 @@ For each size N: the first N valid customers of FILE, as Prepare stages them
 as an import batch would (sub-records by BatchWriteItem, identity and customer by
 TransactWriteItems of 50 creates, then match keys); then the floor: the very same items (built
 by the repository's own item functions, for the same customers under another organisation)
-written by plain BatchWriteItem, 25 a request, as `DynamoCustomerStore.write` wrote a batch,
-in the same run. Prints items, seconds, items/s
-and this process's CPU seconds (the machine is shared: CPU time moves less with what else
-runs) of both, and their ratios. Only DynamoDB items count. `--profile OUT` writes cProfiles of
-the last size (OUT: the creates, OUT.floor: the floor) for `python -m pstats`.
+written by plain BatchWriteItem, 25 a request, as `DynamoCustomerStore.write` wrote a batch.
+Prints items, seconds, items/s and this process's CPU seconds of both, and their ratios: the
+median of `--runs` runs, each the repository's creates then the floor (so both see the same
+load on a shared machine), into fresh organisations. Only DynamoDB items count.
+`--profile OUT` writes cProfiles of the last run (OUT: the creates, OUT.floor: the floor) for
+`python -m pstats`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import cProfile
 import dataclasses
 import gc
 import resource
+import statistics
 import time
 import uuid
 from collections.abc import Callable
@@ -97,10 +99,8 @@ def items_of(creates: list[Create]) -> list[_Put]:
         stored = repository._stored_create(create)
         items += repository._sub_records(stored, stored.addresses, stored.vehicles)
         if stored.external_customer_number:
-            identity = repository._identity_item(stored, live=True)
-            items.append((type(identity), identity.serialize()))
-        customer = repository._customer_item(stored)
-        items.append((type(customer), customer.serialize()))
+            items.append(repository._identity_put(stored, live=True))
+        items.append(repository._customer_put(stored))
         items += _match_key_items(stored.org_id, stored.customer_id, match_keys(stored.flat()))
     return items
 
@@ -141,13 +141,55 @@ def floor(chunks: list[list[_Put]]) -> None:
         DynamoCustomerStore._write_all(items)
 
 
+def one_run(
+    repository: Any, staged: list[dict[str, Any]], profile: Path | None
+) -> tuple[Timing, Timing]:
+    """The creates of these customers through the repository, then the floor: their items
+    for the same customers under another organisation, by plain BatchWriteItem."""
+    run = uuid.uuid4().hex[:8]
+    org, floor_org = f"bench-repo-{run}", f"bench-floor-{run}"
+    creates = creates_for(staged, org, "job-bench")
+    floor_creates = creates_for(staged, floor_org, "job-bench")
+    chunks = [items_of(floor_creates[s : s + CHUNK]) for s in range(0, len(staged), CHUNK)]
+    refused: list[Any] = []
+
+    def save() -> None:
+        for start in range(0, len(creates), CHUNK):
+            refused.extend(repository.save(creates[start : start + CHUNK]))
+
+    profiles = (cProfile.Profile(), cProfile.Profile()) if profile else (None, None)
+    saved = timed(0, save, profiles[0])
+    items = written_items(org, creates)
+    plain = timed(items, lambda: floor(chunks), profiles[1])
+    floor_written = written_items(floor_org, floor_creates)
+    if refused or items != floor_written:
+        raise SystemExit(
+            f"{len(refused)} creates refused; the repository left {items:,} items, "
+            f"the floor {floor_written:,}"
+        )
+    if profile is not None and profiles[0] is not None and profiles[1] is not None:
+        profiles[0].dump_stats(profile)
+        profiles[1].dump_stats(f"{profile}.floor")
+        print(f"    profiles: {profile} (creates), {profile}.floor (floor)")
+    return dataclasses.replace(saved, items=items), plain
+
+
+def median_timing(timings: list[Timing]) -> Timing:
+    return Timing(
+        timings[0].items,
+        statistics.median(t.seconds for t in timings),
+        statistics.median(t.cpu_seconds for t in timings),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("file", type=Path)
     parser.add_argument("--customers", type=int, nargs="+", default=[1100, 5500])
-    parser.add_argument("--profile", type=Path, help="write cProfiles of the last size here")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each size: the median")
+    parser.add_argument("--profile", type=Path, help="write cProfiles of the last run here")
     args = parser.parse_args()
 
     from customer_import.adapters.customers_dynamo import DynamoCustomerRepository
@@ -157,49 +199,35 @@ def main() -> None:
     with LocalStack():
         repository = DynamoCustomerRepository(Settings.from_env().region)
         staged = staged_customers(args.file, "bench")
-        print(f"Repository benchmark: {args.file}, creates in chunks of {CHUNK}")
+        print(
+            f"Repository benchmark: {args.file}, creates in chunks of {CHUNK}, "
+            f"median of {args.runs} runs (repository, then floor, each run)"
+        )
         for size in args.customers:
             if size > len(staged):
                 raise SystemExit(f"{args.file} has {len(staged):,} valid customers, not {size:,}")
-            run = uuid.uuid4().hex[:8]
-            org, floor_org = f"bench-repo-{run}", f"bench-floor-{run}"
-            creates = creates_for(staged[:size], org, "job-bench")
-            floor_creates = creates_for(staged[:size], floor_org, "job-bench")
-            chunks = [items_of(floor_creates[s : s + CHUNK]) for s in range(0, size, CHUNK)]
-            refused: list[Any] = []
-
-            def save(creates: list[Create] = creates, refused: list[Any] = refused) -> None:
-                for start in range(0, len(creates), CHUNK):
-                    refused.extend(repository.save(creates[start : start + CHUNK]))
-
-            profiling = args.profile is not None and size == args.customers[-1]
-            profile, floor_profile = (
-                (cProfile.Profile(), cProfile.Profile()) if profiling else (None, None)
-            )
-            saved = timed(0, save, profile)
-            items = written_items(org, creates)
-            saved = dataclasses.replace(saved, items=items)
-            plain = timed(items, lambda chunks=chunks: floor(chunks), floor_profile)
-            floor_written = written_items(floor_org, floor_creates)
-            if refused or items != floor_written:
-                raise SystemExit(
-                    f"{len(refused)} creates refused; the repository left {items:,} items, "
-                    f"the floor {floor_written:,}"
+            pairs: list[tuple[Timing, Timing]] = [
+                one_run(
+                    repository,
+                    staged[:size],
+                    args.profile if size == args.customers[-1] and run == args.runs - 1 else None,
                 )
-            print(f"  {size:,} customers, {items:,} DynamoDB items")
+                for run in range(args.runs)
+            ]
+            saved = median_timing([s for s, _ in pairs])
+            plain = median_timing([p for _, p in pairs])
+            print(f"  {size:,} customers, {saved.items:,} DynamoDB items")
             for name, t in (("repository save", saved), ("floor BatchWrite", plain)):
                 print(
                     f"    {name:<17} {t.seconds:7.2f} s  {t.per_second:>8,.0f} items/s"
                     f"   (CPU {t.cpu_seconds:6.2f} s)"
                 )
+            ratios = sorted(s.seconds / p.seconds for s, p in pairs)
+            cpu = statistics.median(s.cpu_seconds / p.cpu_seconds for s, p in pairs)
             print(
-                f"    ratio             {saved.seconds / plain.seconds:7.2f} x"
-                f"   CPU {saved.cpu_seconds / plain.cpu_seconds:.2f} x   (target ≤ 1.3 x)"
+                f"    ratio             {statistics.median(ratios):7.2f} x"
+                f" ({ratios[0]:.2f} to {ratios[-1]:.2f})   CPU {cpu:.2f} x   (target ≤ 1.3 x)"
             )
-            if profile is not None and floor_profile is not None:
-                profile.dump_stats(args.profile)
-                floor_profile.dump_stats(f"{args.profile}.floor")
-                print(f"    profiles: {args.profile} (creates), {args.profile}.floor (floor)")
 
 
 if __name__ == "__main__":
