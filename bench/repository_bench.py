@@ -4,7 +4,7 @@
     python -m bench.repository_bench samples/techman_5500.csv --customers 1100
     python -m bench.repository_bench samples/techman_5500.csv --customers 1100 --profile out.prof
 
-For each size N: the first N valid customers of FILE, as Prepare stages them
+For each size N: the first N valid customers of FILE (all of them when it has fewer), as Prepare stages them
 (`Customer.from_staged`), are created through `DynamoCustomerRepository.save` in chunks of 100,
 as an import batch would (sub-records by BatchWriteItem, identity and customer by
 TransactWriteItems of 50 creates, then match keys); then the floor: the very same items (built
@@ -206,8 +206,7 @@ def main() -> None:
             f"median of {args.runs} runs (repository, then floor, each run)"
         )
         for size in args.customers:
-            if size > len(staged):
-                raise SystemExit(f"{args.file} has {len(staged):,} valid customers, not {size:,}")
+            size = min(size, len(staged))  # 5,500: the sample's 5,488 valid customers
             pairs: list[tuple[Timing, Timing]] = [
                 one_run(
                     repository,
