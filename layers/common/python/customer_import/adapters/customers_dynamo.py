@@ -234,9 +234,7 @@ class DynamoCustomerRepository:
                     )
                 )
             puts.append(
-                _conditional_put(
-                    _customer_put(stored), CustomerModel.customer_id.does_not_exist()
-                )
+                _conditional_put(_customer_put(stored), CustomerModel.customer_id.does_not_exist())
             )
         try:
             # Built without PynamoDB models, as the bulk writes are (`_serialize`): a model
