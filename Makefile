@@ -8,7 +8,7 @@ VENV := .venv
 RUN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup demo test test-fast lint typecheck synth bench bench-large bench-duplicates bench-hostile bench-sync clean
+.PHONY: setup demo test test-fast lint typecheck synth bench bench-large bench-duplicates bench-hostile bench-sync bench-repository clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -70,6 +70,10 @@ bench-sync: setup samples/techman_5500.csv
 
 bench-duplicates: setup samples/techman_5500.csv
 	$(RUN)/python -m bench.duplicates_bench samples/techman_5500.csv --existing 50000
+
+# The customer repository's creates beside plain BatchWriteItem of the same items (issue #16).
+bench-repository: setup samples/techman_5500.csv
+	$(RUN)/python -m bench.repository_bench samples/techman_5500.csv --customers 1100 5500
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules cdk.out .local .pytest_cache .mypy_cache .ruff_cache

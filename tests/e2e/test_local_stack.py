@@ -402,3 +402,59 @@ def test_a_read_never_sees_an_update_half_applied(stack) -> None:
     writer.join()
     # Then each read sees one whole update, as DynamoDB's single-item writes are atomic
     assert [values for values in seen if len(values) > 1] == []
+
+
+# ---- seam P: a condition expression parsed once ----------------------------------------------
+
+
+def test_a_condition_parsed_once_is_evaluated_with_each_request_s_own_names_and_values(
+    stack,
+) -> None:
+    # Given an identity held live by customer c1, and moto's parse of conditions kept
+    import boto3
+    from customer_import_local import seams
+    from customer_import_local.stack import table_name
+
+    client = boto3.client("dynamodb")
+    table = table_name("customer_identities")
+    key = {"identity_key": {"S": "org-p#acc#P1"}}
+    client.put_item(
+        TableName=table,
+        Item={**key, "org_id": {"S": "org-p"}, "customer_id": {"S": "c1"}, "live": {"BOOL": True}},
+    )
+
+    def take(
+        customer_id: str, own: str = "customer_id", among: tuple[str, ...] | None = None
+    ) -> str:
+        # `among`: the holder must be one of these (IN), each its own value
+        names = [f":v{n}" for n in range(len(among))] if among else [":own"]
+        put = {
+            "TableName": table,
+            "Item": {**key, "org_id": {"S": "org-p"}, "customer_id": {"S": customer_id}},
+            "ConditionExpression": f"attribute_not_exists (#k) OR #own IN ({', '.join(names)})"
+            if among
+            else "attribute_not_exists (#k) OR #own = :own",
+            "ExpressionAttributeNames": {"#k": "identity_key", "#own": own},
+            "ExpressionAttributeValues": {
+                name: {"S": value}
+                for name, value in zip(names, among or (customer_id,), strict=True)
+            },
+        }
+        try:
+            client.transact_write_items(TransactItems=[{"Put": put}])
+        except client.exceptions.TransactionCanceledException as exc:
+            return exc.response["CancellationReasons"][0]["Code"]
+        return "written"
+
+    # When the same condition text is sent with other values and other names, and a
+    # condition of several values (IN) with others
+    hits = seams._parsed.cache_info().hits
+    outcomes = [take("c1"), take("c2"), take("c1"), take("c1", own="org_id")]
+    among = [take("c1", among=("c0", "c1")), take("c1", among=("c2", "c3"))]
+    # Then each is judged by its own values and names, as DynamoDB judges it: the holder
+    # writes again, a rival is cancelled, and so is a condition on another attribute (org_id
+    # is not c1) or on values the holder is not among; while the parsed conditions were
+    # handed out again
+    assert outcomes == ["written", "ConditionalCheckFailed", "written", "ConditionalCheckFailed"]
+    assert among == ["written", "ConditionalCheckFailed"]
+    assert seams._parsed.cache_info().hits > hits

@@ -26,6 +26,7 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -243,22 +244,27 @@ class DynamoCustomerRepository:
 
     def _transact_creates(self, creates: Sequence[Create]) -> list[Create]:
         """The creates of a cancelled transaction whose own items failed their condition."""
-        try:
-            with TransactWrite(connection=self._transactions) as transaction:
-                for create in creates:
-                    stored = _stored_create(create)
-                    number = stored.external_customer_number
-                    if number:
-                        identity = _identity_item(stored, live=True)
-                        transaction.save(
-                            identity,
-                            condition=IdentityModel.identity_key.does_not_exist()
-                            | (IdentityModel.live == False)  # noqa: E712
-                            | (IdentityModel.customer_id == stored.customer_id),
-                        )
-                    transaction.save(
-                        _customer_item(stored), condition=CustomerModel.customer_id.does_not_exist()
+        puts = []
+        for create in creates:
+            stored = _stored_create(create)
+            if stored.external_customer_number:
+                puts.append(
+                    _conditional_put(
+                        _identity_put(stored, live=True),
+                        IdentityModel.identity_key.does_not_exist()
+                        | (IdentityModel.live == False)  # noqa: E712
+                        | (IdentityModel.customer_id == stored.customer_id),
                     )
+                )
+            puts.append(
+                _conditional_put(_customer_put(stored), CustomerModel.customer_id.does_not_exist())
+            )
+        try:
+            # Built without PynamoDB models, as the bulk writes are (`_serialize`): a model
+            # instance costs more to build than its item costs to send.
+            self._transactions.transact_write_items(
+                condition_check_items=[], delete_items=[], put_items=puts, update_items=[]
+            )
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             failed_items = [
@@ -510,11 +516,20 @@ def _stored_update(current: Customer, write: Update) -> Customer:
 
 
 def _customer_item(customer: Customer) -> CustomerModel:
+    return CustomerModel(customer.org_id, customer.customer_id, **_customer_values(customer))
+
+
+def _customer_put(customer: Customer) -> _Put:
+    return _serialize(
+        CustomerModel, (customer.org_id, customer.customer_id), _customer_values(customer)
+    )
+
+
+def _customer_values(customer: Customer) -> dict[str, Any]:
+    """The customer item's attributes but its key."""
     email = customer.value("email")
     binned = customer.deleted_at
-    return CustomerModel(
-        customer.org_id,
-        customer.customer_id,
+    return dict(
         account_id=customer.account_id,
         external_customer_number=customer.external_customer_number,
         **{name: customer.value(name) for name in CUSTOMER_FIELDS},
@@ -537,12 +552,39 @@ def _customer_item(customer: Customer) -> CustomerModel:
 
 
 def _identity_item(customer: Customer, *, live: bool) -> IdentityModel:
-    return IdentityModel(
-        identity_key(customer.org_id, customer.account_id, customer.external_customer_number or ""),
-        org_id=customer.org_id,
-        customer_id=customer.customer_id,
-        live=live,
+    return IdentityModel(_identity_of(customer), **_identity_values(customer, live=live))
+
+
+def _identity_put(customer: Customer, *, live: bool) -> _Put:
+    return _serialize(
+        IdentityModel, (_identity_of(customer),), _identity_values(customer, live=live)
     )
+
+
+def _identity_of(customer: Customer) -> str:
+    return identity_key(
+        customer.org_id, customer.account_id, customer.external_customer_number or ""
+    )
+
+
+def _identity_values(customer: Customer, *, live: bool) -> dict[str, Any]:
+    return {"org_id": customer.org_id, "customer_id": customer.customer_id, "live": live}
+
+
+def _conditional_put(put: _Put, condition: Condition) -> dict[str, Any]:
+    """A transaction's Put of the item, as PynamoDB's `TransactWrite.save` writes it."""
+    model, item = put
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    operation = {
+        "TableName": model.Meta.table_name,
+        "Item": item,
+        "ConditionExpression": condition.serialize(names, values),
+        "ExpressionAttributeNames": {placeholder: name for name, placeholder in names.items()},
+    }
+    if values:
+        operation["ExpressionAttributeValues"] = values
+    return operation
 
 
 def _sub_records(
