@@ -307,16 +307,16 @@ _AUDIT = TableAccess("audit_log", (PUT,))
 _CUSTOMER_READS = (
     TableAccess("customers", (BATCH_GET,)),
     TableAccess("customer_identities", (BATCH_GET,)),
-    TableAccess("customer_addresses", (QUERY,)),
-    TableAccess("vehicles", (QUERY,)),
+    TableAccess("customer_addresses", (BATCH_GET, QUERY)),
+    TableAccess("vehicles", (BATCH_GET, QUERY)),
 )
 # Its writes: sub-records in batch writes, then the customer and its identity in one
 # transaction under conditions (a create, an update, a bin), then its match keys.
 _CUSTOMER_WRITES = (
     TableAccess("customers", (BATCH_GET, PUT)),
     TableAccess("customer_identities", (GET, BATCH_GET, PUT)),
-    TableAccess("customer_addresses", (QUERY, BATCH_WRITE)),
-    TableAccess("vehicles", (QUERY, BATCH_WRITE)),
+    TableAccess("customer_addresses", (BATCH_GET, QUERY, BATCH_WRITE)),
+    TableAccess("vehicles", (BATCH_GET, QUERY, BATCH_WRITE)),
     TableAccess("customer_match_keys", (BATCH_GET, BATCH_WRITE)),
 )
 # A change log document per batch, before it writes and after (design §5.7).
@@ -365,8 +365,8 @@ FUNCTIONS = (
                 # keys name, and (sync) the account's live customers, through the index
                 TableAccess("customers", (BATCH_GET,), query_indexes=("live_by_org",)),
                 TableAccess("customer_identities", (BATCH_GET,)),
-                TableAccess("customer_addresses", (QUERY,)),
-                TableAccess("vehicles", (QUERY,)),
+                TableAccess("customer_addresses", (BATCH_GET, QUERY)),
+                TableAccess("vehicles", (BATCH_GET, QUERY)),
                 TableAccess("customer_match_keys", (BATCH_GET,)),
                 # a file over the row limit is rejected
                 _AUDIT,
@@ -439,8 +439,8 @@ FUNCTIONS = (
                 # each bin: the customer and its identity, in one transaction on its version
                 TableAccess("customers", (BATCH_GET, PUT)),
                 TableAccess("customer_identities", (GET, BATCH_GET, PUT)),
-                TableAccess("customer_addresses", (QUERY,)),
-                TableAccess("vehicles", (QUERY,)),
+                TableAccess("customer_addresses", (BATCH_GET, QUERY)),
+                TableAccess("vehicles", (BATCH_GET, QUERY)),
             ),
             objects=(
                 ObjectAccess("uploads", read=("staging/*", _CHANGE_LOG), write=(_CHANGE_LOG,)),
@@ -553,8 +553,8 @@ FUNCTIONS = (
                 TableAccess("customers", (BATCH_GET, DELETE), query_indexes=("by_purge_day",)),
                 # who holds its identity (a refused purge names the holder), then its delete
                 TableAccess("customer_identities", (GET, BATCH_GET, DELETE)),
-                TableAccess("customer_addresses", (QUERY, BATCH_WRITE)),
-                TableAccess("vehicles", (QUERY, BATCH_WRITE)),
+                TableAccess("customer_addresses", (BATCH_GET, QUERY, BATCH_WRITE)),
+                TableAccess("vehicles", (BATCH_GET, QUERY, BATCH_WRITE)),
                 # its match keys, those still pointing at it
                 TableAccess("customer_match_keys", (BATCH_GET, BATCH_WRITE)),
             ),
@@ -590,8 +590,8 @@ FUNCTIONS = (
                 # the holder of an external number; a restore takes it back in the same
                 # transaction
                 TableAccess("customer_identities", (GET, BATCH_GET, PUT)),
-                TableAccess("customer_addresses", (QUERY,)),
-                TableAccess("vehicles", (QUERY,)),
+                TableAccess("customer_addresses", (BATCH_GET, QUERY)),
+                TableAccess("vehicles", (BATCH_GET, QUERY)),
             ),
             objects=(
                 ObjectAccess(

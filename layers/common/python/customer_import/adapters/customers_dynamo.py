@@ -97,8 +97,25 @@ class DynamoCustomerRepository:
 
     def get_many(self, org_id: str, customer_ids: Collection[str]) -> dict[str, Customer]:
         keys = [(org_id, i) for i in dict.fromkeys(customer_ids)]
-        items = CustomerModel.batch_get(keys, consistent_read=True) if keys else []
-        return {item.customer_id: _customer(item) for item in items}
+        items = list(CustomerModel.batch_get(keys, consistent_read=True)) if keys else []
+        addresses: dict[str, list[AddressModel]] = {}
+        address_keys = [(i.customer_id, t) for i in items for t in i.address_types or []]
+        for address in AddressModel.batch_get(address_keys, consistent_read=True):
+            addresses.setdefault(address.customer_id, []).append(address)
+        vehicles: dict[str, list[VehicleModel]] = {}
+        vehicle_keys = [
+            (i.customer_id, vehicle_id(i.customer_id, k))
+            for i in items
+            for k in i.vehicle_keys or []
+        ]
+        for vehicle in VehicleModel.batch_get(vehicle_keys, consistent_read=True):
+            vehicles.setdefault(vehicle.customer_id, []).append(vehicle)
+        return {
+            item.customer_id: _customer(
+                item, addresses.get(item.customer_id, []), vehicles.get(item.customer_id, [])
+            )
+            for item in items
+        }
 
     def find_by_external(
         self, org_id: str, account_id: str, numbers: Collection[str]
@@ -542,6 +559,8 @@ def _customer_values(customer: Customer) -> dict[str, Any]:
         updated_by_job=customer.updated_by_job,
         deleted_at=customer.deleted_at,
         purge_after=customer.purge_after,
+        address_types=sorted(customer.addresses),
+        vehicle_keys=sorted(customer.vehicles),
         live_org=None if binned else customer.org_id,
         live_key=None if binned else f"{customer.account_id}#{customer.customer_id}",
         binned_org=customer.org_id if binned else None,
@@ -615,17 +634,25 @@ def _delete_sub_records(customer: Customer) -> None:
                 batch.delete(item)
 
 
-def _customer(item: CustomerModel) -> Customer:
+def _customer(
+    item: CustomerModel, address_items: list[AddressModel], vehicle_items: list[VehicleModel]
+) -> Customer:
+    """The customer of its item and records (read by the keys the item lists; by Query for
+    an item written before it listed them)."""
     values = item.attribute_values
+    if item.address_types is None:
+        address_items = list(AddressModel.query(item.customer_id, consistent_read=True))
+    if item.vehicle_keys is None:
+        vehicle_items = list(VehicleModel.query(item.customer_id, consistent_read=True))
     addresses = {
         a.address_type: {name: a.attribute_values.get(name) for name in ADDRESS_FIELDS}
-        for a in AddressModel.query(item.customer_id, consistent_read=True)
+        for a in address_items
     }
     vehicles = {
         str(v.vehicle_key or v.vehicle_id): {
             name: _plain(v.attribute_values.get(name)) for name in VEHICLE_FIELDS
         }
-        for v in VehicleModel.query(item.customer_id, consistent_read=True)
+        for v in vehicle_items
     }
     return Customer(
         org_id=item.org_id,

@@ -322,6 +322,10 @@ class CustomerModel(Model):
     created_by_job = UnicodeAttribute(null=True)
     updated_by_job = UnicodeAttribute(null=True)
     deleted_at = UnicodeAttribute(null=True)
+    # The keys of its addresses and vehicles (customers_dynamo.py): a chunk of customers is
+    # read back with one BatchGetItem per table, not two Queries per customer.
+    address_types = ListAttribute(of=UnicodeAttribute, null=True)
+    vehicle_keys = ListAttribute(of=UnicodeAttribute, null=True)
     purge_after = UnicodeAttribute(null=True)
     # The keys of the sparse indexes: `live_*` on live customers only, `binned_*` and
     # `purge_day` on binned ones only (see customers_dynamo.py).
@@ -919,7 +923,9 @@ class DynamoCustomerStore:
 
     @staticmethod
     def _view(customer: CustomerModel) -> dict[str, Any]:
-        view = _all_attributes(customer, exclude=("org_id", "email_normalised"))
+        view = _all_attributes(
+            customer, exclude=("org_id", "email_normalised", "address_types", "vehicle_keys")
+        )
         view["addresses"] = [
             {
                 "type": a.address_type,
