@@ -61,9 +61,7 @@ def main() -> None:
 
         first, first_s, first_items = run(args.file, HowToImport())
         before = snapshot()
-        sync, sync_s, sync_items = run(
-            nightly_path, HowToImport("sync", {"confirm_deletions": False})
-        )
+        sync, sync_s, sync_items = run(nightly_path, HowToImport("sync"))
         changed = changed_items(before, snapshot())
 
     def counts(job: Any) -> str:

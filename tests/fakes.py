@@ -5,18 +5,17 @@ from __future__ import annotations
 import copy
 import io
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 from customer_import.audit import AuditEntry
-from customer_import.duplicates import MergeChanges, StoredCustomer, match_keys, vehicle_identity
 from customer_import.errors import InvalidTransition, JobNotFound, ObjectMissing
 from customer_import.imports.counters import add, batch_deltas
 from customer_import.jobs import Job, JobStatus, sources_of
 from customer_import.organisations import OrganisationProfile
 from customer_import.pipeline import ImportPipeline
-from customer_import.ports import BatchOutcome, ConnectionGone, RowFailure
+from customer_import.ports import BatchOutcome, ConnectionGone
 from customer_import.progress import ProgressBroadcaster
 from customer_import.settings import Settings
 
@@ -120,86 +119,6 @@ class FakeObjectStore:
 
     def presigned_get(self, key: str, expires_s: int, file_name: str) -> str:
         return f"memory://bucket/{key}"
-
-
-class FakeCustomerStore:
-    """Customers as staged dicts (addresses and vehicles inside), with a match-key index."""
-
-    def __init__(self) -> None:
-        self.customers: dict[tuple[str, str], dict[str, Any]] = {}
-        self.keys: dict[tuple[str, str], str] = {}
-        self.failing_numbers: set[str] = set()
-        self.failure_reason = "Write failed: boom"
-        self.key_lookups = 0
-
-    def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
-        failures = []
-        for customer in customers:
-            if customer["external_customer_number"] in self.failing_numbers:
-                failures.append(
-                    RowFailure(
-                        customer["rows"][0],
-                        "(customer)",
-                        self.failure_reason,
-                        customer["originals"][0],
-                    )
-                )
-                continue
-            stored = {k: v for k, v in customer.items() if k not in ("duplicate", "originals")}
-            self.customers[(job.org_id, customer["customer_id"])] = copy.deepcopy(stored)
-            self._index(job.org_id, customer["customer_id"], match_keys(customer))
-        return failures
-
-    def _index(self, org_id: str, customer_id: str, keys: Iterable[str]) -> None:
-        for key in keys:
-            self.keys[(org_id, key)] = customer_id
-
-    def existing_ids(self, org_id: str, customer_ids: Iterable[str]) -> set[str]:
-        return {c for c in customer_ids if (org_id, c) in self.customers}
-
-    def has_any(self, org_id: str) -> bool:
-        return any(org == org_id for org, _ in self.customers)
-
-    def find_by_keys(self, org_id: str, keys: Collection[str]) -> dict[str, dict[str, Any]]:
-        self.key_lookups += 1
-        ids = {self.keys[(org_id, k)] for k in keys if (org_id, k) in self.keys}
-        return {i: copy.deepcopy(self.customers[(org_id, i)]) for i in ids}
-
-    def stored_for_merge(
-        self, org_id: str, customer_ids: Collection[str]
-    ) -> dict[str, StoredCustomer]:
-        found = {}
-        for cid in customer_ids:
-            customer = self.customers.get((org_id, cid))
-            if customer is None:
-                continue
-            identities = (vehicle_identity(v) for v in customer["vehicles"])
-            found[cid] = StoredCustomer(
-                customer_id=cid,
-                fields={k: v for k, v in customer.items() if k not in ("addresses", "vehicles")},
-                address_types=frozenset(a["type"] for a in customer["addresses"]),
-                vehicles=frozenset(i for i in identities if i),
-            )
-        return found
-
-    def merge(self, job: Job, merges: Sequence[MergeChanges]) -> list[RowFailure]:
-        for change in merges:
-            customer = self.customers[(job.org_id, change.customer_id)]
-            for name, value in change.fill.items():
-                customer.setdefault(name, None)
-                if customer[name] is None:
-                    customer[name] = copy.deepcopy(value)
-            customer["addresses"].extend(copy.deepcopy(change.addresses))
-            customer["vehicles"].extend(copy.deepcopy(change.vehicles))
-            self._index(job.org_id, change.customer_id, change.keys)
-        return []
-
-    def by_number(self, org_id: str, number: str) -> list[dict[str, Any]]:
-        return [
-            c
-            for (org, _), c in self.customers.items()
-            if org == org_id and c.get("external_customer_number") == number
-        ]
 
 
 class FakeOrganisations:

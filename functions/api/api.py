@@ -176,8 +176,8 @@ def create_import(request: CreateImport) -> CreatedImport:
         on_duplicate=DuplicatePolicy(request.options.on_duplicate),
         mode=Mode(request.mode),
         decision_timeout_seconds=request.options.decision_timeout_seconds,
-        key=MatchKey(request.options.key),
-        field_policy=FieldPolicy(request.options.field_policy),
+        key=MatchKey(request.key),
+        field_policy=FieldPolicy(request.field_policy),
         max_delete_percent=request.options.max_delete_percent,
         confirm_deletions=request.options.confirm_deletions,
     )

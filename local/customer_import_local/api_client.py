@@ -74,10 +74,12 @@ class ApiClient:
         mode: str = "insert",
         auto_run: bool = False,
         on_duplicate: Choice = "skip",
+        key: str = "external",
+        field_policy: str = "overwrite",
         options: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """`{job_id, status, upload: {url, fields, expires_in_seconds}}`. `options`: more of
-        the job's options (key, field_policy, max_delete_percent, confirm_deletions)."""
+        the job's options (max_delete_percent, confirm_deletions)."""
         created: dict[str, Any] = self._call(
             "POST",
             "/imports",
@@ -87,6 +89,8 @@ class ApiClient:
                 "size": size,
                 "account": account,
                 "mode": mode,
+                "key": key,
+                "field_policy": field_policy,
                 "options": {"auto_run": auto_run, "on_duplicate": on_duplicate, **(options or {})},
             },
         )

@@ -268,12 +268,9 @@ def _how(
         return HowToImport()
     return HowToImport(
         mode,
-        {
-            "key": key,
-            "field_policy": field_policy,
-            "max_delete_percent": max_delete_percent,
-            "confirm_deletions": confirm_deletions,
-        },
+        key,
+        field_policy,
+        {"max_delete_percent": max_delete_percent, "confirm_deletions": confirm_deletions},
     )
 
 

@@ -288,6 +288,8 @@ class HowToImport:
     """How a job writes (design §5.4): its mode and, for update and sync, the options."""
 
     mode: str = "insert"
+    key: str = "external"
+    field_policy: str = "overwrite"
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -303,6 +305,8 @@ def _create(
             source=source,
             account=account_id,
             mode=how.mode,
+            key=how.key,
+            field_policy=how.field_policy,
             options=how.options,
         )
     except ApiError as exc:

@@ -218,3 +218,24 @@ def test_the_cli_cancels_a_job_waiting_for_its_decision(stack, org, tmp_path) ->
     assert cancelled.returncode == 0, cancelled.stderr
     assert "cancelled; nothing of it was written" in cancelled.stderr
     assert _repository().has_any(org) is False
+
+
+def test_the_same_update_run_twice_writes_no_customer_item_the_second_time(driver, org) -> None:
+    # Given twenty customers of account north, and an update that changes five emails
+    from customer_import_local.stack import table_name
+    from customer_import_local.write_count import count_writes
+
+    rows = customers(20)
+    _synced(driver, org, rows, Mode.INSERT)
+    changed = [
+        dict(r, Email=f"new{i}@example.com") if i < 5 else dict(r) for i, r in enumerate(rows)
+    ]
+    assert _synced(driver, org, changed, Mode.UPDATE).counter("updated") == 5
+    # When the same update runs again
+    tables = [table_name(t) for t in ("customers", "customer_identities", "customer_addresses")]
+    tables += [table_name(t) for t in ("vehicles", "customer_match_keys")]
+    with count_writes() as writes:
+        job = _synced(driver, org, changed, Mode.UPDATE)
+    # Then every customer is unchanged, and no customer item (nor record of one) is written
+    assert (job.counter("unchanged"), job.counter("imported")) == (20, 0)
+    assert writes.total(*tables) == 0

@@ -7,9 +7,7 @@ from typing import Any
 import pytest
 from customer_import.duplicates import (
     Decision,
-    StoredCustomer,
     match_keys,
-    merge_changes,
     normalise_name,
 )
 from customer_import.errors import InvalidDecision
@@ -200,16 +198,6 @@ def test_merge_fills_empty_fields_and_adds_vehicles_but_never_overwrites() -> No
     assert ann["landline"] == "+442079460000"
     assert sorted(v["registration"] for v in ann["vehicles"]) == ["AB12CDE", "XY65ZZZ"]
     assert not world.customers.by_number(ORG, "9")
-
-
-def test_merge_changes_never_include_a_stored_value() -> None:
-    stored = StoredCustomer("c1", {"name": "Ann", "email": None, "credit_hold": False})
-    change = merge_changes(
-        stored,
-        {"name": "Annie", "email": "a@b.c", "credit_hold": True, "addresses": [], "vehicles": []},
-    )
-    assert change.fill == {"email": "a@b.c"}
-    assert change.keys == {"email:a@b.c"}
 
 
 def test_a_repeat_inside_the_file_merges_into_the_customer_it_repeats() -> None:

@@ -1,30 +1,28 @@
-"""The customer store serializes items without building PynamoDB models, to the same result."""
+"""The customer repository serializes items without building PynamoDB models, to the same
+result."""
 
 from __future__ import annotations
 
 import pytest
+from customer_import.adapters.customers_dynamo import (
+    _customer_item,
+    _customer_put,
+    _stored_create,
+    _sub_records,
+)
 from customer_import.adapters.dynamo import (
     AddressModel,
     CustomerModel,
-    DynamoCustomerStore,
     MatchKeyModel,
     VehicleModel,
+    _match_key_items,
     _serialize,
 )
-from customer_import.jobs import Job, JobStatus
+from customer_import.customers.customer import Customer
+from customer_import.customers.repository import Create
+from customer_import.duplicates import match_keys
 from pynamodb.exceptions import AttributeNullError
 
-JOB = Job(
-    org_id="org",
-    job_id="job",
-    status=JobStatus.IMPORTING,
-    source="techman",
-    account_id="main",
-    file_name="f.csv",
-    object_key="uploads/org/job/f.csv",
-    created_at="2026-01-01T00:00:00.000+00:00",
-    updated_at="2026-01-01T00:00:00.000+00:00",
-)
 CUSTOMER = {
     "customer_id": "c-1",
     "external_customer_number": "1001",
@@ -82,53 +80,39 @@ CUSTOMER = {
 
 
 def test_items_serialize_exactly_as_pynamodb_models_would() -> None:
-    # Given a staged customer with absent values, booleans, a number and JSON
-    # When the store turns it into items
-    items = DynamoCustomerStore._items(JOB, CUSTOMER)
+    # Given a staged customer with absent values, booleans, a number and JSON, as stored
+    stored = _stored_create(Create(Customer.from_staged("org", "main", CUSTOMER), "job", "t0"))
+    # When the repository turns it into items
+    model, customer = _customer_put(stored)
+    address, first_vehicle, second_vehicle = _sub_records(stored, stored.addresses, stored.vehicles)
+    keys = _match_key_items("org", "c-1", match_keys(stored.flat()))
     # Then each item is what the PynamoDB model of its table serializes
-    customer, address, first_vehicle, second_vehicle, *keys = items
-    assert customer[0] is CustomerModel and address[0] is AddressModel
-    assert (
-        customer[1]
-        == CustomerModel(
-            "org",
-            "c-1",
-            account_id="main",
-            external_customer_number="1001",
-            name="Ann Lee",
-            email="Ann@Example.com",
-            email_normalised="ann@example.com",
-            phone="+447700900123",
-            customer_group="Retail",
-            credit_hold=False,
-            account_customer=True,
-            notification_preferences={"sms": True, "marketing": False},
-            date_created="2019-03-04T10:00:00+00:00",
-            source_job_id="job",
-            created_at="2026-01-01T00:00:01.000+00:00",
-            updated_at="2026-01-01T00:00:01.000+00:00",
-        ).serialize()
-    )
+    assert model is CustomerModel and address[0] is AddressModel
+    assert customer == _customer_item(stored).serialize()
     assert (
         address[1]
         == AddressModel(
             "c-1", "billing", org_id="org", line1="1 High St", town="Leeds", postcode="LS1 1AA"
         ).serialize()
     )
-    vehicle_id = first_vehicle[1]["vehicle_id"]["S"]
+    by_registration = {
+        v[1].get("registration", {}).get("S"): v[1] for v in (first_vehicle, second_vehicle)
+    }
+    vehicle = by_registration["AB12CDE"]
     assert (
-        first_vehicle[1]
+        vehicle
         == VehicleModel(
             "c-1",
-            vehicle_id,
+            vehicle["vehicle_id"]["S"],
             org_id="org",
+            vehicle_key=vehicle["vehicle_key"]["S"],
             registration="AB12CDE",
             make="Ford",
             first_registered="2015-01-02",
             mileage=115882,
         ).serialize()
     )
-    assert second_vehicle[1]["vin"] == {"S": "VIN1"} and "mileage" not in second_vehicle[1]
+    assert by_registration[None]["vin"] == {"S": "VIN1"} and "mileage" not in by_registration[None]
     # And one match-key item per key, pointing at the customer
     assert sorted(item["match_key"]["S"] for _, item in keys) == [
         "org#email:ann@example.com",

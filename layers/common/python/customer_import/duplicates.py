@@ -1,7 +1,7 @@
 """Possible duplicates (design §5.3, issue 4): match keys, detection against the organisation's
 customers and inside the file, and what a person's decision does to each flagged customer.
 
-Plain Python; the look-ups go through `CustomerStore`, in batches.
+Plain Python; the look-ups go through the customer repository, in batches.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .customers.customer import CUSTOMER_FIELDS, vehicle_identity
+from .customers.customer import CUSTOMER_FIELDS
 from .errors import IncompleteDecision, InvalidDecision
 from .jobs import DuplicatePolicy
 
@@ -123,7 +123,7 @@ class DuplicateFinder:
     against it; otherwise one repeating an earlier customer of the file (same email, phone or
     name) is flagged against that earlier customer. A name alone does not flag two customers
     whose emails or phones say they are different people. `lookup` reads the stored customers
-    holding any of a chunk's keys in one batched read (`CustomerStore.find_by_keys`)."""
+    holding any of a chunk's keys in one batched read (`CustomerRepository.find_by_match_keys`)."""
 
     def __init__(
         self, lookup: Callable[[Collection[str]], Mapping[str, Mapping[str, Any]]]
@@ -348,72 +348,3 @@ def _where_the_earlier_went(match: Mapping[str, Any], decision: Decision) -> str
     if earlier_choice is DuplicatePolicy.CREATE:
         return str(match["customer_id"])
     return None
-
-
-# ---- merging -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredCustomer:
-    customer_id: str
-    fields: dict[str, Any]
-    address_types: frozenset[str] = frozenset()
-    vehicles: frozenset[str] = frozenset()  # vehicle identities, see `vehicle_identity`
-
-    def after(self, merge: MergeChanges) -> StoredCustomer:
-        """This customer once the merge is applied."""
-        return StoredCustomer(
-            customer_id=self.customer_id,
-            fields={**self.fields, **merge.fill},
-            address_types=self.address_types | {a["type"] for a in merge.addresses},
-            vehicles=self.vehicles
-            | {i for i in map(vehicle_identity, merge.vehicles) if i is not None},
-        )
-
-
-@dataclass(frozen=True)
-class MergeChanges:
-    """What merging an incoming customer adds to a stored one: never a changed value."""
-
-    customer_id: str
-    incoming: dict[str, Any]
-    fill: dict[str, Any]
-    addresses: list[dict[str, Any]]
-    vehicles: list[dict[str, Any]]
-    keys: frozenset[str]
-
-    @property
-    def changes_anything(self) -> bool:
-        return bool(self.fill or self.addresses or self.vehicles)
-
-
-def merge_changes(stored: StoredCustomer, incoming: dict[str, Any]) -> MergeChanges:
-    fill = {
-        name: incoming[name]
-        for name in MERGEABLE_FIELDS
-        if _empty(stored.fields.get(name)) and not _empty(incoming.get(name))
-    }
-    addresses = [
-        a
-        for a in incoming.get("addresses", [])
-        if a["type"] not in stored.address_types and any(v for k, v in a.items() if k != "type")
-    ]
-    seen = set(stored.vehicles)
-    vehicles = []
-    for vehicle in incoming.get("vehicles", []):
-        identity = vehicle_identity(vehicle)
-        if identity and identity not in seen:
-            seen.add(identity)
-            vehicles.append(vehicle)
-    return MergeChanges(
-        customer_id=stored.customer_id,
-        incoming=incoming,
-        fill=fill,
-        addresses=addresses,
-        vehicles=vehicles,
-        keys=match_keys(fill),
-    )
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | dict) and not value)

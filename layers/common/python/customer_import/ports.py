@@ -6,12 +6,11 @@ tests use in-memory fakes. Nothing here imports boto3 or PynamoDB.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .audit import AuditEntry
-from .duplicates import MergeChanges, StoredCustomer
 from .jobs import Job, JobStatus
 from .organisations import OrganisationProfile
 from .reading import Readable
@@ -126,29 +125,6 @@ class ObjectStore(Protocol):
     ) -> dict[str, Any]: ...
 
     def presigned_get(self, key: str, expires_s: int, file_name: str) -> str: ...
-
-
-class CustomerStore(Protocol):
-    def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
-        """Write customers with addresses, vehicles and match keys idempotently; return the
-        rows that failed."""
-
-    def existing_ids(self, org_id: str, customer_ids: Iterable[str]) -> set[str]: ...
-
-    def has_any(self, org_id: str) -> bool:
-        """Whether the organisation has a stored customer at all (one key read)."""
-
-    def find_by_keys(self, org_id: str, keys: Collection[str]) -> dict[str, dict[str, Any]]:
-        """The organisation's stored customers holding any of these match keys, by id, read
-        through the match-key index in batches (never a scan)."""
-
-    def stored_for_merge(
-        self, org_id: str, customer_ids: Collection[str]
-    ) -> dict[str, StoredCustomer]:
-        """The customers a batch merges into, with their address types and vehicles."""
-
-    def merge(self, job: Job, merges: Sequence[MergeChanges]) -> list[RowFailure]:
-        """Fill empty fields (never overwriting one), add addresses and vehicles; idempotent."""
 
 
 class ConnectionGone(Exception):

@@ -78,16 +78,6 @@ class ImportOptions(Strict):
     decision_timeout_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] | None = Field(
         default=None, description="How long the job waits for a decision before it expires."
     )
-    key: Literal["external", "internal", "both"] = Field(
-        default="external",
-        description="update and sync: how a file customer finds its stored one (the external "
-        "number, a CustomerId column holding our customer_id, or the id first, then the number).",
-    )
-    field_policy: Literal["overwrite", "keep", "fill_empty"] = Field(
-        default="overwrite",
-        description="update and sync: what a file value does to a stored one (an empty cell "
-        "never clears a value).",
-    )
     max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
         default=DEFAULT_MAX_DELETE_PERCENT,
         description="sync: binning more of the account's customers than this waits for a "
@@ -111,6 +101,16 @@ class CreateImport(Strict):
         description="insert: new customers, with the duplicate decision; update: match by key "
         "and update, create the unmatched; sync: update, then bin the account's customers the "
         "file no longer holds (design §5.4).",
+    )
+    key: Literal["external", "internal", "both"] = Field(
+        default="external",
+        description="update and sync: how a file customer finds its stored one (the external "
+        "number, a CustomerId column holding our customer_id, or the id first, then the number).",
+    )
+    field_policy: Literal["overwrite", "keep", "fill_empty"] = Field(
+        default="overwrite",
+        description="update and sync: what a file value does to a stored one (an empty cell "
+        "never clears a value).",
     )
     options: ImportOptions = Field(default_factory=ImportOptions)
 

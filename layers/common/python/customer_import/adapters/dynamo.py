@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import functools
 import threading
-import uuid
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -36,15 +35,10 @@ from pynamodb.transactions import TransactWrite
 from ..audit import AuditEntry
 from ..backoff import retry_transient, send_until_processed
 from ..duplicates import (
-    MergeChanges,
-    StoredCustomer,
-    match_keys,
     stored_match_key,
-    vehicle_identity,
 )
 from ..errors import InvalidTransition, JobNotFound, TransientImportError
 from ..imports.counters import OUTCOME_COUNTERS, batch_deltas
-from ..imports.staging import ID_NAMESPACE
 from ..jobs import COUNTER_NAMES, Job, JobOptions, JobStatus, sources_of
 from ..organisations import OrganisationProfile
 from ..ports import BatchOutcome, RowFailure
@@ -691,19 +685,6 @@ def _key_names(model: type[Model]) -> tuple[str, ...]:
 
 @_throttling_is_transient
 class DynamoCustomerStore:
-    def write(self, job: Job, customers: Sequence[dict[str, Any]]) -> list[RowFailure]:
-        refused = [_unindexable(c) for c in customers if not _indexable(c)]
-        customers = [c for c in customers if _indexable(c)]
-        items = [self._items(job, customer) for customer in customers]
-        try:
-            self._write_all([item for group in items for item in group])
-        except PutError as exc:
-            if _throttled(exc):
-                raise
-            # Isolate the culprit: write customer by customer so only bad ones fail.
-            return refused + self._write_one_by_one(customers, items)
-        return refused
-
     @staticmethod
     def _write_all(items: Sequence[_Put]) -> None:
         """BatchWriteItem, 25 items a request, through PynamoDB's connection; what DynamoDB
@@ -733,154 +714,6 @@ class DynamoCustomerStore:
 
             for start in range(0, len(serialized_items), BATCH_WRITE_LIMIT):
                 send_until_processed(send, serialized_items[start : start + BATCH_WRITE_LIMIT])
-
-    def _write_one_by_one(
-        self, customers: Sequence[dict[str, Any]], items: list[list[_Put]]
-    ) -> list[RowFailure]:
-        failures = []
-        for customer, group in zip(customers, items, strict=True):
-            try:
-                self._write_all(group)
-            except PutError as exc:
-                if _throttled(exc):
-                    raise
-                failures.append(
-                    RowFailure(
-                        customer["rows"][0],
-                        "(customer)",
-                        f"Write failed: {exc.cause or exc}",
-                        customer["originals"][0],
-                    )
-                )
-        return failures
-
-    @staticmethod
-    def _items(job: Job, customer: dict[str, Any]) -> list[_Put]:
-        # The staging time, not the clock: writing a batch again writes identical items.
-        now = customer.get("staged_at") or _now()
-        customer_id = customer["customer_id"]
-        email = customer.get("email")
-        items: list[_Put] = [
-            _serialize(
-                CustomerModel,
-                (job.org_id, customer_id),
-                {
-                    "account_id": job.account_id,
-                    "external_customer_number": customer["external_customer_number"],
-                    "title": customer.get("title"),
-                    "name": customer.get("name"),
-                    "email": email,
-                    "email_normalised": email.lower() if email else None,
-                    "phone": customer.get("phone"),
-                    "landline": customer.get("landline"),
-                    "customer_group": customer.get("customer_group"),
-                    "credit_hold": customer.get("credit_hold"),
-                    "account_customer": customer.get("account_customer"),
-                    "vat_registered": customer.get("vat_registered"),
-                    "vat_number": customer.get("vat_number"),
-                    "notification_preferences": customer.get("notification_preferences"),
-                    "date_created": customer.get("date_created"),
-                    "last_visit": customer.get("last_visit"),
-                    "source_job_id": job.job_id,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-        ]
-        for address in customer["addresses"]:
-            fields = {k: v for k, v in address.items() if k != "type"}
-            items.append(
-                _serialize(
-                    AddressModel, (customer_id, address["type"]), {"org_id": job.org_id, **fields}
-                )
-            )
-        items.extend(_vehicle_items(job.org_id, customer_id, customer["vehicles"]))
-        items.extend(_match_key_items(job.org_id, customer_id, match_keys(customer)))
-        return items
-
-    def has_any(self, org_id: str) -> bool:
-        return any(True for _ in CustomerModel.query(org_id, limit=1))
-
-    def find_by_keys(self, org_id: str, keys: Collection[str]) -> dict[str, dict[str, Any]]:
-        if not keys:
-            return {}
-        # PynamoDB's batch_get asks 100 keys a request and resends unprocessed ones.
-        found = MatchKeyModel.batch_get({stored_match_key(org_id, key) for key in keys})
-        ids = {item.customer_id for item in found if item.org_id == org_id}
-        return {
-            customer.customer_id: _all_attributes(customer, exclude=("org_id",))
-            for customer in CustomerModel.batch_get([(org_id, i) for i in ids])
-        }
-
-    def stored_for_merge(
-        self, org_id: str, customer_ids: Collection[str]
-    ) -> dict[str, StoredCustomer]:
-        stored = {}
-        for customer in CustomerModel.batch_get([(org_id, i) for i in customer_ids]):
-            cid = customer.customer_id
-            vehicles = (vehicle_identity(v.attribute_values) for v in VehicleModel.query(cid))
-            stored[cid] = StoredCustomer(
-                customer_id=cid,
-                fields=_all_attributes(customer, exclude=("org_id",)),
-                address_types=frozenset(a.address_type for a in AddressModel.query(cid)),
-                vehicles=frozenset(v for v in vehicles if v is not None),
-            )
-        return stored
-
-    def merge(self, job: Job, merges: Sequence[MergeChanges]) -> list[RowFailure]:
-        failures = []
-        for change in merges:
-            try:
-                self._merge_one(job, change)
-            except (UpdateError, PutError) as exc:
-                if _throttled(exc):
-                    raise
-                incoming = change.incoming
-                reason = (
-                    f"The customer to merge into ({change.customer_id}) no longer exists"
-                    if _conditional_failed(exc)
-                    else f"Merge failed: {exc.cause or exc}"
-                )
-                failures.append(
-                    RowFailure(incoming["rows"][0], "(customer)", reason, incoming["originals"][0])
-                )
-        return failures
-
-    def _merge_one(self, job: Job, change: MergeChanges) -> None:
-        customer = CustomerModel(job.org_id, change.customer_id)
-        # if_not_exists: the database itself never lets a merge overwrite a value.
-        actions = [
-            getattr(CustomerModel, name).set(getattr(CustomerModel, name) | value)
-            for name, value in change.fill.items()
-        ]
-        if actions:
-            email = change.fill.get("email")
-            if email:
-                actions.append(CustomerModel.email_normalised.set(email.lower()))
-            actions.append(CustomerModel.updated_at.set(change.incoming.get("staged_at") or _now()))
-            customer.update(actions=actions, condition=CustomerModel.customer_id.exists())
-        for address in change.addresses:
-            fields = {k: v for k, v in address.items() if k != "type"}
-            try:
-                AddressModel(change.customer_id, address["type"], org_id=job.org_id, **fields).save(
-                    condition=AddressModel.customer_id.does_not_exist()
-                )
-            except PutError as exc:
-                if not _conditional_failed(exc):
-                    raise
-        self._write_all(
-            [
-                *_vehicle_items(job.org_id, change.customer_id, change.vehicles),
-                *_match_key_items(job.org_id, change.customer_id, change.keys),
-            ]
-        )
-
-    def existing_ids(self, org_id: str, customer_ids: Iterable[str]) -> set[str]:
-        keys = [(org_id, customer_id) for customer_id in customer_ids]
-        return {
-            c.customer_id
-            for c in CustomerModel.batch_get(keys, attributes_to_get=["org_id", "customer_id"])
-        }
 
     def read(self, org_id: str, external_number: str | None = None) -> list[dict[str, Any]]:
         """Customers of an organisation with their addresses and vehicles, every field present
@@ -948,28 +781,6 @@ INDEX_SORT_KEY_BYTES = 1024
 def _indexable(customer: dict[str, Any]) -> bool:
     number = customer.get("external_customer_number") or ""
     return len(number.encode("utf-8")) <= INDEX_SORT_KEY_BYTES
-
-
-def _unindexable(customer: dict[str, Any]) -> RowFailure:
-    return RowFailure(
-        customer["rows"][0],
-        "CustomerNumber",
-        f"The customer number is longer than {INDEX_SORT_KEY_BYTES:,} bytes, the most the "
-        "customer index can hold",
-        customer["originals"][0],
-    )
-
-
-def _vehicle_items(org_id: str, customer_id: str, vehicles: Iterable[dict[str, Any]]) -> list[_Put]:
-    items = []
-    for vehicle in vehicles:
-        identity = vehicle.get("registration") or vehicle.get("vin") or str(vehicle["row"])
-        vehicle_id = str(uuid.uuid5(ID_NAMESPACE, f"{customer_id}/{identity}"))
-        fields = {k: v for k, v in vehicle.items() if k != "row"}
-        items.append(
-            _serialize(VehicleModel, (customer_id, vehicle_id), {"org_id": org_id, **fields})
-        )
-    return items
 
 
 def _match_key_items(org_id: str, customer_id: str, keys: Iterable[str]) -> list[_Put]:

@@ -165,10 +165,7 @@ def _replan(
             return None
         return plan(file_customer.customer, current, rules, file_customer.row)
     if refusal.reason == VERSION_MOVED and current is not None:
-        if isinstance(refusal.write, Create):
-            if current.created_by_job == context.job_id:
-                applied.counts["created"] += 1  # this job's own create, written before
-                return None
+        if isinstance(refusal.write, Create):  # another job's customer under this id
             applied.failures.append(Failure(file_customer.row, refusal.message))
             return None
         return plan(file_customer.customer, current, rules, file_customer.row)
