@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The recurring-sync walk-through of issue #16 on `customer-import local up`, as a person types
 # it: insert, update, sync, a sync over its threshold, restores by an update, the purge.
-#   bash docs/sync_transcript.sh > docs/sync_transcript.txt 2>&1
+#   bash docs/sync_transcript.sh 2>&1 | grep -v '━' > docs/sync_transcript.txt
+# (the progress bars' last frames left out)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 CLI=.venv/bin/customer-import
@@ -34,7 +35,7 @@ account = update + first[95:]  # the 105 customers of account north after the up
 EOF
 
 say() { printf '\n$ %s\n' "$*"; "$@"; echo "(exit $?)"; }
-export CI=1  # plain output: no live bar
+export CI=1  # whole lines: a captured terminal
 say $CLI run "$WORK/first.csv" --org acme --account north --mode insert
 say $CLI run "$WORK/update.csv" --org acme --account north --mode update
 echo; echo "# the ten changed emails, read back:"
@@ -42,11 +43,11 @@ $CLI customers --org acme --account north --json \
   | .venv/bin/python -c 'import json,sys; print(sorted(c["email"] for c in json.load(sys.stdin) if c["email"].startswith("new.")))'
 say $CLI run "$WORK/sync.csv" --org acme --account north --mode sync
 say $CLI bin list --org acme --account north
-say $CLI run "$WORK/half.csv" --org acme --account north --mode sync --json
-say $CLI bin list --org acme --account north --json
-echo; echo "# (still 10: the waiting sync binned nothing; it is cancelled)"
-JOB=$($CLI jobs list --org acme --json | .venv/bin/python -c 'import json,sys; print(next(j["job_id"] for j in json.load(sys.stdin) if j["status"] == "ready"))')
-say $CLI cancel "$JOB" --org acme
+printf '\n$ %s\n' "$CLI run $WORK/half.csv --org acme --account north --mode sync --json"
+HALF=$($CLI run "$WORK/half.csv" --org acme --account north --mode sync --json); CODE=$?
+echo "$HALF"; echo "(exit $CODE)"
+echo; echo "# still in the bin: $($CLI bin list --org acme --account north --json | .venv/bin/python -c 'import json,sys; print(len(json.load(sys.stdin)))') (the waiting sync binned nothing); it is cancelled"
+say $CLI cancel "$(echo "$HALF" | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["job_id"])')" --org acme
 BEFORE=$($CLI bin list --org acme --account north --json | .venv/bin/python -c 'import json,sys; print(" ".join(sorted(c["customer_id"] for c in json.load(sys.stdin) if c["external_customer_number"] in ("1007","1008","1009"))))')
 say $CLI run "$WORK/restore.csv" --org acme --account north --mode update
 AFTER=$($CLI customers --org acme --account north --json | .venv/bin/python -c 'import json,sys; print(" ".join(sorted(c["customer_id"] for c in json.load(sys.stdin) if c["external_customer_number"] in ("1007","1008","1009"))))')
