@@ -171,7 +171,15 @@ class IndexSpec:
     name: str
     hash_key: Key
     range_key: Key | None = None
-    projection: str = "ALL"  # "ALL" | "KEYS_ONLY"
+    projection: str = "ALL"  # "ALL" | "KEYS_ONLY" | "INCLUDE"
+    non_key_attributes: tuple[str, ...] = ()  # what an INCLUDE projection adds to the keys
+
+    def projection_spec(self) -> dict[str, Any]:
+        """The index's `Projection`, as CloudFormation and DynamoDB's API write it."""
+        spec: dict[str, Any] = {"ProjectionType": self.projection}
+        if self.non_key_attributes:
+            spec["NonKeyAttributes"] = list(self.non_key_attributes)
+        return spec
 
 
 @dataclass(frozen=True)
@@ -648,7 +656,15 @@ TABLES = (
             # Sparse (customers_dynamo.py): live customers by organisation, ranged by account
             # and customer id; binned ones by organisation and by account, newest first; binned
             # ones by the day they may be purged from.
-            IndexSpec("live_by_org", Key("live_org"), Key("live_key")),
+            # A sync reads every live customer of the account from it, for the external
+            # number and the version only: whole items would be most of its Prepare.
+            IndexSpec(
+                "live_by_org",
+                Key("live_org"),
+                Key("live_key"),
+                projection="INCLUDE",
+                non_key_attributes=("external_customer_number", "version"),
+            ),
             IndexSpec("binned_by_org", Key("binned_org"), Key("binned_key")),
             IndexSpec("binned_by_account", Key("binned_account"), Key("binned_key")),
             IndexSpec("by_purge_day", Key("purge_day"), Key("purge_after")),

@@ -66,6 +66,7 @@ class Storage(Construct):
                 # The repositories read whole items from their indexes, but for sparse indexes
                 # of keys to look up.
                 projection_type=dynamodb.ProjectionType(index.projection),
+                non_key_attributes=list(index.non_key_attributes) or None,
             )
         return table
 

@@ -310,7 +310,7 @@ class LocalStack:
                 {
                     "IndexName": index.name,
                     "KeySchema": _key_schema(index_keys),
-                    "Projection": {"ProjectionType": index.projection},
+                    "Projection": index.projection_spec(),
                 }
             )
         kwargs: dict[str, Any] = {

@@ -242,7 +242,7 @@ def test_every_table_spec_is_an_on_demand_table_with_its_keys(
         if index.range_key:
             index_key_schema.append({"AttributeName": index.range_key.name, "KeyType": "RANGE"})
         assert indexes[index.name]["KeySchema"] == index_key_schema
-        assert indexes[index.name]["Projection"] == {"ProjectionType": index.projection}
+        assert indexes[index.name]["Projection"] == index.projection_spec()
 
     declared_types = {
         attribute["AttributeName"]: attribute["AttributeType"]

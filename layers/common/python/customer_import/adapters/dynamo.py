@@ -28,7 +28,12 @@ from pynamodb.exceptions import (
     TransactWriteError,
     UpdateError,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -252,7 +257,7 @@ class CustomersByExternalNumber(GlobalSecondaryIndex["CustomerModel"]):
 class CustomersLiveByOrg(GlobalSecondaryIndex["CustomerModel"]):
     class Meta:
         index_name = "live_by_org"
-        projection = AllProjection()
+        projection = IncludeProjection(["external_customer_number", "version"])
 
     live_org = UnicodeAttribute(hash_key=True)
     live_key = UnicodeAttribute(range_key=True)
