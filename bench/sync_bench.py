@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from customer_import_local.session import HowToImport, Remote, components, import_file
-    from customer_import_local.stack import LocalStack
+    from customer_import_local.stack import LocalStack, table_name
     from customer_import_local.tokens import local_token
     from customer_import_local.write_count import count_writes
 
@@ -54,8 +54,6 @@ def main() -> None:
                     how=how,
                 )
                 seconds = time.perf_counter() - started
-            from customer_import_local.stack import table_name
-
             written = writes.total(*(table_name(t) for t in CUSTOMER_TABLES))
             return components().pipeline.job("bench", result.job.job_id), seconds, written
 

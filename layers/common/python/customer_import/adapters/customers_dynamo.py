@@ -47,7 +47,6 @@ from ..customers.repository import (
 from ..duplicates import match_keys, stored_match_key
 from ..imports.staging import ID_NAMESPACE
 from .dynamo import (
-    INDEX_SORT_KEY_BYTES,
     AddressModel,
     CustomerModel,
     DynamoCustomerStore,
@@ -55,7 +54,6 @@ from .dynamo import (
     MatchKeyModel,
     VehicleModel,
     _build_client,
-    _indexable,
     _match_key_items,
     _plain,
     _Put,
@@ -185,9 +183,9 @@ class DynamoCustomerRepository:
 
     def save(self, writes: Sequence[CustomerWrite]) -> list[Refused]:
         creates = [w for w in writes if isinstance(w, Create)]
-        refused = [r for w in creates if (r := _unindexable(w)) is not None]
-        creates = [w for w in creates if _unindexable(w) is None]
-        refused += self._create_isolating(creates)
+        unindexable = {id(w): r for w in creates if (r := _unindexable(w)) is not None}
+        refused = list(unindexable.values())
+        refused += self._create_isolating([w for w in creates if id(w) not in unindexable])
         for write in writes:
             refusal = None
             if isinstance(write, Update):
@@ -455,10 +453,15 @@ def _moved(write: CustomerWrite, current: Customer | None, expected: int) -> Ref
     return None
 
 
+# DynamoDB refuses an item whose index sort key (the external number, in `by_external_number`)
+# is over 1,024 bytes.
+INDEX_SORT_KEY_BYTES = 1024
+
+
 def _unindexable(create: Create) -> Refused | None:
     """A customer whose number the external-number index cannot hold: refused before any
     of its items is written."""
-    if _indexable({"external_customer_number": create.customer.external_customer_number}):
+    if len((create.customer.external_customer_number or "").encode()) <= INDEX_SORT_KEY_BYTES:
         return None
     return Refused(
         create,

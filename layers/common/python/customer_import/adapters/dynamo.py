@@ -778,16 +778,6 @@ class DynamoCustomerStore:
         return view
 
 
-# DynamoDB refuses an item whose index sort key (the external number, in `by_external_number`)
-# is over 1,024 bytes.
-INDEX_SORT_KEY_BYTES = 1024
-
-
-def _indexable(customer: dict[str, Any]) -> bool:
-    number = customer.get("external_customer_number") or ""
-    return len(number.encode("utf-8")) <= INDEX_SORT_KEY_BYTES
-
-
 def _match_key_items(org_id: str, customer_id: str, keys: Iterable[str]) -> list[_Put]:
     return [
         _serialize(

@@ -13,7 +13,7 @@ from ..changes.matching import FileCustomer, match
 from ..changes.plan import Kind, Rules, plan
 from ..changes.preview import Tally, describe
 from ..changes.rules import Mode
-from ..changes.sweep import FileKeys, SweepCount, confirmation_needed
+from ..changes.sweep import FileKeys, SweepCount, confirmation_needed, count_sweep, to_bin
 from ..customers.customer import new_customer_id
 from ..customers.repository import CustomerRepository
 from ..duplicates import DuplicateFinder
@@ -265,20 +265,18 @@ class PrepareImport:
         stager = Stager(
             self.objects, staging_prefix(job), self.settings.batch_size, f"{SWEEP_PREFIX}-"
         )
-        live = to_bin = 0
-        for customer in self.customers.live_keys(job.org_id, job.account_id):
-            live += 1
-            if not file_keys.holds(customer):
-                to_bin += 1
-                stager.add(
-                    {
-                        "customer_id": customer.customer_id,
-                        "external_customer_number": customer.external_customer_number,
-                        "version": customer.version,
-                    }
-                )
+        # The account's keys, a few strings a customer: held once, read once.
+        live = list(self.customers.live_keys(job.org_id, job.account_id))
+        for customer in to_bin(live, file_keys):
+            stager.add(
+                {
+                    "customer_id": customer.customer_id,
+                    "external_customer_number": customer.external_customer_number,
+                    "version": customer.version,
+                }
+            )
         key = stager.finish("sweep-manifest")
-        count = SweepCount(job.account_id, live, to_bin)
+        count = count_sweep(job.account_id, live, file_keys)
         confirmation = (
             None
             if job.options.confirm_deletions
