@@ -663,7 +663,7 @@ TABLES = (
                 Key("live_org"),
                 Key("live_key"),
                 projection="INCLUDE",
-                non_key_attributes=("external_customer_number", "version"),
+                non_key_attributes=("external_customer_number", "version", "source_digest"),
             ),
             IndexSpec("binned_by_org", Key("binned_org"), Key("binned_key")),
             IndexSpec("binned_by_account", Key("binned_account"), Key("binned_key")),

@@ -66,7 +66,7 @@ class FakeCustomerRepository:
 
     def live_keys(self, org_id: str, account_id: str) -> Iterator[CustomerKey]:
         for c in sorted(self._account(org_id, account_id, binned=False), key=_by_id):
-            yield CustomerKey(c.customer_id, c.external_customer_number, c.version)
+            yield CustomerKey(c.customer_id, c.external_customer_number, c.version, c.source_digest)
 
     def live_page(
         self, org_id: str, account_id: str, limit: int, start: str | None

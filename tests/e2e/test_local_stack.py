@@ -1,6 +1,7 @@
 """What the embedded stack does so that an import is measured warm: shared clients, handlers
-imported at start, requests answered in process, a Query reading its partition only, stored
-items kept packed (seams F, H, I and J and the warm-up in `customer_import_local.stack`)."""
+imported at start, requests answered in process, a Query reading its partition only, an index
+Query paging by its entries, stored items kept packed (seams F, H, I, Q and J and the warm-up
+in `customer_import_local.stack`)."""
 
 from __future__ import annotations
 
@@ -136,6 +137,53 @@ def test_a_query_on_the_table_key_answers_from_its_partition_as_dynamodb_does(st
         ExpressionAttributeValues={":org": {"S": "org-nobody"}},
     )
     assert none["Items"] == []
+
+
+def test_an_index_query_pages_by_the_entries_the_index_holds_as_dynamodb_does(stack) -> None:
+    # Given 30 live customers of one account, each item 100 KB (3 MB in all), of which the
+    # account index projects a few short attributes
+    import boto3
+    from customer_import.adapters.dynamo import CustomerModel
+
+    dynamodb = boto3.client("dynamodb")
+    table = CustomerModel.Meta.table_name
+    for n in range(30):
+        dynamodb.put_item(
+            TableName=table,
+            Item={
+                "org_id": {"S": "org-ix"},
+                "customer_id": {"S": f"c{n:02}"},
+                "live_org": {"S": "org-ix"},
+                "live_key": {"S": f"north#c{n:02}"},
+                "external_customer_number": {"S": str(n)},
+                "version": {"N": "1"},
+                "notes": {"S": "x" * 100_000},
+            },
+        )
+    dynamodb.put_item(  # not in the sparse index
+        TableName=table, Item={"org_id": {"S": "org-ix"}, "customer_id": {"S": "binned"}}
+    )
+
+    # When the account's customers are read from the index
+    page = dynamodb.query(
+        TableName=table,
+        IndexName="live_by_org",
+        KeyConditionExpression="live_org = :org AND begins_with(live_key, :account)",
+        ExpressionAttributeValues={":org": {"S": "org-ix"}, ":account": {"S": "north#"}},
+    )
+
+    # Then one page holds them all (1 MB counts index entries, not whole items), in key
+    # order, each with the index's attributes only
+    assert "LastEvaluatedKey" not in page
+    assert [i["customer_id"]["S"] for i in page["Items"]] == [f"c{n:02}" for n in range(30)]
+    assert set(page["Items"][0]) == {
+        "org_id",
+        "customer_id",
+        "live_org",
+        "live_key",
+        "external_customer_number",
+        "version",
+    }
 
 
 def _stored(table: str, org: str, customer_id: str) -> object:

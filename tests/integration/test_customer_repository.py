@@ -140,6 +140,23 @@ def test_an_update_on_a_moved_version_is_refused_with_the_current_customer(
     assert repository.get(org, stored.customer_id).value("name") == "Renamed"  # type: ignore[union-attr]
 
 
+def test_an_update_carrying_its_stale_read_is_refused_all_the_same(
+    repository: CustomerRepository, org: str
+) -> None:
+    # Given a customer read at version 1, then updated by another writer
+    stored = create(repository, customer(org, "C1"))
+    renamed = stored.with_changes(fields={**stored.fields, "name": "Renamed"})
+    assert repository.save([Update(renamed, 1, "job-2", AT)]) == []
+    # When an update made from the version 1 read is saved with that read
+    emailed = stored.with_changes(fields={**stored.fields, "email": "new@example.com"})
+    refused = repository.save([Update(emailed, 1, "job-3", AT, read=stored)])
+    # Then it is refused, and the other writer's change stays
+    assert [r.reason for r in refused] == [VERSION_MOVED]
+    current = repository.get(org, stored.customer_id)
+    assert current is not None
+    assert (current.value("name"), current.value("email")) == ("Renamed", stored.value("email"))
+
+
 def test_an_update_writes_only_the_items_that_changed(stack: object, org: str) -> None:
     from customer_import.adapters.customers_dynamo import DynamoCustomerRepository
     from customer_import.settings import Settings

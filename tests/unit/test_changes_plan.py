@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from customer_import.changes.log import Action
-from customer_import.changes.matching import FileCustomer, match
+from customer_import.changes.matching import AccountKeys, FileCustomer, match
 from customer_import.changes.plan import Kind, Planned, Rules, plan
 from customer_import.changes.preview import Tally, describe
 from customer_import.changes.rules import FieldPolicy, MatchKey, Mode
 from customer_import.customers.customer import Customer, new_customer_id
-from customer_import.customers.repository import Bin
+from customer_import.customers.repository import Bin, Update
 
 from tests.fake_customers import FakeCustomerRepository
 
@@ -103,14 +103,72 @@ def test_a_create_logs_its_values_from_version_0_to_1():
     # When it is planned
     planned = plan(customer, None, UPDATE, row=2)
 
-    # Then it is created as it is, with nothing before
+    # Then it is created as it is, with nothing before, marked as written from it
     assert planned.kind is Kind.CREATE
-    assert planned.after == customer
+    assert planned.after == customer.with_changes(source_digest=customer.written_from(1))
     assert planned.entry is not None
     assert (planned.entry.version_before, planned.entry.version_after) == (0, 1)
     assert planned.entry.before == {}
     assert planned.entry.after["email"] == "c7@example.com"
     assert "vehicle:registration:AB7CDE" in planned.changes
+
+
+def account_keys(repository: FakeCustomerRepository) -> AccountKeys:
+    return AccountKeys(list(repository.live_keys(ORG, ACCOUNT)))
+
+
+def test_a_customer_written_from_a_file_customer_is_known_unchanged_by_its_key_alone():
+    # Given customers created from a file, one of them updated (overwrite) from a second file
+    repository = FakeCustomerRepository()
+    first = file_of([incoming(str(n)) for n in range(3)])
+    apply(repository, first, UPDATE)
+    second = file_of([incoming("0", email="new0@example.com"), *(f.customer for f in first[1:])])
+    apply(repository, second, UPDATE)
+
+    # When the account's keys are asked about the second file
+    keys = account_keys(repository)
+    known = [keys.written_from(f, MatchKey.EXTERNAL) for f in second]
+
+    # Then every customer is known as written from it, at the version it has now
+    assert [k.version if k else None for k in known] == [2, 1, 1]
+    # And the first file's customer 0 is not: its stored email is the second file's
+    assert keys.written_from(first[0], MatchKey.EXTERNAL) is None
+
+
+def test_any_later_write_or_a_partial_policy_makes_the_customer_compared_again():
+    # Given two customers written from a file
+    repository = FakeCustomerRepository()
+    file = file_of([incoming(str(n)) for n in range(2)])
+    apply(repository, file, UPDATE)
+    # When a person renames customer 0 and customer 1 is binned
+    c0, c1 = (repository.get(ORG, f.customer.customer_id) for f in file)
+    assert c0 and c1
+    renamed = c0.with_changes(fields={**c0.fields, "name": "Renamed"})
+    assert repository.save([Update(renamed, c0.version, "person", "t2")]) == []
+    assert repository.save([Bin(ORG, c1.customer_id, c1.version, "job-2", "t2", "t3")]) == []
+
+    # Then neither is known unchanged from the file: each is planned from its records, the
+    # name put back and the binned customer restored
+    keys = account_keys(repository)
+    assert [keys.written_from(f, MatchKey.EXTERNAL) for f in file] == [None, None]
+    assert [p.kind for p in apply(repository, file, UPDATE)] == [Kind.UPDATE, Kind.RESTORE]
+
+
+def test_a_fill_empty_update_leaves_the_customer_to_be_compared_with_that_file_again():
+    # Given a stored customer, updated under fill_empty from a file with another email and
+    # a landline (only the landline is taken)
+    repository = FakeCustomerRepository()
+    apply(repository, file_of([incoming("1")]), UPDATE)
+    other = file_of([incoming("1", email="other@example.com", landline="+441632960000")])
+    apply(repository, other, Rules(Mode.UPDATE, policy=FieldPolicy.FILL_EMPTY))
+
+    # When the same file comes under overwrite
+    known = account_keys(repository).written_from(other[0], MatchKey.EXTERNAL)
+    planned = apply(repository, other, UPDATE)
+
+    # Then it is not taken for unchanged: the email is updated
+    assert known is None
+    assert planned[0].changes == {"email": ("c1@example.com", "other@example.com")}
 
 
 def test_the_field_policies_on_one_customer():

@@ -131,7 +131,10 @@ class DynamoCustomerRepository:
             org_id, CustomerModel.live_key.startswith(f"{account_id}#")
         ):
             yield CustomerKey(
-                item.customer_id, item.external_customer_number, int(item.version or 0)
+                item.customer_id,
+                item.external_customer_number,
+                int(item.version or 0),
+                item.source_digest,
             )
 
     def live_page(
@@ -309,7 +312,9 @@ class DynamoCustomerRepository:
 
     def _update(self, write: Update) -> Refused | None:
         after = write.after
-        current = self.get(after.org_id, after.customer_id)
+        current = write.read
+        if current is None or current.version != write.expected_version:
+            current = self.get(after.org_id, after.customer_id)
         if (moved := _moved(write, current, write.expected_version)) is not None:
             return moved
         assert current is not None
@@ -562,6 +567,7 @@ def _customer_values(customer: Customer) -> dict[str, Any]:
         updated_by_job=customer.updated_by_job,
         deleted_at=customer.deleted_at,
         purge_after=customer.purge_after,
+        source_digest=customer.source_digest,
         address_types=sorted(customer.addresses),
         vehicle_keys=sorted(customer.vehicles),
         live_org=None if binned else customer.org_id,
@@ -672,6 +678,7 @@ def _customer(
         updated_at=item.updated_at,
         deleted_at=item.deleted_at,
         purge_after=item.purge_after,
+        source_digest=item.source_digest,
     )
 
 

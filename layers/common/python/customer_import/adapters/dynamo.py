@@ -326,6 +326,7 @@ class CustomerModel(Model):
     address_types = ListAttribute(of=UnicodeAttribute, null=True)
     vehicle_keys = ListAttribute(of=UnicodeAttribute, null=True)
     purge_after = UnicodeAttribute(null=True)
+    source_digest = UnicodeAttribute(null=True)  # `Customer.source_digest`
     # The keys of the sparse indexes: `live_*` on live customers only, `binned_*` and
     # `purge_day` on binned ones only (see customers_dynamo.py).
     live_org = UnicodeAttribute(null=True)

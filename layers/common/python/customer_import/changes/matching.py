@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..customers.customer import Customer
-from ..customers.repository import CustomerRepository
+from ..customers.repository import CustomerKey, CustomerRepository
 from .rules import MatchKey
 
 
@@ -58,3 +58,32 @@ def match(
             for c, stored in zip(chunk, matched, strict=True)
         ]
     return matched
+
+
+@dataclass
+class AccountKeys:
+    """The live customers of the target account (`live_keys`: a sync reads them once, for
+    its sweep), by internal id and external number."""
+
+    keys: list[CustomerKey]
+    _by_id: dict[str, CustomerKey] = field(init=False, repr=False)
+    _by_number: dict[str, CustomerKey] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_id = {k.customer_id: k for k in self.keys}
+        self._by_number = {n: k for k in self.keys if (n := k.external_customer_number)}
+
+    def written_from(self, file_customer: FileCustomer, key: MatchKey) -> CustomerKey | None:
+        """The live customer the file customer matches, if an import last wrote it from the
+        file customer's very values and nothing wrote it since: it is unchanged then, told
+        without reading its records. None: `match` and `plan` must tell."""
+        internal = file_customer.internal_customer_id
+        if key is not MatchKey.EXTERNAL and internal:
+            stored = self._by_id.get(internal)
+        elif key is not MatchKey.INTERNAL:
+            stored = self._by_number.get(file_customer.customer.external_customer_number or "")
+        else:
+            stored = None
+        return (
+            stored if stored is not None and stored.written_from(file_customer.customer) else None
+        )

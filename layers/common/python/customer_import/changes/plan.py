@@ -10,7 +10,7 @@ from typing import Any
 
 from ..customers.customer import ADDRESS_FIELDS, CUSTOMER_FIELDS, VEHICLE_FIELDS, Customer
 from ..customers.customer import vehicle_identity as _vehicle_identity
-from ..customers.repository import Create, Update
+from ..customers.repository import Create, CustomerKey, Update
 from .log import Action, ChangeEntry
 from .rules import DEFAULT_MAX_DELETE_PERCENT, FieldPolicy, MatchKey, Mode
 
@@ -44,12 +44,14 @@ class Planned:
     """`after` is the customer as it will be stored (for an update, with the stored
     customer_id, account and version: the version the write expects). `changes` has
     `(old, new)` by field name, and by `address:{type}` / `vehicle:{key}` the whole records.
-    `entry` is what the change log records (None when nothing is written)."""
+    `entry` is what the change log records (None when nothing is written); `before` the
+    stored customer it changes, as read."""
 
     kind: Kind
     after: Customer
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     entry: ChangeEntry | None = None
+    before: Customer | None = None
 
     def write(self, job_id: str, at: str) -> Create | Update | None:
         """The conditional write that carries the change out (None for an unchanged one)."""
@@ -57,7 +59,7 @@ class Planned:
             return None
         if self.kind is Kind.CREATE:
             return Create(self.after, job_id, at)
-        return Update(self.after, self.after.version, job_id, at)
+        return Update(self.after, self.after.version, job_id, at, self.before)
 
 
 def plan(
@@ -101,6 +103,9 @@ def plan(
         return Planned(Kind.UNCHANGED, stored)
     else:
         kind = Kind.MERGE if rules.mode is Mode.INSERT else Kind.UPDATE
+    # Overwritten, it holds every value the file customer gives: the same file customer
+    # leaves it unchanged then, which a later import can tell from its digest alone.
+    holds_incoming = rules.mode is not Mode.INSERT and policy is FieldPolicy.OVERWRITE
     after = stored.with_changes(
         external_customer_number=number,
         fields=fields,
@@ -108,6 +113,7 @@ def plan(
         vehicles=vehicles,
         deleted_at=None,
         purge_after=None,
+        source_digest=incoming.written_from(stored.version + 1) if holds_incoming else None,
     )
     before = {name: old for name, (old, _) in changes.items()}
     after_image = {name: new for name, (_, new) in changes.items()}
@@ -125,7 +131,20 @@ def plan(
         after=after_image,
         row=row,
     )
-    return Planned(kind, after, changes, entry)
+    return Planned(kind, after, changes, entry, stored)
+
+
+def unchanged(incoming: Customer, stored: CustomerKey) -> Planned:
+    """What `plan` says of a file customer the stored customer was last written from
+    (`CustomerKey.written_from`), without its records."""
+    return Planned(
+        Kind.UNCHANGED,
+        incoming.with_changes(
+            customer_id=stored.customer_id,
+            version=stored.version,
+            source_digest=stored.source_digest,
+        ),
+    )
 
 
 def _create(incoming: Customer, row: int | None) -> Planned:
@@ -145,7 +164,9 @@ def _create(incoming: Customer, row: int | None) -> Planned:
         after={name: new for name, (_, new) in changes.items()},
         row=row,
     )
-    return Planned(Kind.CREATE, incoming, changes, entry)
+    return Planned(
+        Kind.CREATE, incoming.with_changes(source_digest=incoming.written_from(1)), changes, entry
+    )
 
 
 def _field(

@@ -3,6 +3,8 @@ with its addresses and vehicles, its stable `customer_id` and its `version`."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -73,6 +75,10 @@ class Customer:
     # be purged for good.
     deleted_at: str | None = None
     purge_after: str | None = None
+    # `{content_digest}@{version}` of the file customer an import last wrote it from, when
+    # that write left it holding every value of the file customer (`written_from`); any
+    # later write raises the version past it.
+    source_digest: str | None = None
 
     @property
     def binned(self) -> bool:
@@ -107,6 +113,17 @@ class Customer:
             vehicles=vehicles,
             **extra,
         )
+
+    def content_digest(self) -> str:
+        """A digest of what an import compares: the external number, the fields, the
+        addresses and the vehicles."""
+        content = [self.external_customer_number, self.fields, self.addresses, self.vehicles]
+        text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    def written_from(self, version: int) -> str:
+        """The `source_digest` of a write from this file customer that leaves `version`."""
+        return f"{self.content_digest()}@{version}"
 
     def flat(self) -> dict[str, Any]:
         """The external number and the fields in one mapping: what match keys and summaries

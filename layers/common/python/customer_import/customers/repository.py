@@ -24,6 +24,14 @@ class CustomerKey:
     customer_id: str
     external_customer_number: str | None
     version: int
+    source_digest: str | None = None
+
+    def written_from(self, incoming: Customer) -> bool:
+        """Whether an import last wrote this customer from `incoming`'s very values and
+        nothing wrote it since: the file customer then leaves it unchanged (see `plan`)."""
+        return self.source_digest is not None and self.source_digest == incoming.written_from(
+            self.version
+        )
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,9 @@ class Update:
     expected_version: int
     job_id: str
     at: str
+    # The stored customer as the writer read it, at `expected_version`: the repository need
+    # not read it again (the write is conditional on that version all the same).
+    read: Customer | None = None
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from typing import Any
 
 from .. import techman
 from ..changes.log import SWEEP_PREFIX
-from ..changes.matching import FileCustomer, match
-from ..changes.plan import Kind, Rules, plan
+from ..changes.matching import AccountKeys, FileCustomer, match
+from ..changes.plan import Kind, Rules, plan, unchanged
 from ..changes.preview import Tally, describe
 from ..changes.rules import Mode
 from ..changes.sweep import FileKeys, SweepCount, confirmation_needed, count_sweep, to_bin
 from ..customers.customer import new_customer_id
-from ..customers.repository import CustomerRepository
+from ..customers.repository import CustomerKey, CustomerRepository
 from ..duplicates import DuplicateFinder
 from ..jobs import Job, JobStatus
 from ..ports import JobStore, ObjectStore, OrganisationStore, RowFailure
@@ -85,6 +85,13 @@ class PrepareImport:
         listing = DuplicateListing(self.objects, f"{prefix}/duplicates")
         options = job.options
         rules = Rules(options.mode, options.key, options.field_policy, options.max_delete_percent)
+        # A sync reads the account's keys for its sweep; read first, they also settle the
+        # customers an import last wrote from the file's very values.
+        account = (
+            AccountKeys(list(self.customers.live_keys(org_id, job.account_id)))
+            if options.mode is Mode.SYNC
+            else None
+        )
         tally = Tally()
         file_keys = FileKeys()
         pending: list[dict[str, Any]] = []
@@ -106,9 +113,15 @@ class PrepareImport:
             """Update modes: match a chunk by the import's key, say what will change, and
             stage only the customers that change."""
             chunk = [FileCustomer.from_staged(org_id, job.account_id, c) for c in pending]
-            matched = match(self.customers, org_id, job.account_id, chunk, options.key)
-            for customer, file_customer, stored in zip(pending, chunk, matched, strict=True):
-                planned = plan(file_customer.customer, stored, rules, file_customer.row)
+            settled = [account.written_from(c, options.key) if account else None for c in chunk]
+            unsettled = [c for c, known in zip(chunk, settled, strict=True) if known is None]
+            matched = iter(match(self.customers, org_id, job.account_id, unsettled, options.key))
+            for customer, file_customer, known in zip(pending, chunk, settled, strict=True):
+                planned = (
+                    unchanged(file_customer.customer, known)
+                    if known is not None
+                    else plan(file_customer.customer, next(matched), rules, file_customer.row)
+                )
                 tally.add([planned])
                 if customer["customer_id"] in preview:
                     preview[customer["customer_id"]]["planned"] = describe(planned)
@@ -152,7 +165,7 @@ class PrepareImport:
 
         manifest_key = first.finish("manifest")
         late_manifest_key = late.finish("late-manifest")
-        sweep = self._stage_sweep(job, file_keys) if options.mode is Mode.SYNC else None
+        sweep = self._stage_sweep(job, file_keys, account.keys) if account is not None else None
         row_errors_key = f"{prefix}/row-errors.json"
         preview_key = f"{prefix}/preview.json"
         self.objects.put_json(row_errors_key, [f.to_dict() for f in failures])
@@ -258,15 +271,13 @@ class PrepareImport:
 
         return look_up
 
-    def _stage_sweep(self, job: Job, file_keys: FileKeys) -> _Sweep:
+    def _stage_sweep(self, job: Job, file_keys: FileKeys, live: list[CustomerKey]) -> _Sweep:
         """A sync's customers of the account the file no longer holds, staged in batches for
         SweepMissing (each with the version read: the bin is conditional on it), and whether
         a person must confirm so many first."""
         stager = Stager(
             self.objects, staging_prefix(job), self.settings.batch_size, f"{SWEEP_PREFIX}-"
         )
-        # The account's keys, a few strings a customer: held once, read once.
-        live = list(self.customers.live_keys(job.org_id, job.account_id))
         for customer in to_bin(live, file_keys):
             stager.add(
                 {
