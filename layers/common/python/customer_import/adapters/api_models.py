@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from ..audit import AuditEntry
 from ..changes.rules import DEFAULT_MAX_DELETE_PERCENT
-from ..customers.activities import KINDS, MAX_TEXT_CHARS, Activity, check_date, check_text
+from ..customers.activities import (
+    KINDS,
+    MAX_TEXT_CHARS,
+    NOT_BLANK,
+    Activity,
+    check_date,
+    check_text,
+)
 from ..customers.customer import Customer as StoredCustomer
 from ..jobs import Job
 from ..queries import (
@@ -344,12 +351,18 @@ assert tuple(ActivityKind.__args__) == KINDS  # type: ignore[attr-defined]
 
 class NewActivity(Strict):
     kind: ActivityKind = Field(description="What the activity is.")
+    # `format: date` is RFC 3339's full-date (YYYY-MM-DD, a real day): what `check_date` takes.
     date: str = Field(
-        pattern=r"^\d{4}-\d{2}-\d{2}$",
         description="The day it happens or happened: a real calendar date, YYYY-MM-DD.",
         examples=["2026-12-02"],
+        json_schema_extra={"format": "date"},
     )
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="What was done or said.")
+    text: str = Field(
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        pattern=NOT_BLANK,
+        description="What was done or said (not only spaces).",
+    )
 
     @field_validator("date")
     @classmethod

@@ -21,6 +21,10 @@ from ..errors import CustomerImportError
 KINDS = ("appointment", "report", "call_block", "service_booking")
 MAX_TEXT_CHARS = 4000
 MAX_PAGE = 100
+# A character that is not white space in any of the regex dialects that read it: the OpenAPI
+# document's (ECMAScript), pydantic's (Rust) and Python's; so a text the document calls valid
+# is one the domain takes.
+NOT_BLANK = "[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # `{date}_{created, compact}_{8 hex}`: the table's sort key, so a customer's activities list by
 # date, then by when they were recorded.
@@ -53,7 +57,7 @@ def check_date(value: object) -> str:
 
 
 def check_text(text: object) -> str:
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not re.search(NOT_BLANK, text):
         raise InvalidActivity("text", "must not be empty")
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidActivity(
