@@ -565,6 +565,8 @@ FUNCTIONS = (
                 TableAccess("vehicles", (BATCH_GET, QUERY, BATCH_WRITE)),
                 # its match keys, those still pointing at it
                 TableAccess("customer_match_keys", (BATCH_GET, BATCH_WRITE)),
+                # its activities, by the customer's key, once its purge was applied
+                TableAccess("customer_activities", (QUERY, BATCH_WRITE)),
             ),
         ),
         timeout_s=900,
@@ -600,6 +602,8 @@ FUNCTIONS = (
                 TableAccess("customer_identities", (GET, BATCH_GET, PUT)),
                 TableAccess("customer_addresses", (BATCH_GET, QUERY)),
                 TableAccess("vehicles", (BATCH_GET, QUERY)),
+                # a customer's activities: recorded, listed and counted by its key
+                TableAccess("customer_activities", (PUT, QUERY)),
             ),
             objects=(
                 ObjectAccess(
@@ -678,6 +682,8 @@ TABLES = (
     TableSpec("customer_match_keys", Key("match_key")),
     TableSpec("customer_addresses", Key("customer_id"), Key("address_type")),
     TableSpec("vehicles", Key("customer_id"), Key("vehicle_id")),
+    # A customer's related records (activities), by date: `{date}_{created}_{random}`.
+    TableSpec("customer_activities", Key("customer_id"), Key("activity_id")),
     TableSpec(
         "connections",
         Key("connection_id"),

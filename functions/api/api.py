@@ -36,6 +36,8 @@ from customer_import.access import (
 from customer_import.adapters.api_models import (
     ACCOUNT_PATTERN,
     UUID_PATTERN,
+    ActivityOut,
+    ActivityPage,
     AuditEntryOut,
     AuditPage,
     BinnedCustomer,
@@ -54,6 +56,7 @@ from customer_import.adapters.api_models import (
     ImportSummary,
     JobExecutionOut,
     JobExecutionsOut,
+    NewActivity,
     PresignedPost,
     RecycleBinPage,
     RowErrorPage,
@@ -62,6 +65,12 @@ from customer_import.adapters.api_models import (
 from customer_import.adapters.queries import queries_for
 from customer_import.adapters.wiring import components_for
 from customer_import.changes.rules import FieldPolicy, MatchKey, Mode
+from customer_import.customers.activities import (
+    ACTIVITY_ID,
+    Activity,
+    ActivityRepository,
+    InvalidActivity,
+)
 from customer_import.customers.customer import Customer as StoredCustomer
 from customer_import.customers.recycle_bin import (
     NotInRecycleBin,
@@ -353,7 +362,11 @@ def find_customers(
             lambda start: repository.live_page(caller.org_id, account, limit, start),
             cursor,
         )
-        return CustomerList(items=[Customer.of(c) for c in items], next_cursor=next_cursor)
+        counts = _activities().count_for_customers([c.customer_id for c in items])
+        return CustomerList(
+            items=[Customer.of(c, counts.get(c.customer_id, 0)) for c in items],
+            next_cursor=next_cursor,
+        )
     queries = queries_for(_settings())
     if external_customer_number is not None:
         found = queries.customers_by_external_number(caller.org_id, external_customer_number)
@@ -372,10 +385,80 @@ def find_customers(
 )
 def get_customer(customer_id: CustomerId) -> Customer:
     caller = _caller(CUSTOMERS_ACCESS)
+    return Customer.of(_live_customer(caller, customer_id))
+
+
+def _live_customer(caller: Caller, customer_id: str) -> StoredCustomer:
+    """The caller's organisation's live customer; CustomerNotFound (404, in the words of
+    `GET /customers/{id}`) for another organisation's, a binned or an unknown one."""
     found = _repository().get(caller.org_id, customer_id)
     if found is None or found.binned:
         raise CustomerNotFound(caller.org_id, customer_id)
-    return Customer.of(found)
+    return found
+
+
+# ---- activities ---------------------------------------------------------------------------
+
+
+@app.post(
+    "/customers/<customer_id>/activities",
+    status_code=201,
+    summary="Record an activity of a live customer (appointment, report, call block, service "
+    "booking), in the customer's account, by the caller",
+    responses=_responses(201, "The activity", 400, 404, 415),
+    tags=["customers"],
+)
+def add_activity(customer_id: CustomerId, body: NewActivity) -> ActivityOut:
+    caller = _caller(CUSTOMERS_ACCESS)
+    customer = _live_customer(caller, customer_id)
+    activity = Activity.new(
+        org_id=caller.org_id,
+        customer_id=customer.customer_id,
+        account_id=customer.account_id,
+        kind=body.kind,
+        day=body.date,
+        text=body.text,
+        author=caller.user_id,
+        now=datetime.now(UTC),
+    )
+    _activities().add(activity)
+    return ActivityOut.of(activity)
+
+
+@app.get(
+    "/customers/<customer_id>/activities",
+    summary="A live customer's activities, by date",
+    responses=_responses(200, "A page of activities", 400, 404),
+    tags=["customers"],
+)
+def list_activities(
+    customer_id: CustomerId, limit: Limit = 100, cursor: Cursor = None
+) -> ActivityPage:
+    caller = _caller(CUSTOMERS_ACCESS)
+    customer = _live_customer(caller, customer_id)
+    start = _activity_cursor(cursor) if cursor is not None else None
+    items, last = _activities().list_for_customer(customer.customer_id, limit, start)
+    return ActivityPage(
+        items=[ActivityOut.of(a) for a in items],
+        next_cursor=base64.urlsafe_b64encode(last.encode()).decode() if last else None,
+    )
+
+
+def _activity_cursor(cursor: str) -> str:
+    """The activity id a cursor carries. The query's partition is the path's customer, so a
+    cursor can only page within it; one that is no activity id is refused here, before
+    DynamoDB would refuse it (and moto would not)."""
+    try:
+        start = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except ValueError:
+        start = ""
+    if not ACTIVITY_ID.match(start):
+        raise InvalidCursor("The cursor is not one this API handed out")
+    return start
+
+
+def _activities() -> ActivityRepository:
+    return components_for(_settings()).activities
 
 
 # ---- recycle bin --------------------------------------------------------------------------
@@ -590,6 +673,11 @@ def customer_not_found(exc: CustomerNotFound) -> Response[dict[str, Any]]:
 @app.exception_handler([NotInRecycleBin, NumberTaken, RestoreConflict])
 def restore_refused(exc: Exception) -> Response[dict[str, Any]]:
     return _answer(HTTPStatus.CONFLICT, str(exc))
+
+
+@app.exception_handler(InvalidActivity)
+def invalid_activity(exc: InvalidActivity) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
 
 
 @app.exception_handler(InvalidTransition)

@@ -1,5 +1,5 @@
 """PurgeRecycleBin (scheduled daily): deletes for good the binned customers whose retention
-has passed, with their addresses, vehicles, match keys and identity."""
+has passed, with their addresses, vehicles, match keys, identity and activities."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +25,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     # The schedule's event carries no date: the purge runs as of today (UTC). At home,
     # `customer-import local purge --as-of` sends the day to run as of.
     as_of = str(event.get("as_of") or datetime.now(UTC).date().isoformat())
-    result = purge_due(components_for(Settings.from_env()).customer_repository, as_of)
+    components = components_for(Settings.from_env())
+    result = purge_due(components.customer_repository, components.activities, as_of)
     # Every run reports, zero included, so a dashboard tells "nothing due" from "not running".
     metrics.add_metric(name=CUSTOMERS_PURGED_METRIC, unit=MetricUnit.Count, value=result.purged)
     if result.refused:

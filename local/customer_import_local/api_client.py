@@ -235,6 +235,31 @@ class ApiClient:
         customer: dict[str, Any] = self._call("GET", f"/customers/{customer_id}")
         return customer
 
+    # ---- activities -----------------------------------------------------------------------
+
+    def add_activity(self, customer_id: str, kind: str, date: str, text: str) -> dict[str, Any]:
+        """Record an activity of a live customer; the activity (201)."""
+        added: dict[str, Any] = self._call(
+            "POST",
+            f"/customers/{customer_id}/activities",
+            json={"kind": kind, "date": date, "text": text},
+        )
+        return added
+
+    def activities(
+        self, customer_id: str, limit: int = 100, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """One page of the customer's activities, by date: `{items, next_cursor}`."""
+        page: dict[str, Any] = self._call(
+            "GET",
+            f"/customers/{customer_id}/activities",
+            params={"limit": limit, "cursor": cursor},
+        )
+        return page
+
+    def all_activities(self, customer_id: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        yield from self._all(lambda cursor: self.activities(customer_id, page_size, cursor))
+
     # ---- recycle bin ----------------------------------------------------------------------
 
     def recycle_bin(

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 import requests
+from customer_import.access import CAPABILITIES
 from customer_import.changes.rules import DEFAULT_MAX_DELETE_PERCENT
 from customer_import.imports.counters import OUTCOME_COUNTERS
 from customer_import.jobs import JobStatus
@@ -115,7 +116,8 @@ def local_up(ctx: click.Context, port: int) -> None:
     "--capability",
     "capabilities",
     multiple=True,
-    help="A capability to grant (repeat): settings.import.manage, customers.access.",
+    type=click.Choice(CAPABILITIES),
+    help="A capability to grant (repeat).",
 )
 @click.option("--ttl", "ttl_s", default=12 * 3600, show_default=True, help="Seconds it is valid.")
 def local_token_command(
@@ -763,10 +765,88 @@ def customers(
             f"[bold]{shown(customer['external_customer_number'])}[/] {shown(customer['name'])}"
             f" · {shown(customer['phone'] or '-')} · {shown(customer['email'] or '-')}"
             f" · {shown(vehicles)}"
-            + (f" · {shown(customer['customer_id'])}" if account_id is not None else "")
+            + (
+                f" · {shown(customer['customer_id'])}"
+                f" · {customer.get('activities') or 0:,} activities"
+                if account_id is not None
+                else ""
+            )
         )
     where = f"account {shown(account_id)} of " if account_id is not None else ""
     console.print(f"{len(found):,} customers in {where}{shown(org_id)}")
+
+
+@main.group("activities")
+def activities() -> None:
+    """A customer's activities (appointments, reports, call blocks, service bookings)."""
+
+
+@activities.command("add")
+@click.argument("customer_id")
+@click.option("--kind", required=True, help="appointment, report, call_block or service_booking.")
+@click.option("--date", "day", required=True, help="The day it happens or happened (YYYY-MM-DD).")
+@click.option("--text", required=True, help="What was done or said.")
+@_api_options
+@click.option("--json", "as_json", is_flag=True, help="The activity as one JSON object on stdout.")
+@click.pass_context
+def activities_add(
+    ctx: click.Context,
+    customer_id: str,
+    kind: str,
+    day: str,
+    text: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    """Record an activity of the live customer CUSTOMER_ID, in its account, by the token's
+    user. Refused (exit 1) with the API's reason: an unknown kind, a date that is not one."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        added = remote.api.add_activity(customer_id, kind, day, text)
+    if as_json:
+        click.echo(json.dumps(added, indent=2))
+        return
+    _stdout_console().print(
+        f"Recorded {shown(added['kind'])} of {shown(added['date'])} for customer "
+        f"{shown(added['customer_id'])} (account {shown(added['account'])}): "
+        f"{shown(added['activity_id'])}"
+    )
+
+
+ACTIVITY_COLUMNS = ("date", "kind", "author", "text")
+
+
+@activities.command("list")
+@click.argument("customer_id")
+@_api_options
+@click.option("--json", "as_json", is_flag=True, help="A JSON list on stdout.")
+@click.pass_context
+def activities_list(
+    ctx: click.Context,
+    customer_id: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    """The activities of the live customer CUSTOMER_ID, by date."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        found = list(remote.api.all_activities(customer_id))
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    console = _stdout_console()
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ACTIVITY_COLUMNS:
+        table.add_column(column, no_wrap=column != "text")
+    for activity in found:
+        table.add_row(*(shown(activity.get(column) or "-") for column in ACTIVITY_COLUMNS))
+    if found:
+        console.print(table)
+    console.print(f"{len(found):,} activities of customer {shown(customer_id)}")
 
 
 # What `bin list` shows of each binned customer, in this order (its --json has them all).

@@ -37,6 +37,8 @@ ROUTES = [
     ("GET", f"/imports/{JOB}/error-log", IMPORT_MANAGE),
     ("GET", "/customers", CUSTOMERS_ACCESS),
     ("GET", f"/customers/{CUSTOMER}", CUSTOMERS_ACCESS),
+    ("POST", f"/customers/{CUSTOMER}/activities", CUSTOMERS_ACCESS),
+    ("GET", f"/customers/{CUSTOMER}/activities", CUSTOMERS_ACCESS),
     ("GET", "/recycle-bin", CUSTOMERS_ACCESS),
     ("POST", f"/recycle-bin/{CUSTOMER}/restore", CUSTOMERS_ACCESS),
     ("GET", "/executions", IMPORT_MANAGE),
@@ -46,6 +48,7 @@ ROUTES = [
 BODIES = {
     "/imports": {"source": "techman", "file_name": "f.csv", "size": 100},
     f"/imports/{JOB}/decision": {"default": "skip"},
+    f"/customers/{CUSTOMER}/activities": {"kind": "report", "date": "2026-12-02", "text": "Hi"},
 }
 QUERIES = {"/customers": {"external_customer_number": "1"}}
 

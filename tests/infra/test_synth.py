@@ -895,7 +895,13 @@ def test_an_open_or_plain_http_origin_is_refused(tmp_path: Path, origins: str) -
 # X-Ray's actions take no resource: every traced function may send its traces to "*".
 TRACING = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
 LOGGING = frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})
-CUSTOMER_TABLES = ("customers", "customer_addresses", "vehicles", "customer_match_keys")
+CUSTOMER_TABLES = (
+    "customers",
+    "customer_addresses",
+    "vehicles",
+    "customer_match_keys",
+    "customer_activities",
+)
 TABLE_WRITES = frozenset(
     f"dynamodb:{action}" for action in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
 )
@@ -918,24 +924,24 @@ ACTION_LETTERS = {
 # job's subscribers (`@by_job`) and deletes those gone (d). The audit log and batch outcomes
 # are put, under a condition that the key is new, and never updated or deleted.
 TABLE_ACCESS = """
-function              jobs                    job_batches  organisations  audit_log  customers                                                            customer_identities  customer_match_keys  customer_addresses  vehicles  connections
-start_import          -                       -            -              -          -                                                                    -                    -                    -                   -         -
-register_job          gpu                     -            -              -          -                                                                    -                    -                    -                   -         d@by_job
-validate_upload       gu                      -            g              p          -                                                                    -                    -                    -                   -         d@by_job
-prepare_import        gu                      -            g              p          b@live_by_org                                                        b                    b                    bq                  bq        d@by_job
-await_decision        gu                      -            -              -          -                                                                    -                    -                    -                   -         d@by_job
-import_batch          gu                      p            -              -          bp                                                                   gbp                  bw                   bqw                 bqw       d@by_job
-record_batch_failure  gu                      p            -              -          b                                                                    b                    -                    bq                  bq        d@by_job
-sweep_missing         gu                      pq           g              -          bp                                                                   gbp                  -                    bq                  bq        d@by_job
-stage_retry           g                       q            -              -          -                                                                    -                    -                    -                   -         -
-finalize_import       gu                      pq           -              p          b                                                                    b                    -                    bq                  bq        d@by_job
-close_job             gu                      -            -              p          -                                                                    -                    -                    -                   -         d@by_job
-sweep_stuck_jobs      gu@by_unsettled_status  -            -              p          -                                                                    -                    -                    -                   -         d@by_job
-purge_recycle_bin     -                       -            -              -          bd@by_purge_day                                                      gbd                  bw                   bqw                 bqw       -
-ws_connect            -                       -            -              -          -                                                                    -                    -                    -                   -         p
-ws_disconnect         -                       -            -              -          -                                                                    -                    -                    -                   -         d
-ws_subscribe          g                       -            -              -          -                                                                    -                    -                    -                   -         ud@by_job
-api                   gpu@by_created          -            g              p@by_time  gbqp@by_external_number,live_by_org,binned_by_org,binned_by_account  gbp                  -                    bq                  bq        d@by_job
+function              jobs                    job_batches  organisations  audit_log  customers                                                            customer_identities  customer_match_keys  customer_addresses  vehicles  connections  customer_activities
+start_import          -                       -            -              -          -                                                                    -                    -                    -                   -         -  -
+register_job          gpu                     -            -              -          -                                                                    -                    -                    -                   -         d@by_job  -
+validate_upload       gu                      -            g              p          -                                                                    -                    -                    -                   -         d@by_job  -
+prepare_import        gu                      -            g              p          b@live_by_org                                                        b                    b                    bq                  bq        d@by_job  -
+await_decision        gu                      -            -              -          -                                                                    -                    -                    -                   -         d@by_job  -
+import_batch          gu                      p            -              -          bp                                                                   gbp                  bw                   bqw                 bqw       d@by_job  -
+record_batch_failure  gu                      p            -              -          b                                                                    b                    -                    bq                  bq        d@by_job  -
+sweep_missing         gu                      pq           g              -          bp                                                                   gbp                  -                    bq                  bq        d@by_job  -
+stage_retry           g                       q            -              -          -                                                                    -                    -                    -                   -         -  -
+finalize_import       gu                      pq           -              p          b                                                                    b                    -                    bq                  bq        d@by_job  -
+close_job             gu                      -            -              p          -                                                                    -                    -                    -                   -         d@by_job  -
+sweep_stuck_jobs      gu@by_unsettled_status  -            -              p          -                                                                    -                    -                    -                   -         d@by_job  -
+purge_recycle_bin     -                       -            -              -          bd@by_purge_day                                                      gbd                  bw                   bqw                 bqw       -  qw
+ws_connect            -                       -            -              -          -                                                                    -                    -                    -                   -         p  -
+ws_disconnect         -                       -            -              -          -                                                                    -                    -                    -                   -         d  -
+ws_subscribe          g                       -            -              -          -                                                                    -                    -                    -                   -         ud@by_job  -
+api                   gpu@by_created          -            g              p@by_time  gbqp@by_external_number,live_by_org,binned_by_org,binned_by_account  gbp                  -                    bq                  bq        d@by_job  pq
 """
 
 # The same for the upload bucket's key patterns (r get, w put) and the other services: y yes.

@@ -19,6 +19,7 @@ from customer_import.customers.repository import Bin, Create, Update
 from customer_import.organisations import OrganisationProfile
 from customer_import.queries import CustomerNotFound
 
+from tests.fake_activities import FakeActivityRepository
 from tests.fake_customers import FakeCustomerRepository
 from tests.fakes import FakeAuditLog
 
@@ -140,11 +141,11 @@ def test_the_purge_deletes_what_is_due_with_its_records_and_keeps_the_rest() -> 
     assert repository.save([write]) == []
     live = stored(repository, customer("4"), binned=False)
     # When the purge runs the day before the first is due
-    before = purge_due(repository, "2026-12-15")
+    before = purge_due(repository, FakeActivityRepository(), "2026-12-15")
     # Then nothing goes
     assert (before.purged, before.refused) == (0, 0)
     # When it runs on the day they are due
-    result = purge_due(repository, "2026-12-16")
+    result = purge_due(repository, FakeActivityRepository(), "2026-12-16")
     # Then those two are gone for good, numbers freed; the later one and the live one stay
     assert result.to_dict() == {"as_of": "2026-12-16", "purged": 2, "refused": 0}
     for gone in due:
@@ -168,7 +169,7 @@ def test_a_customer_that_changed_after_the_index_named_it_is_refused_not_purged(
 
     repository.due_for_purge = due_then_changed  # type: ignore[method-assign]
     # When the purge runs
-    result = purge_due(repository, "2026-12-16")
+    result = purge_due(repository, FakeActivityRepository(), "2026-12-16")
     # Then it is counted refused and kept
     assert (result.purged, result.refused) == (0, 1)
     assert repository.get(ORG, binned.customer_id) is not None
@@ -178,7 +179,7 @@ def test_a_purge_date_that_is_not_an_iso_date_is_refused() -> None:
     # Given the repository, When the purge is asked for a date that is not one
     # Then the error says what a date must look like
     with pytest.raises(ValueError, match=r"ISO date \(YYYY-MM-DD\), not '16/12/2026'"):
-        purge_due(FakeCustomerRepository(), "16/12/2026")
+        purge_due(FakeCustomerRepository(), FakeActivityRepository(), "16/12/2026")
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,10 @@ from .errors import CustomerImportError
 
 IMPORT_MANAGE = "settings.import.manage"
 CUSTOMERS_ACCESS = "customers.access"
+# Copy or move customers (with their related records) between accounts in an import
+# (design §5.5).
+CUSTOMERS_TRANSFER = "customers.transfer"
+CAPABILITIES = (IMPORT_MANAGE, CUSTOMERS_ACCESS, CUSTOMERS_TRANSFER)
 
 USER_CLAIM = "sub"
 ORG_CLAIM = "org_id"

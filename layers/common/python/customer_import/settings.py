@@ -32,6 +32,7 @@ class Settings:
     import_state_machine_arn: str
     region: str
     customer_identities_table: str = "customer_identities"
+    customer_activities_table: str = "customer_activities"
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_rows: int = DEFAULT_MAX_ROWS
     decision_timeout_seconds: int = DEFAULT_DECISION_TIMEOUT_SECONDS
@@ -53,6 +54,7 @@ class Settings:
                 "VEHICLES_TABLE",
                 "CONNECTIONS_TABLE",
                 "CUSTOMER_IDENTITIES_TABLE",
+                "CUSTOMER_ACTIVITIES_TABLE",
                 "UPLOAD_BUCKET",
             )
             if not env.get(name)
@@ -70,6 +72,7 @@ class Settings:
             vehicles_table=env["VEHICLES_TABLE"],
             connections_table=env["CONNECTIONS_TABLE"],
             customer_identities_table=env["CUSTOMER_IDENTITIES_TABLE"],
+            customer_activities_table=env["CUSTOMER_ACTIVITIES_TABLE"],
             upload_bucket=env["UPLOAD_BUCKET"],
             websocket_management_endpoint=env.get("WEBSOCKET_MANAGEMENT_ENDPOINT", ""),
             import_state_machine_arn=env.get("IMPORT_STATE_MACHINE_ARN", ""),

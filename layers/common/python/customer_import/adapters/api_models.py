@@ -12,6 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from ..audit import AuditEntry
 from ..changes.rules import DEFAULT_MAX_DELETE_PERCENT
+from ..customers.activities import (
+    KINDS,
+    MAX_TEXT_CHARS,
+    NOT_BLANK,
+    Activity,
+    check_date,
+    check_text,
+)
 from ..customers.customer import Customer as StoredCustomer
 from ..jobs import Job
 from ..queries import (
@@ -316,10 +324,15 @@ class Customer(BaseModel):
     updated_at: str | None = None
     addresses: list[Address] = Field(default_factory=list)
     vehicles: list[Vehicle] = Field(default_factory=list)
+    activities: int | None = Field(
+        default=None,
+        description="How many activities (related records) the customer has; given when "
+        "listing an account's customers.",
+    )
 
     @classmethod
-    def of(cls, customer: StoredCustomer) -> Customer:
-        return cls(**customer.view(), account_id=customer.account_id)
+    def of(cls, customer: StoredCustomer, activities: int | None = None) -> Customer:
+        return cls(**customer.view(), account_id=customer.account_id, activities=activities)
 
 
 class CustomerList(BaseModel):
@@ -327,6 +340,60 @@ class CustomerList(BaseModel):
     next_cursor: str | None = Field(
         default=None,
         description="Listing the organisation: pass as `cursor` for the next page; absent on the last.",
+    )
+
+
+# ---- activities ---------------------------------------------------------------------------
+
+ActivityKind = Literal["appointment", "report", "call_block", "service_booking"]
+assert tuple(ActivityKind.__args__) == KINDS  # type: ignore[attr-defined]
+
+
+class NewActivity(Strict):
+    kind: ActivityKind = Field(description="What the activity is.")
+    # `format: date` is RFC 3339's full-date (YYYY-MM-DD, a real day): what `check_date` takes.
+    date: str = Field(
+        description="The day it happens or happened: a real calendar date, YYYY-MM-DD.",
+        examples=["2026-12-02"],
+        json_schema_extra={"format": "date"},
+    )
+    text: str = Field(
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        pattern=NOT_BLANK,
+        description="What was done or said (not only spaces).",
+    )
+
+    @field_validator("date")
+    @classmethod
+    def _real_date(cls, value: str) -> str:
+        return check_date(value)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        return check_text(value)
+
+
+class ActivityOut(BaseModel):
+    activity_id: str = Field(description="Sortable: the date first.")
+    customer_id: str
+    account: str = Field(description="The account of the customer when it was recorded.")
+    kind: str
+    date: str
+    text: str
+    author: str = Field(description="The user (the token's subject) who recorded it.")
+    created_at: str
+
+    @classmethod
+    def of(cls, activity: Activity) -> ActivityOut:
+        return cls(**activity.view())
+
+
+class ActivityPage(BaseModel):
+    items: list[ActivityOut]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; absent on the last."
     )
 
 

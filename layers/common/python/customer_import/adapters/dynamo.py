@@ -403,6 +403,24 @@ class IdentityModel(Model):
     live = BooleanAttribute()
 
 
+class ActivityModel(Model):
+    """A related record of a customer (`customers.activities`): by the customer's id, ranged
+    by the activity's id (its date first, so a Query lists them by date)."""
+
+    class Meta:
+        table_name = "unbound"
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    activity_id = UnicodeAttribute(range_key=True)
+    org_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    date = UnicodeAttribute()
+    text = UnicodeAttribute()
+    author = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
 class ConnectionsByJob(GlobalSecondaryIndex["ConnectionModel"]):
     class Meta:
         index_name = "by_job"
@@ -446,6 +464,7 @@ def bind(settings: Settings) -> None:
             AddressModel: settings.customer_addresses_table,
             VehicleModel: settings.vehicles_table,
             IdentityModel: settings.customer_identities_table,
+            ActivityModel: settings.customer_activities_table,
             ConnectionModel: settings.connections_table,
         }
         for model, table_name in tables.items():

@@ -12,6 +12,7 @@ from ..pipeline import ImportPipeline
 from ..progress import ProgressBroadcaster
 from ..settings import Settings
 from . import dynamo
+from .activities_dynamo import DynamoActivityRepository
 from .aws import ApiGatewayMessageSender, S3ObjectStore, StepFunctionsWorkflow, s3_client
 from .customers_dynamo import DynamoCustomerRepository
 
@@ -26,6 +27,7 @@ class Components:
     organisations: dynamo.DynamoOrganisationStore
     audit: dynamo.DynamoAuditLog
     broadcaster: ProgressBroadcaster
+    activities: DynamoActivityRepository
 
 
 _cache: dict[Settings, Components] = {}
@@ -80,6 +82,7 @@ def _build(settings: Settings) -> Components:
         organisations,
         audit,
         broadcaster,
+        DynamoActivityRepository(),
     )
 
 

@@ -20,6 +20,7 @@ from ..errors import CustomerImportError
 from ..organisations import check_recycle_bin_days
 from ..ports import AuditLog
 from ..queries import CustomerNotFound
+from .activities import ActivityRepository
 from .customer import Customer
 from .repository import IDENTITY_TAKEN, MISSING, CustomerRepository, Purge, Update
 
@@ -120,9 +121,15 @@ class PurgeResult:
         return {"as_of": self.as_of, "purged": self.purged, "refused": self.refused}
 
 
-def purge_due(repository: CustomerRepository, as_of: str) -> PurgeResult:
+def purge_due(
+    repository: CustomerRepository, activities: ActivityRepository, as_of: str
+) -> PurgeResult:
     """Delete for good every binned customer, of any organisation, whose `purge_after` is on
-    or before the ISO date `as_of`."""
+    or before the ISO date `as_of`, and its activities with it.
+
+    The activities go once the customer's purge was applied (as its addresses and vehicles
+    do inside the repository): a refused purge (the customer was restored meanwhile) keeps
+    them all."""
     day = _iso_date(as_of)
     purged = refused = 0
     due = (
@@ -132,6 +139,10 @@ def purge_due(repository: CustomerRepository, as_of: str) -> PurgeResult:
         refusals = repository.save(chunk)
         refused += len(refusals)
         purged += len(chunk) - len(refusals)
+        kept = {id(r.write) for r in refusals}
+        for write in chunk:
+            if id(write) not in kept:
+                activities.delete_for_customer(write.org_id, write.customer_id)
     return PurgeResult(day, purged, refused)
 
 
