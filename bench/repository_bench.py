@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from customer_import.adapters.dynamo import _Put
-from customer_import.customers.customer import Customer
+from customer_import.customers.customer import Customer, new_customer_id
 from customer_import.customers.repository import Create
 
 from bench.duplicates_bench import staged_customers
@@ -69,18 +69,9 @@ def timed(items: int, work: Callable[[], None], profile: cProfile.Profile | None
 
 
 def creates_for(staged: list[dict[str, Any]], org_id: str, job_id: str) -> list[Create]:
-    from customer_import.imports.staging import customer_id_for
-
     return [
         Create(
-            Customer.from_staged(
-                org_id,
-                "main",
-                {
-                    **s,
-                    "customer_id": customer_id_for(org_id, job_id, s["external_customer_number"]),
-                },
-            ),
+            Customer.from_staged(org_id, "main", {**s, "customer_id": new_customer_id()}),
             job_id,
             AT,
         )

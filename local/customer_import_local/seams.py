@@ -842,7 +842,7 @@ def _table(backend: DynamoDBBackend, name: str) -> Table | None:
     return backend.tables.get(name)  # an unknown table: moto answers as AWS does
 
 
-def _check_batch_write(backend: DynamoDBBackend, body: dict[str, Any]) -> None:
+def _check_batch_write(backend: DynamoDBBackend, body: dict[str, Any], _raw_size: int) -> None:
     """Two requests for one key in one BatchWriteItem (two puts, or a put and a delete, even
     with different attributes) are refused as a whole."""
     for table_name, requests in (body.get("RequestItems") or {}).items():
@@ -860,44 +860,55 @@ def _check_batch_write(backend: DynamoDBBackend, body: dict[str, Any]) -> None:
             keys.add(key)
 
 
-def _check_batch_get(backend: DynamoDBBackend, body: dict[str, Any]) -> None:
+def _check_batch_get(backend: DynamoDBBackend, body: dict[str, Any], _raw_size: int) -> None:
     for table_name, request in (body.get("RequestItems") or {}).items():
         table = _table(backend, table_name)
         for key in request.get("Keys", []) if table is not None else []:
             _check_key_size(table, key)
 
 
-def _check_keyed(backend: DynamoDBBackend, body: dict[str, Any]) -> None:
+def _check_keyed(backend: DynamoDBBackend, body: dict[str, Any], _raw_size: int) -> None:
     table = _table(backend, body.get("TableName", ""))
     if table is not None:
         _check_key_size(table, body.get("Key") or {})
 
 
-def _check_transaction(backend: DynamoDBBackend, body: dict[str, Any]) -> None:
+def _check_transaction(backend: DynamoDBBackend, body: dict[str, Any], raw_size: int) -> None:
     """Keys named by Update, Delete and ConditionCheck (moto checks a Put's item), and the
     aggregate size of the transaction. moto refuses two operations on one item itself."""
+    items = body.get("TransactItems", [])
     size = 0
-    for item in body.get("TransactItems", []):
+    for item in items:
         kind, operation = next(iter(item.items()))
         table = _table(backend, operation.get("TableName", ""))
-        written = operation.get("Item" if kind == "Put" else "Key") or {}
         if table is not None and kind != "Put":
-            _check_key_size(table, written)
+            _check_key_size(table, operation.get("Key") or {})
+    # The request's JSON spells every name and value at least in full (a number's digits, a
+    # binary's base64, each value's type beside it): no larger, and it is under the limit.
+    if raw_size <= TRANSACTION_SIZE_LIMIT:
+        return
+    for item in items:
+        kind, operation = next(iter(item.items()))
+        written = operation.get("Item" if kind == "Put" else "Key") or {}
         size += sum(bytesize(name) + DynamoType(value).size() for name, value in written.items())
     if size > TRANSACTION_SIZE_LIMIT:
         raise MockValidationException("Transaction request cannot be larger than 4 MB")
 
 
-DYNAMODB_REQUEST_CHECKS: dict[str, Callable[[DynamoDBBackend, dict[str, Any]], None]] = {
+DYNAMODB_REQUEST_CHECKS: dict[str, Callable[[DynamoDBBackend, dict[str, Any], int], None]] = {
     "batch_write_item": _check_batch_write,
     "batch_get_item": _check_batch_get,
     "get_item": _check_keyed,
     "delete_item": _check_keyed,
     "update_item": _check_keyed,
     "transact_write_items": _check_transaction,
-    "put_item": lambda _backend, _body: None,  # moto checks a put's keys; throttling only
-    "query": lambda _backend, _body: None,
+    "put_item": lambda _backend, _body, _size: None,  # moto checks a put's keys; throttling only
+    "query": lambda _backend, _body, _size: None,
 }
+
+
+def _byte_size(raw: str | bytes | None) -> int:
+    return len(raw.encode() if isinstance(raw, str) else raw or b"")
 
 
 def _checked(name: str, answer: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
@@ -907,7 +918,7 @@ def _checked(name: str, answer: Callable[[DynamoHandler], Any]) -> Callable[[Dyn
     @functools.wraps(answer)
     def refusing(self: DynamoHandler) -> Any:
         _throttle_if_planned(operation, self.body)
-        check(self.dynamodb_backend, self.body)
+        check(self.dynamodb_backend, self.body, _byte_size(self.raw_body))
         return answer(self)
 
     return refusing

@@ -377,6 +377,29 @@ def test_a_transaction_over_4_mb_is_refused(stack) -> None:
     assert "Item" not in found
 
 
+def test_a_transaction_under_4_mb_is_written_however_long_its_json(stack) -> None:
+    # Given ten items of 390,000 double quotes each: 3.9 MB of data, twice that in JSON
+    from customer_import_local.stack import table_name
+
+    items = [
+        {
+            "Put": {
+                "TableName": table_name("customers"),
+                "Item": {
+                    "org_id": {"S": "org-kq"},
+                    "customer_id": {"S": f"c{n}"},
+                    "name": {"S": '"' * 390_000},
+                },
+            }
+        }
+        for n in range(10)
+    ]
+    # When they are written in one transaction
+    answer = _in_this_process("dynamodb", "transact_write_items", TransactItems=items)
+    # Then DynamoDB takes it: its size is the data's, not the request's
+    assert "code" not in answer, answer
+
+
 def test_a_missing_object_is_access_denied_as_for_a_role_without_list_bucket(stack) -> None:
     # Given a key nobody wrote (or one the lifecycle rule expired)
     bucket, key = stack.endpoints.bucket, "staging/org-k/gone/preview.json"

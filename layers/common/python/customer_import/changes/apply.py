@@ -73,10 +73,14 @@ def apply_batch(
     context: BatchContext,
     rules: Rules,
     pairs: Sequence[tuple[FileCustomer, Customer | None]],
+    logged: Sequence[ChangeEntry] | None = None,
 ) -> Applied:
     """`pairs`: each file customer of the batch with the stored customer it matched (None:
-    it creates one), as the caller matched them (by key, or by a person's merge decision)."""
-    applied, rest = settled_before(change_log, context, pairs)
+    it creates one), as the caller matched them (by key, or by a person's merge decision).
+    `logged`: the batch's change log, if the caller read it already."""
+    if logged is None:
+        logged = change_log.read(*_log_key(context)) or []
+    applied, rest = settled_before(logged, context, pairs)
     pending: list[tuple[FileCustomer, Planned]] = []
     for file_customer, stored in rest:
         planned = plan(file_customer.customer, stored, rules, file_customer.row)
@@ -85,25 +89,26 @@ def apply_batch(
         else:
             pending.append((file_customer, planned))
     # The intent first: a crash after some writes leaves what rollback needs to find them.
-    change_log.record(
-        *_log_key(context), applied.entries + [p.entry for _, p in pending if p.entry]
-    )
+    intent = applied.entries + [p.entry for _, p in pending if p.entry]
+    change_log.record(*_log_key(context), intent)
     for attempt in range(REPLANS + 1):
         if not pending:
             break
         pending = _write(repository, context, rules, pending, applied, last=attempt == REPLANS)
-    change_log.record(*_log_key(context), applied.entries)
+    if applied.entries != intent:  # something was refused, or planned again
+        change_log.record(*_log_key(context), applied.entries)
     return applied
 
 
 def settled_before(
-    change_log: ChangeLog,
+    entries: Sequence[ChangeEntry],
     context: BatchContext,
     pairs: Sequence[tuple[FileCustomer, Customer | None]],
 ) -> tuple[Applied, list[tuple[FileCustomer, Customer | None]]]:
-    """What an earlier run of the batch wrote (counted, with its entries), and the pairs it
-    did not: a batch run again, or one that failed after its retries, starts from here."""
-    logged = {e.customer_id: e for e in change_log.read(*_log_key(context)) or []}
+    """What an earlier run of the batch wrote (counted, with its entries: the batch's change
+    log), and the pairs it did not: a batch run again, or one that failed after its retries,
+    starts from here."""
+    logged = {e.customer_id: e for e in entries}
     applied = Applied()
     rest: list[tuple[FileCustomer, Customer | None]] = []
     for file_customer, stored in pairs:

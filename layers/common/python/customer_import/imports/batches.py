@@ -34,8 +34,11 @@ class BatchImport:
     def import_batch(self, org_id: str, job_id: str, batch: dict[str, Any]) -> dict[str, Any]:
         job = self.jobs.get(org_id, job_id)
         staged: list[dict[str, Any]] = self.objects.get_json(batch["key"])["customers"]
-        work = self._work(job, batch, staged)
-        applied = apply_batch(self.customers, self.change_log, work.context, work.rules, work.pairs)
+        logged = self.change_log.read(org_id, job_id, batch["batch_id"])
+        work = self._work(job, batch, staged, ran_before=logged is not None)
+        applied = apply_batch(
+            self.customers, self.change_log, work.context, work.rules, work.pairs, logged or []
+        )
         self._record(job, work.outcome(batch, applied))
         return {"batch_id": batch["batch_id"]}
 
@@ -46,35 +49,41 @@ class BatchImport:
         counted, the rest fails with why (`retry` writes it again, nothing twice)."""
         job = self.jobs.get(org_id, job_id)
         staged: list[dict[str, Any]] = self.objects.get_json(batch["key"])["customers"]
-        work = self._work(job, batch, staged)
-        applied, rest = settled_before(self.change_log, work.context, work.pairs)
+        logged = self.change_log.read(org_id, job_id, batch["batch_id"])
+        work = self._work(job, batch, staged, ran_before=logged is not None)
+        applied, rest = settled_before(logged or [], work.context, work.pairs)
         reason = f"Batch {batch['batch_id']} failed: {error_reason(error)}"
         applied.failures += [Failure(row.row, reason, "(batch)") for row, _ in rest]
         self._record(job, work.outcome(batch, applied))
         return {"batch_id": batch["batch_id"]}
 
-    def _work(self, job: Job, batch: dict[str, Any], staged: list[dict[str, Any]]) -> _Work:
+    def _work(
+        self, job: Job, batch: dict[str, Any], staged: list[dict[str, Any]], *, ran_before: bool
+    ) -> _Work:
         options = job.options
         rules = Rules(options.mode, options.key, options.field_policy, options.max_delete_percent)
         at = next((c["staged_at"] for c in staged if c.get("staged_at")), job.created_at)
         context = BatchContext(job.org_id, job.account_id, job.job_id, batch["batch_id"], at)
         work = _Work(context, rules, staged)
         if options.mode is Mode.INSERT:
-            self._insert_pairs(job, work)
+            self._insert_pairs(job, work, ran_before=ran_before)
         else:
             chunk = [FileCustomer.from_staged(job.org_id, job.account_id, c) for c in staged]
             matched = match(self.customers, job.org_id, job.account_id, chunk, options.key)
             work.pairs = list(zip(chunk, matched, strict=True))
         return work
 
-    def _insert_pairs(self, job: Job, work: _Work) -> None:
+    def _insert_pairs(self, job: Job, work: _Work, *, ran_before: bool) -> None:
         """The person's decision on each flagged customer: created, merged into the customer
         it repeats (fill empty fields, add what it lacks), or skipped. A customer this job
-        created already is paired with itself, so a batch run again writes nothing twice."""
+        created already is paired with itself, so a batch run again writes nothing twice (a
+        batch without a change log never wrote: it logs before it writes)."""
         decided = plan_batch(work.staged, Decision.from_job(job.decision, job.options.on_duplicate))
         work.skipped_duplicates = len(decided.skipped_duplicates)
         work.skipped_user = len(decided.skipped_user)
-        ids = {c["customer_id"] for c in decided.create} | {t for t, _ in decided.merge}
+        ids = {t for t, _ in decided.merge}
+        if ran_before:
+            ids |= {c["customer_id"] for c in decided.create}
         stored = self.customers.get_many(job.org_id, ids) if ids else {}
         for customer in decided.create:
             file_customer = FileCustomer.from_staged(job.org_id, job.account_id, customer)
