@@ -53,7 +53,7 @@ K. `StepFunctionsParserBackend._validate_definition`, which CreateStateMachine a
    Maps, say), which Step Functions refuses. A definition whose state names are not unique
    across the whole machine is refused with AWS's `InvalidDefinition` and its
    `DUPLICATE_STATE_NAME` message.
-Q. `Table.query` of moto's DynamoDB, on an index that projects some attributes only: moto
+Q. `Table.query` of moto's DynamoDB, on a global index that projects some attributes only: moto
    listed, sorted and copied whole items, fetched as many as 1 MB of whole items fit in a
    page, then cut each down to the index's attributes (through a JSON round trip per
    attribute). An index holds its entries only, and DynamoDB fills a page to 1 MB of them:
@@ -608,7 +608,8 @@ def _query_one_partition(self: Table, hash_key: Any, *args: Any, **kwargs: Any) 
 
 
 def _query_index(self: Table, index_name: str, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-    index = next((i for i in self.all_indexes() if i.name == index_name), None)
+    # A local index reads what it does not project from the table: moto's code answers it.
+    index = next((i for i in self.global_indexes if i.name == index_name), None)
     projection = (index.projection or {}) if index is not None else {}
     if index is None or hash_key is None or projection.get("ProjectionType", "ALL") == "ALL":
         return _originals["table.query"](self, hash_key, *args, **kwargs)
@@ -838,11 +839,14 @@ def _key_of(table: Table, item: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(tuple((item.get(name) or {}).items()) for name in names)
 
 
+RawBody = str | bytes | None  # the request as it came, which the checks read parsed
+
+
 def _table(backend: DynamoDBBackend, name: str) -> Table | None:
     return backend.tables.get(name)  # an unknown table: moto answers as AWS does
 
 
-def _check_batch_write(backend: DynamoDBBackend, body: dict[str, Any], _raw_size: int) -> None:
+def _check_batch_write(backend: DynamoDBBackend, body: dict[str, Any], _raw: RawBody) -> None:
     """Two requests for one key in one BatchWriteItem (two puts, or a put and a delete, even
     with different attributes) are refused as a whole."""
     for table_name, requests in (body.get("RequestItems") or {}).items():
@@ -860,20 +864,20 @@ def _check_batch_write(backend: DynamoDBBackend, body: dict[str, Any], _raw_size
             keys.add(key)
 
 
-def _check_batch_get(backend: DynamoDBBackend, body: dict[str, Any], _raw_size: int) -> None:
+def _check_batch_get(backend: DynamoDBBackend, body: dict[str, Any], _raw: RawBody) -> None:
     for table_name, request in (body.get("RequestItems") or {}).items():
         table = _table(backend, table_name)
         for key in request.get("Keys", []) if table is not None else []:
             _check_key_size(table, key)
 
 
-def _check_keyed(backend: DynamoDBBackend, body: dict[str, Any], _raw_size: int) -> None:
+def _check_keyed(backend: DynamoDBBackend, body: dict[str, Any], _raw: RawBody) -> None:
     table = _table(backend, body.get("TableName", ""))
     if table is not None:
         _check_key_size(table, body.get("Key") or {})
 
 
-def _check_transaction(backend: DynamoDBBackend, body: dict[str, Any], raw_size: int) -> None:
+def _check_transaction(backend: DynamoDBBackend, body: dict[str, Any], raw: RawBody) -> None:
     """Keys named by Update, Delete and ConditionCheck (moto checks a Put's item), and the
     aggregate size of the transaction. moto refuses two operations on one item itself."""
     items = body.get("TransactItems", [])
@@ -885,7 +889,7 @@ def _check_transaction(backend: DynamoDBBackend, body: dict[str, Any], raw_size:
             _check_key_size(table, operation.get("Key") or {})
     # The request's JSON spells every name and value at least in full (a number's digits, a
     # binary's base64, each value's type beside it): no larger, and it is under the limit.
-    if raw_size <= TRANSACTION_SIZE_LIMIT:
+    if len(raw.encode() if isinstance(raw, str) else raw or b"") <= TRANSACTION_SIZE_LIMIT:
         return
     for item in items:
         kind, operation = next(iter(item.items()))
@@ -895,20 +899,16 @@ def _check_transaction(backend: DynamoDBBackend, body: dict[str, Any], raw_size:
         raise MockValidationException("Transaction request cannot be larger than 4 MB")
 
 
-DYNAMODB_REQUEST_CHECKS: dict[str, Callable[[DynamoDBBackend, dict[str, Any], int], None]] = {
+DYNAMODB_REQUEST_CHECKS: dict[str, Callable[[DynamoDBBackend, dict[str, Any], RawBody], None]] = {
     "batch_write_item": _check_batch_write,
     "batch_get_item": _check_batch_get,
     "get_item": _check_keyed,
     "delete_item": _check_keyed,
     "update_item": _check_keyed,
     "transact_write_items": _check_transaction,
-    "put_item": lambda _backend, _body, _size: None,  # moto checks a put's keys; throttling only
-    "query": lambda _backend, _body, _size: None,
+    "put_item": lambda _backend, _body, _raw: None,  # moto checks a put's keys; throttling only
+    "query": lambda _backend, _body, _raw: None,
 }
-
-
-def _byte_size(raw: str | bytes | None) -> int:
-    return len(raw.encode() if isinstance(raw, str) else raw or b"")
 
 
 def _checked(name: str, answer: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
@@ -918,7 +918,7 @@ def _checked(name: str, answer: Callable[[DynamoHandler], Any]) -> Callable[[Dyn
     @functools.wraps(answer)
     def refusing(self: DynamoHandler) -> Any:
         _throttle_if_planned(operation, self.body)
-        check(self.dynamodb_backend, self.body, _byte_size(self.raw_body))
+        check(self.dynamodb_backend, self.body, self.raw_body)
         return answer(self)
 
     return refusing

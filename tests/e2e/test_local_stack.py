@@ -346,29 +346,35 @@ def test_keys_over_dynamodb_s_limits_are_refused_in_every_request(stack) -> None
             assert "2048 bytes" in answer["message"] or "1024 bytes" in answer["message"]
 
 
-def test_a_transaction_over_4_mb_is_refused(stack) -> None:
-    # Given eleven items of about 390 KB each, each under the item limit
+def _customer_puts(org: str, count: int, name: str) -> list[dict]:
+    """A transaction's puts of `count` customers of `org`, each with this name."""
     from customer_import_local.stack import table_name
 
-    items = [
+    return [
         {
             "Put": {
                 "TableName": table_name("customers"),
                 "Item": {
-                    "org_id": {"S": "org-k"},
+                    "org_id": {"S": org},
                     "customer_id": {"S": f"c{n}"},
-                    "name": {"S": "x" * 390_000},
+                    "name": {"S": name},
                 },
             }
         }
-        for n in range(11)
+        for n in range(count)
     ]
+
+
+def test_a_transaction_over_4_mb_is_refused(stack) -> None:
+    # Given eleven items of about 390 KB each, each under the item limit
+    items = _customer_puts("org-k", 11, "x" * 390_000)
     # When they are written in one transaction
     answer = _in_this_process("dynamodb", "transact_write_items", TransactItems=items)
     # Then DynamoDB refuses it, and nothing is written
     assert (answer["code"], answer["status"]) == ("ValidationException", 400)
     assert "4 MB" in answer["message"]
     import boto3
+    from customer_import_local.stack import table_name
 
     found = boto3.client("dynamodb").get_item(
         TableName=table_name("customers"),
@@ -379,21 +385,7 @@ def test_a_transaction_over_4_mb_is_refused(stack) -> None:
 
 def test_a_transaction_under_4_mb_is_written_however_long_its_json(stack) -> None:
     # Given ten items of 390,000 double quotes each: 3.9 MB of data, twice that in JSON
-    from customer_import_local.stack import table_name
-
-    items = [
-        {
-            "Put": {
-                "TableName": table_name("customers"),
-                "Item": {
-                    "org_id": {"S": "org-kq"},
-                    "customer_id": {"S": f"c{n}"},
-                    "name": {"S": '"' * 390_000},
-                },
-            }
-        }
-        for n in range(10)
-    ]
+    items = _customer_puts("org-kq", 10, '"' * 390_000)
     # When they are written in one transaction
     answer = _in_this_process("dynamodb", "transact_write_items", TransactItems=items)
     # Then DynamoDB takes it: its size is the data's, not the request's

@@ -47,6 +47,18 @@ def context(job: str, batch: str = "00001") -> BatchContext:
     return BatchContext(ORG, ACCOUNT, job, batch, "2026-12-02T03:00:00.000+00:00")
 
 
+def applied_to(
+    repository: FakeCustomerRepository,
+    log: ObjectChangeLog,
+    batch: BatchContext,
+    rules: Rules,
+    pairs: Sequence[tuple[FileCustomer, Any]],
+) -> Any:
+    """The batch applied as ImportBatch applies it: with its change log as read first."""
+    logged = log.read(batch.org_id, batch.job_id, batch.batch_id) or []
+    return apply_batch(repository, log, batch, rules, pairs, logged)
+
+
 def run(
     repository: FakeCustomerRepository,
     log: ObjectChangeLog,
@@ -55,7 +67,7 @@ def run(
     rules: Rules = UPDATE,
 ) -> Any:
     pairs = list(zip(chunk, match(repository, ORG, ACCOUNT, chunk, rules.key), strict=True))
-    return apply_batch(repository, log, context(job), rules, pairs)
+    return applied_to(repository, log, context(job), rules, pairs)
 
 
 def numbers(first: int, count: int) -> list[str]:
@@ -127,7 +139,7 @@ def test_two_concurrent_imports_of_one_file_store_each_customer_once() -> None:
     other = file_customers(numbers(100, 50))
     repository.before_first_save = [Create(c.customer, "job-other", "t") for c in other]
     # When the first import writes its batch
-    applied = apply_batch(repository, log, context("job-1"), UPDATE, pairs)
+    applied = applied_to(repository, log, context("job-1"), UPDATE, pairs)
     # Then every customer is stored once, as the other import created it: nothing to change
     assert len(repository.customers) == 50
     assert applied.counts["unchanged"] == 50
@@ -142,7 +154,7 @@ def test_in_insert_mode_the_customer_a_concurrent_import_created_is_a_skipped_du
         Create(c.customer, "job-other", "t") for c in file_customers(numbers(100, 10))
     ]
     # When it writes
-    applied = apply_batch(repository, log, context("job-1"), INSERT, [(c, None) for c in chunk])
+    applied = applied_to(repository, log, context("job-1"), INSERT, [(c, None) for c in chunk])
     # Then none is doubled: each is a duplicate skipped
     assert len(repository.customers) == 10
     assert applied.counts["skipped_duplicates"] == 10
@@ -166,7 +178,7 @@ def test_a_customer_changed_meanwhile_is_read_and_planned_again_never_overwritte
     ]
     repository.before_first_save = [person_edit]
     # When the update writes
-    applied = apply_batch(repository, log, context("job-2"), UPDATE, pairs)
+    applied = applied_to(repository, log, context("job-2"), UPDATE, pairs)
     # Then the email is updated on top of the person's change, which stays
     [customer] = repository.customers.values()
     assert (customer.value("email"), customer.value("phone")) == (

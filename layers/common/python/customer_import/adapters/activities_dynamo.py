@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 
 from ..customers.activities import Activity, from_item
 from .dynamo import ActivityModel, _throttling_is_transient
@@ -77,17 +78,9 @@ class DynamoActivityRepository:
         copied = 0
         with ActivityModel.batch_write() as batch:
             for item in ActivityModel.query(source_customer_id, consistent_read=True):
-                source = _activity(item)
-                batch.save(
-                    _item(
-                        Activity(
-                            **{
-                                **source.__dict__,
-                                "customer_id": target_customer_id,
-                                "account_id": target_account_id,
-                            }
-                        )
-                    )
+                copy = replace(
+                    _activity(item), customer_id=target_customer_id, account_id=target_account_id
                 )
+                batch.save(_item(copy))
                 copied += 1
         return copied

@@ -73,13 +73,11 @@ def apply_batch(
     context: BatchContext,
     rules: Rules,
     pairs: Sequence[tuple[FileCustomer, Customer | None]],
-    logged: Sequence[ChangeEntry] | None = None,
+    logged: Sequence[ChangeEntry],
 ) -> Applied:
     """`pairs`: each file customer of the batch with the stored customer it matched (None:
     it creates one), as the caller matched them (by key, or by a person's merge decision).
-    `logged`: the batch's change log, if the caller read it already."""
-    if logged is None:
-        logged = change_log.read(*_log_key(context)) or []
+    `logged`: the batch's change log as an earlier run left it (empty: none ran)."""
     applied, rest = settled_before(logged, context, pairs)
     pending: list[tuple[FileCustomer, Planned]] = []
     for file_customer, stored in rest:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..changes.apply import Applied, BatchContext, Failure, apply_batch, settled_before
-from ..changes.log import Action, ChangeLog
+from ..changes.log import Action, ChangeEntry, ChangeLog
 from ..changes.matching import FileCustomer, match
 from ..changes.plan import Rules
 from ..changes.rules import Mode
@@ -32,12 +32,9 @@ class BatchImport:
     broadcaster: ProgressBroadcaster
 
     def import_batch(self, org_id: str, job_id: str, batch: dict[str, Any]) -> dict[str, Any]:
-        job = self.jobs.get(org_id, job_id)
-        staged: list[dict[str, Any]] = self.objects.get_json(batch["key"])["customers"]
-        logged = self.change_log.read(org_id, job_id, batch["batch_id"])
-        work = self._work(job, batch, staged, ran_before=logged is not None)
+        job, work, logged = self._load(org_id, job_id, batch)
         applied = apply_batch(
-            self.customers, self.change_log, work.context, work.rules, work.pairs, logged or []
+            self.customers, self.change_log, work.context, work.rules, work.pairs, logged
         )
         self._record(job, work.outcome(batch, applied))
         return {"batch_id": batch["batch_id"]}
@@ -47,15 +44,22 @@ class BatchImport:
     ) -> dict[str, Any]:
         """A batch failed after its retries: what its change log shows written stays and is
         counted, the rest fails with why (`retry` writes it again, nothing twice)."""
-        job = self.jobs.get(org_id, job_id)
-        staged: list[dict[str, Any]] = self.objects.get_json(batch["key"])["customers"]
-        logged = self.change_log.read(org_id, job_id, batch["batch_id"])
-        work = self._work(job, batch, staged, ran_before=logged is not None)
-        applied, rest = settled_before(logged or [], work.context, work.pairs)
+        job, work, logged = self._load(org_id, job_id, batch)
+        applied, rest = settled_before(logged, work.context, work.pairs)
         reason = f"Batch {batch['batch_id']} failed: {error_reason(error)}"
         applied.failures += [Failure(row.row, reason, "(batch)") for row, _ in rest]
         self._record(job, work.outcome(batch, applied))
         return {"batch_id": batch["batch_id"]}
+
+    def _load(
+        self, org_id: str, job_id: str, batch: dict[str, Any]
+    ) -> tuple[Job, _Work, list[ChangeEntry]]:
+        """The job, the batch's customers paired for its mode, and its change log as an
+        earlier run left it (empty: none ran)."""
+        job = self.jobs.get(org_id, job_id)
+        staged: list[dict[str, Any]] = self.objects.get_json(batch["key"])["customers"]
+        logged = self.change_log.read(org_id, job_id, batch["batch_id"])
+        return job, self._work(job, batch, staged, ran_before=logged is not None), logged or []
 
     def _work(
         self, job: Job, batch: dict[str, Any], staged: list[dict[str, Any]], *, ran_before: bool
