@@ -327,6 +327,10 @@ _CUSTOMER_WRITES = (
     TableAccess("vehicles", (BATCH_GET, QUERY, BATCH_WRITE)),
     TableAccess("customer_match_keys", (BATCH_GET, BATCH_WRITE)),
 )
+# A transfer (design §5.5): the other accounts' customers by external number; a move frees
+# the identity of the account it leaves and takes (or a copy copies) the activities along.
+_TRANSFER_READS = TableAccess("customers", query_indexes=("by_external_number",))
+_TRANSFER_RELATED = TableAccess("customer_activities", (QUERY, UPDATE, BATCH_WRITE))
 # A change log document per batch, before it writes and after (design §5.7).
 _CHANGE_LOG = "change-log/*"
 
@@ -370,8 +374,11 @@ FUNCTIONS = (
                 TableAccess("organisations", (GET,)),
                 # whether the organisation has live customers at all (one item of its index),
                 # then the duplicates by match key, or (update modes) the customers the file's
-                # keys name, and (sync) the account's live customers, through the index
-                TableAccess("customers", (BATCH_GET,), query_indexes=("live_by_org",)),
+                # keys name, and (sync) the account's live customers, through the index; with
+                # a transfer, the other accounts' customers by external number
+                TableAccess(
+                    "customers", (BATCH_GET,), query_indexes=("live_by_org", "by_external_number")
+                ),
                 TableAccess("customer_identities", (BATCH_GET,)),
                 TableAccess("customer_addresses", (BATCH_GET, QUERY)),
                 TableAccess("vehicles", (BATCH_GET, QUERY)),
@@ -402,6 +409,9 @@ FUNCTIONS = (
                 TableAccess("job_batches", (PUT,)),
                 # the stored customers it matches, then its conditional writes
                 *_CUSTOMER_WRITES,
+                _TRANSFER_READS,
+                TableAccess("customer_identities", (DELETE,)),
+                _TRANSFER_RELATED,
             ),
             # the batch and its change log in; its change log and failures, whole, out
             objects=(
@@ -427,8 +437,11 @@ FUNCTIONS = (
             tables=(
                 _JOB_STEP,
                 TableAccess("job_batches", (PUT,)),
-                # which customers of the batch its change log shows written before it failed
+                # which customers of the batch its change log shows written before it failed,
+                # and the activities of the transfers among them
                 *_CUSTOMER_READS,
+                _TRANSFER_READS,
+                _TRANSFER_RELATED,
             ),
             objects=(ObjectAccess("uploads", read=("staging/*", _CHANGE_LOG), write=(_FAILURES,)),),
             push_progress=True,
@@ -480,8 +493,11 @@ FUNCTIONS = (
                 _JOB_STEP,
                 # the failures every batch recorded, and the record of a batch that left none
                 TableAccess("job_batches", (QUERY, PUT)),
-                # which customers such a batch wrote before it failed
+                # which customers such a batch wrote before it failed (a batch's failure, as
+                # RecordBatchFailure records it)
                 *_CUSTOMER_READS,
+                _TRANSFER_READS,
+                _TRANSFER_RELATED,
                 _AUDIT,
             ),
             # Prepare's row errors and the manifests in, the error-log CSV out, and the failures

@@ -56,6 +56,24 @@ class FakeCustomerRepository:
                 found[number] = self.customers[(org_id, holder[0])]
         return found
 
+    def find_in_other_accounts(
+        self, org_id: str, account_id: str, numbers: Collection[str]
+    ) -> dict[str, Customer]:
+        found = {}
+        for number in numbers:
+            held = [
+                c
+                for (org, _), c in self.customers.items()
+                if org == org_id and c.account_id != account_id
+                if c.external_customer_number == number
+            ]
+            live = [c for c in held if not c.binned]
+            if live:
+                found[number] = max(live, key=lambda c: (c.updated_at or "", c.customer_id))
+            elif held:
+                found[number] = max(held, key=lambda c: (c.deleted_at or "", c.customer_id))
+        return found
+
     def _account(self, org_id: str, account_id: str | None, *, binned: bool) -> list[Customer]:
         return [
             c
@@ -183,7 +201,7 @@ class FakeCustomerRepository:
                 current, after, expected, job_id, at
             )
             return None
-        self._release(current)
+        self._release(current, entirely=current.account_id != after.account_id)
         self._store(self._updated(current, after, expected, job_id, at))
         return None
 
@@ -251,7 +269,8 @@ class FakeCustomerRepository:
         )
 
     def _release(self, customer: Customer, *, entirely: bool = False) -> None:
-        """Free the identity the customer holds (an update may move it, a purge ends it)."""
+        """Free the identity the customer holds (an update may move it, a purge or a move to
+        another account ends it)."""
         key = (customer.org_id, customer.account_id, customer.external_customer_number or "")
         if self.identities.get(key, ("",))[0] == customer.customer_id:
             if entirely:

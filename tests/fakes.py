@@ -19,6 +19,7 @@ from customer_import.ports import BatchOutcome, ConnectionGone
 from customer_import.progress import ProgressBroadcaster
 from customer_import.settings import Settings
 
+from tests.fake_activities import FakeActivityRepository
 from tests.fake_customers import FakeCustomerRepository
 
 
@@ -216,6 +217,7 @@ class World:
         self.jobs = FakeJobStore()
         self.objects = FakeObjectStore()
         self.customers = FakeCustomerRepository()
+        self.activities = FakeActivityRepository()
         self.connections = FakeConnections()
         self.sender = FakeSender()
         self.workflow = FakeWorkflow()
@@ -227,6 +229,7 @@ class World:
             self.jobs,
             self.objects,
             self.customers,
+            self.activities,
             self.broadcaster,
             self.workflow,
             self.organisations,

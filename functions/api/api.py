@@ -27,6 +27,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from customer_import.access import (
     CUSTOMERS_ACCESS,
+    CUSTOMERS_TRANSFER,
     IMPORT_MANAGE,
     Caller,
     Forbidden,
@@ -64,7 +65,7 @@ from customer_import.adapters.api_models import (
 )
 from customer_import.adapters.queries import queries_for
 from customer_import.adapters.wiring import components_for
-from customer_import.changes.rules import FieldPolicy, MatchKey, Mode
+from customer_import.changes.rules import FieldPolicy, MatchKey, Mode, Transfer
 from customer_import.customers.activities import (
     ACTIVITY_ID,
     Activity,
@@ -189,7 +190,11 @@ def create_import(request: CreateImport) -> CreatedImport:
         field_policy=FieldPolicy(request.field_policy),
         max_delete_percent=request.options.max_delete_percent,
         confirm_deletions=request.options.confirm_deletions,
+        transfer=Transfer(request.transfer),
+        transfer_related=request.transfer_related,
     )
+    if options.transfer is not Transfer.NONE:
+        caller.require(CUSTOMERS_TRANSFER)
     upload = components.pipeline.create_upload(
         caller.org_id, request.account, request.source, request.file_name, options, caller.user_id
     )

@@ -77,6 +77,8 @@ class ApiClient:
         key: str = "external",
         field_policy: str = "overwrite",
         options: dict[str, Any] | None = None,
+        transfer: str = "none",
+        transfer_related: bool = False,
     ) -> dict[str, Any]:
         """`{job_id, status, upload: {url, fields, expires_in_seconds}}`. `options`: more of
         the job's options (max_delete_percent, confirm_deletions)."""
@@ -91,6 +93,8 @@ class ApiClient:
                 "mode": mode,
                 "key": key,
                 "field_policy": field_policy,
+                "transfer": transfer,
+                "transfer_related": transfer_related,
                 "options": {"auto_run": auto_run, "on_duplicate": on_duplicate, **(options or {})},
             },
         )

@@ -217,8 +217,8 @@ def _api_options(command: Any) -> Any:
 
 
 def _how_options(command: Any) -> Any:
-    """--mode, --key, --field-policy, --max-delete-percent, --confirm-deletions: how the
-    import writes (design §5.4)."""
+    """--mode, --key, --field-policy, --max-delete-percent, --confirm-deletions, --transfer,
+    --with-related: how the import writes (design §5.4, §5.5)."""
     for option in reversed(
         [
             click.option(
@@ -257,6 +257,21 @@ def _how_options(command: Any) -> Any:
                 is_flag=True,
                 help="sync: bin what the file no longer holds, whatever the share.",
             ),
+            click.option(
+                "--transfer",
+                default="none",
+                show_default=True,
+                type=click.Choice(["none", "copy", "move"]),
+                help="update/sync: a file customer the account lacks and another account holds "
+                "(its recycle bin too) is copied (a new customer) or moved (the same one) into "
+                "--account (needs the customers.transfer capability).",
+            ),
+            click.option(
+                "--with-related",
+                "transfer_related",
+                is_flag=True,
+                help="With --transfer: the customer's activities go along.",
+            ),
         ]
     ):
         command = option(command)
@@ -264,15 +279,23 @@ def _how_options(command: Any) -> Any:
 
 
 def _how(
-    mode: str, key: str, field_policy: str, max_delete_percent: float, confirm_deletions: bool
+    mode: str,
+    key: str,
+    field_policy: str,
+    max_delete_percent: float,
+    confirm_deletions: bool,
+    transfer: str,
+    transfer_related: bool,
 ) -> HowToImport:
-    if mode == "insert":
+    if mode == "insert" and transfer == "none" and not transfer_related:
         return HowToImport()
     return HowToImport(
         mode,
         key,
         field_policy,
         {"max_delete_percent": max_delete_percent, "confirm_deletions": confirm_deletions},
+        transfer,
+        transfer_related,
     )
 
 
@@ -372,6 +395,8 @@ def run(
     field_policy: str,
     max_delete_percent: float,
     confirm_deletions: bool,
+    transfer: str,
+    transfer_related: bool,
     on_duplicate: str,
     review: bool,
     hold: bool,
@@ -387,7 +412,15 @@ def run(
     a file was rejected, 3 when a sync waits for its deletions to be confirmed (over
     --max-delete-percent: answer with `decide --confirm-deletions`), 1 otherwise."""
     console = _stderr_console()
-    how = _how(mode, key, field_policy, max_delete_percent, confirm_deletions)
+    how = _how(
+        mode,
+        key,
+        field_policy,
+        max_delete_percent,
+        confirm_deletions,
+        transfer,
+        transfer_related,
+    )
     if hold and api_url is None and running_stack() is None:
         console.print(
             "--hold leaves the job waiting in a running stack: start one with "
@@ -566,7 +599,9 @@ def _print_summary(console: Console, result: RunResult) -> None:
     )
     console.print(
         f"  customers: imported {c('imported'):,} (created {c('created'):,}"
-        f" · updated {c('updated'):,} · merged {c('merged'):,} · restored {c('restored'):,})"
+        f" · updated {c('updated'):,} · merged {c('merged'):,} · restored {c('restored'):,}"
+        + (f" · copied {c('copied'):,} · moved {c('moved'):,}" if c("copied") or c("moved") else "")
+        + ")"
         f" · unchanged {c('unchanged'):,} · binned {c('deleted'):,}"
         f" · skipped (duplicates) {c('skipped_duplicates'):,}"
         f" · skipped (your choice) {c('skipped_user'):,} · failed {c('failed'):,}"
@@ -603,6 +638,8 @@ def preview(
     field_policy: str,
     max_delete_percent: float,
     confirm_deletions: bool,
+    transfer: str,
+    transfer_related: bool,
     as_json: bool,
     limit: int,
     show_changes: bool,
@@ -614,7 +651,15 @@ def preview(
         _remote(ctx, org_id, api_url, websocket_url, token, embedded=True) as remote,
         console.status(f"Reading {shown(file.name)}"),
     ):
-        how = _how(mode, key, field_policy, max_delete_percent, confirm_deletions)
+        how = _how(
+            mode,
+            key,
+            field_policy,
+            max_delete_percent,
+            confirm_deletions,
+            transfer,
+            transfer_related,
+        )
         job, document = preview_file(remote, file, source=source, account_id=account_id, how=how)
     if document is None:
         if as_json:
@@ -635,6 +680,17 @@ def preview(
         )
         return
     _print_preview(_stdout_console(), file, job, document, limit, show_changes)
+
+
+def _will(planned: dict[str, Any] | None) -> str:
+    """What an update mode will do to a previewed customer: "update", "move from smith (bin)"."""
+    if not planned:
+        return ""
+    will = str(planned["action"])
+    if "from_account" in planned:
+        will += f" from {shown(planned['from_account'])}"
+        will += " (bin)" if planned["from_recycle_bin"] else ""
+    return will
 
 
 def _counted(count: int, unit: str) -> str:
@@ -664,15 +720,25 @@ def _print_preview(
             f"create {counts.get('created', 0):,} · update {counts.get('updated', 0):,} · "
             f"unchanged {counts.get('unchanged', 0):,} · restore {counts.get('restored', 0):,}"
         )
+        if "transfers" in document:
+            line += f" · copy {counts.get('copied', 0):,} · move {counts.get('moved', 0):,}"
         if "sweep" in document:
             line += f" · bin {counts.get('deleted', 0):,}"
         console.print(line)
+        for source in document.get("transfers") or []:
+            console.print(
+                f"  {_counted(source['customers'], 'customer')} from account "
+                f"{shown(source['from_account'])}"
+                + (" (its recycle bin)" if source["from_recycle_bin"] else "")
+                + f": {source['copied']:,} copied · {source['moved']:,} moved"
+            )
         confirmation = (document.get("sweep") or {}).get("confirmation")
         if confirmation:
             console.print(f"[yellow]{shown(confirmation)}[/]")
     for warning in job.warnings:
         console.print(f"[yellow]warning:[/] {shown(warning)}")
     table = Table(show_lines=False)
+    planned = document.get("mode", "insert") != "insert"
     for column in (
         "Row",
         "Number",
@@ -682,6 +748,7 @@ def _print_preview(
         "Email",
         "Group",
         "Vehicles",
+        *(("Will",) if planned else ()),
         "Issues",
     ):
         table.add_column(column, overflow="fold")
@@ -705,6 +772,7 @@ def _print_preview(
                 )
             ),
             shown(" ".join(v["registration"] or "?" for v in customer["vehicles"])),
+            *((_will(customer.get("planned")),) if planned else ()),
             "\n".join(issues),
         )
     console.print(table)
@@ -1128,6 +1196,12 @@ def audit(
         for name in ("decision", "default", "overrides", "rows", "reason"):
             if name in details:
                 what = f"{what} · {name} {details[name]}" if what else f"{name} {details[name]}"
+        for source in details.get("transfers") or []:
+            bin_ = " (bin)" if source.get("from_recycle_bin") else ""
+            what += (
+                f" · from {source.get('from_account')}{bin_}: {source.get('copied', 0):,} copied,"
+                f" {source.get('moved', 0):,} moved"
+            )
         console.print(
             f"{shown(entry['at'])}  {shown(entry['action']):<34} {shown(entry['actor']):<10} "
             f"{shown(details.get('file', ''))}  job {shown(entry['job_id'])}"

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from customer_import.access import CAPABILITIES
 from customer_import.adapters.wiring import Components, components_for
 from customer_import.imports.counters import OUTCOME_COUNTERS
 from customer_import.jobs import JobStatus, describe_progress
@@ -100,7 +101,7 @@ def remote_session(
     """The stack at `api_url`; else the running one; else, if `embedded`, one of this
     process for the length of the block (NoStack otherwise). Without a token, one for
     `org_id` signed with the local stack's key."""
-    token = token or local_token(org_id, "cli")
+    token = token or local_token(org_id, "cli", CAPABILITIES)
     if api_url:
         yield Remote(ApiClient(api_url, token), websocket_url)
         return
@@ -291,6 +292,8 @@ class HowToImport:
     key: str = "external"
     field_policy: str = "overwrite"
     options: dict[str, Any] = field(default_factory=dict)
+    transfer: str = "none"
+    transfer_related: bool = False
 
 
 def _create(
@@ -308,6 +311,8 @@ def _create(
             key=how.key,
             field_policy=how.field_policy,
             options=how.options,
+            transfer=how.transfer,
+            transfer_related=how.transfer_related,
         )
     except ApiError as exc:
         if exc.status == 400:

@@ -24,6 +24,8 @@ JSON_KEYS = [
     "merged",
     "deleted",
     "restored",
+    "copied",
+    "moved",
     "skipped_duplicates",
     "skipped_user",
     "failed",

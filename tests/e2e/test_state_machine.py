@@ -480,6 +480,8 @@ def test_an_import_with_errors_says_so_in_its_execution_output_and_metric(
             "merged": 0,
             "deleted": 0,
             "restored": 0,
+            "copied": 0,
+            "moved": 0,
             "skipped_duplicates": 0,
             "skipped_user": 0,
             "failed": 0,

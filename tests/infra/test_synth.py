@@ -928,13 +928,13 @@ function              jobs                    job_batches  organisations  audit_
 start_import          -                       -            -              -          -                                                                    -                    -                    -                   -         -  -
 register_job          gpu                     -            -              -          -                                                                    -                    -                    -                   -         d@by_job  -
 validate_upload       gu                      -            g              p          -                                                                    -                    -                    -                   -         d@by_job  -
-prepare_import        gu                      -            g              p          b@live_by_org                                                        b                    b                    bq                  bq        d@by_job  -
+prepare_import        gu                      -            g              p          b@live_by_org,by_external_number                                     b                    b                    bq                  bq        d@by_job  -
 await_decision        gu                      -            -              -          -                                                                    -                    -                    -                   -         d@by_job  -
-import_batch          gu                      p            -              -          bp                                                                   gbp                  bw                   bqw                 bqw       d@by_job  -
-record_batch_failure  gu                      p            -              -          b                                                                    b                    -                    bq                  bq        d@by_job  -
+import_batch          gu                      p            -              -          bp@by_external_number                                                gbpd                 bw                   bqw                 bqw       d@by_job  quw
+record_batch_failure  gu                      p            -              -          b@by_external_number                                                 b                    -                    bq                  bq        d@by_job  quw
 sweep_missing         gu                      pq           g              -          bp                                                                   gbp                  -                    bq                  bq        d@by_job  -
 stage_retry           g                       q            -              -          -                                                                    -                    -                    -                   -         -  -
-finalize_import       gu                      pq           -              p          b                                                                    b                    -                    bq                  bq        d@by_job  -
+finalize_import       gu                      pq           -              p          b@by_external_number                                                 b                    -                    bq                  bq        d@by_job  quw
 close_job             gu                      -            -              p          -                                                                    -                    -                    -                   -         d@by_job  -
 sweep_stuck_jobs      gu@by_unsettled_status  -            -              p          -                                                                    -                    -                    -                   -         d@by_job  -
 purge_recycle_bin     -                       -            -              -          bd@by_purge_day                                                      gbd                  bw                   bqw                 bqw       -  qw
@@ -1243,12 +1243,27 @@ def test_customer_data_is_written_by_import_batch_the_purge_and_a_restore_only(
 ) -> None:
     # Given the tables of customers, their addresses, vehicles and match keys
     customer_data = {f"table:{table}" for table in CUSTOMER_TABLES}
+    activities = {"table:customer_activities"}
     # When the functions that may write any of them are collected
     writers = _functions_allowed(synthesized, TABLE_WRITES, customer_data)
     # Then only ImportBatch and a sync's SweepMissing (the bin) may, the purge of the recycle
-    # bin, which deletes, and the API, whose restore puts a binned customer back
-    assert writers == {"import_batch", "sweep_missing", "purge_recycle_bin", "api"}
+    # bin, which deletes, and the API, whose restore puts a binned customer back; and the two
+    # that record a batch's failure, only to take the activities of its transfers along
+    assert writers == {
+        "import_batch",
+        "sweep_missing",
+        "purge_recycle_bin",
+        "api",
+        "record_batch_failure",
+        "finalize_import",
+    }
     assert _writes_on(synthesized, "api", customer_data) == {"dynamodb:PutItem"}
+    for recorder in ("record_batch_failure", "finalize_import"):
+        assert _writes_on(synthesized, recorder, customer_data) == {
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchWriteItem",
+        }
+        assert _writes_on(synthesized, recorder, customer_data - activities) == set()
     assert _writes_on(synthesized, "purge_recycle_bin", customer_data) == {
         "dynamodb:DeleteItem",
         "dynamodb:BatchWriteItem",

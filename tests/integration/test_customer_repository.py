@@ -292,3 +292,64 @@ def test_updating_a_binned_customer_that_stays_binned_keeps_the_live_holder(
     # Then it is changed, and the number still belongs to the live taker
     assert repository.get(org, binned.customer_id).value("name") == "Renamed"  # type: ignore[union-attr]
     assert repository.find_by_external(org, "acc-1", ["C1"])["C1"].customer_id == taker.customer_id
+
+
+def test_an_update_to_another_account_moves_the_customer_and_its_identity_at_once(
+    repository: CustomerRepository, org: str
+) -> None:
+    # Given customer C7 of account smith, and account jones without it
+    stored = create(repository, customer(org, "C7", account="smith"))
+
+    # When an update re-owns it to jones
+    moved = stored.with_changes(account_id="jones")
+    refused = repository.save([Update(moved, stored.version, "job-2", AT, stored)])
+
+    # Then it is jones's (same id, records kept), smith no longer finds it, jones does
+    assert refused == []
+    now = repository.get(org, stored.customer_id)
+    assert now is not None and now.account_id == "jones" and now.version == stored.version + 1
+    assert now.addresses == stored.addresses and now.vehicles == stored.vehicles
+    assert repository.find_by_external(org, "smith", ["C7"]) == {}
+    assert repository.find_by_external(org, "jones", ["C7"])["C7"].customer_id == stored.customer_id
+    assert [k.customer_id for k in repository.live_keys(org, "smith")] == []
+    assert [k.customer_id for k in repository.live_keys(org, "jones")] == [stored.customer_id]
+    # And smith may take the number again for a customer of its own
+    assert repository.save([Create(customer(org, "C7", account="smith"), "job-3", AT)]) == []
+
+
+def test_a_move_into_an_account_holding_the_number_live_is_refused_and_changes_nothing(
+    repository: CustomerRepository, org: str
+) -> None:
+    # Given C8 in smith and another C8 live in jones
+    stored = create(repository, customer(org, "C8", account="smith"))
+    holder = create(repository, customer(org, "C8", account="jones"))
+
+    # When smith's C8 is moved to jones
+    moved = stored.with_changes(account_id="jones")
+    refused = repository.save([Update(moved, stored.version, "job-2", AT, stored)])
+
+    # Then the move is refused naming jones's holder, and C8 stays smith's
+    assert [r.reason for r in refused] == [IDENTITY_TAKEN]
+    assert refused[0].holder == holder.customer_id
+    assert repository.find_by_external(org, "smith", ["C8"])["C8"].customer_id == stored.customer_id
+    assert (repository.get(org, stored.customer_id) or stored).account_id == "smith"
+
+
+def test_other_accounts_are_searched_by_number_live_first_then_the_recycle_bin(
+    repository: CustomerRepository, org: str
+) -> None:
+    # Given C1 live in smith and binned in brown, C2 only binned in brown, C3 in jones itself
+    live = create(repository, customer(org, "C1", account="smith"))
+    bin_(repository, create(repository, customer(org, "C1", account="brown")))
+    binned = bin_(repository, create(repository, customer(org, "C2", account="brown")))
+    create(repository, customer(org, "C3", account="jones"))
+
+    # When jones looks for them elsewhere
+    found = repository.find_in_other_accounts(org, "jones", ["C1", "C2", "C3", "C4"])
+
+    # Then the live C1 of smith, the binned C2 of brown, and nothing for C3 (jones's own) or C4
+    assert {n: (c.customer_id, c.binned) for n, c in found.items()} == {
+        "C1": (live.customer_id, False),
+        "C2": (binned.customer_id, True),
+    }
+    assert found["C1"].addresses == live.addresses

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .changes.rules import DEFAULT_MAX_DELETE_PERCENT, FieldPolicy, MatchKey, Mode
+from .changes.rules import DEFAULT_MAX_DELETE_PERCENT, FieldPolicy, MatchKey, Mode, Transfer
 from .imports.counters import OUTCOME_COUNTERS
 
 
@@ -90,6 +90,9 @@ class JobOptions:
     # A sync that would bin more of the account than this asks for a confirmation first.
     max_delete_percent: float = DEFAULT_MAX_DELETE_PERCENT
     confirm_deletions: bool = False
+    # A file customer the account lacks and another account holds (design §5.5).
+    transfer: Transfer = Transfer.NONE
+    transfer_related: bool = False  # its activities go along (moved, or copied)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -98,6 +101,7 @@ class JobOptions:
             "mode": str(self.mode),
             "key": str(self.key),
             "field_policy": str(self.field_policy),
+            "transfer": str(self.transfer),
         }
 
     @classmethod
@@ -112,6 +116,8 @@ class JobOptions:
             field_policy=FieldPolicy(data.get("field_policy", FieldPolicy.OVERWRITE)),
             max_delete_percent=float(data.get("max_delete_percent", DEFAULT_MAX_DELETE_PERCENT)),
             confirm_deletions=bool(data.get("confirm_deletions", False)),
+            transfer=Transfer(data.get("transfer", Transfer.NONE)),
+            transfer_related=bool(data.get("transfer_related", False)),
         )
 
 
@@ -136,7 +142,7 @@ COUNTER_NAMES = (
 def describe_progress(counters: Mapping[str, int]) -> str:
     """Where an import is, in customers: "5,488 of 5,500 processed · 5,475 imported · 12
     failed" (updated, merged, binned, skipped and the like too, when there are any; imported
-    counts created, updated, merged and restored). Processed counts every customer
+    counts created, updated, merged, restored, copied and moved). Processed counts every customer
     settled, the failed ones included: a bar of it never says "imported" of what was not."""
 
     def count(name: str) -> int:
@@ -152,6 +158,8 @@ def describe_progress(counters: Mapping[str, int]) -> str:
         ("merged", "merged"),
         ("deleted", "binned"),
         ("restored", "restored"),
+        ("copied", "copied from other accounts"),
+        ("moved", "moved from other accounts"),
         ("skipped_duplicates", "skipped (duplicates)"),
         ("skipped_user", "skipped (your choice)"),
     ):

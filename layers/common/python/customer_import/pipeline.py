@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .changes.store import ObjectChangeLog
+from .customers.activities import ActivityRepository
 from .customers.repository import CustomerRepository
 from .imports.batches import BatchImport
 from .imports.close import CloseJob
@@ -38,6 +39,7 @@ class ImportPipeline:
         jobs: JobStore,
         objects: ObjectStore,
         customers: CustomerRepository,
+        activities: ActivityRepository,
         broadcaster: ProgressBroadcaster,
         workflow: Workflow,
         organisations: OrganisationStore,
@@ -50,6 +52,7 @@ class ImportPipeline:
         self.jobs = jobs
         self.objects = objects
         self.customers = customers
+        self.activities = activities
         self.broadcaster = broadcaster
         self.workflow = workflow
         self.clock = clock
@@ -73,7 +76,12 @@ class ImportPipeline:
 
     def _batches(self) -> BatchImport:
         return BatchImport(
-            self.jobs, self.objects, self.customers, ObjectChangeLog(self.objects), self.broadcaster
+            self.jobs,
+            self.objects,
+            self.customers,
+            self.activities,
+            ObjectChangeLog(self.objects),
+            self.broadcaster,
         )
 
     def _retries(self) -> RetryFailed:

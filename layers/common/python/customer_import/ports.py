@@ -62,6 +62,8 @@ class BatchOutcome:
     merged: int = 0
     deleted: int = 0
     restored: int = 0
+    copied: int = 0
+    moved: int = 0
     skipped_duplicates: int = 0
     skipped_user: int = 0
     failures: tuple[RowFailure, ...] = ()
@@ -72,6 +74,9 @@ class BatchOutcome:
     # Where the failures are kept whole, with their original values (an object: a row's
     # values may be larger than a DynamoDB item may be); `failures` then hold their summaries.
     failures_key: str | None = None
+    # The customers the batch copied and moved, by the account they came from
+    # (`changes.preview.Transfers.to_list`).
+    transfers: tuple[dict[str, Any], ...] = ()
 
 
 class JobStore(Protocol):

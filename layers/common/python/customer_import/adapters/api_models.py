@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from ..audit import AuditEntry
-from ..changes.rules import DEFAULT_MAX_DELETE_PERCENT
+from ..changes.rules import DEFAULT_MAX_DELETE_PERCENT, Mode, Transfer, transfer_refusal
 from ..customers.activities import (
     KINDS,
     MAX_TEXT_CHARS,
@@ -98,7 +105,25 @@ class ImportOptions(Strict):
     _whole = field_validator("decision_timeout_seconds", mode="before")(_whole_number)
 
 
+# The document states the transfer rule (design §5.5) too, so a request it calls valid is one
+# the API takes: no transfer, or one in an update mode (`key` is always one of the ids).
+_TRANSFER_RULE = {
+    "anyOf": [
+        {"properties": {"transfer": {"const": "none"}, "transfer_related": {"const": False}}},
+        {
+            "required": ["mode", "transfer"],
+            "properties": {
+                "mode": {"enum": ["update", "sync"]},
+                "transfer": {"enum": ["copy", "move"]},
+            },
+        },
+    ]
+}
+
+
 class CreateImport(Strict):
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_TRANSFER_RULE)
+
     source: str = Field(min_length=1, max_length=40, examples=["techman"])
     file_name: str = Field(min_length=1, max_length=255, examples=["customers.csv"])
     # 0 is let through so that the answer is "The file is empty" (400), not a range error.
@@ -120,9 +145,29 @@ class CreateImport(Strict):
         description="update and sync: what a file value does to a stored one (an empty cell "
         "never clears a value).",
     )
+    transfer: Literal["none", "copy", "move"] = Field(
+        default="none",
+        description="update and sync: a file customer the account lacks and another account of "
+        "the organisation holds (its recycle bin too) is copied (a new customer) or moved (the "
+        "same customer) into the account, then updated from the file (design §5.5). Needs the "
+        "customers.transfer capability.",
+    )
+    transfer_related: bool = Field(
+        default=False,
+        description="With transfer: the customer's activities go along (moved, or copied).",
+    )
     options: ImportOptions = Field(default_factory=ImportOptions)
 
     _whole = field_validator("size", mode="before")(_whole_number)
+
+    @model_validator(mode="after")
+    def _transfer_fits(self) -> CreateImport:
+        reason = transfer_refusal(Mode(self.mode), self.key, Transfer(self.transfer))
+        if reason is None and self.transfer_related and self.transfer == "none":
+            reason = "transfer_related needs transfer copy or move"
+        if reason is not None:
+            raise ValueError(reason)
+        return self
 
 
 class PresignedPost(BaseModel):
@@ -151,6 +196,8 @@ class ImportSummary(BaseModel):
     account: str
     file_name: str
     mode: str
+    transfer: str = "none"
+    transfer_related: bool = False
     auto_run: bool
     created_at: str
     updated_at: str
@@ -187,6 +234,8 @@ def _summary_fields(job: Job) -> dict[str, Any]:
         "account": job.account_id,
         "file_name": job.file_name,
         "mode": str(job.options.mode),
+        "transfer": str(job.options.transfer),
+        "transfer_related": job.options.transfer_related,
         "auto_run": job.options.auto_run,
         "created_at": job.created_at,
         "updated_at": job.updated_at,

@@ -124,7 +124,40 @@ class DynamoCustomerRepository:
             for i in IdentityModel.batch_get(list(by_key), consistent_read=True)
         }
         customers = self.get_many(org_id, holders.values())
-        return {n: customers[c] for n, c in holders.items() if c in customers}
+        return {
+            n: customers[c]
+            for n, c in holders.items()
+            if c in customers and customers[c].account_id == account_id
+        }
+
+    def find_in_other_accounts(
+        self, org_id: str, account_id: str, numbers: Collection[str]
+    ) -> dict[str, Customer]:
+        chosen: dict[str, str] = {}
+        for number in numbers:
+            if not number or len(number.encode()) > INDEX_SORT_KEY_BYTES:
+                continue  # no customer holds it: the index refuses such a number
+            held = [
+                item
+                for item in CustomerModel.by_external_number.query(
+                    org_id, CustomerModel.external_customer_number == number
+                )
+                if item.account_id != account_id
+            ]
+            live = [i for i in held if not i.deleted_at]
+            if live:
+                chosen[number] = max(live, key=lambda i: (i.updated_at, i.customer_id)).customer_id
+            elif held:
+                chosen[number] = max(
+                    held, key=lambda i: (i.deleted_at or "", i.customer_id)
+                ).customer_id
+        # The index is eventually consistent: the customers themselves are read strongly.
+        customers = self.get_many(org_id, chosen.values())
+        return {
+            n: customers[c]
+            for n, c in chosen.items()
+            if c in customers and customers[c].account_id != account_id
+        }
 
     def live_keys(self, org_id: str, account_id: str) -> Iterator[CustomerKey]:
         for item in CustomerModel.live_by_org.query(
@@ -345,11 +378,15 @@ class DynamoCustomerRepository:
     def _move_identity(
         self, transaction: TransactWrite, current: Customer, stored: Customer
     ) -> None:
-        old, new = current.external_customer_number, stored.external_customer_number
+        new = stored.external_customer_number
         own = IdentityModel.customer_id == stored.customer_id
-        moved = old != new
+        other_account = current.account_id != stored.account_id
+        moved = other_account or current.external_customer_number != new
         if moved and _holder(current) == current.customer_id:
-            transaction.save(_identity_item(current, live=False), condition=own)
+            if other_account:  # the old account keeps no trace of it
+                transaction.delete(_identity_item(current, live=False), condition=own)
+            else:
+                transaction.save(_identity_item(current, live=False), condition=own)
         if not new or not (moved or current.binned):
             return
         if stored.binned:

@@ -125,6 +125,8 @@ class JobModel(Model):
     merged = NumberAttribute(default=0)
     deleted = NumberAttribute(default=0)
     restored = NumberAttribute(default=0)
+    copied = NumberAttribute(default=0)
+    moved = NumberAttribute(default=0)
     skipped_duplicates = NumberAttribute(default=0)
     skipped_user = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
@@ -204,12 +206,15 @@ class BatchModel(Model):
     merged = NumberAttribute(default=0)
     deleted = NumberAttribute(default=0)
     restored = NumberAttribute(default=0)
+    copied = NumberAttribute(default=0)
+    moved = NumberAttribute(default=0)
     skipped_duplicates = NumberAttribute(default=0)
     skipped_user = NumberAttribute(default=0)
     failures = JSONAttribute(null=True)
     failures_key = UnicodeAttribute(null=True)
     retry = BooleanAttribute(default=False)
     recovered_rows = ListAttribute(of=NumberAttribute, null=True)
+    transfers = JSONAttribute(null=True)
     recorded_at = UnicodeAttribute()
 
 
@@ -619,6 +624,7 @@ class DynamoJobStore:
             failures_key=outcome.failures_key,
             retry=outcome.retry,
             recovered_rows=list(outcome.recovered_rows) or None,
+            transfers=list(outcome.transfers) or None,
             recorded_at=_now(),
         )
 
@@ -664,6 +670,7 @@ class DynamoJobStore:
                 failures_key=b.failures_key,
                 retry=bool(b.retry),
                 recovered_rows=tuple(int(r) for r in (b.recovered_rows or [])),
+                transfers=tuple(b.transfers or ()),
             )
             for b in BatchModel.query(job_id, consistent_read=True)
         ]

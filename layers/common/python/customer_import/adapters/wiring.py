@@ -48,6 +48,7 @@ def _build(settings: Settings) -> Components:
     jobs = dynamo.DynamoJobStore(settings.region)
     customers = dynamo.DynamoCustomerStore()
     customer_repository = DynamoCustomerRepository(settings.region)
+    activities = DynamoActivityRepository()
     connections = dynamo.DynamoConnectionStore()
     organisations = dynamo.DynamoOrganisationStore()
     audit = dynamo.DynamoAuditLog()
@@ -66,6 +67,7 @@ def _build(settings: Settings) -> Components:
         jobs=jobs,
         objects=S3ObjectStore(s3_client(session, config), settings.upload_bucket),
         customers=customer_repository,
+        activities=activities,
         broadcaster=broadcaster,
         workflow=StepFunctionsWorkflow(
             session.client("stepfunctions", config=config), settings.import_state_machine_arn
@@ -82,7 +84,7 @@ def _build(settings: Settings) -> Components:
         organisations,
         audit,
         broadcaster,
-        DynamoActivityRepository(),
+        activities,
     )
 
 

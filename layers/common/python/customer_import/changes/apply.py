@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..customers.activities import ActivityRepository
 from ..customers.customer import Customer
 from ..customers.repository import (
     IDENTITY_TAKEN,
@@ -35,7 +36,11 @@ _KIND_OF_ACTION = {
     Action.UPDATED: Kind.UPDATE,
     Action.MERGED: Kind.MERGE,
     Action.RESTORED: Kind.RESTORE,
+    Action.COPIED: Kind.COPY,
+    Action.MOVED: Kind.MOVE,
 }
+# What a new customer's entry says: its `customer_id` is the file customer's.
+_CREATING = (Action.CREATED, Action.COPIED)
 # How often a customer refused for a concurrent change is read and planned again.
 REPLANS = 2
 
@@ -74,10 +79,13 @@ def apply_batch(
     rules: Rules,
     pairs: Sequence[tuple[FileCustomer, Customer | None]],
     logged: Sequence[ChangeEntry],
+    activities: ActivityRepository | None = None,
 ) -> Applied:
     """`pairs`: each file customer of the batch with the stored customer it matched (None:
-    it creates one), as the caller matched them (by key, or by a person's merge decision).
-    `logged`: the batch's change log as an earlier run left it (empty: none ran)."""
+    it creates one; of another account: the one it transfers), as the caller matched them
+    (by key, or by a person's merge decision). `logged`: the batch's change log as an
+    earlier run left it (empty: none ran). `activities`: where a transfer with related
+    records takes them from (needed then)."""
     applied, rest = settled_before(logged, context, pairs)
     pending: list[tuple[FileCustomer, Planned]] = []
     for file_customer, stored in rest:
@@ -95,7 +103,25 @@ def apply_batch(
         pending = _write(repository, context, rules, pending, applied, last=attempt == REPLANS)
     if applied.entries != intent:  # something was refused, or planned again
         change_log.record(*_log_key(context), applied.entries)
+    transfer_related(activities, applied.entries)
     return applied
+
+
+def transfer_related(activities: ActivityRepository | None, entries: list[ChangeEntry]) -> None:
+    """The activities of the customers the batch moved or copied with their related records,
+    after the customers themselves: moved with them, or copied. Every run of the batch does
+    it again for every such entry (an earlier run's too: it may have stopped in between), and
+    doing it again changes nothing."""
+    for entry in entries:
+        origin = entry.transferred_from
+        if origin is None or not origin["with_related"]:
+            continue
+        if activities is None:
+            raise ValueError("A transfer with related records needs the activities")
+        if entry.action is Action.MOVED:
+            activities.reassign(entry.customer_id, entry.account_id)
+        else:
+            activities.copy_to(origin["customer_id"], entry.customer_id, entry.account_id)
 
 
 def settled_before(
@@ -191,7 +217,7 @@ def _done_before(
     entry = logged.get(stored.customer_id)
     if entry is None or stored.updated_by_job != context.job_id:
         return None
-    if entry.action is Action.CREATED and stored.customer_id != file_customer.customer.customer_id:
+    if entry.action in _CREATING and stored.customer_id != file_customer.customer.customer_id:
         return None
     return entry if stored.version >= entry.version_after else None
 

@@ -16,6 +16,8 @@ class Action(StrEnum):
     MERGED = "merged"
     BINNED = "binned"
     RESTORED = "restored"
+    COPIED = "copied"  # a new customer, copied from another account's (`transferred_from`)
+    MOVED = "moved"  # another account's customer, re-owned (`before` holds its account)
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,11 @@ class ChangeEntry:
     """One customer's change by one import. `before` holds, for every field the change sets,
     the value it had (None for a created customer, whose `before` is empty); addresses and
     vehicles by `address:{type}` / `vehicle:{key}` with their whole previous record (None
-    when the change added it). `version_before` is 0 for a created customer."""
+    when the change added it). `version_before` is 0 for a created customer.
+
+    A transfer (copied, moved) names in `transferred_from` the customer it came from:
+    `account_id`, `customer_id`, `from_recycle_bin` and `with_related` (whether its
+    activities went along): what undoing it needs besides the before-image."""
 
     customer_id: str
     account_id: str
@@ -34,6 +40,7 @@ class ChangeEntry:
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
     row: int | None = None
+    transferred_from: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +53,7 @@ class ChangeEntry:
             "before": self.before,
             "after": self.after,
             "row": self.row,
+            **({"transferred_from": self.transferred_from} if self.transferred_from else {}),
         }
 
     @classmethod
@@ -60,6 +68,7 @@ class ChangeEntry:
             before=dict(data.get("before") or {}),
             after=dict(data.get("after") or {}),
             row=data.get("row"),
+            transferred_from=data.get("transferred_from"),
         )
 
 

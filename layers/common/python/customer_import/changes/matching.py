@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..customers.customer import Customer
 from ..customers.repository import CustomerKey, CustomerRepository
-from .rules import MatchKey
+from .rules import MatchKey, Transfer
+
+if TYPE_CHECKING:
+    from .plan import Rules
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,55 @@ def match(
             for c, stored in zip(chunk, matched, strict=True)
         ]
     return matched
+
+
+def find_elsewhere(
+    repository: CustomerRepository,
+    org_id: str,
+    account_id: str,
+    chunk: Sequence[FileCustomer],
+    key: MatchKey,
+) -> list[Customer | None]:
+    """For file customers the target account lacks: the customer of another account of the
+    organisation each names by the import's key (recycle bins included; `both`: the internal
+    id first), in the chunk's order (None: no account has it). By index, never a scan."""
+    by_internal: dict[str, Customer] = {}
+    if key is not MatchKey.EXTERNAL:
+        ids = {c.internal_customer_id for c in chunk if c.internal_customer_id}
+        found = repository.get_many(org_id, ids) if ids else {}
+        by_internal = {i: c for i, c in found.items() if c.account_id != account_id}
+    sources: list[Customer | None] = [by_internal.get(c.internal_customer_id or "") for c in chunk]
+    if key is not MatchKey.INTERNAL:
+        numbers = {
+            number
+            for c, source in zip(chunk, sources, strict=True)
+            if source is None and (number := c.customer.external_customer_number)
+        }
+        by_number = (
+            repository.find_in_other_accounts(org_id, account_id, numbers) if numbers else {}
+        )
+        sources = [
+            source or by_number.get(c.customer.external_customer_number or "")
+            for c, source in zip(chunk, sources, strict=True)
+        ]
+    return sources
+
+
+def match_or_transfer(
+    repository: CustomerRepository,
+    org_id: str,
+    account_id: str,
+    chunk: Sequence[FileCustomer],
+    rules: Rules,
+) -> list[Customer | None]:
+    """`match`; and when the rules transfer customers, the other account's customer for each
+    file customer the target account lacks (`plan` then copies or moves it)."""
+    matched = match(repository, org_id, account_id, chunk, rules.key)
+    if rules.transfer is Transfer.NONE:
+        return matched
+    lacking = [c for c, stored in zip(chunk, matched, strict=True) if stored is None]
+    sources = iter(find_elsewhere(repository, org_id, account_id, lacking, rules.key))
+    return [stored if stored is not None else next(sources) for stored in matched]
 
 
 @dataclass

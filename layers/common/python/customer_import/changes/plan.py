@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..customers.customer import ADDRESS_FIELDS, CUSTOMER_FIELDS, VEHICLE_FIELDS, Customer
 from ..customers.customer import vehicle_identity as _vehicle_identity
 from ..customers.repository import Create, CustomerKey, Update
 from .log import Action, ChangeEntry
-from .rules import DEFAULT_MAX_DELETE_PERCENT, FieldPolicy, MatchKey, Mode
+
+if TYPE_CHECKING:
+    from ..jobs import JobOptions
+from .rules import DEFAULT_MAX_DELETE_PERCENT, FieldPolicy, MatchKey, Mode, Transfer
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,19 @@ class Rules:
     key: MatchKey = MatchKey.EXTERNAL
     policy: FieldPolicy = FieldPolicy.OVERWRITE
     max_delete_percent: float = DEFAULT_MAX_DELETE_PERCENT
+    transfer: Transfer = Transfer.NONE
+    transfer_related: bool = False
+
+
+def rules_of(options: JobOptions) -> Rules:
+    return Rules(
+        options.mode,
+        options.key,
+        options.field_policy,
+        options.max_delete_percent,
+        options.transfer,
+        options.transfer_related,
+    )
 
 
 class Kind(StrEnum):
@@ -29,6 +45,8 @@ class Kind(StrEnum):
     MERGE = "merge"
     RESTORE = "restore"
     UNCHANGED = "unchanged"
+    COPY = "copy"  # a new customer, copied from another account's (design §5.5)
+    MOVE = "move"  # another account's customer, re-owned by the target account
 
 
 _ACTIONS = {
@@ -36,6 +54,8 @@ _ACTIONS = {
     Kind.UPDATE: Action.UPDATED,
     Kind.MERGE: Action.MERGED,
     Kind.RESTORE: Action.RESTORED,
+    Kind.COPY: Action.COPIED,
+    Kind.MOVE: Action.MOVED,
 }
 
 
@@ -45,7 +65,8 @@ class Planned:
     customer_id, account and version: the version the write expects). `changes` has
     `(old, new)` by field name, and by `address:{type}` / `vehicle:{key}` the whole records.
     `entry` is what the change log records (None when nothing is written); `before` the
-    stored customer it changes, as read."""
+    stored customer it changes, as read (for a transfer: the other account's customer it
+    comes from)."""
 
     kind: Kind
     after: Customer
@@ -57,7 +78,7 @@ class Planned:
         """The conditional write that carries the change out (None for an unchanged one)."""
         if self.kind is Kind.UNCHANGED:
             return None
-        if self.kind is Kind.CREATE:
+        if self.kind in (Kind.CREATE, Kind.COPY):
             return Create(self.after, job_id, at)
         return Update(self.after, self.after.version, job_id, at, self.before)
 
@@ -66,9 +87,68 @@ def plan(
     incoming: Customer, stored: Customer | None, rules: Rules, row: int | None = None
 ) -> Planned:
     """The change the file customer `incoming` makes to `stored`, the customer it matched
-    (None: it creates one). An empty file value never clears a stored one."""
+    (None: it creates one; of another account: the rules transfer it, see `_transfer`). An
+    empty file value never clears a stored one."""
     if stored is None:
         return _create(incoming, row)
+    if rules.transfer is not Transfer.NONE and stored.account_id != incoming.account_id:
+        return _transfer(incoming, stored, rules, row)
+    if stored.binned:
+        kind = Kind.RESTORE
+    else:
+        kind = Kind.MERGE if rules.mode is Mode.INSERT else Kind.UPDATE
+    return _change(incoming, stored, rules, row, kind)
+
+
+def _transfer(incoming: Customer, source: Customer, rules: Rules, row: int | None) -> Planned:
+    """A move re-owns `source`, another account's customer (out of its recycle bin), and
+    updates it from the file; a copy creates a new customer of the target account from it,
+    with the file's values. Both are written even when the file changes no value."""
+    target = incoming.account_id
+    origin = {
+        "account_id": source.account_id,
+        "customer_id": source.customer_id,
+        "from_recycle_bin": source.binned,
+        "with_related": rules.transfer_related,
+    }
+    if rules.transfer is Transfer.MOVE:
+        return _change(
+            incoming,
+            source,
+            rules,
+            row,
+            Kind.MOVE,
+            account_id=target,
+            transferred_from=origin,
+        )
+    copy = source.with_changes(
+        customer_id=incoming.customer_id,
+        account_id=target,
+        version=0,
+        created_by_job=None,
+        updated_by_job=None,
+        created_at=None,
+        updated_at=None,
+        deleted_at=None,
+        purge_after=None,
+    )
+    changed = _change(incoming, copy, rules, row, Kind.COPY)
+    return _create(changed.after, row, Kind.COPY, origin, changed.after.source_digest, source)
+
+
+def _change(
+    incoming: Customer,
+    stored: Customer,
+    rules: Rules,
+    row: int | None,
+    kind: Kind,
+    *,
+    account_id: str | None = None,
+    transferred_from: dict[str, Any] | None = None,
+) -> Planned:
+    """`stored` with the file customer's values, per the rules' policy, as `kind` (the
+    customer moves to `account_id` if given); unchanged when an update or merge changes no
+    value."""
     if rules.mode is Mode.INSERT:
         policy, fill_only = FieldPolicy.FILL_EMPTY, True
     else:
@@ -82,7 +162,7 @@ def plan(
         )
         for name in CUSTOMER_FIELDS:
             fields[name] = _field(changes, name, stored.value(name), incoming.value(name), policy)
-    addresses = {kind: dict(a) for kind, a in stored.addresses.items()}
+    addresses = {type_: dict(a) for type_, a in stored.addresses.items()}
     vehicles = {key: dict(v) for key, v in stored.vehicles.items()}
     if policy is not FieldPolicy.KEEP:
         _records(
@@ -97,16 +177,13 @@ def plan(
             policy,
             fill_only,
         )
-    if stored.binned:
-        kind = Kind.RESTORE
-    elif not changes:
+    if kind in (Kind.UPDATE, Kind.MERGE) and not changes:
         return Planned(Kind.UNCHANGED, stored)
-    else:
-        kind = Kind.MERGE if rules.mode is Mode.INSERT else Kind.UPDATE
     # Overwritten, it holds every value the file customer gives: the same file customer
     # leaves it unchanged then, which a later import can tell from its digest alone.
     holds_incoming = rules.mode is not Mode.INSERT and policy is FieldPolicy.OVERWRITE
     after = stored.with_changes(
+        account_id=account_id or stored.account_id,
         external_customer_number=number,
         fields=fields,
         addresses=addresses,
@@ -117,12 +194,14 @@ def plan(
     )
     before = {name: old for name, (old, _) in changes.items()}
     after_image = {name: new for name, (_, new) in changes.items()}
+    if account_id is not None and account_id != stored.account_id:
+        before["account_id"], after_image["account_id"] = stored.account_id, account_id
     if stored.binned:
         before |= {"deleted_at": stored.deleted_at, "purge_after": stored.purge_after}
         after_image |= {"deleted_at": None, "purge_after": None}
     entry = ChangeEntry(
         customer_id=stored.customer_id,
-        account_id=stored.account_id,
+        account_id=after.account_id,
         external_customer_number=number,
         action=_ACTIONS[kind],
         version_before=stored.version,
@@ -130,6 +209,7 @@ def plan(
         before=before,
         after=after_image,
         row=row,
+        transferred_from=transferred_from,
     )
     return Planned(kind, after, changes, entry, stored)
 
@@ -147,7 +227,16 @@ def unchanged(incoming: Customer, stored: CustomerKey) -> Planned:
     )
 
 
-def _create(incoming: Customer, row: int | None) -> Planned:
+def _create(
+    incoming: Customer,
+    row: int | None,
+    kind: Kind = Kind.CREATE,
+    transferred_from: dict[str, Any] | None = None,
+    source_digest: str | None = None,
+    source: Customer | None = None,
+) -> Planned:
+    """A new customer: the file customer (its digest holds), or a copy (`source`: the other
+    account's customer it copies, with the file's values)."""
     changes: dict[str, tuple[Any, Any]] = {}
     if not _empty(incoming.external_customer_number):
         changes["external_customer_number"] = (None, incoming.external_customer_number)
@@ -158,15 +247,15 @@ def _create(incoming: Customer, row: int | None) -> Planned:
         customer_id=incoming.customer_id,
         account_id=incoming.account_id,
         external_customer_number=incoming.external_customer_number,
-        action=Action.CREATED,
+        action=_ACTIONS[kind],
         version_before=0,
         version_after=1,
         after={name: new for name, (_, new) in changes.items()},
         row=row,
+        transferred_from=transferred_from,
     )
-    return Planned(
-        Kind.CREATE, incoming.with_changes(source_digest=incoming.written_from(1)), changes, entry
-    )
+    digest = incoming.written_from(1) if kind is Kind.CREATE else source_digest
+    return Planned(kind, incoming.with_changes(source_digest=digest), changes, entry, source)
 
 
 def _field(

@@ -26,4 +26,30 @@ class FieldPolicy(StrEnum):
     FILL_EMPTY = "fill_empty"  # only empty stored fields take the file's value
 
 
+class Transfer(StrEnum):
+    """What becomes of a file customer the target account lacks and another account of the
+    organisation holds (design §5.5)."""
+
+    NONE = "none"  # it is created anew
+    COPY = "copy"  # a new customer of the target account, copied from the other's
+    MOVE = "move"  # the other account's customer itself, re-owned by the target account
+
+
 DEFAULT_MAX_DELETE_PERCENT = 20.0
+
+
+def transfer_refusal(mode: Mode, key: str, transfer: Transfer) -> str | None:
+    """Why an import cannot transfer customers so (None: it can)."""
+    if transfer is Transfer.NONE:
+        return None
+    if mode is Mode.INSERT:
+        return (
+            f"transfer {transfer} needs mode update or sync: an insert never matches a stored "
+            "customer, so it has none to transfer"
+        )
+    if key not in set(MatchKey):
+        return (
+            f"transfer {transfer} needs the key external, internal or both (the ids that say "
+            f"which customer it is), not {key!r}"
+        )
+    return None

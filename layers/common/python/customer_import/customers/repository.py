@@ -50,7 +50,9 @@ class Update:
     """Replace the stored customer by `after` (fields, and the addresses and vehicles that
     `after` holds; none are removed), if its version is still `expected_version`; the stored
     version becomes `expected_version + 1`. An `after` without `deleted_at` of a binned
-    customer restores it (taking its identity again)."""
+    customer restores it (taking its identity again). An `after` of another account moves
+    the customer there, in the same write: its identity leaves the old account and is taken
+    in the new one, or the write is refused (never in both accounts, never in neither)."""
 
     after: Customer
     expected_version: int
@@ -120,6 +122,13 @@ class CustomerRepository(Protocol):
         """The account's customers holding these external numbers, by number: the live one,
         else the latest binned one. Strongly consistent (the identity items, then the
         customers), in batched reads."""
+
+    def find_in_other_accounts(
+        self, org_id: str, account_id: str, numbers: Collection[str]
+    ) -> dict[str, Customer]:
+        """The customers of the organisation's other accounts (not `account_id`) holding
+        these external numbers, by number: of several, the live one updated last, else the
+        one binned last. Through the external-number index (one query a number)."""
 
     def live_keys(self, org_id: str, account_id: str) -> Iterator[CustomerKey]:
         """Every live customer of the account, from the account index (paged queries)."""

@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..changes.apply import Applied, BatchContext, Failure, apply_batch, settled_before
+from ..changes.apply import (
+    Applied,
+    BatchContext,
+    Failure,
+    apply_batch,
+    settled_before,
+    transfer_related,
+)
 from ..changes.log import Action, ChangeEntry, ChangeLog
-from ..changes.matching import FileCustomer, match
-from ..changes.plan import Rules
+from ..changes.matching import FileCustomer, match_or_transfer
+from ..changes.plan import Rules, rules_of
+from ..changes.preview import Transfers
 from ..changes.rules import Mode
+from ..customers.activities import ActivityRepository
 from ..customers.customer import Customer
 from ..customers.repository import CustomerRepository
 from ..duplicates import Decision, plan_batch
@@ -22,19 +32,28 @@ from ..progress import ProgressBroadcaster
 from .shared import error_reason
 from .staging import staging_prefix
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(eq=False)
 class BatchImport:
     jobs: JobStore
     objects: ObjectStore
     customers: CustomerRepository
+    activities: ActivityRepository
     change_log: ChangeLog
     broadcaster: ProgressBroadcaster
 
     def import_batch(self, org_id: str, job_id: str, batch: dict[str, Any]) -> dict[str, Any]:
         job, work, logged = self._load(org_id, job_id, batch)
         applied = apply_batch(
-            self.customers, self.change_log, work.context, work.rules, work.pairs, logged
+            self.customers,
+            self.change_log,
+            work.context,
+            work.rules,
+            work.pairs,
+            logged,
+            self.activities,
         )
         self._record(job, work.outcome(batch, applied))
         return {"batch_id": batch["batch_id"]}
@@ -46,6 +65,15 @@ class BatchImport:
         counted, the rest fails with why (`retry` writes it again, nothing twice)."""
         job, work, logged = self._load(org_id, job_id, batch)
         applied, rest = settled_before(logged, work.context, work.pairs)
+        try:
+            # The customers it moved or copied: their activities go along as the batch would
+            # have taken them.
+            transfer_related(self.activities, applied.entries)
+        except Exception:
+            log.exception(
+                "The activities of batch %s's transfers were not all taken along",
+                batch["batch_id"],
+            )
         reason = f"Batch {batch['batch_id']} failed: {error_reason(error)}"
         applied.failures += [Failure(row.row, reason, "(batch)") for row, _ in rest]
         self._record(job, work.outcome(batch, applied))
@@ -65,7 +93,7 @@ class BatchImport:
         self, job: Job, batch: dict[str, Any], staged: list[dict[str, Any]], *, ran_before: bool
     ) -> _Work:
         options = job.options
-        rules = Rules(options.mode, options.key, options.field_policy, options.max_delete_percent)
+        rules = rules_of(options)
         at = next((c["staged_at"] for c in staged if c.get("staged_at")), job.created_at)
         context = BatchContext(job.org_id, job.account_id, job.job_id, batch["batch_id"], at)
         work = _Work(context, rules, staged)
@@ -73,7 +101,7 @@ class BatchImport:
             self._insert_pairs(job, work, ran_before=ran_before)
         else:
             chunk = [FileCustomer.from_staged(job.org_id, job.account_id, c) for c in staged]
-            matched = match(self.customers, job.org_id, job.account_id, chunk, options.key)
+            matched = match_or_transfer(self.customers, job.org_id, job.account_id, chunk, rules)
             work.pairs = list(zip(chunk, matched, strict=True))
         return work
 
@@ -162,6 +190,8 @@ class _Work:
             unchanged=counts["unchanged"],
             merged=counts["merged"],
             restored=counts["restored"],
+            copied=counts["copied"],
+            moved=counts["moved"],
             skipped_duplicates=self.skipped_duplicates + counts["skipped_duplicates"],
             skipped_user=self.skipped_user,
             failed=len(failed_rows),
@@ -169,7 +199,15 @@ class _Work:
             failures=tuple(failures),
             retry=bool(batch.get("retry")),
             recovered_rows=_recovered(batch, self.staged, failed_rows),
+            transfers=tuple(_transfers(applied)),
         )
+
+
+def _transfers(applied: Applied) -> list[dict[str, Any]]:
+    transfers = Transfers()
+    for entry in applied.entries:
+        transfers.add(entry)
+    return transfers.to_list()
 
 
 def _recovered(

@@ -19,12 +19,14 @@ OUTCOME_COUNTERS = (
     "merged",
     "deleted",
     "restored",
+    "copied",
+    "moved",
     "skipped_duplicates",
     "skipped_user",
     "failed",
 )
 # The customers whose stored record now reflects the file.
-IMPORTED_FROM = ("created", "updated", "merged", "restored")
+IMPORTED_FROM = ("created", "updated", "merged", "restored", "copied", "moved")
 
 
 def imported(counts: Mapping[str, int]) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..changes.preview import Transfers
 from ..error_log import render_error_log
 from ..errors import ObjectMissing
 from ..jobs import Job, JobStatus
@@ -43,9 +44,11 @@ class FinalizeImport:
         # A row retried and failed again is reported once, with its latest reason; a row a
         # retry recovered is not reported at all: outcomes count in the order of their runs.
         write_failures: dict[int, RowFailure] = {}
+        transfers = Transfers()
         for outcome in sorted(
             self.jobs.batch_outcomes(job_id), key=lambda o: run_order(o.batch_id)
         ):
+            transfers.extend(outcome.transfers)
             write_failures.update(
                 (failure.row, failure) for failure in self._whole_failures(outcome)
             )
@@ -71,6 +74,7 @@ class FinalizeImport:
             job.actor,
             decision=(job.decision or {}).get("default", "auto-run"),
             counts={name: job.counter(name) for name in SUMMARY_COUNTERS},
+            **({"transfers": listed} if (listed := transfers.to_list()) else {}),
             duration_s=round(
                 (finished - datetime.fromisoformat(job.created_at)).total_seconds(), 3
             ),

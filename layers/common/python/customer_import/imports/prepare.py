@@ -9,10 +9,10 @@ from typing import Any
 
 from .. import techman
 from ..changes.log import SWEEP_PREFIX
-from ..changes.matching import AccountKeys, FileCustomer, match
-from ..changes.plan import Kind, Rules, plan, unchanged
+from ..changes.matching import AccountKeys, FileCustomer, match_or_transfer
+from ..changes.plan import Kind, plan, rules_of, unchanged
 from ..changes.preview import Tally, describe
-from ..changes.rules import Mode
+from ..changes.rules import Mode, Transfer
 from ..changes.sweep import FileKeys, SweepCount, confirmation_needed, count_sweep, to_bin
 from ..customers.customer import new_customer_id
 from ..customers.repository import CustomerKey, CustomerRepository
@@ -84,7 +84,7 @@ class PrepareImport:
         finder = DuplicateFinder(self._stored_customer_lookup(org_id))
         listing = DuplicateListing(self.objects, f"{prefix}/duplicates")
         options = job.options
-        rules = Rules(options.mode, options.key, options.field_policy, options.max_delete_percent)
+        rules = rules_of(options)
         # A sync reads the account's keys for its sweep; read first, they also settle the
         # customers an import last wrote from the file's very values.
         account = (
@@ -115,7 +115,9 @@ class PrepareImport:
             chunk = [FileCustomer.from_staged(org_id, job.account_id, c) for c in pending]
             settled = [account.written_from(c, options.key) if account else None for c in chunk]
             unsettled = [c for c, known in zip(chunk, settled, strict=True) if known is None]
-            matched = iter(match(self.customers, org_id, job.account_id, unsettled, options.key))
+            matched = iter(
+                match_or_transfer(self.customers, org_id, job.account_id, unsettled, rules)
+            )
             for customer, file_customer, known in zip(pending, chunk, settled, strict=True):
                 planned = (
                     unchanged(file_customer.customer, known)
@@ -215,6 +217,11 @@ class PrepareImport:
                 "customers": list(preview.values()),
                 "unreadable_rows": unreadable_rows,
                 "mode": str(options.mode),
+                **(
+                    {"transfers": tally.transfers.to_list()}
+                    if options.transfer is not Transfer.NONE
+                    else {}
+                ),
                 **({"sweep": sweep.preview()} if sweep is not None else {}),
             },
         )
