@@ -19,6 +19,7 @@ from customer_import.customers.repository import (
     CustomerWrite,
     Purge,
     Refused,
+    Remove,
     Update,
 )
 from customer_import.duplicates import match_keys
@@ -147,11 +148,13 @@ class FakeCustomerRepository:
             case Create(customer=customer, job_id=job_id, at=at):
                 return self._create(write, customer, job_id, at)
             case Update(after=after, expected_version=expected, job_id=job_id, at=at):
-                return self._update(write, after, expected, job_id, at)
+                return self._update(write, after, expected, job_id, at, exact=write.exact)
             case Bin():
                 return self._bin(write)
             case Purge():
                 return self._purge(write)
+            case Remove():
+                return self._remove(write)
         raise TypeError(f"Not a customer write: {write!r}")
 
     def _create(self, write: Create, customer: Customer, job_id: str, at: str) -> Refused | None:
@@ -178,7 +181,7 @@ class FakeCustomerRepository:
         return None
 
     def _update(
-        self, write: Update, after: Customer, expected: int, job_id: str, at: str
+        self, write: Update, after: Customer, expected: int, job_id: str, at: str, *, exact: bool
     ) -> Refused | None:
         if after.external_customer_number in self.failing_numbers:
             return Refused(write, INVALID, self.failure_reason)
@@ -198,21 +201,21 @@ class FakeCustomerRepository:
         if after.binned and self._identity_taken(write, after) is not None:
             # A binned customer that stays binned never displaces the live holder's identity.
             self.customers[(after.org_id, after.customer_id)] = self._updated(
-                current, after, expected, job_id, at
+                current, after, expected, job_id, at, exact
             )
             return None
         self._release(current, entirely=current.account_id != after.account_id)
-        self._store(self._updated(current, after, expected, job_id, at))
+        self._store(self._updated(current, after, expected, job_id, at, exact))
         return None
 
     @staticmethod
     def _updated(
-        current: Customer, after: Customer, expected: int, job_id: str, at: str
+        current: Customer, after: Customer, expected: int, job_id: str, at: str, exact: bool
     ) -> Customer:
         return replace(
             after,
-            addresses={**current.addresses, **after.addresses},
-            vehicles={**current.vehicles, **after.vehicles},
+            addresses=dict(after.addresses) if exact else {**current.addresses, **after.addresses},
+            vehicles=dict(after.vehicles) if exact else {**current.vehicles, **after.vehicles},
             version=expected + 1,
             created_by_job=current.created_by_job,
             created_at=current.created_at,
@@ -244,6 +247,16 @@ class FakeCustomerRepository:
         if current is None:
             return Refused(write, MISSING, f"Customer {write.customer_id} does not exist")
         if current.version != write.expected_version or not current.binned:
+            return Refused(write, VERSION_MOVED, "The customer changed since it was read", current)
+        self._release(current, entirely=True)
+        del self.customers[(write.org_id, write.customer_id)]
+        return None
+
+    def _remove(self, write: Remove) -> Refused | None:
+        current = self.get(write.org_id, write.customer_id)
+        if current is None:
+            return Refused(write, MISSING, f"Customer {write.customer_id} does not exist")
+        if current.version != write.expected_version:
             return Refused(write, VERSION_MOVED, "The customer changed since it was read", current)
         self._release(current, entirely=True)
         del self.customers[(write.org_id, write.customer_id)]

@@ -182,6 +182,7 @@ class FakeWorkflow:
         self.successes: list[tuple[str, dict[str, Any]]] = []
         self.failures: list[tuple[str, str, str]] = []
         self.started: dict[str, dict[str, Any]] = {}
+        self.rollbacks: dict[str, dict[str, Any]] = {}
 
     def start(self, name: str, execution_input: dict[str, Any]) -> None:
         self.started.setdefault(name, execution_input)
@@ -191,6 +192,9 @@ class FakeWorkflow:
 
     def send_failure(self, task_token: str, error: str, cause: str) -> None:
         self.failures.append((task_token, error, cause))
+
+    def start_rollback(self, name: str, execution_input: dict[str, Any]) -> None:
+        self.rollbacks.setdefault(name, execution_input)
 
 
 SETTINGS = Settings(

@@ -60,6 +60,9 @@ from customer_import.adapters.api_models import (
     NewActivity,
     PresignedPost,
     RecycleBinPage,
+    RollbackConflict,
+    RollbackOut,
+    RollbackRequest,
     RowErrorPage,
     ValidationErrorBody,
 )
@@ -88,6 +91,7 @@ from customer_import.errors import (
     JobNotFound,
     StagingExpired,
 )
+from customer_import.imports.counters import REVERTED_COUNTERS
 from customer_import.imports.requests import ERROR_LOG_LINK_SECONDS, PRESIGNED_UPLOAD_SECONDS
 from customer_import.imports.staging import ROW_ERRORS_PAGE
 from customer_import.jobs import DuplicatePolicy, JobOptions
@@ -318,6 +322,52 @@ def retry(job_id: JobId) -> ImportSummary:
 def error_log(job_id: JobId) -> ErrorLogLink:
     caller = _caller(IMPORT_MANAGE)
     url = components_for(_settings()).pipeline.error_log_url(caller.org_id, job_id)
+    return ErrorLogLink(
+        job_id=job_id, url=url, expires_in_seconds=ERROR_LOG_LINK_SECONDS if url else None
+    )
+
+
+@app.post(
+    "/imports/<job_id>/rollback",
+    summary="Roll a completed import back (once), or say what that would do (dry_run)",
+    responses=_responses(
+        200, "The rollback started, or the dry run's findings", 400, 404, 409, 415
+    ),
+    tags=["imports"],
+)
+def rollback(job_id: JobId, request: RollbackRequest) -> RollbackOut:
+    caller = _caller(IMPORT_MANAGE)
+    pipeline = components_for(_settings()).pipeline
+    if request.dry_run:
+        plan = pipeline.rollback_dry_run(caller.org_id, job_id)
+        job = pipeline.job(caller.org_id, job_id)
+        return RollbackOut(
+            job_id=job_id,
+            status=str(job.status),
+            dry_run=True,
+            reverted=plan["reverted"],
+            conflicts=plan["conflicts"],
+            conflict_list=[RollbackConflict(**c) for c in plan["conflict_list"]],
+        )
+    job = pipeline.rollback(caller.org_id, job_id, caller.user_id)
+    return RollbackOut(
+        job_id=job_id,
+        status=str(job.status),
+        dry_run=False,
+        reverted={name: job.counter(name) for name in REVERTED_COUNTERS},
+        conflicts=job.counter("conflicts"),
+    )
+
+
+@app.get(
+    "/imports/<job_id>/conflict-log",
+    summary="A presigned link to the CSV of the changes a rollback left as they were",
+    responses=_responses(200, "The link (null when nothing was left)", 404),
+    tags=["imports"],
+)
+def conflict_log(job_id: JobId) -> ErrorLogLink:
+    caller = _caller(IMPORT_MANAGE)
+    url = components_for(_settings()).pipeline.conflict_log_url(caller.org_id, job_id)
     return ErrorLogLink(
         job_id=job_id, url=url, expires_in_seconds=ERROR_LOG_LINK_SECONDS if url else None
     )

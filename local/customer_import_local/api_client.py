@@ -191,13 +191,23 @@ class ApiClient:
         job: dict[str, Any] = self._call("POST", f"/imports/{job_id}/retry")
         return job
 
-    def error_log_url(self, job_id: str) -> str | None:
-        link = self._call("GET", f"/imports/{job_id}/error-log")
+    def rollback(self, job_id: str, *, dry_run: bool = False) -> dict[str, Any]:
+        """`{job_id, status, dry_run, reverted, conflicts, conflict_list}`."""
+        answer: dict[str, Any] = self._call(
+            "POST", f"/imports/{job_id}/rollback", json={"dry_run": dry_run}
+        )
+        return answer
+
+    def error_log_url(self, job_id: str, log: str = "error-log") -> str | None:
+        link = self._call("GET", f"/imports/{job_id}/{log}")
         url: str | None = link["url"]
         return url
 
-    def download_error_log(self, job_id: str, target: Path) -> Path | None:
-        url = self.error_log_url(job_id)
+    def download_conflict_log(self, job_id: str, target: Path) -> Path | None:
+        return self.download_error_log(job_id, target, log="conflict-log")
+
+    def download_error_log(self, job_id: str, target: Path, log: str = "error-log") -> Path | None:
+        url = self.error_log_url(job_id, log)
         if url is None:
             return None
         response = self.session.get(url, timeout=max(self.timeout_s, 60))

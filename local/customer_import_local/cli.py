@@ -1163,6 +1163,116 @@ def _act_and_follow(
     sys.exit(0 if result.job.status in ended_well else 1)
 
 
+REVERTED_NAMES = ("created", "updated", "merged", "deleted", "restored", "copied", "moved")
+
+
+@main.command()
+@click.argument("job_id")
+@_api_options
+@click.option("--dry-run", is_flag=True, help="Say what the rollback would do; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object on stdout.")
+@click.option(
+    "--conflict-log-dir",
+    default=Path(".local/conflict-logs"),
+    type=click.Path(file_okay=False, path_type=Path),
+    show_default=True,
+)
+@click.option("--timeout", "timeout_s", default=3600, show_default=True)
+@click.pass_context
+def rollback(
+    ctx: click.Context,
+    job_id: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    dry_run: bool,
+    as_json: bool,
+    conflict_log_dir: Path,
+    timeout_s: int,
+) -> None:
+    """Roll the completed import JOB_ID back (once): remove what it created, put back what it
+    updated or merged, restore what it binned, move moved customers back, remove copies. A
+    customer changed since is left as it is and reported (the conflict CSV). Exit code 0 when
+    it rolled back (conflicts included), 1 otherwise."""
+    console = _stderr_console()
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        try:
+            if dry_run:
+                plan = remote.api.rollback(job_id, dry_run=True)
+                _print_rollback(console, plan, as_json, None, dry_run=True)
+                return
+            with remote.follow(job_id) as follower, _progress_bar(console, "rollback") as bar:
+                task = bar.add_task("starting", total=None, counts="")
+                remote.api.rollback(job_id)
+                job = started = follower.read()
+                for job, _ in follower.events(timeout_s, started):
+                    done, total = (
+                        job.counter("rollback_batches_done"),
+                        job.counter("rollback_batches_total"),
+                    )
+                    bar.update(
+                        task,
+                        description=str(job.status),
+                        completed=done,
+                        total=total or None,
+                        counts=f"{done:,} of {total:,} batches",
+                    )
+        except ApiError as exc:
+            console.print(f"[red]Cannot roll back:[/] {shown(exc.message)}")
+            sys.exit(1)
+        except TimeoutError as exc:
+            console.print(f"[red]{shown(exc)}[/]")
+            sys.exit(1)
+        conflict_log = remote.api.download_conflict_log(
+            job_id, conflict_log_dir / f"{job_id[:8]}-rollback-conflicts.csv"
+        )
+    summary = {
+        "job_id": job_id,
+        "status": str(job.status),
+        "dry_run": False,
+        "reverted": {name: job.counter(f"reverted_{name}") for name in REVERTED_NAMES},
+        "conflicts": job.counter("conflicts"),
+    }
+    _print_rollback(console, summary, as_json, conflict_log, dry_run=False)
+    rolled_back = {JobStatus.ROLLED_BACK, JobStatus.ROLLED_BACK_WITH_CONFLICTS}
+    sys.exit(0 if job.status in rolled_back else 1)
+
+
+def _print_rollback(
+    console: Console,
+    summary: dict[str, Any],
+    as_json: bool,
+    conflict_log: Path | None,
+    *,
+    dry_run: bool,
+) -> None:
+    if as_json:
+        shown_summary = {k: v for k, v in summary.items() if k != "conflict_list" or dry_run}
+        click.echo(
+            json.dumps(
+                {**shown_summary, "conflict_log": str(conflict_log) if conflict_log else None}
+            )
+        )
+        return
+    reverted = summary["reverted"]
+    what = " · ".join(f"{name} {reverted.get(name, 0):,}" for name in REVERTED_NAMES)
+    if dry_run:
+        console.print(f"A rollback of {shown(summary['job_id'])} would undo: {what}")
+        console.print(f"  and leave {summary['conflicts']:,} customer(s) changed since as they are")
+        for conflict in summary.get("conflict_list") or []:
+            console.print(
+                f"  {shown(conflict['external_customer_number'] or '-')} "
+                f"({shown(conflict['customer_id'])}): would {shown(conflict['would'])}, but "
+                f"{shown(conflict['since'])}"
+            )
+        return
+    console.print(f"[bold]{shown(summary['job_id'])}[/] → {shown(summary['status'])}")
+    console.print(f"  undone: {what} · left as changed since: {summary['conflicts']:,}")
+    if conflict_log:
+        console.print(f"  conflicts: {shown(conflict_log)}")
+
+
 @main.command()
 @_api_options
 @click.option("--limit", default=50, show_default=True, help="Entries (1-100).")

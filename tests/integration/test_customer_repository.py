@@ -15,6 +15,7 @@ from customer_import.customers.repository import (
     Create,
     CustomerRepository,
     Purge,
+    Remove,
     Update,
 )
 from customer_import.duplicates import match_keys
@@ -353,3 +354,54 @@ def test_other_accounts_are_searched_by_number_live_first_then_the_recycle_bin(
         "C2": (binned.customer_id, True),
     }
     assert found["C1"].addresses == live.addresses
+
+
+def test_a_remove_deletes_the_customer_with_its_records_and_frees_its_number(
+    repository: CustomerRepository, org: str
+) -> None:
+    # Given two live customers and a binned one
+    first = create(repository, customer(org, "R1"))
+    second = create(repository, customer(org, "R2"))
+    binned = bin_(repository, create(repository, customer(org, "R3")))
+
+    # When they are removed on the versions read, the second on an old one
+    refused = repository.save(
+        [
+            Remove(org, first.customer_id, first.version, first),
+            Remove(org, second.customer_id, second.version - 1),
+            Remove(org, binned.customer_id, binned.version, binned),
+        ]
+    )
+
+    # Then the first and the binned one are gone, records, keys and identity; the second stays
+    assert [(r.reason, r.write.customer_id) for r in refused] == [  # type: ignore[union-attr]
+        (VERSION_MOVED, second.customer_id)
+    ]
+    assert repository.get_many(org, [first.customer_id, binned.customer_id]) == {}
+    assert repository.find_by_match_keys(org, match_keys(first.flat())) == {}
+    assert repository.find_by_external(org, "acc-1", ["R1", "R3"]) == {}
+    assert repository.save([Create(customer(org, "R1"), "job-9", AT)]) == []
+    assert repository.get(org, second.customer_id) == second
+
+
+def test_an_exact_update_keeps_only_the_records_it_holds(
+    repository: CustomerRepository, org: str
+) -> None:
+    # Given a customer with a billing address and a vehicle, then a second vehicle
+    stored = create(repository, customer(org, "X1"))
+    more = stored.with_changes(
+        vehicles={**stored.vehicles, "registration:ZZ99ZZZ": {"registration": "ZZ99ZZZ"}}
+    )
+    assert repository.save([Update(more, stored.version, "job-2", AT, stored)]) == []
+    grown = repository.get(org, stored.customer_id)
+    assert grown is not None and len(grown.vehicles) == 2
+
+    # When an exact update puts the first state back
+    back = stored.with_changes(version=grown.version)
+    refused = repository.save([Update(back, grown.version, "job-3", AT, grown, exact=True)])
+
+    # Then the added vehicle is gone and the rest is as it was
+    assert refused == []
+    now = repository.get(org, stored.customer_id)
+    assert now is not None
+    assert now.vehicles == stored.vehicles and now.addresses == stored.addresses

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from .changes.rules import DEFAULT_MAX_DELETE_PERCENT, FieldPolicy, MatchKey, Mode, Transfer
-from .imports.counters import OUTCOME_COUNTERS
+from .imports.counters import OUTCOME_COUNTERS, ROLLBACK_COUNTERS
 
 
 class JobStatus(StrEnum):
@@ -26,6 +26,7 @@ class JobStatus(StrEnum):
     EXPIRED = "expired"
     ROLLING_BACK = "rolling_back"
     ROLLED_BACK = "rolled_back"
+    ROLLED_BACK_WITH_CONFLICTS = "rolled_back_with_conflicts"
 
     @property
     def is_final(self) -> bool:
@@ -41,6 +42,7 @@ FINAL_STATUSES = frozenset(
         JobStatus.CANCELLED,
         JobStatus.EXPIRED,
         JobStatus.ROLLED_BACK,
+        JobStatus.ROLLED_BACK_WITH_CONFLICTS,
     }
 )
 
@@ -61,7 +63,9 @@ ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.COMPLETED: frozenset({JobStatus.ROLLING_BACK}),
     # A retry of the rows that failed to write imports again.
     JobStatus.COMPLETED_WITH_ERRORS: frozenset({JobStatus.ROLLING_BACK, JobStatus.IMPORTING}),
-    JobStatus.ROLLING_BACK: frozenset({JobStatus.ROLLED_BACK, JobStatus.FAILED}),
+    JobStatus.ROLLING_BACK: frozenset(
+        {JobStatus.ROLLED_BACK, JobStatus.ROLLED_BACK_WITH_CONFLICTS, JobStatus.FAILED}
+    ),
 }
 
 
@@ -136,6 +140,8 @@ COUNTER_NAMES = (
     "retries",
     # Set by Finalize: the failed rows that failed to be written, which a retry imports again.
     "retryable",
+    # A rollback's (design §5.7): its batches, and what it undid, by what the import had done.
+    *ROLLBACK_COUNTERS,
 )
 
 
@@ -195,6 +201,7 @@ class Job:
     preview_key: str | None = None
     row_errors_key: str | None = None
     error_log_key: str | None = None
+    conflict_log_key: str | None = None  # a rollback's conflicts, as a CSV
     decision: dict[str, Any] | None = None
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTER_NAMES, 0))
 

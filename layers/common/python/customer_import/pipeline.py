@@ -22,6 +22,7 @@ from .imports.prepare import PrepareImport
 from .imports.register import RegisterJob, StartImport
 from .imports.requests import AwaitDecision, DuplicatesPage, JobRequests, RowErrorsPage, Upload
 from .imports.retry import RetryFailed
+from .imports.rollback import Rollbacks, RollbackSteps
 from .imports.shared import JobAudit
 from .imports.staging import DUPLICATES_PAGE, ROW_ERRORS_PAGE
 from .imports.sweep import SweepMissing
@@ -84,6 +85,30 @@ class ImportPipeline:
             self.broadcaster,
         )
 
+    def _rollbacks(self) -> Rollbacks:
+        return Rollbacks(
+            self.jobs,
+            ObjectChangeLog(self.objects),
+            self.customers,
+            self.activities,
+            self.workflow,
+            self.broadcaster,
+            self._job_audit(),
+            self.clock,
+        )
+
+    def _rollback_steps(self) -> RollbackSteps:
+        return RollbackSteps(
+            self.jobs,
+            self.objects,
+            ObjectChangeLog(self.objects),
+            self.customers,
+            self.activities,
+            self.broadcaster,
+            self._job_audit(),
+            self.clock,
+        )
+
     def _retries(self) -> RetryFailed:
         return RetryFailed(
             self.settings,
@@ -141,6 +166,15 @@ class ImportPipeline:
 
     def job(self, org_id: str, job_id: str) -> Job:
         return self._requests().job(org_id, job_id)
+
+    def rollback(self, org_id: str, job_id: str, actor: str) -> Job:
+        return self._rollbacks().request(org_id, job_id, actor)
+
+    def rollback_dry_run(self, org_id: str, job_id: str) -> dict[str, Any]:
+        return self._rollbacks().dry_run(org_id, job_id)
+
+    def conflict_log_url(self, org_id: str, job_id: str) -> str | None:
+        return self._requests().conflict_log_url(org_id, job_id)
 
     def error_log_url(self, org_id: str, job_id: str) -> str | None:
         return self._requests().error_log_url(org_id, job_id)
@@ -215,6 +249,22 @@ class ImportPipeline:
             self._batches(),
             self.clock,
         )(org_id, job_id)
+
+    # ---- states of the RollbackImport state machine ------------------------------------------
+
+    def stage_rollback(self, org_id: str, job_id: str) -> dict[str, Any]:
+        return self._rollback_steps().stage(org_id, job_id)
+
+    def revert_batch(self, org_id: str, job_id: str, batch: dict[str, Any]) -> dict[str, Any]:
+        return self._rollback_steps().revert_batch(org_id, job_id, batch)
+
+    def record_revert_failure(
+        self, org_id: str, job_id: str, batch: dict[str, Any], error: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self._rollback_steps().record_revert_failure(org_id, job_id, batch, error)
+
+    def finalize_rollback(self, org_id: str, job_id: str) -> dict[str, Any]:
+        return self._rollback_steps().finalize(org_id, job_id)
 
     def close(
         self, org_id: str, job_id: str, status: str, error: dict[str, Any] | None

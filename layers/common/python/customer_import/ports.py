@@ -160,6 +160,9 @@ class Workflow(Protocol):
     def start(self, name: str, execution_input: dict[str, Any]) -> None:
         """Start an execution of the import workflow; a name already used starts nothing."""
 
+    def start_rollback(self, name: str, execution_input: dict[str, Any]) -> None:
+        """Start an execution of the rollback workflow; a name already used starts nothing."""
+
 
 class OrganisationStore(Protocol):
     def get(self, org_id: str) -> OrganisationProfile:

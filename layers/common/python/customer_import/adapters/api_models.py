@@ -208,6 +208,7 @@ class ImportSummary(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     decision: DecisionOut | None = None
     has_error_log: bool = False
+    has_conflict_log: bool = False
 
     @classmethod
     def of(cls, job: Job) -> ImportSummary:
@@ -246,6 +247,7 @@ def _summary_fields(job: Job) -> dict[str, Any]:
         "warnings": list(job.warnings),
         "decision": DecisionOut(**decision) if decision else None,
         "has_error_log": bool(job.error_log_key),
+        "has_conflict_log": bool(job.conflict_log_key),
     }
 
 
@@ -318,6 +320,34 @@ class ErrorLogLink(BaseModel):
     job_id: str
     url: str | None = Field(description="A presigned download link; null: no rows failed.")
     expires_in_seconds: int | None = None
+
+
+class RollbackRequest(Strict):
+    dry_run: bool = Field(
+        default=False, description="Say what a rollback would do now, without writing anything."
+    )
+
+
+class RollbackConflict(BaseModel):
+    customer_id: str
+    account: str
+    external_customer_number: str | None = None
+    action: str = Field(description="What the import had done (created, updated, moved...).")
+    would: str = Field(description="What the rollback would have done.")
+    since: str = Field(description="What changed since the import, so it was left as it is.")
+
+
+class RollbackOut(BaseModel):
+    job_id: str
+    status: str = Field(description="The job's status: rolling_back once requested.")
+    dry_run: bool
+    reverted: dict[str, int] = Field(
+        description="By what the import had done: the changes undone (dry: that would be)."
+    )
+    conflicts: int = Field(description="The customers changed since, left as they are.")
+    conflict_list: list[RollbackConflict] = Field(
+        default_factory=list, description="Dry run: the first 100 conflicts."
+    )
 
 
 # ---- customers ----------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from ..customers.repository import (
     CustomerWrite,
     Purge,
     Refused,
+    Remove,
     Update,
 )
 from ..duplicates import match_keys, stored_match_key
@@ -222,6 +223,7 @@ class DynamoCustomerRepository:
         unindexable = {id(w): r for w in creates if (r := _unindexable(w)) is not None}
         refused = list(unindexable.values())
         refused += self._create_isolating([w for w in creates if id(w) not in unindexable])
+        refused += self._remove_all([w for w in writes if isinstance(w, Remove)])
         for write in writes:
             refusal = None
             if isinstance(write, Update):
@@ -373,7 +375,100 @@ class DynamoCustomerRepository:
                 match_keys(stored.flat()) - match_keys(current.flat()),
             )
         )
+        if write.exact:
+            _delete_records(
+                [
+                    (current.customer_id, kind)
+                    for kind in current.addresses
+                    if kind not in stored.addresses
+                ],
+                [
+                    (current.customer_id, vehicle_id(current.customer_id, key))
+                    for key in current.vehicles
+                    if key not in stored.vehicles
+                ],
+            )
+            _delete_own_match_keys(
+                current.org_id,
+                {current.customer_id: match_keys(current.flat()) - match_keys(stored.flat())},
+            )
         return None
+
+    def _remove_all(self, removes: Sequence[Remove]) -> list[Refused]:
+        """Each customer deleted on its version with its identity (one transaction per 50),
+        then its addresses, vehicles and the match keys that still point at it."""
+        if not removes:
+            return []
+        refused: list[Refused] = []
+        ready: list[tuple[Remove, Customer]] = []
+        unread = [r for r in removes if r.read is None or r.read.version != r.expected_version]
+        by_org: dict[str, list[str]] = {}
+        for r in unread:
+            by_org.setdefault(r.org_id, []).append(r.customer_id)
+        read = {
+            (org, c.customer_id): c
+            for org, ids in by_org.items()
+            for c in self.get_many(org, ids).values()
+        }
+        for r in removes:
+            current = r.read if r not in unread else read.get((r.org_id, r.customer_id))
+            if (moved := _moved(r, current, r.expected_version)) is not None:
+                refused.append(moved)
+            else:
+                assert current is not None
+                ready.append((r, current))
+        numbered = [c for _, c in ready if c.external_customer_number]
+        held = {
+            item.identity_key: item.customer_id
+            for item in IdentityModel.batch_get(
+                list({_identity_of(c) for c in numbered}), consistent_read=True
+            )
+        }
+        removed: list[Customer] = []
+        for start in range(0, len(ready), CREATES_PER_TRANSACTION):
+            group = ready[start : start + CREATES_PER_TRANSACTION]
+            try:
+                self._transact_removes(group, held)
+                removed += [c for _, c in group]
+            except TransactWriteError as exc:
+                if _throttled(exc):
+                    raise
+                for write, current in group:  # each on its own: only the moved one is refused
+                    try:
+                        self._transact_removes([(write, current)], held)
+                        removed.append(current)
+                    except TransactWriteError:
+                        refused.append(
+                            self._refusal_after_conflict(write, current, write.expected_version)
+                        )
+        _delete_records(
+            [(c.customer_id, kind) for c in removed for kind in c.addresses],
+            [
+                (c.customer_id, vehicle_id(c.customer_id, key))
+                for c in removed
+                for key in c.vehicles
+            ],
+        )
+        for org in {c.org_id for c in removed}:
+            _delete_own_match_keys(
+                org, {c.customer_id: match_keys(c.flat()) for c in removed if c.org_id == org}
+            )
+        return refused
+
+    def _transact_removes(
+        self, group: Sequence[tuple[Remove, Customer]], held: Mapping[str, str]
+    ) -> None:
+        with TransactWrite(connection=self._transactions) as transaction:
+            for write, current in group:
+                transaction.delete(
+                    _customer_item(current),
+                    condition=CustomerModel.version == write.expected_version,
+                )
+                if held.get(_identity_of(current)) == current.customer_id:
+                    transaction.delete(
+                        _identity_item(current, live=False),
+                        condition=IdentityModel.customer_id == current.customer_id,
+                    )
 
     def _move_identity(
         self, transaction: TransactWrite, current: Customer, stored: Customer
@@ -566,8 +661,10 @@ def _stored_create(create: Create) -> Customer:
 def _stored_update(current: Customer, write: Update) -> Customer:
     after = write.after
     return after.with_changes(
-        addresses={**current.addresses, **after.addresses},
-        vehicles={**current.vehicles, **after.vehicles},
+        addresses=dict(after.addresses)
+        if write.exact
+        else {**current.addresses, **after.addresses},
+        vehicles=dict(after.vehicles) if write.exact else {**current.vehicles, **after.vehicles},
         version=write.expected_version + 1,
         created_by_job=current.created_by_job,
         created_at=current.created_at,
@@ -670,6 +767,34 @@ def _sub_records(
         for key, v in vehicles.items()
     ]
     return items
+
+
+def _delete_records(
+    address_keys: Sequence[tuple[str, str]], vehicle_keys: Sequence[tuple[str, str]]
+) -> None:
+    """Delete addresses and vehicles by key, in batch writes."""
+    with AddressModel.batch_write() as addresses:
+        for customer_id, kind in address_keys:
+            addresses.delete(AddressModel(customer_id, kind))
+    with VehicleModel.batch_write() as vehicles:
+        for customer_id, vehicle in vehicle_keys:
+            vehicles.delete(VehicleModel(customer_id, vehicle))
+
+
+def _delete_own_match_keys(org_id: str, keys_by_customer: Mapping[str, set[str]]) -> None:
+    """Delete these match keys of the customers, where they still point at them (a key two
+    customers share points at the one written last)."""
+    owner = {
+        stored_match_key(org_id, key): customer_id
+        for customer_id, keys in keys_by_customer.items()
+        for key in keys
+    }
+    if not owner:
+        return
+    with MatchKeyModel.batch_write() as batch:
+        for item in MatchKeyModel.batch_get(list(owner)):
+            if owner.get(item.match_key) == item.customer_id:
+                batch.delete(item)
 
 
 def _delete_sub_records(customer: Customer) -> None:

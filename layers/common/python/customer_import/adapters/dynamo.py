@@ -107,6 +107,7 @@ class JobModel(Model):
     preview_key = UnicodeAttribute(null=True)
     row_errors_key = UnicodeAttribute(null=True)
     error_log_key = UnicodeAttribute(null=True)
+    conflict_log_key = UnicodeAttribute(null=True)
     decision = JSONAttribute(null=True)
     # One attribute per counter, so batches can ADD to them atomically.
     rows = NumberAttribute(default=0)
@@ -132,6 +133,16 @@ class JobModel(Model):
     failed = NumberAttribute(default=0)
     retries = NumberAttribute(default=0)
     retryable = NumberAttribute(default=0)
+    reverted_created = NumberAttribute(default=0)
+    reverted_updated = NumberAttribute(default=0)
+    reverted_merged = NumberAttribute(default=0)
+    reverted_deleted = NumberAttribute(default=0)
+    reverted_restored = NumberAttribute(default=0)
+    reverted_copied = NumberAttribute(default=0)
+    reverted_moved = NumberAttribute(default=0)
+    conflicts = NumberAttribute(default=0)
+    rollback_batches_total = NumberAttribute(default=0)
+    rollback_batches_done = NumberAttribute(default=0)
     # The status while it is one of UNSETTLED_STATUSES, else absent (the sparse index's key).
     unsettled_status = UnicodeAttribute(null=True)
     by_created = JobsByCreated()
@@ -163,6 +174,7 @@ class JobModel(Model):
             preview_key=self.preview_key,
             row_errors_key=self.row_errors_key,
             error_log_key=self.error_log_key,
+            conflict_log_key=self.conflict_log_key,
             decision=self.decision,
             counters={name: int(getattr(self, name) or 0) for name in COUNTER_NAMES},
         )

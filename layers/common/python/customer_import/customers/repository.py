@@ -61,6 +61,9 @@ class Update:
     # The stored customer as the writer read it, at `expected_version`: the repository need
     # not read it again (the write is conditional on that version all the same).
     read: Customer | None = None
+    # `after`'s addresses and vehicles are all the customer keeps: the others are deleted
+    # (a rollback puts a before-image back, records the import added included).
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,19 @@ class Purge:
     expected_version: int
 
 
-CustomerWrite = Create | Update | Bin | Purge
+@dataclass(frozen=True)
+class Remove:
+    """Delete a customer, live or binned, with its addresses, vehicles, match keys and
+    identity, if its version is still `expected_version` (a rollback removing what an import
+    created). `read`: the stored customer as the writer read it."""
+
+    org_id: str
+    customer_id: str
+    expected_version: int
+    read: Customer | None = None
+
+
+CustomerWrite = Create | Update | Bin | Purge | Remove
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,19 @@ OUTCOME_COUNTERS = (
     "skipped_user",
     "failed",
 )
+# What a rollback undid, by what the import had done; the changes it left (conflicts); its
+# batches.
+REVERTED_COUNTERS = tuple(
+    f"reverted_{name}"
+    for name in ("created", "updated", "merged", "deleted", "restored", "copied", "moved")
+)
+ROLLBACK_COUNTERS = (
+    *REVERTED_COUNTERS,
+    "conflicts",
+    "rollback_batches_total",
+    "rollback_batches_done",
+)
+ROLLBACK_BATCH_PREFIX = "rollback-"
 # The customers whose stored record now reflects the file.
 IMPORTED_FROM = ("created", "updated", "merged", "restored", "copied", "moved")
 
@@ -38,6 +51,12 @@ def batch_deltas(outcome: BatchOutcome) -> dict[str, int]:
     re-runs customers already counted as failed and processed: the ones it settles move from
     failed to what they became."""
     counts = {name: int(getattr(outcome, name)) for name in OUTCOME_COUNTERS}
+    if outcome.batch_id.startswith(ROLLBACK_BATCH_PREFIX):
+        # A rollback's batch: what it undid (counted by what the import had done), and the
+        # changes it left as they were.
+        deltas = {f"reverted_{name}": counts[name] for name in (*IMPORTED_FROM, "deleted")}
+        deltas |= {"conflicts": outcome.failed, "rollback_batches_done": 1}
+        return {name: delta for name, delta in deltas.items() if delta}
     deltas = {**counts, "imported": imported(counts)}
     if outcome.retry:
         deltas["failed"] = -(outcome.customers - outcome.failed)

@@ -239,6 +239,15 @@ class JobRequests:
             job.error_log_key, ERROR_LOG_LINK_SECONDS, f"errors-{job_id}.csv"
         )
 
+    def conflict_log_url(self, org_id: str, job_id: str) -> str | None:
+        """The CSV of the changes a rollback of the job left as they were (None: none)."""
+        job = self.jobs.get(org_id, job_id)
+        if not job.conflict_log_key:
+            return None
+        return self.objects.presigned_get(
+            job.conflict_log_key, ERROR_LOG_LINK_SECONDS, f"rollback-conflicts-{job_id}.csv"
+        )
+
 
 @dataclass(eq=False)
 class AwaitDecision:
