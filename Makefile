@@ -8,7 +8,7 @@ VENV := .venv
 RUN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup demo test test-fast lint typecheck synth bench bench-large bench-duplicates bench-hostile bench-sync bench-repository clean
+.PHONY: setup demo test test-fast lint typecheck synth bench bench-large bench-duplicates bench-hostile bench-sync bench-rollback bench-repository clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -67,6 +67,10 @@ bench-large: setup samples/techman_77319.csv
 # The nightly sync (5 % changed, 1 % new, 1 % gone) beside the first import (issue 16).
 bench-sync: setup samples/techman_5500.csv
 	$(RUN)/python -m bench.sync_bench samples/techman_5500.csv
+
+# The rollback of the 5,500 import beside the import's own time (issue 18).
+bench-rollback: setup samples/techman_5500.csv
+	$(RUN)/python -m bench.rollback_bench samples/techman_5500.csv
 
 bench-duplicates: setup samples/techman_5500.csv
 	$(RUN)/python -m bench.duplicates_bench samples/techman_5500.csv --existing 50000

@@ -74,7 +74,7 @@ class Statement:
 
     actions: tuple[str, ...]
     kind: str
-    name: str = ""  # the table's or bucket's logical name
+    name: str = ""  # the table's, bucket's or state machine's logical name
     resources: tuple[str, ...] = ()  # index names or key patterns; none: every one of its kind
 
 
@@ -97,8 +97,10 @@ class Grants:
     # Post to WebSocket connections (and PUSH_TABLE_ACCESS).
     push_progress: bool = False
     answer_tasks: bool = False  # send task success/failure to the waiting execution
-    read_executions: bool = False  # describe executions and read their history
-    start_executions: bool = False  # start executions of the import state machine
+    # The state machines whose executions it may describe (and read the history of), and those
+    # it may start, by name.
+    read_executions: tuple[str, ...] = ()
+    start_executions: tuple[str, ...] = ()
 
     def table_access(self) -> dict[str, TableAccess]:
         """Table name -> everything granted on it, the pushes' connections included."""
@@ -133,11 +135,13 @@ class Grants:
         for granted, actions, kind in (
             (self.push_progress, PUSH_ACTIONS, "connections"),
             (self.answer_tasks, ANSWER_TASK_ACTIONS, "state_machine"),
-            (self.read_executions, READ_EXECUTION_ACTIONS, "executions"),
-            (self.start_executions, START_EXECUTION_ACTIONS, "state_machine"),
         ):
             if granted:
                 statements.append(Statement(actions, kind))
+        for machine in self.read_executions:
+            statements.append(Statement(READ_EXECUTION_ACTIONS, "executions", machine))
+        for machine in self.start_executions:
+            statements.append(Statement(START_EXECUTION_ACTIONS, "state_machine", machine))
         return tuple(statements)
 
 
@@ -341,7 +345,7 @@ FUNCTIONS = (
         description="Starts the import of an uploaded object: an execution named after its job",
         memory_mb=256,
         timeout_s=30,
-        grants=Grants(start_executions=True),
+        grants=Grants(start_executions=("ImportJob",)),
         invoked_asynchronously=True,
     ),
     _fn(
@@ -518,6 +522,62 @@ FUNCTIONS = (
         "Ends a job that did not import: expired, cancelled or failed",
         grants=Grants(tables=(_JOB_STEP, _AUDIT), push_progress=True),
     ),
+    # The RollbackImport machine's steps (design §5.7).
+    _fn(
+        "stage_rollback",
+        "Stages an import's changes, newest first, in batches to roll back",
+        grants=Grants(
+            tables=(
+                _JOB_STEP,
+                # which batches the import ran (its change log is one object per batch)
+                TableAccess("job_batches", (QUERY,)),
+            ),
+            objects=(ObjectAccess("uploads", read=(_CHANGE_LOG,), write=("staging/*",)),),
+            push_progress=True,
+        ),
+        timeout_s=300,
+    ),
+    _fn(
+        "revert_batch",
+        "Undoes one staged batch of an import's changes, never over a later change",
+        grants=Grants(
+            tables=(
+                _JOB_STEP,
+                TableAccess("job_batches", (PUT,)),
+                # the customers as they are now, then the conditional writes that undo the
+                # import: removes (customer, identity, records, match keys) and before-images
+                *_CUSTOMER_WRITES,
+                TableAccess("customers", (DELETE,)),
+                TableAccess("customer_identities", (DELETE,)),
+                # a created customer's activities recorded since; a move's go back with it
+                _TRANSFER_RELATED,
+            ),
+            # the batch in, its intent and its conflicts (whole) out
+            objects=(ObjectAccess("uploads", read=("staging/*",), write=("staging/*",)),),
+            push_progress=True,
+        ),
+        memory_mb=1024,
+        timeout_s=300,
+    ),
+    _fn(
+        "record_revert_failure",
+        "Records the changes of a rollback batch that failed after its retries as left as they were",
+        grants=Grants(
+            tables=(_JOB_STEP, TableAccess("job_batches", (PUT,))),
+            objects=(ObjectAccess("uploads", read=("staging/*",), write=(_FAILURES,)),),
+            push_progress=True,
+        ),
+    ),
+    _fn(
+        "finalize_rollback",
+        "The rollback's conflict CSV, final status and audit entry",
+        grants=Grants(
+            tables=(_JOB_STEP, TableAccess("job_batches", (QUERY,)), _AUDIT),
+            objects=(ObjectAccess("uploads", read=("staging/*",), write=("rollback-logs/*",)),),
+            push_progress=True,
+        ),
+        timeout_s=300,
+    ),
     FunctionSpec(
         name="ws_authorize",
         handler="ws_authorize.handler",
@@ -595,8 +655,10 @@ FUNCTIONS = (
         description="HTTP API: imports, customers and executions, for callers with a JWT",
         grants=Grants(
             tables=(
-                # create jobs, list them newest first, decide, cancel, retry
+                # create jobs, list them newest first, decide, cancel, retry, roll back
                 TableAccess("jobs", (GET, PUT, UPDATE), query_indexes=("by_created",)),
+                # a rollback's dry run: which batches the import ran
+                TableAccess("job_batches", (QUERY,)),
                 TableAccess("organisations", (GET,)),
                 # the requests' entries, and `GET /audit`
                 TableAccess("audit_log", (PUT,), query_indexes=("by_time",)),
@@ -625,17 +687,18 @@ FUNCTIONS = (
                 ObjectAccess(
                     "uploads",
                     # previews, duplicates, row errors, a retry's check that staging is
-                    # still there, error logs it links to
-                    read=("staging/*", "error-logs/*"),
+                    # still there, error logs and rollback conflicts it links to, and the
+                    # change log a rollback's dry run reads
+                    read=("staging/*", "error-logs/*", "rollback-logs/*", _CHANGE_LOG),
                     # presigned POSTs of uploads
                     write=("uploads/*",),
                 ),
             ),
             push_progress=True,
             answer_tasks=True,
-            read_executions=True,
-            # a retry of the failed rows is an execution of its own
-            start_executions=True,
+            read_executions=("ImportJob", "RollbackImport"),
+            # a retry of the failed rows is an execution of its own, and so is a rollback
+            start_executions=("ImportJob", "RollbackImport"),
         ),
     ),
 )
@@ -711,7 +774,13 @@ TABLES = (
 UPLOAD_BUCKET = BucketSpec(
     "uploads",
     event_bridge=True,
-    expire_after_days={"uploads/": 30, "drops/": 30, "staging/": 14, "error-logs/": 30},
+    expire_after_days={
+        "uploads/": 30,
+        "drops/": 30,
+        "staging/": 14,
+        "error-logs/": 30,
+        "rollback-logs/": 30,
+    },
 )
 
 IMPORT_JOB = StateMachineSpec(
@@ -753,6 +822,33 @@ IMPORT_JOB = StateMachineSpec(
     reads_objects=(ObjectAccess("uploads", read=("staging/*manifest.json",)),),
 )
 
+ROLLBACK_IMPORT = StateMachineSpec(
+    name="RollbackImport",
+    definition_file="statemachine/rollback_import.asl.json",
+    substitutions={
+        **{
+            f"{''.join(part.title() for part in fn.split('_'))}FunctionArn": Ref("function_arn", fn)
+            for fn in (
+                "stage_rollback",
+                "revert_batch",
+                "record_revert_failure",
+                "finalize_rollback",
+                "close_job",
+            )
+        },
+        "UploadBucket": Ref("bucket", "uploads"),
+    },
+    invokes=(
+        "stage_rollback",
+        "revert_batch",
+        "record_revert_failure",
+        "finalize_rollback",
+        "close_job",
+    ),
+    # The Map's ItemReader reads StageRollback's manifest, never the batches it lists.
+    reads_objects=(ObjectAccess("uploads", read=("staging/*/rollback/rollback-manifest.json",)),),
+)
+
 DESCRIPTION = StackDescription(
     functions=FUNCTIONS,
     tables=TABLES,
@@ -778,7 +874,7 @@ DESCRIPTION = StackDescription(
             target_function="purge_recycle_bin",
         ),
     ),
-    state_machines=(IMPORT_JOB,),
+    state_machines=(IMPORT_JOB, ROLLBACK_IMPORT),
     websocket=WebSocketSpec(
         name="ImportProgress",
         stage="live",
@@ -797,6 +893,7 @@ DESCRIPTION = StackDescription(
         # start_import and `retry` start executions; the ARN is built from the machine's name,
         # so the functions do not depend on the machine that depends on them.
         "IMPORT_STATE_MACHINE_ARN": Ref("state_machine_arn", "ImportJob"),
+        "ROLLBACK_STATE_MACHINE_ARN": Ref("state_machine_arn", "RollbackImport"),
         # Whose bearer tokens the WebSocket authorizer accepts (the HTTP API's authorizer is
         # configured with the same issuer and audience).
         "TOKEN_ISSUER": Ref("token_issuer"),

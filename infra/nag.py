@@ -34,21 +34,39 @@ ELSEWHERE = {
     "AwsSolutions-APIG4 @ */HttpApi/Api/GET--openapi.json/*": (
         "The OpenAPI document describes the API and holds nobody's data: served without a token"
     ),
-    "AwsSolutions-IAM5[Resource::<Functions*.Arn>:*] @ */ImportJob/StateMachine/Role/*": (
-        "CDK's grant_invoke names each function and its versions, of the functions the machine "
-        "invokes only"
-    ),
-    "AwsSolutions-IAM5[Resource::arn:*:execution:<ImportJobStateMachine*.Name>*] @ "
-    "*/ImportJob/DistributedMapPolicy/*": (
-        "A Distributed Map's children are executions of the machine itself, named at run time"
-    ),
-    "AwsSolutions-IAM5[Resource::*] @ */ImportJob/StateMachine/Role/*": (
-        "X-Ray's trace actions take no resource"
-    ),
-    "AwsSolutions-IAM5[Resource::<StorageUploadsBucket*.Arn>/staging/*manifest.json] @ "
-    "*/ImportJob/StateMachine/Role/*": (
-        "The batch manifests of every job, whose keys name the organisation and job at run time"
-    ),
+    **{
+        finding: because
+        for machine in DESCRIPTION.state_machines
+        for finding, because in {
+            f"AwsSolutions-IAM5[Resource::<Functions*.Arn>:*] @ */{machine.name}/StateMachine/"
+            "Role/*": (
+                "CDK's grant_invoke names each function and its versions, of the functions the "
+                "machine invokes only"
+            ),
+            f"AwsSolutions-IAM5[Resource::arn:*:execution:<{machine.name}StateMachine*.Name>*] @ "
+            f"*/{machine.name}/DistributedMapPolicy/*": (
+                "A Distributed Map's children are executions of the machine itself, named at run "
+                "time"
+            ),
+            f"AwsSolutions-IAM5[Resource::*] @ */{machine.name}/StateMachine/Role/*": (
+                "X-Ray's trace actions take no resource"
+            ),
+            **{
+                f"AwsSolutions-IAM5[Resource::<StorageUploadsBucket*.Arn>/{pattern}] @ "
+                f"*/{machine.name}/StateMachine/Role/*": (
+                    "The batch manifests of every job, whose keys name the organisation and job "
+                    "at run time"
+                )
+                for access in machine.reads_objects
+                for pattern in access.read
+            },
+            f"AwsSolutions-SF1 @ */{machine.name}/StateMachine/*": (
+                "Logs ERROR events, without execution data: ALL would log every event of every "
+                "batch's child execution (tens of thousands per large import) for no more "
+                "diagnosis"
+            ),
+        }.items()
+    },
     "AwsSolutions-IAM4[Policy::*AWSLambdaBasicExecutionRole] @ */BucketNotificationsHandler*": (
         "CDK's own handler that turns on the bucket's EventBridge notifications at deploy time"
     ),
@@ -57,10 +75,6 @@ ELSEWHERE = {
     ),
     "AwsSolutions-SQS3 @ */UndeliveredEvents/*": (
         "This queue is itself the dead-letter queue of the EventBridge rules' targets"
-    ),
-    "AwsSolutions-SF1 @ */ImportJob/StateMachine/*": (
-        "Logs ERROR events, without execution data: ALL would log every event of every batch's "
-        "child execution (tens of thousands per large import) for no more diagnosis"
     ),
     "Serverless-SQSRedrivePolicy @ */Functions/*FailedInvocations/*": (
         "This queue is itself a dead-letter queue"
@@ -183,9 +197,9 @@ def _granted(stack: Stack, spec: FunctionSpec) -> dict[str, str]:
         justified[f"Resource::{account.format(service='execute-api')}{connections}"] = (
             "Connections of the progress stage, whose ids are known at run time"
         )
-    if grants.read_executions:
-        machine = f"{stack.stack_name}-{DESCRIPTION.state_machines[0].name}"
+    for name in grants.read_executions:
+        machine = f"{stack.stack_name}-{name}"
         justified[f"Resource::{account.format(service='states')}execution:{machine}:*"] = (
-            "Executions of the import machine, named after their jobs at run time"
+            f"Executions of the {name} machine, named after their jobs at run time"
         )
     return {f"AwsSolutions-IAM5[{finding}]": because for finding, because in justified.items()}

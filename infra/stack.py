@@ -108,9 +108,9 @@ class CustomerImportStack(Stack):
                 )
             for function_spec in spec.functions:
                 function = functions.by_name[function_spec.name]
-                if function_spec.grants.read_executions:
+                if machine.name in function_spec.grants.read_executions:
                     workflow.grant_execution_reading(function)
-                if function_spec.grants.start_executions:
+                if machine.name in function_spec.grants.start_executions:
                     workflow.grant_execution_starting(function)
 
         http_api = ImportHttpApi(

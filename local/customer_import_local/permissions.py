@@ -144,7 +144,11 @@ def _s3(caller: Caller, operation: str, request: AWSPreparedRequest) -> list[Acc
 def _states(caller: Caller, operation: str, body: dict[str, Any]) -> list[Access]:
     arn = body.get("stateMachineArn") or body.get("executionArn") or "*"
     kind = "executions" if "executionArn" in body else "state_machine"
-    return [Access(f"states:{operation}", kind, arn=arn)]
+    # arn:aws:states:{region}:{account}:stateMachine:{machine} or :execution:{machine}:{name}
+    # (a Map Run's child: {machine}/{map run}); a task token names no machine.
+    parts = arn.split(":")
+    machine = parts[6].split("/")[0] if len(parts) > 6 else ""
+    return [Access(f"states:{operation}", kind, machine, arn=arn)]
 
 
 def _management(caller: Caller, request: AWSPreparedRequest) -> list[Access]:

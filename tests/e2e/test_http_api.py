@@ -35,6 +35,8 @@ ROUTES = [
     ("POST", f"/imports/{JOB}/cancel", IMPORT_MANAGE),
     ("POST", f"/imports/{JOB}/retry", IMPORT_MANAGE),
     ("GET", f"/imports/{JOB}/error-log", IMPORT_MANAGE),
+    ("POST", f"/imports/{JOB}/rollback", IMPORT_MANAGE),
+    ("GET", f"/imports/{JOB}/conflict-log", IMPORT_MANAGE),
     ("GET", "/customers", CUSTOMERS_ACCESS),
     ("GET", f"/customers/{CUSTOMER}", CUSTOMERS_ACCESS),
     ("POST", f"/customers/{CUSTOMER}/activities", CUSTOMERS_ACCESS),
@@ -48,6 +50,7 @@ ROUTES = [
 BODIES = {
     "/imports": {"source": "techman", "file_name": "f.csv", "size": 100},
     f"/imports/{JOB}/decision": {"default": "skip"},
+    f"/imports/{JOB}/rollback": {"dry_run": True},
     f"/customers/{CUSTOMER}/activities": {"kind": "report", "date": "2026-12-02", "text": "Hi"},
 }
 QUERIES = {"/customers": {"external_customer_number": "1"}}

@@ -22,6 +22,7 @@ from infra.description import (
     FunctionSpec,
     Grants,
     Ref,
+    StateMachineSpec,
     TableSpec,
 )
 from infra.stack import LAYER_BUNDLING_CONTEXT_KEY, WEB_APP_ORIGINS_CONTEXT_KEY
@@ -137,13 +138,16 @@ def _mentions(resource: Any, logical_id: str) -> bool:
     return f'"{logical_id}"' in json.dumps(resource)
 
 
-def _state_machine(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
-    return _single(synthesized.of_type("AWS::StepFunctions::StateMachine"))
+def _state_machine(
+    synthesized: Synthesized, spec: StateMachineSpec = IMPORT_JOB
+) -> tuple[str, dict[str, Any]]:
+    machines = synthesized.of_type("AWS::StepFunctions::StateMachine")
+    return _single({i: m for i, m in machines.items() if i.startswith(f"{spec.name}StateMachine")})
 
 
-def _deployed_definition(synthesized: Synthesized) -> str:
+def _deployed_definition(synthesized: Synthesized, spec: StateMachineSpec = IMPORT_JOB) -> str:
     """The ASL as CDK ships it: an S3 asset next to the template, named after its key."""
-    _, machine = _state_machine(synthesized)
+    _, machine = _state_machine(synthesized, spec)
     properties = machine["Properties"]
     if "DefinitionString" in properties:
         definition: str = properties["DefinitionString"]
@@ -465,7 +469,7 @@ def test_the_starter_may_only_start_executions_of_the_import_machine(
     # Given the function the rule targets, and its role
     (rule_spec,) = DESCRIPTION.rules
     spec = DESCRIPTION.function(rule_spec.target_function)
-    assert spec.grants == Grants(start_executions=True)
+    assert spec.grants == Grants(start_executions=(IMPORT_JOB.name,))
     role_id = _role_id(synthesized, _function_ids(synthesized)[spec.name])
     machine_id, _ = _state_machine(synthesized)
     # When every action its policies allow is collected
@@ -492,13 +496,17 @@ def test_the_starter_may_only_start_executions_of_the_import_machine(
     }
 
 
+MACHINES = pytest.mark.parametrize("spec", DESCRIPTION.state_machines, ids=lambda s: s.name)
+
+
+@MACHINES
 def test_state_machine_substitutes_every_placeholder_of_its_definition(
-    synthesized: Synthesized,
+    synthesized: Synthesized, spec: StateMachineSpec
 ) -> None:
     # Given the state machine and the definition CDK deploys for it
-    _, machine = _state_machine(synthesized)
+    _, machine = _state_machine(synthesized, spec)
     substitutions = machine["Properties"]["DefinitionSubstitutions"]
-    definition = _deployed_definition(synthesized)
+    definition = _deployed_definition(synthesized, spec)
     # When every substitution is applied to the definition
     resolved = PLACEHOLDER.sub(
         lambda match: "<resolved>" if match.group(1) in substitutions else match.group(0),
@@ -508,9 +516,9 @@ def test_state_machine_substitutes_every_placeholder_of_its_definition(
     assert PLACEHOLDER.findall(resolved) == []
     json.loads(resolved)
     # And the substitutions are the description's, each a reference to a resource
-    assert substitutions.keys() == IMPORT_JOB.substitutions.keys()
+    assert substitutions.keys() == spec.substitutions.keys()
     function_ids = _function_ids(synthesized)
-    for placeholder, value in IMPORT_JOB.substitutions.items():
+    for placeholder, value in spec.substitutions.items():
         assert isinstance(value, Ref)
         expected: dict[str, Any] = (
             {"Fn::GetAtt": [function_ids[value.name], "Arn"]}
@@ -520,9 +528,12 @@ def test_state_machine_substitutes_every_placeholder_of_its_definition(
         assert substitutions[placeholder] == expected, placeholder
 
 
-def test_state_machine_is_standard_and_traced(synthesized: Synthesized) -> None:
+@MACHINES
+def test_state_machine_is_standard_and_traced(
+    synthesized: Synthesized, spec: StateMachineSpec
+) -> None:
     # Given the state machine
-    _, machine = _state_machine(synthesized)
+    _, machine = _state_machine(synthesized, spec)
     # Then it is a STANDARD machine with X-Ray tracing
     assert machine["Properties"]["StateMachineType"] == "STANDARD"
     assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
@@ -536,11 +547,12 @@ def test_state_machine_is_standard_and_traced(synthesized: Synthesized) -> None:
     assert synthesized.resources[log_group_id]["Properties"]["RetentionInDays"] > 0
 
 
+@MACHINES
 def test_state_machine_invokes_only_its_functions_and_reads_the_bucket(
-    synthesized: Synthesized,
+    synthesized: Synthesized, spec: StateMachineSpec
 ) -> None:
     # Given the state machine's role
-    _, machine = _state_machine(synthesized)
+    _, machine = _state_machine(synthesized, spec)
     role_id = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     function_ids = _function_ids(synthesized)
     # When the functions it may invoke are collected
@@ -550,7 +562,7 @@ def test_state_machine_invokes_only_its_functions_and_reads_the_bucket(
         if "Fn::GetAtt" in resource
     }
     # Then they are exactly the ones the description lets it invoke
-    assert invocable == {function_ids[name] for name in IMPORT_JOB.invokes}
+    assert invocable == {function_ids[name] for name in spec.invokes}
     # And it may read the batch manifests in the upload bucket, and nothing else there
     actions = {
         action
@@ -564,12 +576,19 @@ def test_state_machine_invokes_only_its_functions_and_reads_the_bucket(
         _resource_name(synthesized, resource)
         for resource in _granted(synthesized, role_id, "s3:GetObject")
     }
-    assert readable == {f"objects:{UPLOAD_BUCKET.name}/staging/*manifest.json"}
+    assert readable == {
+        f"objects:{UPLOAD_BUCKET.name}/{pattern}"
+        for access in spec.reads_objects
+        for pattern in access.read
+    }
 
 
-def test_state_machine_may_run_its_own_distributed_map_children(synthesized: Synthesized) -> None:
+@MACHINES
+def test_state_machine_may_run_its_own_distributed_map_children(
+    synthesized: Synthesized, spec: StateMachineSpec
+) -> None:
     # Given the state machine and its role
-    machine_id, machine = _state_machine(synthesized)
+    machine_id, machine = _state_machine(synthesized, spec)
     role_id = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     # Then it may start executions of itself only
     assert _granted(synthesized, role_id, "states:StartExecution") == [{"Ref": machine_id}]
@@ -924,46 +943,54 @@ ACTION_LETTERS = {
 # job's subscribers (`@by_job`) and deletes those gone (d). The audit log and batch outcomes
 # are put, under a condition that the key is new, and never updated or deleted.
 TABLE_ACCESS = """
-function              jobs                    job_batches  organisations  audit_log  customers                                                            customer_identities  customer_match_keys  customer_addresses  vehicles  connections  customer_activities
-start_import          -                       -            -              -          -                                                                    -                    -                    -                   -         -  -
-register_job          gpu                     -            -              -          -                                                                    -                    -                    -                   -         d@by_job  -
-validate_upload       gu                      -            g              p          -                                                                    -                    -                    -                   -         d@by_job  -
-prepare_import        gu                      -            g              p          b@live_by_org,by_external_number                                     b                    b                    bq                  bq        d@by_job  -
-await_decision        gu                      -            -              -          -                                                                    -                    -                    -                   -         d@by_job  -
-import_batch          gu                      p            -              -          bp@by_external_number                                                gbpd                 bw                   bqw                 bqw       d@by_job  quw
-record_batch_failure  gu                      p            -              -          b@by_external_number                                                 b                    -                    bq                  bq        d@by_job  quw
-sweep_missing         gu                      pq           g              -          bp                                                                   gbp                  -                    bq                  bq        d@by_job  -
-stage_retry           g                       q            -              -          -                                                                    -                    -                    -                   -         -  -
-finalize_import       gu                      pq           -              p          b@by_external_number                                                 b                    -                    bq                  bq        d@by_job  quw
-close_job             gu                      -            -              p          -                                                                    -                    -                    -                   -         d@by_job  -
-sweep_stuck_jobs      gu@by_unsettled_status  -            -              p          -                                                                    -                    -                    -                   -         d@by_job  -
-purge_recycle_bin     -                       -            -              -          bd@by_purge_day                                                      gbd                  bw                   bqw                 bqw       -  qw
-ws_connect            -                       -            -              -          -                                                                    -                    -                    -                   -         p  -
-ws_disconnect         -                       -            -              -          -                                                                    -                    -                    -                   -         d  -
-ws_subscribe          g                       -            -              -          -                                                                    -                    -                    -                   -         ud@by_job  -
-api                   gpu@by_created          -            g              p@by_time  gbqp@by_external_number,live_by_org,binned_by_org,binned_by_account  gbp                  -                    bq                  bq        d@by_job  pq
+function               jobs                    job_batches  organisations  audit_log  customers                                                            customer_identities  customer_match_keys  customer_addresses  vehicles  connections  customer_activities
+start_import           -                       -            -              -          -                                                                    -                    -                    -                   -         -            -
+register_job           gpu                     -            -              -          -                                                                    -                    -                    -                   -         d@by_job     -
+validate_upload        gu                      -            g              p          -                                                                    -                    -                    -                   -         d@by_job     -
+prepare_import         gu                      -            g              p          b@live_by_org,by_external_number                                     b                    b                    bq                  bq        d@by_job     -
+await_decision         gu                      -            -              -          -                                                                    -                    -                    -                   -         d@by_job     -
+import_batch           gu                      p            -              -          bp@by_external_number                                                gbpd                 bw                   bqw                 bqw       d@by_job     quw
+record_batch_failure   gu                      p            -              -          b@by_external_number                                                 b                    -                    bq                  bq        d@by_job     quw
+sweep_missing          gu                      pq           g              -          bp                                                                   gbp                  -                    bq                  bq        d@by_job     -
+stage_retry            g                       q            -              -          -                                                                    -                    -                    -                   -         -            -
+finalize_import        gu                      pq           -              p          b@by_external_number                                                 b                    -                    bq                  bq        d@by_job     quw
+close_job              gu                      -            -              p          -                                                                    -                    -                    -                   -         d@by_job     -
+stage_rollback         gu                      q            -              -          -                                                                    -                    -                    -                   -         d@by_job     -
+revert_batch           gu                      p            -              -          bpd                                                                  gbpd                 bw                   bqw                 bqw       d@by_job     quw
+record_revert_failure  gu                      p            -              -          -                                                                    -                    -                    -                   -         d@by_job     -
+finalize_rollback      gu                      q            -              p          -                                                                    -                    -                    -                   -         d@by_job     -
+sweep_stuck_jobs       gu@by_unsettled_status  -            -              p          -                                                                    -                    -                    -                   -         d@by_job     -
+purge_recycle_bin      -                       -            -              -          bd@by_purge_day                                                      gbd                  bw                   bqw                 bqw       -            qw
+ws_connect             -                       -            -              -          -                                                                    -                    -                    -                   -         p            -
+ws_disconnect          -                       -            -              -          -                                                                    -                    -                    -                   -         d            -
+ws_subscribe           g                       -            -              -          -                                                                    -                    -                    -                   -         ud@by_job    -
+api                    gpu@by_created          q            g              p@by_time  gbqp@by_external_number,live_by_org,binned_by_org,binned_by_account  gbp                  -                    bq                  bq        d@by_job     pq
 """
 
 # The same for the upload bucket's key patterns (r get, w put) and the other services: y yes.
 OTHER_ACCESS = """
-function              uploads/*  drops/*  staging/*  staging/*/failures/*  staging/*/retry-*  error-logs/*  change-log/*  push  answer_tasks  start_executions  read_executions
-start_import          -          -        -          -                     -                  -             -             -     -             y                 -
-register_job          -          -        -          -                     -                  -             -             y     -             -                 -
-validate_upload       r          r        -          -                     -                  -             -             y     -             -                 -
-prepare_import        r          r        w          -                     -                  -             -             y     -             -                 -
-await_decision        -          -        -          -                     -                  -             -             y     -             -                 -
-import_batch          -          -        r          w                     -                  -             rw            y     -             -                 -
-record_batch_failure  -          -        r          w                     -                  -             r             y     -             -                 -
-sweep_missing         -          -        r          -                     -                  -             rw            y     -             -                 -
-stage_retry           -          -        r          -                     w                  -             -             -     -             -                 -
-finalize_import       -          -        r          w                     -                  w             r             y     -             -                 -
-close_job             -          -        -          -                     -                  -             -             y     -             -                 -
-sweep_stuck_jobs      -          -        -          -                     -                  -             -             y     -             -                 -
-purge_recycle_bin     -          -        -          -                     -                  -             -             -     -             -                 -
-ws_connect            -          -        -          -                     -                  -             -             -     -             -                 -
-ws_disconnect         -          -        -          -                     -                  -             -             -     -             -                 -
-ws_subscribe          -          -        -          -                     -                  -             -             y     -             -                 -
-api                   w          -        r          -                     -                  r             -             y     y             y                 y
+function               uploads/*  drops/*  staging/*  staging/*/failures/*  staging/*/retry-*  error-logs/*  change-log/*  rollback-logs/*  push  answer_tasks  start_executions  read_executions
+start_import           -          -        -          -                     -                  -             -             -                -     -             y                 -
+register_job           -          -        -          -                     -                  -             -             -                y     -             -                 -
+validate_upload        r          r        -          -                     -                  -             -             -                y     -             -                 -
+prepare_import         r          r        w          -                     -                  -             -             -                y     -             -                 -
+await_decision         -          -        -          -                     -                  -             -             -                y     -             -                 -
+import_batch           -          -        r          w                     -                  -             rw            -                y     -             -                 -
+record_batch_failure   -          -        r          w                     -                  -             r             -                y     -             -                 -
+sweep_missing          -          -        r          -                     -                  -             rw            -                y     -             -                 -
+stage_retry            -          -        r          -                     w                  -             -             -                -     -             -                 -
+finalize_import        -          -        r          w                     -                  w             r             -                y     -             -                 -
+close_job              -          -        -          -                     -                  -             -             -                y     -             -                 -
+stage_rollback         -          -        w          -                     -                  -             r             -                y     -             -                 -
+revert_batch           -          -        rw         -                     -                  -             -             -                y     -             -                 -
+record_revert_failure  -          -        r          w                     -                  -             -             -                y     -             -                 -
+finalize_rollback      -          -        r          -                     -                  -             -             w                y     -             -                 -
+sweep_stuck_jobs       -          -        -          -                     -                  -             -             -                y     -             -                 -
+purge_recycle_bin      -          -        -          -                     -                  -             -             -                -     -             -                 -
+ws_connect             -          -        -          -                     -                  -             -             -                -     -             -                 -
+ws_disconnect          -          -        -          -                     -                  -             -             -                -     -             -                 -
+ws_subscribe           -          -        -          -                     -                  -             -             -                y     -             -                 -
+api                    w          -        r          -                     -                  r             r             r                y     y             y                 y
 """
 
 # A permission: an action and the resource it applies to, named as the description names it
@@ -979,7 +1006,9 @@ def _matrix(text: str) -> dict[str, dict[str, str]]:
 def _resource_name(synthesized: Synthesized, resource: Any) -> str:
     """What a policy resource names; `unknown:<json>` for anything no grant gives."""
     tables = {logical_id: name for name, logical_id in _table_ids(synthesized).items()}
-    machine_id, _ = _state_machine(synthesized)
+    machines = {
+        _state_machine(synthesized, spec)[0]: spec.name for spec in DESCRIPTION.state_machines
+    }
     websocket_id, _ = _api(synthesized, "WEBSOCKET")
     if resource == "*":
         return "*"
@@ -993,8 +1022,8 @@ def _resource_name(synthesized: Synthesized, resource: Any) -> str:
             return f"bucket:{UPLOAD_BUCKET.name}"
         if attribute == "Arn" and "FailedInvocations" in logical_id:
             return f"queue:{logical_id[:-8]}"  # without CDK's hash
-    if resource == {"Ref": machine_id}:
-        return f"state-machine:{IMPORT_JOB.name}"
+    if isinstance(resource, dict) and resource.get("Ref") in machines:
+        return f"state-machine:{machines[resource['Ref']]}"
     if isinstance(resource, dict) and "Fn::Join" in resource:
         separator, parts = resource["Fn::Join"]
         if separator == "" and len(parts) == 2 and "Fn::GetAtt" in parts[0]:
@@ -1003,13 +1032,14 @@ def _resource_name(synthesized: Synthesized, resource: Any) -> str:
                 return f"index:{name}/{parts[1].removeprefix('/index/')}"
             if kind == "bucket" and isinstance(parts[1], str) and parts[1].startswith("/"):
                 return f"objects:{name}{parts[1]}"
-        machine_name = f"{synthesized.stack.stack_name}-{IMPORT_JOB.name}"
-        if (
-            separator == ""
-            and parts[2] == ":states:"
-            and parts[-1] == f":execution:{machine_name}:*"
-        ):
-            return f"executions:{IMPORT_JOB.name}"
+        for name in machines.values():
+            machine_name = f"{synthesized.stack.stack_name}-{name}"
+            if (
+                separator == ""
+                and parts[2] == ":states:"
+                and parts[-1] == f":execution:{machine_name}:*"
+            ):
+                return f"executions:{name}"
         stage = DESCRIPTION.websocket.stage
         if (
             separator == ""
@@ -1066,12 +1096,12 @@ def _granted_by(spec: FunctionSpec) -> set[Permission]:
             ("states:SendTaskSuccess", f"state-machine:{machine}"),
             ("states:SendTaskFailure", f"state-machine:{machine}"),
         }
-    if grants.start_executions:
-        expected.add(("states:StartExecution", f"state-machine:{machine}"))
-    if grants.read_executions:
+    for started in grants.start_executions:
+        expected.add(("states:StartExecution", f"state-machine:{started}"))
+    for read in grants.read_executions:
         expected |= {
-            ("states:DescribeExecution", f"executions:{machine}"),
-            ("states:GetExecutionHistory", f"executions:{machine}"),
+            ("states:DescribeExecution", f"executions:{read}"),
+            ("states:GetExecutionHistory", f"executions:{read}"),
         }
     if spec.invoked_asynchronously:
         # Lambda sends an event that failed every attempt to the function's own queue.
@@ -1251,6 +1281,7 @@ def test_customer_data_is_written_by_import_batch_the_purge_and_a_restore_only(
     # that record a batch's failure, only to take the activities of its transfers along
     assert writers == {
         "import_batch",
+        "revert_batch",
         "sweep_missing",
         "purge_recycle_bin",
         "api",
@@ -1323,6 +1354,7 @@ def test_the_audit_log_is_append_only_for_every_function(synthesized: Synthesize
         "validate_upload",
         "prepare_import",
         "finalize_import",
+        "finalize_rollback",
         "close_job",
         "sweep_stuck_jobs",
         "api",

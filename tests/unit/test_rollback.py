@@ -25,7 +25,7 @@ UPDATE = Rules(Mode.UPDATE)
 
 
 def logged(world: World, job: str) -> list[ChangeEntry]:
-    return list(newest_first(world.log, ORG, job))
+    return list(newest_first(world.log, ORG, job, ["00001"]))
 
 
 def rolled_back(world: World, job: str, **options: Any) -> Any:

@@ -33,6 +33,7 @@ class Settings:
     region: str
     customer_identities_table: str = "customer_identities"
     customer_activities_table: str = "customer_activities"
+    rollback_state_machine_arn: str = ""
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_rows: int = DEFAULT_MAX_ROWS
     decision_timeout_seconds: int = DEFAULT_DECISION_TIMEOUT_SECONDS
@@ -76,6 +77,7 @@ class Settings:
             upload_bucket=env["UPLOAD_BUCKET"],
             websocket_management_endpoint=env.get("WEBSOCKET_MANAGEMENT_ENDPOINT", ""),
             import_state_machine_arn=env.get("IMPORT_STATE_MACHINE_ARN", ""),
+            rollback_state_machine_arn=env.get("ROLLBACK_STATE_MACHINE_ARN", ""),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-2",
             max_file_bytes=int(env.get("MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES)),
             max_rows=int(env.get("MAX_ROWS", DEFAULT_MAX_ROWS)),

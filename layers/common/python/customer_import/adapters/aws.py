@@ -128,9 +128,12 @@ class S3ObjectStore:
 
 
 class StepFunctionsWorkflow:
-    def __init__(self, client: BaseClient, state_machine_arn: str) -> None:
+    def __init__(
+        self, client: BaseClient, state_machine_arn: str, rollback_state_machine_arn: str
+    ) -> None:
         self.client = client
         self.state_machine_arn = state_machine_arn
+        self.rollback_state_machine_arn = rollback_state_machine_arn
 
     def send_success(self, task_token: str, output: dict[str, Any]) -> None:
         self.client.send_task_success(taskToken=task_token, output=json.dumps(output))
@@ -139,10 +142,16 @@ class StepFunctionsWorkflow:
         self.client.send_task_failure(taskToken=task_token, error=error, cause=cause)
 
     def start(self, name: str, execution_input: dict[str, Any]) -> None:
+        self._start(self.state_machine_arn, name, execution_input)
+
+    def start_rollback(self, name: str, execution_input: dict[str, Any]) -> None:
+        self._start(self.rollback_state_machine_arn, name, execution_input)
+
+    def _start(self, arn: str, name: str, execution_input: dict[str, Any]) -> None:
         # Started before (the same retry asked twice): nothing more to do.
         with contextlib.suppress(self.client.exceptions.ExecutionAlreadyExists):
             self.client.start_execution(
-                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(execution_input)
+                stateMachineArn=arn, name=name, input=json.dumps(execution_input)
             )
 
 

@@ -70,7 +70,9 @@ def _build(settings: Settings) -> Components:
         activities=activities,
         broadcaster=broadcaster,
         workflow=StepFunctionsWorkflow(
-            session.client("stepfunctions", config=config), settings.import_state_machine_arn
+            session.client("stepfunctions", config=config),
+            settings.import_state_machine_arn,
+            settings.rollback_state_machine_arn,
         ),
         organisations=organisations,
         audit=audit,

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..changes.log import ChangeEntry, ChangeLog
 from ..changes.rollback import REVERTED, Conflict, Reverted, revert, would
+from ..changes.store import batch_order
 from ..customers.activities import ActivityRepository
 from ..customers.repository import CustomerRepository
 from ..error_log import spreadsheet_safe
@@ -33,12 +34,25 @@ def rollback_execution_name(job_id: str) -> str:
     return f"{job_id}-rollback"
 
 
-def newest_first(change_log: ChangeLog, org_id: str, job_id: str) -> Iterator[ChangeEntry]:
-    """Every change of the import (its retries' and its sweep's included), newest first, one
-    entry per customer: a customer changed twice by the import is undone once, to its state
-    before the first change (the oldest before-image of each value, the newest version)."""
+def import_batches(jobs: JobStore, job_id: str) -> list[str]:
+    """The batches the import ran (its retries' and its sweep's included), in the order they
+    ran: each recorded an outcome (Finalize records one for a batch that left none)."""
+    ids = [
+        o.batch_id
+        for o in jobs.batch_outcomes(job_id)
+        if not o.batch_id.startswith(ROLLBACK_BATCH_PREFIX)
+    ]
+    return sorted(ids, key=batch_order)
+
+
+def newest_first(
+    change_log: ChangeLog, org_id: str, job_id: str, batch_ids: Sequence[str]
+) -> Iterator[ChangeEntry]:
+    """Every change the batches logged, newest first, one entry per customer: a customer
+    changed twice by the import is undone once, to its state before the first change (the
+    oldest before-image of each value, the newest version)."""
     by_customer: dict[str, ChangeEntry] = {}
-    for batch_id in reversed(change_log.batches(org_id, job_id)):
+    for batch_id in reversed(batch_ids):
         for entry in reversed(change_log.read(org_id, job_id, batch_id) or []):
             newer = by_customer.get(entry.customer_id)
             by_customer[entry.customer_id] = (
@@ -91,7 +105,8 @@ class Rollbacks:
         job = self._rollbackable(self.jobs.get(org_id, job_id))
         total = Reverted()
         at = timestamp(self.clock)
-        for chunk in _chunks(newest_first(self.change_log, org_id, job_id), ROLLBACK_BATCH):
+        entries = newest_first(self.change_log, org_id, job_id, import_batches(self.jobs, job_id))
+        for chunk in _chunks(entries, ROLLBACK_BATCH):
             done = revert(
                 self.customers, self.activities, org_id, job.job_id, chunk, at, dry_run=True
             )
@@ -148,7 +163,7 @@ class RollbackSteps:
         prefix = f"{staging_prefix(job)}/rollback"
         at = timestamp(self.clock)
         manifest: list[dict[str, Any]] = []
-        entries = newest_first(self.change_log, org_id, job_id)
+        entries = newest_first(self.change_log, org_id, job_id, import_batches(self.jobs, job_id))
         for number, chunk in enumerate(_chunks(entries, ROLLBACK_BATCH), start=1):
             batch_id = f"{ROLLBACK_BATCH_PREFIX}{number:05d}"
             key = f"{prefix}/{batch_id}.json"
