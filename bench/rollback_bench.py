@@ -73,6 +73,7 @@ def main() -> None:
         f"(undone: {undone} · conflicts {job.counter('conflicts'):,})"
     )
     assert job.status in (JobStatus.ROLLED_BACK, JobStatus.ROLLED_BACK_WITH_CONFLICTS), job.status
+    assert items_left == 0, f"{items_left} customer items left after the rollback"
     print(
         f"  time      rollback / import {rollback_s / import_s:8.2f} x   "
         "(design target ≤ 1.5 x, same run)"

@@ -335,6 +335,9 @@ _CUSTOMER_WRITES = (
 # the identity of the account it leaves and takes (or a copy copies) the activities along.
 _TRANSFER_READS = TableAccess("customers", query_indexes=("by_external_number",))
 _TRANSFER_RELATED = TableAccess("customer_activities", (QUERY, UPDATE, BATCH_WRITE))
+# A rollback's question: which activities did people record on the customers an import
+# created, since (the organisation's activities by time).
+_ACTIVITIES_SINCE = TableAccess("customer_activities", query_indexes=("by_org_created",))
 # A change log document per batch, before it writes and after (design §5.7).
 _CHANGE_LOG = "change-log/*"
 
@@ -549,8 +552,10 @@ FUNCTIONS = (
                 *_CUSTOMER_WRITES,
                 TableAccess("customers", (DELETE,)),
                 TableAccess("customer_identities", (DELETE,)),
-                # a created customer's activities recorded since; a move's go back with it
+                # a move's activities go back with it, a copy's copied ones go with it
                 _TRANSFER_RELATED,
+                # the activities people recorded on created customers since
+                _ACTIVITIES_SINCE,
             ),
             # the batch in, its intent and its conflicts (whole) out
             objects=(ObjectAccess("uploads", read=("staging/*",), write=("staging/*",)),),
@@ -664,7 +669,7 @@ FUNCTIONS = (
                 TableAccess("audit_log", (PUT,), query_indexes=("by_time",)),
                 # one customer, a page of them, or those with an external number; an
                 # account's live customers and the recycle bin through their sparse indexes;
-                # a restore puts the customer back live on its version
+                # a restore or a person's edit puts the customer on its version
                 TableAccess(
                     "customers",
                     (GET, BATCH_GET, QUERY, PUT),
@@ -680,8 +685,11 @@ FUNCTIONS = (
                 TableAccess("customer_identities", (GET, BATCH_GET, PUT)),
                 TableAccess("customer_addresses", (BATCH_GET, QUERY)),
                 TableAccess("vehicles", (BATCH_GET, QUERY)),
-                # a customer's activities: recorded, listed and counted by its key
-                TableAccess("customer_activities", (PUT, QUERY)),
+                # a person's edit points the match keys of its new values at the customer
+                TableAccess("customer_match_keys", (BATCH_WRITE,)),
+                # a customer's activities: recorded, listed and counted by its key; a
+                # rollback's dry run asks which were recorded since the import
+                TableAccess("customer_activities", (PUT, QUERY), query_indexes=("by_org_created",)),
             ),
             objects=(
                 ObjectAccess(
@@ -762,7 +770,14 @@ TABLES = (
     TableSpec("customer_addresses", Key("customer_id"), Key("address_type")),
     TableSpec("vehicles", Key("customer_id"), Key("vehicle_id")),
     # A customer's related records (activities), by date: `{date}_{created}_{random}`.
-    TableSpec("customer_activities", Key("customer_id"), Key("activity_id")),
+    TableSpec(
+        "customer_activities",
+        Key("customer_id"),
+        Key("activity_id"),
+        indexes=(
+            IndexSpec("by_org_created", Key("org_id"), Key("created_at"), projection="KEYS_ONLY"),
+        ),
+    ),
     TableSpec(
         "connections",
         Key("connection_id"),

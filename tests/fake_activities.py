@@ -3,7 +3,7 @@ tested against too (tests/integration/test_activity_repository.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
 from customer_import.customers.activities import Activity
@@ -28,6 +28,15 @@ class FakeActivityRepository:
 
     def count_for_customers(self, customer_ids: Collection[str]) -> dict[str, int]:
         return {c: len(self.items.get(c, {})) for c in customer_ids}
+
+    def counts_recorded_since(self, org_id: str, since: Mapping[str, str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for customer_id, held in self.items.items():
+            for activity in held.values():
+                start = since.get(customer_id)
+                if activity.org_id == org_id and start is not None and activity.created_at >= start:
+                    counts[customer_id] = counts.get(customer_id, 0) + 1
+        return counts
 
     def delete_for_customer(self, org_id: str, customer_id: str) -> int:
         held = self.items.get(customer_id, {})

@@ -42,9 +42,11 @@ from customer_import.adapters.api_models import (
     AuditEntryOut,
     AuditPage,
     BinnedCustomer,
+    ChangePage,
     CreatedImport,
     CreateImport,
     Customer,
+    CustomerEdit,
     CustomerList,
     Decision,
     DuplicatePage,
@@ -68,6 +70,7 @@ from customer_import.adapters.api_models import (
 )
 from customer_import.adapters.queries import queries_for
 from customer_import.adapters.wiring import components_for
+from customer_import.changes.log import Action
 from customer_import.changes.rules import FieldPolicy, MatchKey, Mode, Transfer
 from customer_import.customers.activities import (
     ACTIVITY_ID,
@@ -76,6 +79,7 @@ from customer_import.customers.activities import (
     InvalidActivity,
 )
 from customer_import.customers.customer import Customer as StoredCustomer
+from customer_import.customers.edit import EditConflict, InvalidEdit, edit
 from customer_import.customers.recycle_bin import (
     NotInRecycleBin,
     NumberTaken,
@@ -360,6 +364,25 @@ def rollback(job_id: JobId, request: RollbackRequest) -> RollbackOut:
 
 
 @app.get(
+    "/imports/<job_id>/changes",
+    summary="What the import did to each customer (from its change log), batch by batch",
+    responses=_responses(200, "A page of changes, each field before and after", 400, 404),
+    tags=["imports"],
+)
+def import_changes(
+    job_id: JobId,
+    action: Annotated[Action | None, Query(description="Only the changes of this kind")] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> ChangePage:
+    caller = _caller(IMPORT_MANAGE)
+    page = components_for(_settings()).pipeline.changes(
+        caller.org_id, job_id, limit, cursor, action
+    )
+    return ChangePage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@app.get(
     "/imports/<job_id>/conflict-log",
     summary="A presigned link to the CSV of the changes a rollback left as they were",
     responses=_responses(200, "The link (null when nothing was left)", 404),
@@ -441,6 +464,29 @@ def find_customers(
 def get_customer(customer_id: CustomerId) -> Customer:
     caller = _caller(CUSTOMERS_ACCESS)
     return Customer.of(_live_customer(caller, customer_id))
+
+
+@app.patch(
+    "/customers/<customer_id>",
+    summary="Change a live customer's fields (cleaned as an import cleans them), if its "
+    "version is still the one given",
+    responses=_responses(200, "The customer as stored now", 400, 404, 409, 415),
+    tags=["customers"],
+)
+def edit_customer(customer_id: CustomerId, body: CustomerEdit) -> Customer:
+    caller = _caller(CUSTOMERS_ACCESS)
+    components = components_for(_settings())
+    edited = edit(
+        components.customer_repository,
+        components.audit,
+        caller.org_id,
+        customer_id,
+        body.changes(),
+        body.version,
+        caller.user_id,
+        datetime.now(UTC),
+    )
+    return Customer.of(edited)
 
 
 def _live_customer(caller: Caller, customer_id: str) -> StoredCustomer:
@@ -733,6 +779,16 @@ def restore_refused(exc: Exception) -> Response[dict[str, Any]]:
 @app.exception_handler(InvalidActivity)
 def invalid_activity(exc: InvalidActivity) -> Response[dict[str, Any]]:
     return _answer(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
+
+
+@app.exception_handler(InvalidEdit)
+def invalid_edit(exc: InvalidEdit) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.UNPROCESSABLE_ENTITY, f"Invalid edit: {exc}")
+
+
+@app.exception_handler(EditConflict)
+def edit_conflict(exc: EditConflict) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.CONFLICT, str(exc))
 
 
 @app.exception_handler(InvalidTransition)

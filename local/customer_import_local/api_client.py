@@ -198,6 +198,26 @@ class ApiClient:
         )
         return answer
 
+    def changes(
+        self,
+        job_id: str,
+        limit: int = 100,
+        cursor: str | None = None,
+        action: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of what the import did to each customer."""
+        page: dict[str, Any] = self._call(
+            "GET",
+            f"/imports/{job_id}/changes",
+            params={"limit": limit, "cursor": cursor, "action": action},
+        )
+        return page
+
+    def all_changes(
+        self, job_id: str, action: str | None = None, page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        yield from self._all(lambda cursor: self.changes(job_id, page_size, cursor, action))
+
     def error_log_url(self, job_id: str, log: str = "error-log") -> str | None:
         link = self._call("GET", f"/imports/{job_id}/{log}")
         url: str | None = link["url"]
@@ -273,6 +293,14 @@ class ApiClient:
 
     def all_activities(self, customer_id: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
         yield from self._all(lambda cursor: self.activities(customer_id, page_size, cursor))
+
+    def edit_customer(
+        self, customer_id: str, changes: dict[str, Any], version: int | None = None
+    ) -> dict[str, Any]:
+        """Change a live customer's fields (if still at `version`); the customer as stored."""
+        body = {**changes, **({"version": version} if version is not None else {})}
+        edited: dict[str, Any] = self._call("PATCH", f"/customers/{customer_id}", json=body)
+        return edited
 
     # ---- recycle bin ----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ def local_up(ctx: click.Context, port: int) -> None:
     click.echo(f"  S3 endpoint        {endpoints.endpoint_url}")
     click.echo(f"  upload bucket      {endpoints.bucket}")
     click.echo(f"  state machine      {endpoints.state_machine_arn}")
+    click.echo(f"  rollback machine   {endpoints.rollback_state_machine_arn}")
     click.echo(f"  WebSocket          {endpoints.websocket_url}")
     click.echo(f"  HTTP API           {endpoints.api_url}")
     click.echo(f"  endpoints written  {STATE_FILE}")
@@ -844,6 +846,76 @@ def customers(
     console.print(f"{len(found):,} customers in {where}{shown(org_id)}")
 
 
+# The flags `edit --set` takes as true, false or empty (cleared).
+EDIT_FLAGS = ("credit_hold", "account_customer", "vat_registered")
+
+
+def _edit_value(name: str, text: str) -> Any:
+    if text == "":
+        return None
+    if name not in EDIT_FLAGS:
+        return text
+    if text.lower() in ("true", "yes", "1"):
+        return True
+    if text.lower() in ("false", "no", "0"):
+        return False
+    raise click.BadParameter(f"{name} takes true or false, not {text!r}", param_hint="--set")
+
+
+@main.command()
+@click.argument("customer_id")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    required=True,
+    metavar="FIELD=VALUE",
+    help="A field to change (name, email, phone, landline, title, customer_group, vat_number, "
+    "credit_hold, account_customer, vat_registered); an empty VALUE clears it. Repeatable.",
+)
+@click.option(
+    "--version",
+    "expected_version",
+    type=int,
+    default=None,
+    help="Refuse the edit if the customer's version is no longer this one.",
+)
+@_api_options
+@click.option("--json", "as_json", is_flag=True, help="The customer as one JSON object on stdout.")
+@click.pass_context
+def edit(
+    ctx: click.Context,
+    customer_id: str,
+    assignments: tuple[str, ...],
+    expected_version: int | None,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    """Change fields of the live customer CUSTOMER_ID through `PATCH /customers/{id}`: phones
+    and emails are cleaned as an import cleans them. Refused (exit 1) with the API's reason:
+    a value the rules refuse, a version that moved on."""
+    changes: dict[str, Any] = {}
+    for assignment in assignments:
+        name, equals, text = assignment.partition("=")
+        if not equals or not name.strip():
+            raise click.BadParameter(f"{assignment!r} is not FIELD=VALUE", param_hint="--set")
+        changes[name.strip()] = _edit_value(name.strip(), text)
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        edited = remote.api.edit_customer(customer_id, changes, expected_version)
+    if as_json:
+        click.echo(json.dumps(edited, default=str, indent=2))
+        return
+    _stdout_console().print(
+        f"Customer {shown(edited['customer_id'])} "
+        f"({shown(edited['external_customer_number'] or '-')} {shown(edited['name'] or '')}) "
+        f"is at version {edited['version']}: "
+        + ", ".join(f"{shown(name)}={shown(repr(edited.get(name)))}" for name in changes)
+    )
+
+
 @main.group("activities")
 def activities() -> None:
     """A customer's activities (appointments, reports, call blocks, service bookings)."""
@@ -1164,6 +1236,63 @@ def _act_and_follow(
 
 
 REVERTED_NAMES = ("created", "updated", "merged", "deleted", "restored", "copied", "moved")
+
+
+@main.command()
+@click.argument("job_id")
+@_api_options
+@click.option(
+    "--action",
+    default=None,
+    type=click.Choice(["created", "updated", "merged", "binned", "restored", "copied", "moved"]),
+    help="Only the changes of this kind.",
+)
+@click.option("--json", "as_json", is_flag=True, help="A JSON list on stdout.")
+@click.pass_context
+def changes(
+    ctx: click.Context,
+    job_id: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    action: str | None,
+    as_json: bool,
+) -> None:
+    """What the import JOB_ID did to each customer, from its change log: created, updated or
+    merged (each field before → after), binned, restored, copied or moved."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        found = list(remote.api.all_changes(job_id, action))
+    if as_json:
+        click.echo(json.dumps(found, default=str, indent=2))
+        return
+    console = _stdout_console()
+    for change in found:
+        source = change.get("transferred_from") or {}
+        console.print(
+            f"[bold]{shown(change['action'])}[/] {shown(change['external_customer_number'] or '-')}"
+            f" ({shown(change['customer_id'])}, account {shown(change['account'])})"
+            + (f" from account {shown(source['account_id'])}" if source else "")
+            + f" · version {change['version_before']} → {change['version_after']}"
+        )
+        if change["action"] in ("updated", "merged", "restored"):
+            for field in change["fields"]:
+                console.print(
+                    f"  {shown(field['field'])}: {shown(repr(field['before']))} → "
+                    f"{shown(repr(field['after']))}"
+                )
+    counts = Counter(change["action"] for change in found)
+    # A customer two rows of the file changed (a merge into it, then another) has a change
+    # of each: a rollback undoes it once.
+    customers = len({change["customer_id"] for change in found})
+    console.print(
+        f"{len(found):,} changes to {customers:,} customers by import {shown(job_id)}"
+        + (
+            ": " + " · ".join(f"{name} {n:,}" for name, n in sorted(counts.items()))
+            if counts
+            else ""
+        )
+    )
 
 
 @main.command()

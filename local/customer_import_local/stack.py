@@ -49,6 +49,7 @@ class Endpoints:
     environment: dict[str, str]
     pid: int
     api_url: str = ""
+    rollback_state_machine_arn: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -292,6 +293,7 @@ class LocalStack:
             region=REGION,
             bucket=bucket_name("uploads"),
             state_machine_arn=machine_arns["ImportJob"],
+            rollback_state_machine_arn=machine_arns["RollbackImport"],
             websocket_url=self._gateway.url,
             environment=environment,
             pid=os.getpid(),

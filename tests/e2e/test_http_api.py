@@ -36,9 +36,11 @@ ROUTES = [
     ("POST", f"/imports/{JOB}/retry", IMPORT_MANAGE),
     ("GET", f"/imports/{JOB}/error-log", IMPORT_MANAGE),
     ("POST", f"/imports/{JOB}/rollback", IMPORT_MANAGE),
+    ("GET", f"/imports/{JOB}/changes", IMPORT_MANAGE),
     ("GET", f"/imports/{JOB}/conflict-log", IMPORT_MANAGE),
     ("GET", "/customers", CUSTOMERS_ACCESS),
     ("GET", f"/customers/{CUSTOMER}", CUSTOMERS_ACCESS),
+    ("PATCH", f"/customers/{CUSTOMER}", CUSTOMERS_ACCESS),
     ("POST", f"/customers/{CUSTOMER}/activities", CUSTOMERS_ACCESS),
     ("GET", f"/customers/{CUSTOMER}/activities", CUSTOMERS_ACCESS),
     ("GET", "/recycle-bin", CUSTOMERS_ACCESS),
@@ -52,6 +54,8 @@ BODIES = {
     f"/imports/{JOB}/decision": {"default": "skip"},
     f"/imports/{JOB}/rollback": {"dry_run": True},
     f"/customers/{CUSTOMER}/activities": {"kind": "report", "date": "2026-12-02", "text": "Hi"},
+    # The name it has: an edit that changes nothing writes nothing.
+    f"/customers/{CUSTOMER}": {"name": "Ann Lee"},
 }
 QUERIES = {"/customers": {"external_customer_number": "1"}}
 
@@ -110,7 +114,7 @@ def request(stack, method: str, path: str, token: str | None, imported: Imported
     return requests.request(
         method,
         f"{stack.endpoints.api_url}{path}",
-        json=BODIES.get(template) if method == "POST" else None,
+        json=BODIES.get(template) if method in ("POST", "PATCH") else None,
         params=QUERIES.get(template),
         headers={"Authorization": f"Bearer {token}"} if token else {},
         timeout=30,

@@ -67,7 +67,10 @@ def test_this_process_reaches_the_stack_without_a_socket(stack, monkeypatch) -> 
     # Then moto answered them in this process, from the stack's own backends
     assert any(name.endswith("-jobs") for name in tables)
     assert body.read() == b"{}"
-    assert [m["stateMachineArn"] for m in machines] == [stack.endpoints.state_machine_arn]
+    assert sorted(m["stateMachineArn"] for m in machines) == [
+        stack.endpoints.state_machine_arn,
+        stack.endpoints.rollback_state_machine_arn,
+    ]
 
 
 def test_an_import_reaches_aws_services_without_a_socket(driver, org, monkeypatch) -> None:

@@ -7,13 +7,13 @@ customers go back to their account with their activities; a second request is re
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 
 import requests
 from customer_import.access import IMPORT_MANAGE
 from customer_import.changes.rules import Mode, Transfer
 from customer_import.customers.activities import Activity
-from customer_import.customers.repository import Update
 from customer_import.jobs import DuplicatePolicy, JobOptions
 from customer_import_local.tokens import local_token
 
@@ -53,12 +53,27 @@ def test_a_merge_import_is_rolled_back_but_for_the_customer_edited_since(
         options=JobOptions(auto_run=True, on_duplicate=DuplicatePolicy.MERGE),
     )
     assert (merged.counter("created"), merged.counter("merged")) == (10, 5), merged.counters
-    # And one merged customer edited by a person since
+    # And what it did, read through the CLI: 10 created, 5 merged with their landlines
+    state_file = running(stack, tmp_path)
+    listed = cli(["changes", merged.job_id, "--org", org, "--json"], state_file, tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    changes = json.loads(listed.stdout)
+    assert Counter(c["action"] for c in changes) == {"created": 10, "merged": 5}
+    [change] = [c for c in changes if c["external_customer_number"] == "1002"]
+    assert {"field": "landline", "before": None, "after": "+441134960002"} in change["fields"]
+    # And one merged customer edited by a person since, through the CLI (PATCH)
     repository = driver.components.customer_repository
     edited = repository.get(org, _numbers(driver, org)["1002"])
     assert edited is not None
-    person = edited.with_changes(fields={**edited.fields, "name": "=Edited By Hand"})
-    assert repository.save([Update(person, edited.version, "person", "2026-12-02", edited)]) == []
+    edit = ["edit", edited.customer_id, "--set", "name==Edited By Hand", "--org", org]
+    by_hand = cli([*edit, "--version", str(edited.version), "--json"], state_file, tmp_path)
+    assert by_hand.returncode == 0, by_hand.stderr
+    assert json.loads(by_hand.stdout)["version"] == edited.version + 1
+    # And an edit from the version read before is refused, saying why
+    stale = cli([*edit, "--version", str(edited.version)], state_file, tmp_path)
+    assert stale.returncode == 1 and "changed since it was read" in stale.stderr, stale.stderr
+    bad = cli(["edit", edited.customer_id, "--set", "phone=12", "--org", org], state_file, tmp_path)
+    assert bad.returncode == 1 and "phone: Phone normalisation failed" in bad.stderr, bad.stderr
 
     # When a dry run is asked through the API
     dry = _rollback(stack, org, merged.job_id, dry_run=True)
@@ -74,7 +89,6 @@ def test_a_merge_import_is_rolled_back_but_for_the_customer_edited_since(
     assert len(_numbers(driver, org)) == 20
 
     # When the rollback runs through the CLI
-    state_file = running(stack, tmp_path)
     ran = cli(["rollback", merged.job_id, "--org", org, "--json"], state_file, tmp_path)
     assert ran.returncode == 0, ran.stderr
     summary = json.loads(ran.stdout)

@@ -41,6 +41,7 @@ def test_every_written_item_counts_once_and_a_cancelled_transaction_counts_nothi
                     },
                 ]
             )
-    # Then six items were written, all to that table
-    assert count.total() == 6
-    assert count.by_table == {table: 6}
+    # Then six items were written to that table (the stack's own work, a schedule or an
+    # earlier test's execution ending, may write to others meanwhile)
+    assert count.by_table[table] == 6
+    assert count.total() == sum(count.by_table.values())

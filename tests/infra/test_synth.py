@@ -882,7 +882,7 @@ def test_the_web_app_origins_may_call_the_api_and_post_uploads(tmp_path: Path) -
     _, api = _api(synthesized, "HTTP")
     cors = api["Properties"]["CorsConfiguration"]
     assert cors["AllowOrigins"] == origins
-    assert sorted(cors["AllowMethods"]) == ["GET", "OPTIONS", "POST"]
+    assert sorted(cors["AllowMethods"]) == ["GET", "OPTIONS", "PATCH", "POST"]
     assert sorted(cors["AllowHeaders"]) == ["authorization", "content-type"]
     # And their browsers may POST the presigned form to the bucket, and nothing else
     bucket = synthesized.resources[_bucket_id(synthesized)]["Properties"]
@@ -956,7 +956,7 @@ stage_retry            g                       q            -              -    
 finalize_import        gu                      pq           -              p          b@by_external_number                                                 b                    -                    bq                  bq        d@by_job     quw
 close_job              gu                      -            -              p          -                                                                    -                    -                    -                   -         d@by_job     -
 stage_rollback         gu                      q            -              -          -                                                                    -                    -                    -                   -         d@by_job     -
-revert_batch           gu                      p            -              -          bpd                                                                  gbpd                 bw                   bqw                 bqw       d@by_job     quw
+revert_batch           gu                      p            -              -          bpd                                                                  gbpd                 bw                   bqw                 bqw       d@by_job     quw@by_org_created
 record_revert_failure  gu                      p            -              -          -                                                                    -                    -                    -                   -         d@by_job     -
 finalize_rollback      gu                      q            -              p          -                                                                    -                    -                    -                   -         d@by_job     -
 sweep_stuck_jobs       gu@by_unsettled_status  -            -              p          -                                                                    -                    -                    -                   -         d@by_job     -
@@ -964,7 +964,7 @@ purge_recycle_bin      -                       -            -              -    
 ws_connect             -                       -            -              -          -                                                                    -                    -                    -                   -         p            -
 ws_disconnect          -                       -            -              -          -                                                                    -                    -                    -                   -         d            -
 ws_subscribe           g                       -            -              -          -                                                                    -                    -                    -                   -         ud@by_job    -
-api                    gpu@by_created          q            g              p@by_time  gbqp@by_external_number,live_by_org,binned_by_org,binned_by_account  gbp                  -                    bq                  bq        d@by_job     pq
+api                    gpu@by_created          q            g              p@by_time  gbqp@by_external_number,live_by_org,binned_by_org,binned_by_account  gbp                  w                    bq                  bq        d@by_job     pq@by_org_created
 """
 
 # The same for the upload bucket's key patterns (r get, w put) and the other services: y yes.
@@ -1268,7 +1268,7 @@ def test_only_the_starter_and_the_api_may_start_executions(synthesized: Synthesi
     assert answering == {DESCRIPTION.http_api.function}
 
 
-def test_customer_data_is_written_by_import_batch_the_purge_and_a_restore_only(
+def test_customer_data_is_written_by_import_batch_the_purge_a_restore_and_an_edit_only(
     synthesized: Synthesized,
 ) -> None:
     # Given the tables of customers, their addresses, vehicles and match keys
@@ -1277,8 +1277,9 @@ def test_customer_data_is_written_by_import_batch_the_purge_and_a_restore_only(
     # When the functions that may write any of them are collected
     writers = _functions_allowed(synthesized, TABLE_WRITES, customer_data)
     # Then only ImportBatch and a sync's SweepMissing (the bin) may, the purge of the recycle
-    # bin, which deletes, and the API, whose restore puts a binned customer back; and the two
-    # that record a batch's failure, only to take the activities of its transfers along
+    # bin, which deletes, and the API, whose restore puts a binned customer back and whose
+    # edit points match keys at the customer; and the two that record a batch's failure,
+    # only to take the activities of its transfers along
     assert writers == {
         "import_batch",
         "revert_batch",
@@ -1288,7 +1289,13 @@ def test_customer_data_is_written_by_import_batch_the_purge_and_a_restore_only(
         "record_batch_failure",
         "finalize_import",
     }
-    assert _writes_on(synthesized, "api", customer_data) == {"dynamodb:PutItem"}
+    assert _writes_on(synthesized, "api", customer_data) == {
+        "dynamodb:PutItem",
+        "dynamodb:BatchWriteItem",
+    }
+    assert _writes_on(synthesized, "api", {"table:customer_match_keys"}) == {
+        "dynamodb:BatchWriteItem"
+    }
     for recorder in ("record_batch_failure", "finalize_import"):
         assert _writes_on(synthesized, recorder, customer_data) == {
             "dynamodb:UpdateItem",

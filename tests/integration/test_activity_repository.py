@@ -82,3 +82,26 @@ def test_a_copy_is_idempotent_a_move_reassigns_and_a_delete_is_scoped(
     assert repository.delete_for_customer("someone-else", source) == 0
     assert repository.delete_for_customer(org, source) == 2
     assert repository.count_for_customers([source, target]) == {source: 0, target: 2}
+
+
+def test_activities_recorded_since_are_counted_per_customer_from_its_own_time(
+    repository: ActivityRepository, org: str
+) -> None:
+    # Given two customers' activities recorded at 09:30, and another organisation's
+    first, second, elsewhere = (str(uuid.uuid4()) for _ in range(3))
+    added(repository, org, first, "2026-12-01")
+    added(repository, org, first, "2026-12-02")
+    added(repository, org, second, "2026-12-01")
+    added(repository, f"other-{org}", elsewhere, "2026-12-01")
+    # When the activities recorded since are asked, for the first from 09:00, the second
+    # from 10:00, and for the other organisation's customer under this organisation
+    counts = repository.counts_recorded_since(
+        org,
+        {
+            first: "2026-12-02T09:00:00.000+00:00",
+            second: "2026-12-02T10:00:00.000+00:00",
+            elsewhere: "2026-12-02T09:00:00.000+00:00",
+        },
+    )
+    # Then the first has its two, the second none since 10:00, the other organisation's none
+    assert counts == {first: 2}

@@ -384,6 +384,33 @@ def test_a_remove_deletes_the_customer_with_its_records_and_frees_its_number(
     assert repository.get(org, second.customer_id) == second
 
 
+def test_customers_removed_together_take_the_match_keys_they_share_with_them(
+    stack: object, org: str
+) -> None:
+    # Given two customers of one name (their name key points at the one written last)
+    from customer_import.adapters.customers_dynamo import DynamoCustomerRepository
+    from customer_import.adapters.dynamo import MatchKeyModel
+    from customer_import.duplicates import stored_match_key
+    from customer_import.settings import Settings
+
+    repository = DynamoCustomerRepository(Settings.from_env().region)
+    first = create(repository, customer(org, "S1", name="Sanjay Wright"))
+    second = create(repository, customer(org, "S2", name="Sanjay Wright"))
+    keys = [stored_match_key(org, k) for k in match_keys(first.flat()) | match_keys(second.flat())]
+
+    # When both are removed in one save, in either order
+    refused = repository.save(
+        [
+            Remove(org, second.customer_id, second.version, second),
+            Remove(org, first.customer_id, first.version, first),
+        ]
+    )
+
+    # Then no match key of theirs is left, the shared one included
+    assert refused == []
+    assert [item.match_key for item in MatchKeyModel.batch_get(keys)] == []
+
+
 def test_an_exact_update_keeps_only_the_records_it_holds(
     repository: CustomerRepository, org: str
 ) -> None:

@@ -5,12 +5,14 @@ steps."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from customer_import.changes.log import ChangeEntry
+from customer_import.changes.log import Action, ChangeEntry
 from customer_import.changes.plan import Rules
 from customer_import.changes.rollback import revert, rollback_job_id
 from customer_import.changes.rules import Mode, Transfer
+from customer_import.customers.edit import edit
 from customer_import.customers.repository import Bin, Update
 from customer_import.imports.rollback import newest_first, render_conflicts
 from customer_import.jobs import DuplicatePolicy, JobOptions, JobStatus
@@ -110,9 +112,10 @@ def test_a_move_rolled_back_goes_back_to_its_account_with_its_activities() -> No
 
 
 def test_a_copy_rolled_back_is_removed_with_its_copied_activities_and_the_source_stays() -> None:
-    # Given brown's copy of smith's 1 with its activities
+    # Given brown's copy of smith's 1 with its activities, a day after they were recorded
     world = smith_with_activities(["1"])
     source = world.account("smith")["1"]
+    world.at = "2026-12-03T03:00:00.000+00:00"
     copy_rules = Rules(Mode.UPDATE, transfer=Transfer.COPY, transfer_related=True)
     world.import_("brown", ["1"], copy_rules, "job-brown")
     copy = world.account("brown")["1"]
@@ -189,12 +192,34 @@ def test_the_pipeline_rolls_a_merge_back_with_its_conflict_and_ends_saying_so() 
     import_all(world, job_id)
     job = world.pipeline.job(PIPELINE_ORG, job_id)
     assert (job.counter("created"), job.counter("merged")) == (2, 2), job.counters
-    # And one merged customer edited since
+    # And what it did, read back page by page: 2 merges (each field before and after), 2 created
+    first_page = world.pipeline.changes(PIPELINE_ORG, job_id, limit=3)
+    assert first_page.next_cursor is not None
+    rest = world.pipeline.changes(PIPELINE_ORG, job_id, limit=3, cursor=first_page.next_cursor)
+    assert rest.next_cursor is None
+    changes = first_page.items + rest.items
+    assert sorted((c["external_customer_number"], c["action"]) for c in changes) == [
+        ("1000", "merged"),
+        ("1001", "merged"),
+        ("3000", "created"),
+        ("3001", "created"),
+    ]
+    [landline] = [
+        f
+        for c in changes
+        if c["external_customer_number"] == "1001"
+        for f in c["fields"]
+        if f["field"] == "landline"
+    ]
+    assert (landline["before"], landline["after"]) == (None, "+441134960001")
+    merges = world.pipeline.changes(PIPELINE_ORG, job_id, limit=10, action=Action.MERGED)
+    assert [c["action"] for c in merges.items] == ["merged", "merged"]
+    # And one merged customer edited by a person since
     [edited] = [
         c for c in world.customers.customers.values() if c.external_customer_number == "1001"
     ]
-    person = edited.with_changes(fields={**edited.fields, "name": "Edited"})
-    assert world.customers.save([Update(person, edited.version, "person", "x", edited)]) == []
+    edit(world.customers, world.audit, PIPELINE_ORG, edited.customer_id, {"name": "Edited"},
+         edited.version, "bob", datetime(2026, 12, 3, tzinfo=UTC))  # fmt: skip
 
     # When the import is dry run, then rolled back through its steps
     dry = world.pipeline.rollback_dry_run(PIPELINE_ORG, job_id)

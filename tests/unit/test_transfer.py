@@ -36,6 +36,8 @@ class World:
         self.customers = FakeCustomerRepository()
         self.activities = FakeActivityRepository()
         self.log = ObjectChangeLog(FakeObjectStore())
+        # When the imports run (the activities `add_activities` records are after AT)
+        self.at = AT
 
     def import_(
         self, account: str, numbers: Sequence[str], rules: Rules, job: str, **values: str
@@ -46,7 +48,7 @@ class World:
 
     def run(self, account: str, chunk: list[FileCustomer], rules: Rules, job: str) -> Applied:
         found = match_or_transfer(self.customers, ORG, account, chunk, rules)
-        batch = BatchContext(ORG, account, job, "00001", AT)
+        batch = BatchContext(ORG, account, job, "00001", self.at)
         logged = self.log.read(ORG, job, "00001") or []
         pairs = list(zip(chunk, found, strict=True))
         return apply_batch(self.customers, self.log, batch, rules, pairs, logged, self.activities)
@@ -71,7 +73,7 @@ class World:
                     day=f"2026-11-{day:02d}",
                     text=f"Call {day} with {number}",
                     author="rep@example.com",
-                    now=datetime(2026, 12, 1, 9, day, tzinfo=UTC),
+                    now=datetime(2026, 12, 2, 9, day, tzinfo=UTC),  # after AT: on customers stored
                 )
             )
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from .changes.log import Action
 from .changes.store import ObjectChangeLog
 from .customers.activities import ActivityRepository
 from .customers.repository import CustomerRepository
@@ -19,6 +20,7 @@ from .imports.batches import BatchImport
 from .imports.close import CloseJob
 from .imports.finalize import FinalizeImport
 from .imports.prepare import PrepareImport
+from .imports.reconciliation import ChangesPage, import_changes
 from .imports.register import RegisterJob, StartImport
 from .imports.requests import AwaitDecision, DuplicatesPage, JobRequests, RowErrorsPage, Upload
 from .imports.retry import RetryFailed
@@ -172,6 +174,18 @@ class ImportPipeline:
 
     def rollback_dry_run(self, org_id: str, job_id: str) -> dict[str, Any]:
         return self._rollbacks().dry_run(org_id, job_id)
+
+    def changes(
+        self,
+        org_id: str,
+        job_id: str,
+        limit: int,
+        cursor: str | None = None,
+        action: Action | None = None,
+    ) -> ChangesPage:
+        return import_changes(
+            self.jobs, ObjectChangeLog(self.objects), org_id, job_id, limit, cursor, action
+        )
 
     def conflict_log_url(self, org_id: str, job_id: str) -> str | None:
         return self._requests().conflict_log_url(org_id, job_id)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
 from ..customers.activities import Activity, from_item
@@ -53,6 +53,18 @@ class DynamoActivityRepository:
         return {
             c: ActivityModel.count(c, consistent_read=True) for c in dict.fromkeys(customer_ids)
         }
+
+    def counts_recorded_since(self, org_id: str, since: Mapping[str, str]) -> dict[str, int]:
+        if not since:
+            return {}
+        counts: dict[str, int] = {}
+        for item in ActivityModel.by_org_created.query(
+            org_id, ActivityModel.created_at >= min(since.values())
+        ):
+            start = since.get(item.customer_id)
+            if start is not None and item.created_at >= start:
+                counts[item.customer_id] = counts.get(item.customer_id, 0) + 1
+        return counts
 
     def delete_for_customer(self, org_id: str, customer_id: str) -> int:
         gone = 0

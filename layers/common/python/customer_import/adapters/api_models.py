@@ -350,6 +350,34 @@ class RollbackOut(BaseModel):
     )
 
 
+class FieldChange(BaseModel):
+    field: str = Field(description="A customer field, or `address:{type}` / `vehicle:{key}`.")
+    before: Any = Field(default=None, description="Its value before the import (null: none).")
+    after: Any = Field(default=None, description="Its value the import left (null: none).")
+
+
+class ChangeOut(BaseModel):
+    customer_id: str
+    account: str
+    external_customer_number: str | None = None
+    action: str = Field(description="created, updated, merged, binned, restored, copied or moved.")
+    row: int | None = Field(default=None, description="The file's row, when one.")
+    batch_id: str
+    version_before: int
+    version_after: int
+    fields: list[FieldChange]
+    transferred_from: dict[str, Any] | None = Field(
+        default=None, description="A copy's or a move's source customer and account."
+    )
+
+
+class ChangePage(BaseModel):
+    items: list[ChangeOut]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; absent on the last."
+    )
+
+
 # ---- customers ----------------------------------------------------------------------------
 
 
@@ -412,6 +440,33 @@ class Customer(BaseModel):
     @classmethod
     def of(cls, customer: StoredCustomer, activities: int | None = None) -> Customer:
         return cls(**customer.view(), account_id=customer.account_id, activities=activities)
+
+
+class CustomerEdit(Strict):
+    """The fields to change; a field left out stays as it is, null clears it (a name cannot
+    be cleared). Phones and emails are cleaned as an import cleans them."""
+
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The version the editor read: the edit is refused (409) if it moved on.",
+    )
+    title: str | None = Field(default=None, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+    landline: str | None = Field(default=None, max_length=40)
+    customer_group: str | None = Field(default=None, max_length=100)
+    credit_hold: bool | None = None
+    account_customer: bool | None = None
+    vat_registered: bool | None = None
+    vat_number: str | None = Field(default=None, max_length=40)
+
+    _whole = field_validator("version", mode="before")(_whole_number)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the body gave, null ones included."""
+        return {name: getattr(self, name) for name in self.model_fields_set - {"version"}}
 
 
 class CustomerList(BaseModel):

@@ -784,16 +784,17 @@ def _delete_records(
 def _delete_own_match_keys(org_id: str, keys_by_customer: Mapping[str, set[str]]) -> None:
     """Delete these match keys of the customers, where they still point at them (a key two
     customers share points at the one written last)."""
-    owner = {
-        stored_match_key(org_id, key): customer_id
-        for customer_id, keys in keys_by_customer.items()
-        for key in keys
-    }
-    if not owner:
+    # A key several of these customers share (two removed customers of the same name) is
+    # deleted when it points at any of them.
+    owners: dict[str, set[str]] = {}
+    for customer_id, keys in keys_by_customer.items():
+        for key in keys:
+            owners.setdefault(stored_match_key(org_id, key), set()).add(customer_id)
+    if not owners:
         return
     with MatchKeyModel.batch_write() as batch:
-        for item in MatchKeyModel.batch_get(list(owner)):
-            if owner.get(item.match_key) == item.customer_id:
+        for item in MatchKeyModel.batch_get(list(owners)):
+            if item.customer_id in owners.get(item.match_key, ()):
                 batch.delete(item)
 
 

@@ -420,6 +420,18 @@ class IdentityModel(Model):
     live = BooleanAttribute()
 
 
+class ActivitiesByOrgCreated(GlobalSecondaryIndex["ActivityModel"]):
+    """An organisation's activities by when they were recorded: what a rollback asks to
+    know whether people recorded any on the customers an import created."""
+
+    class Meta:
+        index_name = "by_org_created"
+        projection = KeysOnlyProjection()
+
+    org_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class ActivityModel(Model):
     """A related record of a customer (`customers.activities`): by the customer's id, ranged
     by the activity's id (its date first, so a Query lists them by date)."""
@@ -436,6 +448,7 @@ class ActivityModel(Model):
     text = UnicodeAttribute()
     author = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    by_org_created = ActivitiesByOrgCreated()
 
 
 class ConnectionsByJob(GlobalSecondaryIndex["ConnectionModel"]):

@@ -181,7 +181,7 @@ def revert(
     marker = rollback_job_id(job_id)
     pending: list[tuple[ChangeEntry, CustomerWrite]] = []
     new = [e for e in entries if e.action in (Action.CREATED, Action.COPIED)]
-    since = _activities_since(activities, new, current)
+    since = _activities_since(activities, org_id, new, current)
     for entry in entries:
         stored = current.get(entry.customer_id)
         if entry.customer_id in earlier and _undone(entry, stored, marker):
@@ -222,27 +222,20 @@ def _undone(entry: ChangeEntry, stored: Customer | None, marker: str) -> bool:
 
 
 def _activities_since(
-    activities: ActivityRepository, new: Sequence[ChangeEntry], current: Mapping[str, Customer]
+    activities: ActivityRepository,
+    org_id: str,
+    new: Sequence[ChangeEntry],
+    current: Mapping[str, Customer],
 ) -> dict[str, int]:
-    """For each created or copied customer still stored: how many of its activities the
-    import did not bring (a copy with its related records brought its source's)."""
-    ids = [e.customer_id for e in new if e.customer_id in current]
-    counts = activities.count_for_customers(ids) if ids else {}
-    brought = activities.count_for_customers(
-        [
-            origin["customer_id"]
-            for e in new
-            if (origin := e.transferred_from) and origin["with_related"]
-        ]
-    )
-    since = {}
-    for entry in new:
-        held = counts.get(entry.customer_id, 0)
-        origin = entry.transferred_from
-        if origin and origin["with_related"]:
-            held -= brought.get(origin["customer_id"], 0)
-        since[entry.customer_id] = max(held, 0)
-    return since
+    """For each created or copied customer still stored: how many activities people recorded
+    on it since it was created (a copy's copied activities keep their source's older
+    `created_at`: they are not counted)."""
+    created = {
+        e.customer_id: current[e.customer_id].created_at or ""
+        for e in new
+        if e.customer_id in current
+    }
+    return activities.counts_recorded_since(org_id, created) if created else {}
 
 
 def _related_back(

@@ -140,6 +140,12 @@ class ActivityRepository(Protocol):
     def count_for_customers(self, customer_ids: Collection[str]) -> dict[str, int]:
         """How many activities each customer has (0 included)."""
 
+    def counts_recorded_since(self, org_id: str, since: Mapping[str, str]) -> dict[str, int]:
+        """For each of the organisation's customers in `since`, how many of its activities
+        were recorded (`created_at`) at or after its timestamp there; customers without one
+        are left out. Through the organisation's index by time (one paged query from the
+        earliest timestamp, not one a customer), which is eventually consistent."""
+
     def delete_for_customer(self, org_id: str, customer_id: str) -> int:
         """Delete every activity of the organisation's customer; how many went."""
 
