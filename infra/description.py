@@ -664,7 +664,8 @@ FUNCTIONS = (
                 TableAccess("jobs", (GET, PUT, UPDATE), query_indexes=("by_created",)),
                 # a rollback's dry run: which batches the import ran
                 TableAccess("job_batches", (QUERY,)),
-                TableAccess("organisations", (GET,)),
+                # the settings: read by requests, replaced by `PUT /settings`
+                TableAccess("organisations", (GET, PUT)),
                 # the requests' entries, and `GET /audit`
                 TableAccess("audit_log", (PUT,), query_indexes=("by_time",)),
                 # one customer, a page of them, or those with an external number; an

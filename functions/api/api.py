@@ -60,6 +60,8 @@ from customer_import.adapters.api_models import (
     JobExecutionOut,
     JobExecutionsOut,
     NewActivity,
+    OrganisationSettings,
+    OrganisationSettingsOut,
     PresignedPost,
     RecycleBinPage,
     RollbackConflict,
@@ -99,6 +101,8 @@ from customer_import.imports.counters import REVERTED_COUNTERS
 from customer_import.imports.requests import ERROR_LOG_LINK_SECONDS, PRESIGNED_UPLOAD_SECONDS
 from customer_import.imports.staging import ROW_ERRORS_PAGE
 from customer_import.jobs import DuplicatePolicy, JobOptions
+from customer_import.organisation_settings import change_settings
+from customer_import.organisations import InvalidSettings, OrganisationProfile, ProductLimits
 from customer_import.queries import CustomerNotFound, InvalidCursor
 from customer_import.settings import Settings
 from customer_import.uploads import check_declared_size, upload_limit
@@ -643,6 +647,55 @@ def _own_page_key(cursor: str, org_id: str) -> bool:
     )
 
 
+# ---- settings -----------------------------------------------------------------------------
+
+
+@app.get(
+    "/settings",
+    summary="The organisation's settings (time zone, phone region, group map, limits, retention)",
+    responses=_responses(200, "The settings, and the product's limits they may lower"),
+    tags=["settings"],
+)
+def get_settings() -> OrganisationSettingsOut:
+    caller = _caller(IMPORT_MANAGE)
+    return _settings_out(components_for(_settings()).organisations.get(caller.org_id))
+
+
+@app.put(
+    "/settings",
+    summary="Replace the organisation's settings (a field left out takes its default); "
+    "the next import reads them",
+    responses=_responses(200, "The settings as stored now", 400, 415),
+    tags=["settings"],
+)
+def put_settings(body: OrganisationSettings) -> OrganisationSettingsOut:
+    caller = _caller(IMPORT_MANAGE)
+    components = components_for(_settings())
+    stored = change_settings(
+        components.organisations,
+        components.audit,
+        caller.org_id,
+        body.model_dump(),
+        _product_limits(),
+        caller.user_id,
+        datetime.now(UTC),
+    )
+    return _settings_out(stored)
+
+
+def _product_limits() -> ProductLimits:
+    settings = _settings()
+    return ProductLimits(max_file_bytes=settings.max_file_bytes, max_rows=settings.max_rows)
+
+
+def _settings_out(profile: OrganisationProfile) -> OrganisationSettingsOut:
+    values = {k: v for k, v in profile.to_dict().items() if k != "org_id"}
+    limits = _product_limits()
+    return OrganisationSettingsOut.model_validate(
+        {**values, "limits": {"max_file_bytes": limits.max_file_bytes, "max_rows": limits.max_rows}}
+    )
+
+
 # ---- audit --------------------------------------------------------------------------------
 
 
@@ -781,9 +834,17 @@ def invalid_activity(exc: InvalidActivity) -> Response[dict[str, Any]]:
     return _answer(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
 
 
+# A value the body's model allows and a rule refuses (a phone that is no number, a zone that
+# is none, a limit above the product's): 400 with the reason, as for a file too large; 422
+# stays for bodies that break the model.
 @app.exception_handler(InvalidEdit)
 def invalid_edit(exc: InvalidEdit) -> Response[dict[str, Any]]:
-    return _answer(HTTPStatus.UNPROCESSABLE_ENTITY, f"Invalid edit: {exc}")
+    return _answer(HTTPStatus.BAD_REQUEST, f"Invalid edit: {exc}")
+
+
+@app.exception_handler(InvalidSettings)
+def invalid_settings(exc: InvalidSettings) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.BAD_REQUEST, str(exc))
 
 
 @app.exception_handler(EditConflict)

@@ -81,6 +81,7 @@ class ImportHttpApi(Construct):
                 allow_methods=[
                     apigwv2.CorsHttpMethod.GET,
                     apigwv2.CorsHttpMethod.POST,
+                    apigwv2.CorsHttpMethod.PUT,
                     apigwv2.CorsHttpMethod.PATCH,
                     apigwv2.CorsHttpMethod.OPTIONS,
                 ],

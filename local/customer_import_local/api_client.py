@@ -302,6 +302,18 @@ class ApiClient:
         edited: dict[str, Any] = self._call("PATCH", f"/customers/{customer_id}", json=body)
         return edited
 
+    # ---- settings -------------------------------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        """The organisation's settings, with the product's `limits`."""
+        found: dict[str, Any] = self._call("GET", "/settings")
+        return found
+
+    def put_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Replace the organisation's settings; the settings as stored."""
+        stored: dict[str, Any] = self._call("PUT", "/settings", json=settings)
+        return stored
+
     # ---- recycle bin ----------------------------------------------------------------------
 
     def recycle_bin(

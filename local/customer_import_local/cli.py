@@ -916,6 +916,96 @@ def edit(
     )
 
 
+@main.group("settings")
+def organisation_settings() -> None:
+    """The organisation's settings: time zone, phone region, customer-group map, file limits
+    (within the product's), recycle-bin retention. Every import reads them when it runs."""
+
+
+def _print_settings(console: Console, settings: dict[str, Any]) -> None:
+    limits = settings["limits"]
+    console.print(f"time zone          {shown(settings['time_zone'])}")
+    console.print(f"phone region       {shown(settings['phone_region'])}")
+    console.print(
+        "file limit         "
+        + (
+            f"{settings['max_file_bytes']:,} bytes"
+            if settings["max_file_bytes"]
+            else f"the product's, {limits['max_file_bytes']:,} bytes"
+        )
+    )
+    console.print(
+        "row limit          "
+        + (
+            f"{settings['max_rows']:,} rows"
+            if settings["max_rows"]
+            else f"the product's, {limits['max_rows']:,} rows"
+        )
+    )
+    console.print(f"recycle bin        {settings['recycle_bin_days']} days")
+    group_map = settings["group_map"]
+    console.print(f"group map          {len(group_map):,} names" + (":" if group_map else ""))
+    for source, target in sorted(group_map.items()):
+        console.print(f"  {shown(source)} → {shown(target)}")
+
+
+@organisation_settings.command("show")
+@_api_options
+@click.option("--json", "as_json", is_flag=True, help="The settings as JSON on stdout.")
+@click.pass_context
+def settings_show(
+    ctx: click.Context,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    """The organisation's settings (`GET /settings`); `--json` prints a document `settings
+    put --file` takes back (the product's limits under `limits`, which it ignores)."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        found = remote.api.settings()
+    if as_json:
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    _print_settings(_stdout_console(), found)
+
+
+@organisation_settings.command("put")
+@click.option(
+    "--file",
+    "path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A JSON object of the settings; a field left out takes its default.",
+)
+@_api_options
+@click.pass_context
+def settings_put(
+    ctx: click.Context,
+    path: Path,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+) -> None:
+    """Replace the organisation's settings by the JSON object in FILE (`PUT /settings`).
+    Refused (exit 1) naming every problem: an unknown zone or region, a limit above the
+    product's, a retention outside 1-14 days, two group names that differ only by case."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.BadParameter(f"{path} is not a JSON file: {exc}", param_hint="--file") from None
+    if not isinstance(document, dict):
+        raise click.BadParameter(f"{path} does not hold a JSON object", param_hint="--file")
+    document.pop("limits", None)  # what `settings show --json` adds: the product's, not ours
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        stored = remote.api.put_settings(document)
+    console = _stdout_console()
+    console.print(f"Settings of {shown(org_id)} stored:")
+    _print_settings(console, stored)
+
+
 @main.group("activities")
 def activities() -> None:
     """A customer's activities (appointments, reports, call blocks, service bookings)."""

@@ -48,6 +48,8 @@ ROUTES = [
     ("GET", "/executions", IMPORT_MANAGE),
     ("GET", f"/executions/{JOB}", IMPORT_MANAGE),
     ("GET", "/audit", IMPORT_MANAGE),
+    ("GET", "/settings", IMPORT_MANAGE),
+    ("PUT", "/settings", IMPORT_MANAGE),
 ]
 BODIES = {
     "/imports": {"source": "techman", "file_name": "f.csv", "size": 100},
@@ -56,6 +58,8 @@ BODIES = {
     f"/customers/{CUSTOMER}/activities": {"kind": "report", "date": "2026-12-02", "text": "Hi"},
     # The name it has: an edit that changes nothing writes nothing.
     f"/customers/{CUSTOMER}": {"name": "Ann Lee"},
+    # The defaults, which the organisation has: nothing changes.
+    "/settings": {},
 }
 QUERIES = {"/customers": {"external_customer_number": "1"}}
 
@@ -114,7 +118,7 @@ def request(stack, method: str, path: str, token: str | None, imported: Imported
     return requests.request(
         method,
         f"{stack.endpoints.api_url}{path}",
-        json=BODIES.get(template) if method in ("POST", "PATCH") else None,
+        json=BODIES.get(template) if method in ("POST", "PUT", "PATCH") else None,
         params=QUERIES.get(template),
         headers={"Authorization": f"Bearer {token}"} if token else {},
         timeout=30,

@@ -882,7 +882,7 @@ def test_the_web_app_origins_may_call_the_api_and_post_uploads(tmp_path: Path) -
     _, api = _api(synthesized, "HTTP")
     cors = api["Properties"]["CorsConfiguration"]
     assert cors["AllowOrigins"] == origins
-    assert sorted(cors["AllowMethods"]) == ["GET", "OPTIONS", "PATCH", "POST"]
+    assert sorted(cors["AllowMethods"]) == ["GET", "OPTIONS", "PATCH", "POST", "PUT"]
     assert sorted(cors["AllowHeaders"]) == ["authorization", "content-type"]
     # And their browsers may POST the presigned form to the bucket, and nothing else
     bucket = synthesized.resources[_bucket_id(synthesized)]["Properties"]
@@ -964,7 +964,7 @@ purge_recycle_bin      -                       -            -              -    
 ws_connect             -                       -            -              -          -                                                                    -                    -                    -                   -         p            -
 ws_disconnect          -                       -            -              -          -                                                                    -                    -                    -                   -         d            -
 ws_subscribe           g                       -            -              -          -                                                                    -                    -                    -                   -         ud@by_job    -
-api                    gpu@by_created          q            g              p@by_time  gbqp@by_external_number,live_by_org,binned_by_org,binned_by_account  gbp                  w                    bq                  bq        d@by_job     pq@by_org_created
+api                    gpu@by_created          q            gp             p@by_time  gbqp@by_external_number,live_by_org,binned_by_org,binned_by_account  gbp                  w                    bq                  bq        d@by_job     pq@by_org_created
 """
 
 # The same for the upload bucket's key patterns (r get, w put) and the other services: y yes.

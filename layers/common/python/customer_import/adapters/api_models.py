@@ -19,6 +19,7 @@ from pydantic import (
 
 from ..audit import AuditEntry
 from ..changes.rules import DEFAULT_MAX_DELETE_PERCENT, Mode, Transfer, transfer_refusal
+from ..cleaning import DEFAULT_REGION, DEFAULT_TIME_ZONE
 from ..customers.activities import (
     KINDS,
     MAX_TEXT_CHARS,
@@ -314,6 +315,54 @@ class RowErrorPage(BaseModel):
     total: int = Field(description="The row errors of the whole file.")
     offset: int
     items: list[RowError]
+
+
+class OrganisationSettings(Strict):
+    """The organisation's settings, whole: a field left out takes its default."""
+
+    time_zone: str = Field(
+        default=DEFAULT_TIME_ZONE,
+        max_length=64,
+        description="The IANA zone a file's times without an offset are read in.",
+    )
+    phone_region: str = Field(
+        default=DEFAULT_REGION,
+        pattern="^[A-Z]{2}$",
+        description="The region of phone numbers written without a country code.",
+    )
+    group_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Customer group names as files write them -> the organisation's groups "
+        "(compared without case or surrounding spaces; unknown names are kept and warned of).",
+    )
+    max_file_bytes: int | None = Field(
+        default=None, ge=1, description="A lower file size limit than the product's (null: its)."
+    )
+    max_rows: int | None = Field(
+        default=None, ge=1, description="A lower row limit than the product's (null: its)."
+    )
+    recycle_bin_days: int = Field(
+        default=14, ge=1, le=14, description="Days a binned customer is kept before it is purged."
+    )
+
+    _whole = field_validator("max_file_bytes", "max_rows", "recycle_bin_days", mode="before")(
+        _whole_number
+    )
+
+
+class ProductLimitsOut(BaseModel):
+    max_file_bytes: int
+    max_rows: int
+
+
+class OrganisationSettingsOut(BaseModel):
+    time_zone: str
+    phone_region: str
+    group_map: dict[str, str]
+    max_file_bytes: int | None
+    max_rows: int | None
+    recycle_bin_days: int
+    limits: ProductLimitsOut = Field(description="The product's limits, which these may lower.")
 
 
 class ErrorLogLink(BaseModel):
