@@ -64,6 +64,8 @@ PUSH_ACTIONS = ("execute-api:ManageConnections",)
 START_EXECUTION_ACTIONS = ("states:StartExecution",)
 READ_EXECUTION_ACTIONS = ("states:DescribeExecution", "states:GetExecutionHistory")
 ANSWER_TASK_ACTIONS = ("states:SendTaskSuccess", "states:SendTaskFailure")
+# `Import Finished` on the account's default event bus (design §5.6).
+PUBLISH_EVENT_ACTIONS = ("events:PutEvents",)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ class Grants:
     # it may start, by name.
     read_executions: tuple[str, ...] = ()
     start_executions: tuple[str, ...] = ()
+    # Put `Import Finished` events: the functions that end a job.
+    publish_events: bool = False
 
     def table_access(self) -> dict[str, TableAccess]:
         """Table name -> everything granted on it, the pushes' connections included."""
@@ -135,6 +139,7 @@ class Grants:
         for granted, actions, kind in (
             (self.push_progress, PUSH_ACTIONS, "connections"),
             (self.answer_tasks, ANSWER_TASK_ACTIONS, "state_machine"),
+            (self.publish_events, PUBLISH_EVENT_ACTIONS, "event_bus"),
         ):
             if granted:
                 statements.append(Statement(actions, kind))
@@ -370,6 +375,7 @@ FUNCTIONS = (
             # the head of the file only
             objects=(ObjectAccess("uploads", read=_UPLOADED),),
             push_progress=True,
+            publish_events=True,
         ),
     ),
     _fn(
@@ -396,6 +402,7 @@ FUNCTIONS = (
             # batches, manifests, duplicates, row errors and the preview all go under staging/
             objects=(ObjectAccess("uploads", read=_UPLOADED, write=("staging/*",)),),
             push_progress=True,
+            publish_events=True,
         ),
         memory_mb=1024,
         timeout_s=900,
@@ -517,13 +524,14 @@ FUNCTIONS = (
                 ),
             ),
             push_progress=True,
+            publish_events=True,
         ),
         timeout_s=300,
     ),
     _fn(
         "close_job",
         "Ends a job that did not import: expired, cancelled or failed",
-        grants=Grants(tables=(_JOB_STEP, _AUDIT), push_progress=True),
+        grants=Grants(tables=(_JOB_STEP, _AUDIT), push_progress=True, publish_events=True),
     ),
     # The RollbackImport machine's steps (design §5.7).
     _fn(
@@ -627,6 +635,7 @@ FUNCTIONS = (
                 _AUDIT,
             ),
             push_progress=True,
+            publish_events=True,
         ),
         timeout_s=300,
         # by its schedule: a run that fails its retries is kept, and alarmed
@@ -705,6 +714,8 @@ FUNCTIONS = (
             ),
             push_progress=True,
             answer_tasks=True,
+            # a cancel ends the job
+            publish_events=True,
             read_executions=("ImportJob", "RollbackImport"),
             # a retry of the failed rows is an execution of its own, and so is a rollback
             start_executions=("ImportJob", "RollbackImport"),

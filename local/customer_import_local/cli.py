@@ -1636,6 +1636,61 @@ def jobs_follow(
         )
 
 
+# `jobs wait`'s exit codes, by how the job ended: what a script branches on.
+WAIT_EXIT_CODES = {
+    JobStatus.COMPLETED: 0,
+    JobStatus.COMPLETED_WITH_ERRORS: 4,
+    JobStatus.REJECTED: 2,
+    JobStatus.READY: 3,
+}
+WAIT_TIMED_OUT = 124  # as timeout(1) exits
+
+
+@jobs.command("wait")
+@click.argument("job_id")
+@_api_options
+@click.option("--timeout", "timeout_s", default=3600, show_default=True, help="Seconds.")
+@click.option("--json", "as_json", is_flag=True, help="The job as one JSON object on stdout.")
+@click.pass_context
+def jobs_wait(
+    ctx: click.Context,
+    job_id: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    timeout_s: int,
+    as_json: bool,
+) -> None:
+    """Wait for JOB_ID to end, quietly, for scripts; print how it ended. Exit code: 0
+    completed, 4 completed with row errors, 2 rejected, 3 waiting for a decision (answer it
+    with `decide`), 1 failed, cancelled, expired or rolled back, 124 still running after
+    --timeout."""
+    with (
+        _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote,
+        remote.follow(job_id) as follower,
+    ):
+        job = started = follower.read()
+        try:
+            for job, _ in follower.events(timeout_s, started):
+                if job.status is JobStatus.READY:
+                    break
+        except TimeoutError as exc:
+            _stderr_console().print(f"[red]{shown(exc)}[/]")
+            sys.exit(WAIT_TIMED_OUT)
+    if as_json:
+        click.echo(json.dumps(job.fields, default=str))
+    else:
+        console = _stdout_console()
+        console.print(
+            f"{shown(job_id)} {shown(job.status)}"
+            + (f": {shown(job.reason)}" if job.reason else "")
+        )
+        if job.status is JobStatus.READY:
+            console.print(f"  it waits for a decision: customer-import decide {shown(job_id)} ...")
+    sys.exit(WAIT_EXIT_CODES.get(job.status, 1))
+
+
 @jobs.command("error-log")
 @click.argument("job_id")
 @_api_options

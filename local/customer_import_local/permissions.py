@@ -151,6 +151,18 @@ def _states(caller: Caller, operation: str, body: dict[str, Any]) -> list[Access
     return [Access(f"states:{operation}", kind, machine, arn=arn)]
 
 
+def _events(caller: Caller, body: dict[str, Any]) -> list[Access]:
+    """Each entry's bus: only the account's default bus is granted (an ARN or a name)."""
+    accesses = []
+    for entry in body.get("Entries") or []:
+        bus = str(entry.get("EventBusName") or "default").rsplit("/", 1)[-1]
+        arn = f"arn:aws:events:{caller.region}:{caller.account}:event-bus/{bus}"
+        accesses.append(
+            Access("events:PutEvents", "event_bus" if bus == "default" else "", arn=arn)
+        )
+    return accesses
+
+
 def _management(caller: Caller, request: AWSPreparedRequest) -> list[Access]:
     path = unquote(urlsplit(request.url).path)
     arn = f"arn:aws:execute-api:{caller.region}:{caller.account}:*/*/{request.method}{path}"
@@ -164,12 +176,16 @@ def _accesses(
         return _s3(caller, operation, request)
     if service == "apigatewaymanagementapi":
         return _management(caller, request)
-    body = json.loads(request.body or b"{}") if service in ("dynamodb", "sfn") else {}
+    body = (
+        json.loads(request.body or b"{}") if service in ("dynamodb", "sfn", "eventbridge") else {}
+    )
     if service == "dynamodb":
         return _dynamodb(caller, operation, body)
     if service == "sfn":
         return _states(caller, operation, body)
-    # No grant allows anything of another service (Lambda, IAM, EventBridge...).
+    if service == "eventbridge" and operation == "PutEvents":
+        return _events(caller, body)
+    # No grant allows anything of another service (Lambda, IAM, SQS...).
     return [Access(f"{service}:{operation}", service)]
 
 
@@ -209,8 +225,13 @@ def _refused(
             body = ""
         headers["Content-Type"] = "application/xml"
         return _response(request, 403, headers, body)
-    if service in ("dynamodb", "sfn"):
-        headers["Content-Type"] = "application/x-amz-json-1.0"
+    if service in ("dynamodb", "sfn", "eventbridge"):
+        # JSON protocols: 1.0 for DynamoDB and Step Functions, 1.1 for EventBridge
+        headers["Content-Type"] = (
+            "application/x-amz-json-1.1"
+            if service == "eventbridge"
+            else "application/x-amz-json-1.0"
+        )
         error = {"__type": "com.amazon.coral.service#AccessDeniedException"}
         return _response(request, 400, headers, json.dumps({**error, "Message": message}))
     headers.update(

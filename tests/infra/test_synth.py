@@ -969,28 +969,28 @@ api                    gpu@by_created          q            gp             p@by_
 
 # The same for the upload bucket's key patterns (r get, w put) and the other services: y yes.
 OTHER_ACCESS = """
-function               uploads/*  drops/*  staging/*  staging/*/failures/*  staging/*/retry-*  error-logs/*  change-log/*  rollback-logs/*  push  answer_tasks  start_executions  read_executions
-start_import           -          -        -          -                     -                  -             -             -                -     -             y                 -
-register_job           -          -        -          -                     -                  -             -             -                y     -             -                 -
-validate_upload        r          r        -          -                     -                  -             -             -                y     -             -                 -
-prepare_import         r          r        w          -                     -                  -             -             -                y     -             -                 -
-await_decision         -          -        -          -                     -                  -             -             -                y     -             -                 -
-import_batch           -          -        r          w                     -                  -             rw            -                y     -             -                 -
-record_batch_failure   -          -        r          w                     -                  -             r             -                y     -             -                 -
-sweep_missing          -          -        r          -                     -                  -             rw            -                y     -             -                 -
-stage_retry            -          -        r          -                     w                  -             -             -                -     -             -                 -
-finalize_import        -          -        r          w                     -                  w             r             -                y     -             -                 -
-close_job              -          -        -          -                     -                  -             -             -                y     -             -                 -
-stage_rollback         -          -        w          -                     -                  -             r             -                y     -             -                 -
-revert_batch           -          -        rw         -                     -                  -             -             -                y     -             -                 -
-record_revert_failure  -          -        r          w                     -                  -             -             -                y     -             -                 -
-finalize_rollback      -          -        r          -                     -                  -             -             w                y     -             -                 -
-sweep_stuck_jobs       -          -        -          -                     -                  -             -             -                y     -             -                 -
-purge_recycle_bin      -          -        -          -                     -                  -             -             -                -     -             -                 -
-ws_connect             -          -        -          -                     -                  -             -             -                -     -             -                 -
-ws_disconnect          -          -        -          -                     -                  -             -             -                -     -             -                 -
-ws_subscribe           -          -        -          -                     -                  -             -             -                y     -             -                 -
-api                    w          -        r          -                     -                  r             r             r                y     y             y                 y
+function               uploads/*  drops/*  staging/*  staging/*/failures/*  staging/*/retry-*  error-logs/*  change-log/*  rollback-logs/*  push  answer_tasks  start_executions  read_executions  events
+start_import           -          -        -          -                     -                  -             -             -                -     -             y                 -                 -
+register_job           -          -        -          -                     -                  -             -             -                y     -             -                 -                 -
+validate_upload        r          r        -          -                     -                  -             -             -                y     -             -                 -                 y
+prepare_import         r          r        w          -                     -                  -             -             -                y     -             -                 -                 y
+await_decision         -          -        -          -                     -                  -             -             -                y     -             -                 -                 -
+import_batch           -          -        r          w                     -                  -             rw            -                y     -             -                 -                 -
+record_batch_failure   -          -        r          w                     -                  -             r             -                y     -             -                 -                 -
+sweep_missing          -          -        r          -                     -                  -             rw            -                y     -             -                 -                 -
+stage_retry            -          -        r          -                     w                  -             -             -                -     -             -                 -                 -
+finalize_import        -          -        r          w                     -                  w             r             -                y     -             -                 -                 y
+close_job              -          -        -          -                     -                  -             -             -                y     -             -                 -                 y
+stage_rollback         -          -        w          -                     -                  -             r             -                y     -             -                 -                 -
+revert_batch           -          -        rw         -                     -                  -             -             -                y     -             -                 -                 -
+record_revert_failure  -          -        r          w                     -                  -             -             -                y     -             -                 -                 -
+finalize_rollback      -          -        r          -                     -                  -             -             w                y     -             -                 -                 -
+sweep_stuck_jobs       -          -        -          -                     -                  -             -             -                y     -             -                 -                 y
+purge_recycle_bin      -          -        -          -                     -                  -             -             -                -     -             -                 -                 -
+ws_connect             -          -        -          -                     -                  -             -             -                -     -             -                 -                 -
+ws_disconnect          -          -        -          -                     -                  -             -             -                -     -             -                 -                 -
+ws_subscribe           -          -        -          -                     -                  -             -             -                y     -             -                 -                 -
+api                    w          -        r          -                     -                  r             r             r                y     y             y                 y                 y
 """
 
 # A permission: an action and the resource it applies to, named as the description names it
@@ -1047,6 +1047,13 @@ def _resource_name(synthesized: Synthesized, resource: Any) -> str:
             and parts[-2:] == [{"Ref": websocket_id}, f"/{stage}/*/@connections/*"]
         ):
             return f"connections:{stage}"
+        if (
+            separator == ""
+            and parts[2] == ":events:"
+            and parts[-1] == ":event-bus/default"
+            and parts[3:6] == [{"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}]
+        ):
+            return "event-bus:default"
     return f"unknown:{json.dumps(resource)}"
 
 
@@ -1096,6 +1103,8 @@ def _granted_by(spec: FunctionSpec) -> set[Permission]:
             ("states:SendTaskSuccess", f"state-machine:{machine}"),
             ("states:SendTaskFailure", f"state-machine:{machine}"),
         }
+    if grants.publish_events:
+        expected.add(("events:PutEvents", "event-bus:default"))
     for started in grants.start_executions:
         expected.add(("states:StartExecution", f"state-machine:{started}"))
     for read in grants.read_executions:
@@ -1152,6 +1161,7 @@ def _other_access(permissions: set[Permission], column: str) -> str:
         "answer_tasks": "states:SendTaskSuccess",
         "start_executions": "states:StartExecution",
         "read_executions": "states:DescribeExecution",
+        "events": "events:PutEvents",
     }[column]
     return "y" if any(granted == action for granted, _ in permissions) else "-"
 

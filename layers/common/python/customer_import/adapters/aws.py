@@ -155,6 +155,33 @@ class StepFunctionsWorkflow:
             )
 
 
+class EventBridgeBus:
+    """The account's default event bus (the one S3's upload events reach), as `EventBus`."""
+
+    def __init__(self, client: BaseClient, source: str) -> None:
+        self.client = client
+        self.source = source
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        answer = self.client.put_events(
+            Entries=[
+                {
+                    "Source": self.source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail),
+                    "EventBusName": "default",
+                }
+            ]
+        )
+        if answer.get("FailedEntryCount"):
+            # The step fails and is retried: the job's end is stored, the event not sent.
+            [entry] = answer["Entries"]
+            raise RuntimeError(
+                f"EventBridge did not take the {detail_type} event: "
+                f"{entry.get('ErrorCode')}: {entry.get('ErrorMessage')}"
+            )
+
+
 class ApiGatewayMessageSender:
     def __init__(self, client: BaseClient | None) -> None:
         # None when no WebSocket API is configured: nobody can be listening.

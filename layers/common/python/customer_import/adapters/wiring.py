@@ -8,19 +8,26 @@ from dataclasses import dataclass
 import boto3
 from botocore.config import Config
 
+from ..notifications import EVENT_SOURCE, AnnouncingJobStore
 from ..pipeline import ImportPipeline
 from ..progress import ProgressBroadcaster
 from ..settings import Settings
 from . import dynamo
 from .activities_dynamo import DynamoActivityRepository
-from .aws import ApiGatewayMessageSender, S3ObjectStore, StepFunctionsWorkflow, s3_client
+from .aws import (
+    ApiGatewayMessageSender,
+    EventBridgeBus,
+    S3ObjectStore,
+    StepFunctionsWorkflow,
+    s3_client,
+)
 from .customers_dynamo import DynamoCustomerRepository
 
 
 @dataclass(frozen=True)
 class Components:
     pipeline: ImportPipeline
-    jobs: dynamo.DynamoJobStore
+    jobs: AnnouncingJobStore
     customers: dynamo.DynamoCustomerStore
     customer_repository: DynamoCustomerRepository
     connections: dynamo.DynamoConnectionStore
@@ -45,7 +52,11 @@ def _build(settings: Settings) -> Components:
     session = boto3.session.Session(region_name=settings.region)
     config = Config(retries={"mode": "adaptive", "max_attempts": 8})
     dynamo.bind(settings)
-    jobs = dynamo.DynamoJobStore(settings.region)
+    # Every job's ending is announced on the event bus (`Import Finished`).
+    jobs = AnnouncingJobStore(
+        dynamo.DynamoJobStore(settings.region),
+        EventBridgeBus(session.client("events", config=config), EVENT_SOURCE),
+    )
     customers = dynamo.DynamoCustomerStore()
     customer_repository = DynamoCustomerRepository(settings.region)
     activities = DynamoActivityRepository()
