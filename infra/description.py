@@ -675,6 +675,8 @@ FUNCTIONS = (
                 TableAccess("job_batches", (QUERY,)),
                 # the settings: read by requests, replaced by `PUT /settings`
                 TableAccess("organisations", (GET, PUT)),
+                # the organisation's import profiles: read, listed, saved, deleted
+                TableAccess("import_profiles", (GET, PUT, DELETE, QUERY)),
                 # the requests' entries, and `GET /audit`
                 TableAccess("audit_log", (PUT,), query_indexes=("by_time",)),
                 # one customer, a page of them, or those with an external number; an
@@ -796,6 +798,7 @@ TABLES = (
         indexes=(IndexSpec("by_job", Key("job_id")),),
         ttl_attribute="expires_at",
     ),
+    TableSpec("import_profiles", Key("org_id"), Key("name")),
 )
 
 UPLOAD_BUCKET = BucketSpec(

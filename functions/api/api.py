@@ -63,6 +63,9 @@ from customer_import.adapters.api_models import (
     OrganisationSettings,
     OrganisationSettingsOut,
     PresignedPost,
+    ProfileDocument,
+    ProfileList,
+    ProfileOut,
     RecycleBinPage,
     RollbackConflict,
     RollbackOut,
@@ -103,6 +106,14 @@ from customer_import.imports.staging import ROW_ERRORS_PAGE
 from customer_import.jobs import DuplicatePolicy, JobOptions
 from customer_import.organisation_settings import change_settings
 from customer_import.organisations import InvalidSettings, OrganisationProfile, ProductLimits
+from customer_import.profiles import (
+    ImportProfile,
+    InvalidProfile,
+    ProfileNotFound,
+    delete_profile,
+    profile_for_import,
+    save_profile,
+)
 from customer_import.queries import CustomerNotFound, InvalidCursor
 from customer_import.settings import Settings
 from customer_import.uploads import check_declared_size, upload_limit
@@ -193,7 +204,34 @@ def create_import(request: CreateImport) -> CreatedImport:
     check_declared_size(
         request.size, upload_limit(settings, components.organisations, caller.org_id)
     )
-    options = JobOptions(
+    account, options = _import_settings(request, components.profiles, caller.org_id)
+    if options.transfer is not Transfer.NONE:
+        caller.require(CUSTOMERS_TRANSFER)
+    upload = components.pipeline.create_upload(
+        caller.org_id, account, request.source, request.file_name, options, caller.user_id
+    )
+    return CreatedImport(
+        job_id=upload.job.job_id,
+        status=str(upload.job.status),
+        upload=PresignedPost(
+            url=upload.post["url"],
+            fields={str(k): str(v) for k, v in upload.post["fields"].items()},
+            expires_in_seconds=PRESIGNED_UPLOAD_SECONDS,
+        ),
+    )
+
+
+def _import_settings(request: CreateImport, profiles: Any, org_id: str) -> tuple[str, JobOptions]:
+    """The account and options of the import: its profile's, or the request's own."""
+    if request.profile is not None:
+        if given := request.settings_given():
+            raise InvalidUpload(
+                f"An import with a profile takes its settings from it: leave out "
+                f"{', '.join(given)}, or the profile"
+            )
+        profile = profile_for_import(profiles, org_id, request.profile)
+        return profile.account, profile.job_options()
+    return request.account, JobOptions(
         auto_run=request.options.auto_run,
         on_duplicate=DuplicatePolicy(request.options.on_duplicate),
         mode=Mode(request.mode),
@@ -204,20 +242,6 @@ def create_import(request: CreateImport) -> CreatedImport:
         confirm_deletions=request.options.confirm_deletions,
         transfer=Transfer(request.transfer),
         transfer_related=request.transfer_related,
-    )
-    if options.transfer is not Transfer.NONE:
-        caller.require(CUSTOMERS_TRANSFER)
-    upload = components.pipeline.create_upload(
-        caller.org_id, request.account, request.source, request.file_name, options, caller.user_id
-    )
-    return CreatedImport(
-        job_id=upload.job.job_id,
-        status=str(upload.job.status),
-        upload=PresignedPost(
-            url=upload.post["url"],
-            fields={str(k): str(v) for k, v in upload.post["fields"].items()},
-            expires_in_seconds=PRESIGNED_UPLOAD_SECONDS,
-        ),
     )
 
 
@@ -696,6 +720,87 @@ def _settings_out(profile: OrganisationProfile) -> OrganisationSettingsOut:
     )
 
 
+# ---- import profiles ----------------------------------------------------------------------
+
+ProfileName = Annotated[
+    str,
+    Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="The profile's name"),
+]
+
+
+@app.get(
+    "/profiles",
+    summary="The organisation's import profiles, by name",
+    responses=_responses(200, "The profiles"),
+    tags=["profiles"],
+)
+def list_profiles() -> ProfileList:
+    caller = _caller(IMPORT_MANAGE)
+    found = components_for(_settings()).profiles.for_organisation(caller.org_id)
+    return ProfileList(items=[_profile_out(p) for p in found])
+
+
+@app.get(
+    "/profiles/<name>",
+    summary="One import profile",
+    responses=_responses(200, "The profile", 404),
+    tags=["profiles"],
+)
+def get_profile(name: ProfileName) -> ProfileOut:
+    caller = _caller(IMPORT_MANAGE)
+    profiles = components_for(_settings()).profiles
+    return _profile_out(profile_for_import(profiles, caller.org_id, name))
+
+
+@app.put(
+    "/profiles/<name>",
+    summary="Save an import profile (replacing one of that name); a field left out takes its "
+    "default",
+    responses=_responses(200, "The profile as stored", 400, 415),
+    tags=["profiles"],
+)
+def put_profile(name: ProfileName, body: ProfileDocument) -> ProfileOut:
+    caller = _caller(IMPORT_MANAGE)
+    if body.transfer != "none":
+        # Whoever sets a profile to transfer customers could transfer them themselves.
+        caller.require(CUSTOMERS_TRANSFER)
+    components = components_for(_settings())
+    saved = save_profile(
+        components.profiles,
+        components.audit,
+        caller.org_id,
+        name,
+        body.model_dump(),
+        caller.user_id,
+        datetime.now(UTC),
+    )
+    return _profile_out(saved)
+
+
+@app.delete(
+    "/profiles/<name>",
+    summary="Delete an import profile (the jobs that ran with it keep its name)",
+    responses=_responses(200, "Deleted", 404),
+    tags=["profiles"],
+)
+def remove_profile(name: ProfileName) -> dict[str, str]:
+    caller = _caller(IMPORT_MANAGE)
+    components = components_for(_settings())
+    delete_profile(
+        components.profiles,
+        components.audit,
+        caller.org_id,
+        name,
+        caller.user_id,
+        datetime.now(UTC),
+    )
+    return {"deleted": name}
+
+
+def _profile_out(profile: ImportProfile) -> ProfileOut:
+    return ProfileOut.model_validate({"name": profile.name, **profile.to_document()})
+
+
 # ---- audit --------------------------------------------------------------------------------
 
 
@@ -840,6 +945,16 @@ def invalid_activity(exc: InvalidActivity) -> Response[dict[str, Any]]:
 @app.exception_handler(InvalidEdit)
 def invalid_edit(exc: InvalidEdit) -> Response[dict[str, Any]]:
     return _answer(HTTPStatus.BAD_REQUEST, f"Invalid edit: {exc}")
+
+
+@app.exception_handler(ProfileNotFound)
+def profile_not_found(exc: ProfileNotFound) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.NOT_FOUND, str(exc))
+
+
+@app.exception_handler(InvalidProfile)
+def invalid_profile(exc: InvalidProfile) -> Response[dict[str, Any]]:
+    return _answer(HTTPStatus.BAD_REQUEST, str(exc))
 
 
 @app.exception_handler(InvalidSettings)

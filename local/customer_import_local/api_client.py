@@ -100,6 +100,32 @@ class ApiClient:
         )
         return created
 
+    def create_import_with_profile(
+        self, file_name: str, size: int, profile: str, *, source: str = "techman"
+    ) -> dict[str, Any]:
+        """A job whose account and settings are the profile's."""
+        created: dict[str, Any] = self._call(
+            "POST",
+            "/imports",
+            json={"source": source, "file_name": file_name, "size": size, "profile": profile},
+        )
+        return created
+
+    def profiles(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._call("GET", "/profiles")["items"]
+        return found
+
+    def profile(self, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = self._call("GET", f"/profiles/{name}")
+        return found
+
+    def put_profile(self, name: str, document: dict[str, Any]) -> dict[str, Any]:
+        saved: dict[str, Any] = self._call("PUT", f"/profiles/{name}", json=document)
+        return saved
+
+    def delete_profile(self, name: str) -> None:
+        self._call("DELETE", f"/profiles/{name}")
+
     def upload(self, created: dict[str, Any], path: Path) -> None:
         """POST the file to S3 with the presigned form of `create_import` (no token: the
         form is the permission)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 import requests
+from click.core import ParameterSource
 from customer_import.access import CAPABILITIES
 from customer_import.changes.rules import DEFAULT_MAX_DELETE_PERCENT
 from customer_import.imports.counters import OUTCOME_COUNTERS
@@ -352,6 +353,12 @@ def _remote(
 @click.option("--account", "account_id", default="main", show_default=True)
 @_how_options
 @click.option(
+    "--profile",
+    default=None,
+    help="An import profile of the organisation (`profiles list`): its account, mode, key, "
+    "policies and transfers, in place of those options.",
+)
+@click.option(
     "--on-duplicate",
     default="skip",
     show_default=True,
@@ -399,6 +406,7 @@ def run(
     confirm_deletions: bool,
     transfer: str,
     transfer_related: bool,
+    profile: str | None,
     on_duplicate: str,
     review: bool,
     hold: bool,
@@ -423,6 +431,17 @@ def run(
         transfer,
         transfer_related,
     )
+    if profile is not None:
+        given = [
+            f"--{name.removesuffix('_id').replace('_', '-')}"
+            for name in PROFILE_SETTINGS
+            if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+        ]
+        if given:
+            raise click.UsageError(
+                f"--profile {profile} gives the import's settings: leave out {', '.join(given)}"
+            )
+        how = HowToImport(profile=profile)
     if hold and api_url is None and running_stack() is None:
         console.print(
             "--hold leaves the job waiting in a running stack: start one with "
@@ -483,6 +502,19 @@ def run(
     if statuses <= {JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS, JobStatus.READY}:
         sys.exit(0)
     sys.exit(1)
+
+
+# The options a profile stands for (`run --profile` refuses them beside it).
+PROFILE_SETTINGS = (
+    "account_id",
+    "mode",
+    "key",
+    "field_policy",
+    "max_delete_percent",
+    "confirm_deletions",
+    "transfer",
+    "transfer_related",
+)
 
 
 def _waits_for_confirmation(job: JobView) -> bool:
@@ -916,6 +948,124 @@ def edit(
     )
 
 
+PROFILE_COLUMNS = ("name", "account", "mode", "key", "transfer", "on_duplicate", "review")
+
+
+@main.group("profiles")
+def profiles() -> None:
+    """The organisation's import profiles: what an ERP's files import with, decided in advance
+    (account, mode, key, field policy, transfers, duplicate decision, review, thresholds)."""
+
+
+@profiles.command("list")
+@_api_options
+@click.option("--json", "as_json", is_flag=True, help="A JSON list on stdout.")
+@click.pass_context
+def profiles_list(
+    ctx: click.Context,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    """The organisation's profiles, by name."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        found = remote.api.profiles()
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    console = _stdout_console()
+    if not found:
+        console.print(f"{shown(org_id)} has no import profile.")
+        return
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in PROFILE_COLUMNS:
+        table.add_column(column, no_wrap=True)
+    for profile in found:
+        table.add_row(*(shown(str(profile.get(column))) for column in PROFILE_COLUMNS))
+    console.print(table)
+
+
+@profiles.command("show")
+@click.argument("name")
+@_api_options
+@click.pass_context
+def profiles_show(
+    ctx: click.Context,
+    name: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+) -> None:
+    """The profile NAME as JSON: what `profiles put NAME --file` takes back."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        found = remote.api.profile(name)
+    click.echo(json.dumps({k: v for k, v in found.items() if k != "name"}, indent=2))
+
+
+@profiles.command("put")
+@click.argument("name")
+@click.option(
+    "--file",
+    "path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The profile, one JSON object; a field left out takes its default.",
+)
+@_api_options
+@click.pass_context
+def profiles_put(
+    ctx: click.Context,
+    name: str,
+    path: Path,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+) -> None:
+    """Save the profile NAME from FILE (replacing one of that name). Refused (exit 1) naming
+    every problem: an unknown field, a value out of its range, a transfer without an update
+    mode."""
+    document = _json_object(path)
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        saved = remote.api.put_profile(name, document)
+    console = _stdout_console()
+    console.print(
+        f"Saved profile {shown(saved['name'])}: account {shown(saved['account'])}, "
+        f"{shown(saved['mode'])} by {shown(saved['key'])}, review {shown(saved['review'])}"
+    )
+
+
+@profiles.command("delete")
+@click.argument("name")
+@_api_options
+@click.pass_context
+def profiles_delete(
+    ctx: click.Context,
+    name: str,
+    org_id: str,
+    api_url: str | None,
+    websocket_url: str | None,
+    token: str | None,
+) -> None:
+    """Delete the profile NAME (the jobs that ran with it keep its name)."""
+    with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
+        remote.api.delete_profile(name)
+    _stdout_console().print(f"Deleted profile {shown(name)}.")
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.BadParameter(f"{path} is not a JSON file: {exc}", param_hint="--file") from None
+    if not isinstance(document, dict):
+        raise click.BadParameter(f"{path} does not hold a JSON object", param_hint="--file")
+    return document
+
+
 @main.group("settings")
 def organisation_settings() -> None:
     """The organisation's settings: time zone, phone region, customer-group map, file limits
@@ -992,12 +1142,7 @@ def settings_put(
     """Replace the organisation's settings by the JSON object in FILE (`PUT /settings`).
     Refused (exit 1) naming every problem: an unknown zone or region, a limit above the
     product's, a retention outside 1-14 days, two group names that differ only by case."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise click.BadParameter(f"{path} is not a JSON file: {exc}", param_hint="--file") from None
-    if not isinstance(document, dict):
-        raise click.BadParameter(f"{path} does not hold a JSON object", param_hint="--file")
+    document = _json_object(path)
     document.pop("limits", None)  # what `settings show --json` adds: the product's, not ours
     with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
         stored = remote.api.put_settings(document)
@@ -1598,6 +1743,7 @@ def jobs_list(
             f"{shown(job['created_at'][:19])}  {shown(job['job_id'])}  {shown(job['status']):<22} "
             f"{counts.get('imported', 0):>7,} imported {counts.get('failed', 0):>6,} failed  "
             f"{shown(job['file_name'])}"
+            + (f"  (profile {shown(job['profile'])})" if job.get("profile") else "")
         )
     if not page["items"]:
         console.print(

@@ -551,13 +551,14 @@ def _as_json(answer: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler]
 # ---- H: this process's requests answered in process ---------------------------------------
 
 # botocore's service id (as in the event name) -> the host prefix moto's URL patterns expect.
-# Services not named here (IAM, EventBridge: bootstrap only) keep going over HTTP.
+# Services not named here (IAM, SQS: bootstrap and tests only) keep going over HTTP.
 _IN_PROCESS_HOSTS = {
     "dynamodb": "dynamodb",
     "s3": "s3",
     "sfn": "states",
     "lambda": "lambda",
     "apigatewaymanagementapi": "execute-api",
+    "eventbridge": "events",  # `Import Finished`
 }
 
 

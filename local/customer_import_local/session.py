@@ -294,6 +294,8 @@ class HowToImport:
     options: dict[str, Any] = field(default_factory=dict)
     transfer: str = "none"
     transfer_related: bool = False
+    # An import profile: it gives all of the above.
+    profile: str | None = None
 
 
 def _create(
@@ -302,7 +304,12 @@ def _create(
     """A job and the form to upload its file; or, if the API refuses the file (400: empty,
     too large), a rejected job saying why."""
     try:
-        created: dict[str, Any] = remote.api.create_import(
+        if how.profile is not None:
+            created: dict[str, Any] = remote.api.create_import_with_profile(
+                path.name, path.stat().st_size, how.profile, source=source
+            )
+            return created
+        created = remote.api.create_import(
             path.name,
             path.stat().st_size,
             source=source,

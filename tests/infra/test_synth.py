@@ -882,7 +882,7 @@ def test_the_web_app_origins_may_call_the_api_and_post_uploads(tmp_path: Path) -
     _, api = _api(synthesized, "HTTP")
     cors = api["Properties"]["CorsConfiguration"]
     assert cors["AllowOrigins"] == origins
-    assert sorted(cors["AllowMethods"]) == ["GET", "OPTIONS", "PATCH", "POST", "PUT"]
+    assert sorted(cors["AllowMethods"]) == ["DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"]
     assert sorted(cors["AllowHeaders"]) == ["authorization", "content-type"]
     # And their browsers may POST the presigned form to the bucket, and nothing else
     bucket = synthesized.resources[_bucket_id(synthesized)]["Properties"]
@@ -943,28 +943,28 @@ ACTION_LETTERS = {
 # job's subscribers (`@by_job`) and deletes those gone (d). The audit log and batch outcomes
 # are put, under a condition that the key is new, and never updated or deleted.
 TABLE_ACCESS = """
-function               jobs                    job_batches  organisations  audit_log  customers                                                            customer_identities  customer_match_keys  customer_addresses  vehicles  connections  customer_activities
-start_import           -                       -            -              -          -                                                                    -                    -                    -                   -         -            -
-register_job           gpu                     -            -              -          -                                                                    -                    -                    -                   -         d@by_job     -
-validate_upload        gu                      -            g              p          -                                                                    -                    -                    -                   -         d@by_job     -
-prepare_import         gu                      -            g              p          b@live_by_org,by_external_number                                     b                    b                    bq                  bq        d@by_job     -
-await_decision         gu                      -            -              -          -                                                                    -                    -                    -                   -         d@by_job     -
-import_batch           gu                      p            -              -          bp@by_external_number                                                gbpd                 bw                   bqw                 bqw       d@by_job     quw
-record_batch_failure   gu                      p            -              -          b@by_external_number                                                 b                    -                    bq                  bq        d@by_job     quw
-sweep_missing          gu                      pq           g              -          bp                                                                   gbp                  -                    bq                  bq        d@by_job     -
-stage_retry            g                       q            -              -          -                                                                    -                    -                    -                   -         -            -
-finalize_import        gu                      pq           -              p          b@by_external_number                                                 b                    -                    bq                  bq        d@by_job     quw
-close_job              gu                      -            -              p          -                                                                    -                    -                    -                   -         d@by_job     -
-stage_rollback         gu                      q            -              -          -                                                                    -                    -                    -                   -         d@by_job     -
-revert_batch           gu                      p            -              -          bpd                                                                  gbpd                 bw                   bqw                 bqw       d@by_job     quw@by_org_created
-record_revert_failure  gu                      p            -              -          -                                                                    -                    -                    -                   -         d@by_job     -
-finalize_rollback      gu                      q            -              p          -                                                                    -                    -                    -                   -         d@by_job     -
-sweep_stuck_jobs       gu@by_unsettled_status  -            -              p          -                                                                    -                    -                    -                   -         d@by_job     -
-purge_recycle_bin      -                       -            -              -          bd@by_purge_day                                                      gbd                  bw                   bqw                 bqw       -            qw
-ws_connect             -                       -            -              -          -                                                                    -                    -                    -                   -         p            -
-ws_disconnect          -                       -            -              -          -                                                                    -                    -                    -                   -         d            -
-ws_subscribe           g                       -            -              -          -                                                                    -                    -                    -                   -         ud@by_job    -
-api                    gpu@by_created          q            gp             p@by_time  gbqp@by_external_number,live_by_org,binned_by_org,binned_by_account  gbp                  w                    bq                  bq        d@by_job     pq@by_org_created
+function               jobs                    job_batches  organisations  audit_log  customers                                                            customer_identities  customer_match_keys  customer_addresses  vehicles  connections  customer_activities  import_profiles
+start_import           -                       -            -              -          -                                                                    -                    -                    -                   -         -            -  -
+register_job           gpu                     -            -              -          -                                                                    -                    -                    -                   -         d@by_job     -  -
+validate_upload        gu                      -            g              p          -                                                                    -                    -                    -                   -         d@by_job     -  -
+prepare_import         gu                      -            g              p          b@live_by_org,by_external_number                                     b                    b                    bq                  bq        d@by_job     -  -
+await_decision         gu                      -            -              -          -                                                                    -                    -                    -                   -         d@by_job     -  -
+import_batch           gu                      p            -              -          bp@by_external_number                                                gbpd                 bw                   bqw                 bqw       d@by_job     quw  -
+record_batch_failure   gu                      p            -              -          b@by_external_number                                                 b                    -                    bq                  bq        d@by_job     quw  -
+sweep_missing          gu                      pq           g              -          bp                                                                   gbp                  -                    bq                  bq        d@by_job     -  -
+stage_retry            g                       q            -              -          -                                                                    -                    -                    -                   -         -            -  -
+finalize_import        gu                      pq           -              p          b@by_external_number                                                 b                    -                    bq                  bq        d@by_job     quw  -
+close_job              gu                      -            -              p          -                                                                    -                    -                    -                   -         d@by_job     -  -
+stage_rollback         gu                      q            -              -          -                                                                    -                    -                    -                   -         d@by_job     -  -
+revert_batch           gu                      p            -              -          bpd                                                                  gbpd                 bw                   bqw                 bqw       d@by_job     quw@by_org_created  -
+record_revert_failure  gu                      p            -              -          -                                                                    -                    -                    -                   -         d@by_job     -  -
+finalize_rollback      gu                      q            -              p          -                                                                    -                    -                    -                   -         d@by_job     -  -
+sweep_stuck_jobs       gu@by_unsettled_status  -            -              p          -                                                                    -                    -                    -                   -         d@by_job     -  -
+purge_recycle_bin      -                       -            -              -          bd@by_purge_day                                                      gbd                  bw                   bqw                 bqw       -            qw  -
+ws_connect             -                       -            -              -          -                                                                    -                    -                    -                   -         p            -  -
+ws_disconnect          -                       -            -              -          -                                                                    -                    -                    -                   -         d            -  -
+ws_subscribe           g                       -            -              -          -                                                                    -                    -                    -                   -         ud@by_job    -  -
+api                    gpu@by_created          q            gp             p@by_time  gbqp@by_external_number,live_by_org,binned_by_org,binned_by_account  gbp                  w                    bq                  bq        d@by_job     pq@by_org_created  gpdq
 """
 
 # The same for the upload bucket's key patterns (r get, w put) and the other services: y yes.

@@ -17,6 +17,7 @@ def test_job_options_read_back_as_stored() -> None:
         field_policy=FieldPolicy.FILL_EMPTY,
         max_delete_percent=7.5,
         confirm_deletions=True,
+        profile="nightly",
     )
     # When they are stored (as JSON) and read back
     stored = options.to_dict()

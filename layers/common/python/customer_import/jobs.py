@@ -97,6 +97,8 @@ class JobOptions:
     # A file customer the account lacks and another account holds (design §5.5).
     transfer: Transfer = Transfer.NONE
     transfer_related: bool = False  # its activities go along (moved, or copied)
+    # The organisation's import profile these options came from, if any.
+    profile: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +124,7 @@ class JobOptions:
             confirm_deletions=bool(data.get("confirm_deletions", False)),
             transfer=Transfer(data.get("transfer", Transfer.NONE)),
             transfer_related=bool(data.get("transfer_related", False)),
+            profile=data.get("profile"),
         )
 
 

@@ -40,8 +40,7 @@ def import_finished(job: Job) -> dict[str, Any]:
     return {
         "job_id": job.job_id,
         "org_id": job.org_id,
-        # Profiles come with issue #19's profiles; until then every job has none.
-        "profile": None,
+        "profile": job.options.profile,
         "account": job.account_id,
         "file_name": job.file_name,
         "source": job.source,

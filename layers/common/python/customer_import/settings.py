@@ -33,6 +33,7 @@ class Settings:
     region: str
     customer_identities_table: str = "customer_identities"
     customer_activities_table: str = "customer_activities"
+    import_profiles_table: str = "import_profiles"
     rollback_state_machine_arn: str = ""
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_rows: int = DEFAULT_MAX_ROWS
@@ -56,6 +57,7 @@ class Settings:
                 "CONNECTIONS_TABLE",
                 "CUSTOMER_IDENTITIES_TABLE",
                 "CUSTOMER_ACTIVITIES_TABLE",
+                "IMPORT_PROFILES_TABLE",
                 "UPLOAD_BUCKET",
             )
             if not env.get(name)
@@ -74,6 +76,7 @@ class Settings:
             connections_table=env["CONNECTIONS_TABLE"],
             customer_identities_table=env["CUSTOMER_IDENTITIES_TABLE"],
             customer_activities_table=env["CUSTOMER_ACTIVITIES_TABLE"],
+            import_profiles_table=env["IMPORT_PROFILES_TABLE"],
             upload_bucket=env["UPLOAD_BUCKET"],
             websocket_management_endpoint=env.get("WEBSOCKET_MANAGEMENT_ENDPOINT", ""),
             import_state_machine_arn=env.get("IMPORT_STATE_MACHINE_ARN", ""),

@@ -45,6 +45,7 @@ Choice = Literal["skip", "merge", "create"]
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # An account's name, as `POST /imports` takes it.
 ACCOUNT_PATTERN = r"^[A-Za-z0-9._-]+$"
+PROFILE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 CustomerNumber = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
@@ -158,8 +159,19 @@ class CreateImport(Strict):
         description="With transfer: the customer's activities go along (moved, or copied).",
     )
     options: ImportOptions = Field(default_factory=ImportOptions)
+    profile: str | None = Field(
+        default=None,
+        pattern=PROFILE_NAME_PATTERN,
+        description="An import profile of the organisation: its account and settings, in place "
+        "of the request's own (which must then be left out).",
+    )
 
     _whole = field_validator("size", mode="before")(_whole_number)
+
+    def settings_given(self) -> list[str]:
+        """The import's own settings the request gave besides its profile."""
+        own = {"account", "mode", "key", "field_policy", "transfer", "transfer_related", "options"}
+        return sorted(self.model_fields_set & own)
 
     @model_validator(mode="after")
     def _transfer_fits(self) -> CreateImport:
@@ -200,6 +212,7 @@ class ImportSummary(BaseModel):
     transfer: str = "none"
     transfer_related: bool = False
     auto_run: bool
+    profile: str | None = Field(default=None, description="The import profile it ran with.")
     created_at: str
     updated_at: str
     created_by: str
@@ -239,6 +252,7 @@ def _summary_fields(job: Job) -> dict[str, Any]:
         "transfer": str(job.options.transfer),
         "transfer_related": job.options.transfer_related,
         "auto_run": job.options.auto_run,
+        "profile": job.options.profile,
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "created_by": job.actor,
@@ -363,6 +377,51 @@ class OrganisationSettingsOut(BaseModel):
     max_rows: int | None
     recycle_bin_days: int
     limits: ProductLimitsOut = Field(description="The product's limits, which these may lower.")
+
+
+class ProfileDocument(Strict):
+    """An import profile as a person writes it; a field left out takes its default."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_TRANSFER_RULE)
+
+    source: Literal["techman"] = "techman"
+    account: str = Field(default="main", min_length=1, max_length=64, pattern=ACCOUNT_PATTERN)
+    mode: Literal["insert", "update", "sync"] = "insert"
+    key: Literal["external", "internal", "both"] = "external"
+    field_policy: Literal["overwrite", "keep", "fill_empty"] = "overwrite"
+    transfer: Literal["none", "copy", "move"] = "none"
+    transfer_related: bool = False
+    on_duplicate: Choice = Field(
+        default="skip", description="The decision applied to every possible duplicate."
+    )
+    review: Literal["auto", "hold"] = Field(
+        default="hold",
+        description="auto: the import runs unattended with on_duplicate; hold: it waits at "
+        "ready for a person's decision.",
+    )
+    max_delete_percent: Annotated[float, Field(ge=0, le=100)] = DEFAULT_MAX_DELETE_PERCENT
+    decision_timeout_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] | None = None
+
+    _whole = field_validator("decision_timeout_seconds", mode="before")(_whole_number)
+
+    @model_validator(mode="after")
+    def _transfer_fits(self) -> ProfileDocument:
+        reason = transfer_refusal(Mode(self.mode), self.key, Transfer(self.transfer))
+        if reason is None and self.transfer_related and self.transfer == "none":
+            reason = "transfer_related needs transfer copy or move"
+        if reason is not None:
+            raise ValueError(reason)
+        return self
+
+
+class ProfileOut(ProfileDocument):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+
+
+class ProfileList(BaseModel):
+    items: list[ProfileOut]
 
 
 class ErrorLogLink(BaseModel):

@@ -23,6 +23,7 @@ from pynamodb.attributes import (
 from pynamodb.connection import Connection
 from pynamodb.exceptions import (
     AttributeNullError,
+    DeleteError,
     PutError,
     PynamoDBException,
     TransactWriteError,
@@ -47,6 +48,7 @@ from ..imports.counters import OUTCOME_COUNTERS, batch_deltas
 from ..jobs import COUNTER_NAMES, Job, JobOptions, JobStatus, sources_of
 from ..organisations import OrganisationProfile
 from ..ports import BatchOutcome, RowFailure
+from ..profiles import ImportProfile, checked_profile
 from ..settings import Settings
 from ..stuck_jobs import UNSETTLED_STATUSES
 
@@ -236,6 +238,17 @@ class OrganisationModel(Model):
 
     org_id = UnicodeAttribute(hash_key=True)
     profile = JSONAttribute()
+
+
+class ProfileModel(Model):
+    """An organisation's import profile, by name (`profiles.ImportProfile`)."""
+
+    class Meta:
+        table_name = "unbound"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute(range_key=True)
+    document = JSONAttribute()
 
 
 class AuditByTime(GlobalSecondaryIndex["AuditModel"]):
@@ -488,6 +501,7 @@ def bind(settings: Settings) -> None:
             JobModel: settings.jobs_table,
             BatchModel: settings.job_batches_table,
             OrganisationModel: settings.organisations_table,
+            ProfileModel: settings.import_profiles_table,
             AuditModel: settings.audit_log_table,
             CustomerModel: settings.customers_table,
             MatchKeyModel: settings.customer_match_keys_table,
@@ -861,6 +875,33 @@ class DynamoOrganisationStore:
 
     def put(self, profile: OrganisationProfile) -> None:
         OrganisationModel(profile.org_id, profile=profile.to_dict()).save()
+
+
+class DynamoProfileStore:
+    def get(self, org_id: str, name: str) -> ImportProfile | None:
+        try:
+            item = ProfileModel.get(org_id, name, consistent_read=True)
+        except ProfileModel.DoesNotExist:
+            return None
+        return checked_profile(org_id, name, item.document)
+
+    def put(self, profile: ImportProfile) -> None:
+        ProfileModel(profile.org_id, profile.name, document=profile.to_document()).save()
+
+    def delete(self, org_id: str, name: str) -> bool:
+        try:
+            ProfileModel(org_id, name).delete(condition=ProfileModel.name.exists())
+        except DeleteError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def for_organisation(self, org_id: str) -> list[ImportProfile]:
+        return [
+            checked_profile(org_id, item.name, item.document)
+            for item in ProfileModel.query(org_id, consistent_read=True)
+        ]
 
 
 class DynamoAuditLog:

@@ -35,6 +35,7 @@ class Components:
     audit: dynamo.DynamoAuditLog
     broadcaster: ProgressBroadcaster
     activities: DynamoActivityRepository
+    profiles: dynamo.DynamoProfileStore
 
 
 _cache: dict[Settings, Components] = {}
@@ -98,6 +99,7 @@ def _build(settings: Settings) -> Components:
         audit,
         broadcaster,
         activities,
+        dynamo.DynamoProfileStore(),
     )
 
 

@@ -1,0 +1,95 @@
+"""Import profiles through the CLI and the API on the local stack (issue #19 item 2): saved
+from a file, listed, shown, used by `run --profile` (the import runs unattended into the
+profile's account, in its mode, and says so), refused naming each problem, deleted."""
+
+from __future__ import annotations
+
+import json
+
+from tests.e2e.test_cli import cli, running
+from tests.unit.techman_files import customers, techman_csv
+
+
+def test_a_profile_saved_from_a_file_runs_an_import_unattended_into_its_account(
+    stack, org, tmp_path
+) -> None:
+    # Given an ERP's profile: update into account erp, unattended, merging duplicates
+    state_file = running(stack, tmp_path)
+    document = tmp_path / "nightly.json"
+    document.write_text(
+        json.dumps({"account": "erp", "mode": "update", "review": "auto", "on_duplicate": "merge"}),
+        encoding="utf-8",
+    )
+    put = cli(
+        ["profiles", "put", "nightly", "--file", str(document), "--org", org], state_file, tmp_path
+    )
+    assert put.returncode == 0, put.stderr
+    assert "account erp, update by external, review auto" in put.stdout
+
+    # When it is listed and shown, and a file is run with it
+    listed = cli(["profiles", "list", "--org", org], state_file, tmp_path)
+    shown = json.loads(
+        cli(["profiles", "show", "nightly", "--org", org], state_file, tmp_path).stdout
+    )
+    path = tmp_path / "erp.csv"
+    path.write_bytes(techman_csv(customers(3)))
+    ran = cli(
+        ["run", str(path), "--org", org, "--profile", "nightly", "--json"], state_file, tmp_path
+    )
+
+    # Then it is there as written, and the import ran in its account and mode, naming it
+    assert "nightly" in listed.stdout and "erp" in listed.stdout
+    assert (shown["account"], shown["mode"], shown["key"]) == ("erp", "update", "external")
+    assert ran.returncode == 0, ran.stderr
+    summary = json.loads(ran.stdout.splitlines()[-1])
+    assert (summary["status"], summary["created"]) == ("completed", 3)
+    erp = json.loads(
+        cli(["customers", "--org", org, "--account", "erp", "--json"], state_file, tmp_path).stdout
+    )
+    assert len(erp) == 3
+    jobs = json.loads(cli(["jobs", "list", "--org", org, "--json"], state_file, tmp_path).stdout)
+    [job] = [j for j in jobs["items"] if j["job_id"] == summary["job_id"]]
+    assert (job["profile"], job["account"], job["mode"], job["auto_run"]) == (
+        "nightly",
+        "erp",
+        "update",
+        True,
+    )
+
+    # When it is deleted, then used
+    deleted = cli(["profiles", "delete", "nightly", "--org", org], state_file, tmp_path)
+    gone = cli(["run", str(path), "--org", org, "--profile", "nightly"], state_file, tmp_path)
+    # Then the run is refused naming it
+    assert deleted.returncode == 0, deleted.stderr
+    assert gone.returncode == 1 and "Import profile 'nightly' not found" in gone.stderr
+
+
+def test_a_profile_with_problems_is_refused_naming_each_and_run_refuses_mixed_options(
+    stack, org, tmp_path
+) -> None:
+    # Given a profile document with an unknown field, a mode that is none and a transfer
+    state_file = running(stack, tmp_path)
+    document = tmp_path / "bad.json"
+    document.write_text(
+        json.dumps({"columns": {"Kundennummer": "CustomerNumber"}, "mode": "merge"}),
+        encoding="utf-8",
+    )
+    # When it is saved
+    put = cli(
+        ["profiles", "put", "bad", "--file", str(document), "--org", org], state_file, tmp_path
+    )
+    # Then it is refused with every problem named (422)
+    assert put.returncode == 1
+    assert "columns" in put.stderr and "mode" in put.stderr and "(HTTP 422)" in put.stderr
+    listed = cli(["profiles", "list", "--org", org, "--json"], state_file, tmp_path)
+    assert json.loads(listed.stdout) == []
+    # And `run` refuses a profile beside the options it stands for
+    path = tmp_path / "f.csv"
+    path.write_bytes(techman_csv(customers(1)))
+    mixed = cli(
+        ["run", str(path), "--org", org, "--profile", "x", "--mode", "sync", "--account", "a"],
+        state_file,
+        tmp_path,
+    )
+    assert mixed.returncode == 2
+    assert "--profile x gives the import's settings: leave out --account, --mode" in mixed.stderr
