@@ -360,7 +360,14 @@ FUNCTIONS = (
         "register_job",
         "Turns an S3 Object Created event into an import job, exactly once",
         # creates an ERP drop's job (a put if none exists), claims the job for this execution
-        grants=Grants(tables=(TableAccess("jobs", (GET, PUT, UPDATE)),), push_progress=True),
+        grants=Grants(
+            tables=(
+                TableAccess("jobs", (GET, PUT, UPDATE)),
+                # an ERP drop's job takes its folder's import profile
+                TableAccess("import_profiles", (GET,)),
+            ),
+            push_progress=True,
+        ),
     ),
     _fn(
         "validate_upload",

@@ -16,6 +16,7 @@ from customer_import.jobs import Job, JobStatus, sources_of
 from customer_import.organisations import OrganisationProfile
 from customer_import.pipeline import ImportPipeline
 from customer_import.ports import BatchOutcome, ConnectionGone
+from customer_import.profiles import ImportProfile
 from customer_import.progress import ProgressBroadcaster
 from customer_import.settings import Settings
 
@@ -145,6 +146,23 @@ class FakeAuditLog:
         return sorted(mine, key=lambda entry: entry.at, reverse=True)[:limit]
 
 
+class FakeProfiles:
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, str], ImportProfile] = {}
+
+    def get(self, org_id: str, name: str) -> ImportProfile | None:
+        return self.stored.get((org_id, name))
+
+    def put(self, profile: ImportProfile) -> None:
+        self.stored[(profile.org_id, profile.name)] = profile
+
+    def delete(self, org_id: str, name: str) -> bool:
+        return self.stored.pop((org_id, name), None) is not None
+
+    def for_organisation(self, org_id: str) -> list[ImportProfile]:
+        return sorted((p for (o, _), p in self.stored.items() if o == org_id), key=lambda p: p.name)
+
+
 class FakeConnections:
     def __init__(self) -> None:
         self.connections: dict[str, dict[str, str | None]] = {}
@@ -227,6 +245,7 @@ class World:
         self.workflow = FakeWorkflow()
         self.organisations = FakeOrganisations()
         self.audit = FakeAuditLog()
+        self.profiles = FakeProfiles()
         self.broadcaster = ProgressBroadcaster(self.connections, self.sender)
         self.pipeline = ImportPipeline(
             settings,
@@ -238,4 +257,5 @@ class World:
             self.workflow,
             self.organisations,
             self.audit,
+            self.profiles,
         )

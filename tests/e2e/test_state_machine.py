@@ -11,6 +11,7 @@ from customer_import.adapters.dynamo import CustomerModel, JobModel
 from customer_import.errors import InvalidTransition, TransientImportError
 from customer_import.imports.run import JobRun
 from customer_import.jobs import JobOptions
+from customer_import.profiles import checked_profile
 from customer_import_local import seams
 from customer_import_local.stack import function_name
 
@@ -85,7 +86,8 @@ def _execution_prefix(stack) -> str:
 def test_an_erp_drop_starts_one_execution_named_after_the_job_it_creates(
     driver, stack, org, eventually
 ) -> None:
-    # Given a file an ERP drops under its organisation and profile
+    # Given a file an ERP drops under its organisation and its unattended profile
+    driver.components.profiles.put(checked_profile(org, "nightly", {"review": "auto"}))
     key = f"drops/{org}/nightly/customers.csv"
     boto3.client("s3").put_object(
         Bucket=stack.endpoints.bucket, Key=key, Body=techman_csv(customers(2))
@@ -103,6 +105,24 @@ def test_an_erp_drop_starts_one_execution_named_after_the_job_it_creates(
     assert json.loads(execution["input"])["detail"]["object"]["key"] == key
     assert job.execution_id == execution["executionArn"]
     assert job.counter("imported") == 2
+
+
+def test_a_drop_naming_a_profile_the_organisation_lacks_is_a_rejected_job_saying_why(
+    driver, stack, org, eventually
+) -> None:
+    # Given a file an ERP drops in the folder of a profile nobody saved
+    key = f"drops/{org}/weekly/customers.csv"
+    boto3.client("s3").put_object(
+        Bucket=stack.endpoints.bucket, Key=key, Body=techman_csv(customers(2))
+    )
+    # When its execution runs
+    eventually(lambda: any(JobModel.query(org)))
+    [job_id] = [job.job_id for job in JobModel.query(org)]
+    job = driver.wait_for(org, job_id, {"rejected"})
+    # Then the job is rejected, in the organisation's list, saying what to do; nothing imported
+    assert "no import profile 'weekly'" in (job.reason or "")
+    assert (job.options.profile, job.counter("imported")) == ("weekly", 0)
+    assert driver.customers(org) == []
 
 
 def test_objects_outside_uploads_and_drops_start_nothing(stack) -> None:

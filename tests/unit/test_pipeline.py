@@ -6,6 +6,7 @@ import re
 import uuid
 
 import pytest
+from customer_import.changes.rules import Mode
 from customer_import.errors import (
     InvalidDecision,
     InvalidTransition,
@@ -17,6 +18,7 @@ from customer_import.imports.staging import job_id_of_object
 from customer_import.jobs import JobOptions, JobStatus
 from customer_import.organisations import OrganisationProfile
 from customer_import.ports import REASON_SUMMARY
+from customer_import.profiles import checked_profile
 
 from tests.fakes import World
 from tests.unit.techman_files import HEADER, customers, row, techman_csv
@@ -93,18 +95,51 @@ def test_a_second_execution_for_the_same_upload_is_a_duplicate() -> None:
     assert world.pipeline.register("bucket", key, "seq", "execution-1")["duplicate"] is False
 
 
-def test_erp_drops_become_auto_run_jobs_once_per_object() -> None:
-    # Given a file dropped by an ERP under its organisation and profile
+def test_erp_drops_become_jobs_of_their_profile_once_per_object() -> None:
+    # Given the organisation's unattended update profile, and a file an ERP dropped in its folder
     world = World()
+    world.profiles.put(
+        checked_profile(ORG, "nightly", {"account": "erp", "mode": "update", "review": "auto"})
+    )
     key = f"drops/{ORG}/nightly/customers.csv"
     world.objects.objects[key] = techman_csv(customers(1))
     # When the event arrives twice
     first = world.pipeline.register("bucket", key, "etag/seq", "execution-1")
     second = world.pipeline.register("bucket", key, "etag/seq", "execution-2")
-    # Then one job exists, it runs without a person, and the second event is a duplicate
+    # Then one job exists, of the profile's account and mode, running without a person, and
+    # the second event is a duplicate
     assert first["job_id"] == second["job_id"]
     assert (first["duplicate"], second["duplicate"]) == (False, True)
-    assert world.pipeline.job(ORG, first["job_id"]).options.auto_run is True
+    job = world.pipeline.job(ORG, first["job_id"])
+    assert (job.account_id, job.options.mode, job.options.auto_run, job.options.profile) == (
+        "erp",
+        Mode.UPDATE,
+        True,
+        "nightly",
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        (f"drops/{ORG}/weekly/customers.csv", f"Organisation {ORG} has no import profile 'weekly'"),
+        (f"drops/{ORG}/customers.csv", f"dropped straight under drops/{ORG}/, naming no import"),
+    ],
+)
+def test_a_drop_without_its_profile_becomes_a_rejected_job_saying_why(
+    key: str, reason: str
+) -> None:
+    # Given a file dropped in the folder of a profile the organisation lacks, or in none
+    world = World()
+    world.objects.objects[key] = techman_csv(customers(1))
+    # When its execution registers and validates it
+    registered = world.pipeline.register("bucket", key, "etag/seq", "execution-1")
+    validated = world.pipeline.validate(ORG, registered["job_id"])
+    # Then the job is rejected with the reason, audited, and its file never read
+    assert validated == {"rejected": True}
+    job = world.pipeline.job(ORG, registered["job_id"])
+    assert job.status is JobStatus.REJECTED and reason in (job.reason or "")
+    assert [e.action for e in world.audit.entries(ORG)] == ["import.rejected"]
 
 
 def object_created(bucket: str, key: str) -> dict[str, object]:

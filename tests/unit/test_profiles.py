@@ -9,30 +9,12 @@ import pytest
 from customer_import.changes.rules import Mode, Transfer
 from customer_import.profiles import (
     PROFILE_SAVED,
-    ImportProfile,
     InvalidProfile,
     checked_profile,
     save_profile,
 )
 
-from tests.fakes import FakeAuditLog
-
-
-class FakeProfiles:
-    def __init__(self) -> None:
-        self.stored: dict[tuple[str, str], ImportProfile] = {}
-
-    def get(self, org_id: str, name: str) -> ImportProfile | None:
-        return self.stored.get((org_id, name))
-
-    def put(self, profile: ImportProfile) -> None:
-        self.stored[(profile.org_id, profile.name)] = profile
-
-    def delete(self, org_id: str, name: str) -> bool:
-        return self.stored.pop((org_id, name), None) is not None
-
-    def for_organisation(self, org_id: str) -> list[ImportProfile]:
-        return sorted((p for (o, _), p in self.stored.items() if o == org_id), key=lambda p: p.name)
+from tests.fakes import FakeAuditLog, FakeProfiles
 
 
 def test_a_profile_gives_its_imports_their_account_and_options() -> None:

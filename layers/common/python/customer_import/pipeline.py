@@ -31,6 +31,7 @@ from .imports.sweep import SweepMissing
 from .imports.validate import ValidateUpload
 from .jobs import Job, JobOptions
 from .ports import AuditLog, JobStore, ObjectStore, OrganisationStore, Workflow
+from .profiles import ProfileStore
 from .progress import ProgressBroadcaster
 from .settings import Settings
 
@@ -47,8 +48,10 @@ class ImportPipeline:
         workflow: Workflow,
         organisations: OrganisationStore,
         audit: AuditLog,
+        profiles: ProfileStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self.profiles = profiles
         self.settings = settings
         self.organisations = organisations
         self.audit = audit
@@ -203,7 +206,7 @@ class ImportPipeline:
     # ---- states of the ImportJob state machine ----------------------------------------------
 
     def register(self, bucket: str, key: str, sequencer: str, execution_id: str) -> dict[str, Any]:
-        return RegisterJob(self.jobs, self.broadcaster, self.clock)(
+        return RegisterJob(self.jobs, self.profiles, self.broadcaster, self.clock)(
             bucket, key, sequencer, execution_id
         )
 

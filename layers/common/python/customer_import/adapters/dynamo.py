@@ -195,6 +195,8 @@ class JobModel(Model):
             updated_at=job.updated_at,
             actor=job.actor,
             options=job.options.to_dict(),
+            # a drop refused when it was registered carries its reason from the start
+            reason=job.reason,
             unsettled_status=_unsettled(job.status),
             **{name: job.counter(name) for name in COUNTER_NAMES},
         )

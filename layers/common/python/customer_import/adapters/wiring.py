@@ -64,6 +64,7 @@ def _build(settings: Settings) -> Components:
     connections = dynamo.DynamoConnectionStore()
     organisations = dynamo.DynamoOrganisationStore()
     audit = dynamo.DynamoAuditLog()
+    profiles = dynamo.DynamoProfileStore()
     management = (
         session.client(
             "apigatewaymanagementapi",
@@ -88,6 +89,7 @@ def _build(settings: Settings) -> Components:
         ),
         organisations=organisations,
         audit=audit,
+        profiles=profiles,
     )
     return Components(
         pipeline,
@@ -99,7 +101,7 @@ def _build(settings: Settings) -> Components:
         audit,
         broadcaster,
         activities,
-        dynamo.DynamoProfileStore(),
+        profiles,
     )
 
 

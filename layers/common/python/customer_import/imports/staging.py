@@ -43,6 +43,10 @@ class ObjectLocation:
     @classmethod
     def parse(cls, key: str) -> ObjectLocation:
         parts = key.split("/", 3)
+        if parts[0] == "drops" and len(parts) == 3 and all(parts[1:]):
+            # A drop straight under its organisation names no profile: its job is rejected
+            # saying so (`drop_refusal`), in the organisation's own list.
+            return cls("drops", parts[1], "", parts[2])
         if len(parts) != 4 or parts[0] not in ("uploads", "drops") or not all(parts[1:]):
             raise InvalidUpload(f"Object key {key!r} is not under uploads/ or drops/")
         return cls(parts[0], parts[1], parts[2], parts[3])

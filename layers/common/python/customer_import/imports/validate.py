@@ -34,6 +34,9 @@ class ValidateUpload:
     def __call__(self, org_id: str, job_id: str) -> dict[str, Any]:
         """Look at the head of the file only: size, encoding, delimiter, required columns."""
         job = self.jobs.get(org_id, job_id)
+        if job.reason:
+            # Refused when it was registered (a drop without its profile): nothing to read.
+            return reject(self.jobs, self.broadcaster, self.audit, job, job.reason)
         size = self.objects.size(job.object_key)
         limit = self.organisations.get(org_id).max_file_bytes or self.settings.max_file_bytes
         if size == 0:
