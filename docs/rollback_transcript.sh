@@ -93,7 +93,7 @@ echo; echo "# the conflict CSV"
 cat "$WORK"/conflicts/*.csv
 say $CLI rollback "$JOB" --org garage
 
-echo; echo "# read back through the API: the 500, each as before the merge but the edited one"
+echo; echo "# read back through the API: the 499 held, each as before the merge but the edited one"
 snapshot "$WORK/after.json"
 $PY - "$WORK" "$FIRST" <<'EOF'
 import json, sys

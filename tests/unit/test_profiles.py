@@ -77,7 +77,7 @@ def test_every_problem_of_a_profile_is_named_at_once() -> None:
         "review",
         "max_delete_percent",
         "decision_timeout_seconds",
-        "transfer_related",
+        "transfer",
     ]
 
 

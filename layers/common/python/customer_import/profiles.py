@@ -134,10 +134,8 @@ def checked_profile(org_id: str, name: str, data: Mapping[str, Any]) -> ImportPr
             f"not {timeout!r}"
         )
         timeout = None
-    if refusal := transfer_refusal(mode, str(key), transfer):
+    if refusal := transfer_refusal(mode, str(key), transfer, related):
         problems.append(f"transfer: {refusal}")
-    if related and transfer is Transfer.NONE:
-        problems.append("transfer_related: needs transfer copy or move")
     if problems:
         raise InvalidProfile(problems)
     return ImportProfile(

@@ -175,9 +175,9 @@ class CreateImport(Strict):
 
     @model_validator(mode="after")
     def _transfer_fits(self) -> CreateImport:
-        reason = transfer_refusal(Mode(self.mode), self.key, Transfer(self.transfer))
-        if reason is None and self.transfer_related and self.transfer == "none":
-            reason = "transfer_related needs transfer copy or move"
+        reason = transfer_refusal(
+            Mode(self.mode), self.key, Transfer(self.transfer), self.transfer_related
+        )
         if reason is not None:
             raise ValueError(reason)
         return self
@@ -406,9 +406,9 @@ class ProfileDocument(Strict):
 
     @model_validator(mode="after")
     def _transfer_fits(self) -> ProfileDocument:
-        reason = transfer_refusal(Mode(self.mode), self.key, Transfer(self.transfer))
-        if reason is None and self.transfer_related and self.transfer == "none":
-            reason = "transfer_related needs transfer copy or move"
+        reason = transfer_refusal(
+            Mode(self.mode), self.key, Transfer(self.transfer), self.transfer_related
+        )
         if reason is not None:
             raise ValueError(reason)
         return self

@@ -38,10 +38,11 @@ class Transfer(StrEnum):
 DEFAULT_MAX_DELETE_PERCENT = 20.0
 
 
-def transfer_refusal(mode: Mode, key: str, transfer: Transfer) -> str | None:
-    """Why an import cannot transfer customers so (None: it can)."""
+def transfer_refusal(mode: Mode, key: str, transfer: Transfer, related: bool = False) -> str | None:
+    """Why an import cannot transfer customers so, with or without their related records
+    (None: it can)."""
     if transfer is Transfer.NONE:
-        return None
+        return "transfer_related needs transfer copy or move" if related else None
     if mode is Mode.INSERT:
         return (
             f"transfer {transfer} needs mode update or sync: an insert never matches a stored "
