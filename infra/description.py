@@ -71,12 +71,12 @@ PUBLISH_EVENT_ACTIONS = ("events:PutEvents",)
 @dataclass(frozen=True)
 class Statement:
     """IAM actions allowed on resources of one kind: a `table`'s items, a table's `index`es, a
-    bucket's `objects` under key patterns, the stack's `state_machine`, its `executions`, or
-    the WebSocket stage's `connections`."""
+    bucket's `objects` under key patterns, the stack's `state_machine`, its `executions`, the
+    WebSocket stage's `connections`, or an `event_bus`."""
 
     actions: tuple[str, ...]
     kind: str
-    name: str = ""  # the table's, bucket's or state machine's logical name
+    name: str = ""  # the table's, bucket's or state machine's logical name; the bus's name
     resources: tuple[str, ...] = ()  # index names or key patterns; none: every one of its kind
 
 
@@ -139,10 +139,12 @@ class Grants:
         for granted, actions, kind in (
             (self.push_progress, PUSH_ACTIONS, "connections"),
             (self.answer_tasks, ANSWER_TASK_ACTIONS, "state_machine"),
-            (self.publish_events, PUBLISH_EVENT_ACTIONS, "event_bus"),
         ):
             if granted:
                 statements.append(Statement(actions, kind))
+        if self.publish_events:
+            # The account's default bus, which the S3 uploads' events reach too.
+            statements.append(Statement(PUBLISH_EVENT_ACTIONS, "event_bus", "default"))
         for machine in self.read_executions:
             statements.append(Statement(READ_EXECUTION_ACTIONS, "executions", machine))
         for machine in self.start_executions:
@@ -706,9 +708,10 @@ FUNCTIONS = (
                 TableAccess("vehicles", (BATCH_GET, QUERY)),
                 # a person's edit points the match keys of its new values at the customer
                 TableAccess("customer_match_keys", (BATCH_WRITE,)),
-                # a customer's activities: recorded, listed and counted by its key; a
-                # rollback's dry run asks which were recorded since the import
-                TableAccess("customer_activities", (PUT, QUERY), query_indexes=("by_org_created",)),
+                # a customer's activities: recorded, listed and counted by its key
+                TableAccess("customer_activities", (PUT, QUERY)),
+                # a rollback's dry run
+                _ACTIVITIES_SINCE,
             ),
             objects=(
                 ObjectAccess(

@@ -210,10 +210,9 @@ def _grant_data(grants: Grants, function: lambda_.IFunction, storage: Storage) -
             bucket = storage.buckets[statement.name]
             resource_arns = [bucket.arn_for_objects(pattern) for pattern in statement.resources]
         elif statement.kind == "event_bus":
-            # The account's default bus, which the S3 uploads' events reach too.
             resource_arns = [
                 Stack.of(function).format_arn(
-                    service="events", resource="event-bus", resource_name="default"
+                    service="events", resource="event-bus", resource_name=statement.name
                 )
             ]
         else:

@@ -36,6 +36,7 @@ from customer_import.access import (
 )
 from customer_import.adapters.api_models import (
     ACCOUNT_PATTERN,
+    PROFILE_NAME_PATTERN,
     UUID_PATTERN,
     ActivityOut,
     ActivityPage,
@@ -724,7 +725,7 @@ def _settings_out(profile: OrganisationProfile) -> OrganisationSettingsOut:
 
 ProfileName = Annotated[
     str,
-    Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="The profile's name"),
+    Path(pattern=PROFILE_NAME_PATTERN, description="The profile's name"),
 ]
 
 

@@ -18,6 +18,7 @@ import click
 import requests
 from click.core import ParameterSource
 from customer_import.access import CAPABILITIES
+from customer_import.changes.log import Action
 from customer_import.changes.rules import DEFAULT_MAX_DELETE_PERCENT
 from customer_import.imports.counters import OUTCOME_COUNTERS
 from customer_import.jobs import JobStatus
@@ -1479,7 +1480,7 @@ REVERTED_NAMES = ("created", "updated", "merged", "deleted", "restored", "copied
 @click.option(
     "--action",
     default=None,
-    type=click.Choice(["created", "updated", "merged", "binned", "restored", "copied", "moved"]),
+    type=click.Choice([str(action) for action in Action]),
     help="Only the changes of this kind.",
 )
 @click.option("--json", "as_json", is_flag=True, help="A JSON list on stdout.")

@@ -152,14 +152,12 @@ def _states(caller: Caller, operation: str, body: dict[str, Any]) -> list[Access
 
 
 def _events(caller: Caller, body: dict[str, Any]) -> list[Access]:
-    """Each entry's bus: only the account's default bus is granted (an ARN or a name)."""
+    """PutEvents on each entry's bus (named, or by ARN; none: the default bus)."""
     accesses = []
     for entry in body.get("Entries") or []:
         bus = str(entry.get("EventBusName") or "default").rsplit("/", 1)[-1]
         arn = f"arn:aws:events:{caller.region}:{caller.account}:event-bus/{bus}"
-        accesses.append(
-            Access("events:PutEvents", "event_bus" if bus == "default" else "", arn=arn)
-        )
+        accesses.append(Access("events:PutEvents", "event_bus", bus, arn=arn))
     return accesses
 
 

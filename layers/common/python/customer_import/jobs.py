@@ -74,6 +74,10 @@ def sources_of(target: JobStatus) -> frozenset[JobStatus]:
     return frozenset(src for src, targets in ALLOWED_TRANSITIONS.items() if target in targets)
 
 
+# An account's name, as imports and profiles take it.
+ACCOUNT_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+
+
 class DuplicatePolicy(StrEnum):
     SKIP = "skip"
     MERGE = "merge"

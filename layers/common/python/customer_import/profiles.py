@@ -24,11 +24,11 @@ from .changes.rules import (
     transfer_refusal,
 )
 from .errors import CustomerImportError
-from .jobs import DuplicatePolicy, JobOptions
+from .jobs import ACCOUNT_PATTERN, DuplicatePolicy, JobOptions
 from .ports import AuditLog
 
-PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-ACCOUNT = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+PROFILE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+PROFILE_NAME, ACCOUNT = re.compile(PROFILE_NAME_PATTERN), re.compile(ACCOUNT_PATTERN)
 SOURCES = ("techman",)
 REVIEWS = ("auto", "hold")
 DECISION_TIMEOUT_RANGE = (60, 7 * 24 * 3600)

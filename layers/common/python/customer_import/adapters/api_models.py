@@ -29,7 +29,8 @@ from ..customers.activities import (
     check_text,
 )
 from ..customers.customer import Customer as StoredCustomer
-from ..jobs import Job
+from ..jobs import ACCOUNT_PATTERN, Job
+from ..profiles import PROFILE_NAME_PATTERN
 from ..queries import (
     ExecutionDetail,
     ExecutionSummary,
@@ -43,9 +44,6 @@ from ..queries import (
 Choice = Literal["skip", "merge", "create"]
 # Ids are UUIDs; anything else cannot name a job or a customer.
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-# An account's name, as `POST /imports` takes it.
-ACCOUNT_PATTERN = r"^[A-Za-z0-9._-]+$"
-PROFILE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 CustomerNumber = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 

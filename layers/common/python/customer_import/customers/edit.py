@@ -83,13 +83,9 @@ def cleaned_edit(changes: Mapping[str, Any]) -> dict[str, Any]:
                 raise InvalidEdit(name, "must be true, false or null")
             cleaned[name] = value
             continue
-        if value is None:
-            if name == "name":
-                raise InvalidEdit(name, "A customer needs a name")
-            cleaned[name] = None
-            continue
         try:
-            cleaned[name] = TEXT_RULES[name](str(value))
+            # null clears a field, as an empty text does (the name's rule refuses both)
+            cleaned[name] = TEXT_RULES[name]("" if value is None else str(value))
         except CleanupError as exc:
             raise InvalidEdit(name, exc.reason) from None
     return cleaned
