@@ -85,6 +85,9 @@ P. `ConditionExpressionParser.parse` of moto's DynamoDB: a transaction's conditi
    placeholder with its own value there (≈ 25 µs; the rest of the tree is shared, never
    changed: moto only evaluates it). An expression moto cannot parse is parsed, and fails,
    every time; values not of DynamoDB's JSON form go to moto's own parse.
+S. EventBridge's `PutEvents` over 256 KB of entries (by EventBridge's reckoning of an
+   entry's size): moto takes it, EventBridge refuses it with a `ValidationException`, and so
+   does the local stack.
 
 These touch moto internals, which is why moto is pinned to an exact version.
 """
@@ -136,7 +139,9 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
+from moto.events.exceptions import ValidationException as EventsValidationException
 from moto.events.models import Rule
+from moto.events.responses import EventsHandler
 from moto.s3.exceptions import MissingKey, S3AccessDeniedError
 from moto.s3.responses import S3Response
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -222,6 +227,8 @@ def install(
             for name, deny in S3_OBJECT_READS.items():
                 _originals[f"s3.{name}"] = getattr(S3Response, name)
                 setattr(S3Response, name, deny(getattr(S3Response, name)))
+            _originals["events.put_events"] = EventsHandler.put_events
+            EventsHandler.put_events = _put_events_sized(EventsHandler.put_events)  # type: ignore[method-assign]
             LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
             Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
             ApiGatewayManagementApiBackend.post_to_connection = _post_to_connection  # type: ignore[method-assign]
@@ -255,6 +262,7 @@ def uninstall() -> None:
             stop_throttling()
             for name in S3_OBJECT_READS:
                 setattr(S3Response, name, _originals.pop(f"s3.{name}"))
+            EventsHandler.put_events = _originals.pop("events.put_events")  # type: ignore[method-assign]
             for name in DYNAMODB_REQUEST_CHECKS:  # wraps seam G's answers: undone first
                 setattr(DynamoHandler, name, _originals.pop(f"dynamodb.check.{name}"))
             for name in DYNAMODB_WRITES:
@@ -951,6 +959,36 @@ def _head_object_denied(head_object: Callable[..., Any]) -> Callable[..., Any]:
 
 
 S3_OBJECT_READS = {"get_object": _get_object_denied, "head_object": _head_object_denied}
+
+# ---- S: EventBridge's request size ---------------------------------------------------------
+
+# PutEvents refuses a request whose entries add up to more than 256 KB, by EventBridge's
+# reckoning of an entry's size (eb-putevent-size): its Time (14 bytes), Source, DetailType,
+# Detail and Resources. moto takes any size.
+PUT_EVENTS_BYTES = 256 * 1024
+
+
+def put_events_size(entries: list[dict[str, Any]]) -> int:
+    size = 0
+    for entry in entries:
+        size += 14 if entry.get("Time") is not None else 0
+        for name in ("Source", "DetailType", "Detail"):
+            size += len(str(entry.get(name) or "").encode("utf-8"))
+        size += sum(len(str(r).encode("utf-8")) for r in entry.get("Resources") or [] if r)
+    return size
+
+
+def _put_events_sized(put_events: Callable[[EventsHandler], str]) -> Callable[[EventsHandler], str]:
+    @functools.wraps(put_events)
+    def sized(self: EventsHandler) -> str:
+        if put_events_size(self._get_param("Entries") or []) > PUT_EVENTS_BYTES:
+            raise EventsValidationException(
+                "Total size of the entries in the request is over the limit."
+            )
+        return put_events(self)
+
+    return sized
+
 
 # ---- P: a condition expression parsed once ------------------------------------------------
 

@@ -524,3 +524,31 @@ def test_a_condition_parsed_once_is_evaluated_with_each_request_s_own_names_and_
     assert outcomes == ["written", "ConditionalCheckFailed", "written", "ConditionalCheckFailed"]
     assert among == ["written", "ConditionalCheckFailed"]
     assert seams._parsed.cache_info().hits > hits
+
+
+def test_put_events_over_256_kb_is_refused_as_eventbridge_does(stack) -> None:
+    import json
+
+    import boto3
+    import pytest
+    from botocore.exceptions import ClientError
+
+    # Given EventBridge's reckoning: an entry's Source, DetailType and Detail add up
+    events = boto3.client("events")
+
+    def entry(detail_bytes: int) -> dict[str, str]:
+        detail = json.dumps({"pad": "x" * (detail_bytes - 11)})
+        return {"Source": "customer-import", "DetailType": "Import Finished", "Detail": detail}
+
+    # When one entry just under 256 KB is put, then two that together are over it
+    under = events.put_events(Entries=[entry(256 * 1024 - 100)])
+    with pytest.raises(ClientError) as refused:
+        events.put_events(Entries=[entry(200 * 1024), entry(100 * 1024)])
+
+    # Then the first is taken, and the second request refused whole, in EventBridge's words
+    assert under["FailedEntryCount"] == 0
+    error = refused.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "ValidationException",
+        "Total size of the entries in the request is over the limit.",
+    )
