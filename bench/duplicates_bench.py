@@ -29,8 +29,8 @@ from customer_import.duplicates import match_keys
 from customer_import.jobs import Job, JobStatus
 from customer_import.organisations import OrganisationProfile
 from customer_import.pipeline import ImportPipeline
-from customer_import.reading import detect_format, iter_records
-from customer_import.techman import TechmanRows, check_header
+from customer_import.sources.csv_files import detect_format, iter_records
+from customer_import.sources.techman import TechmanRows, check_header
 
 
 def staged_customers(path: Path, org_id: str) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import phonenumbers
-from customer_import.techman import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from customer_import.sources.techman import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
 __all__ = [
     "CUSTOMER_COLUMNS",
@@ -87,7 +87,7 @@ VEHICLE_COLUMNS: tuple[str, ...] = (
 )
 
 # Header order of the export: customer columns, then the vehicle of the row. Every column
-# the adapter knows, each once (the contract itself lives in `customer_import.techman`), but
+# the adapter knows, each once (the contract itself lives in `customer_import.sources.techman`), but
 # `CustomerId`: our own customer id, which a Techman export cannot hold (a file for an update
 # by internal key adds it).
 TECHMAN_COLUMNS: tuple[str, ...] = CUSTOMER_COLUMNS + VEHICLE_COLUMNS

@@ -13,10 +13,12 @@ import io
 import zipfile
 from pathlib import Path
 
-from customer_import.techman import REQUIRED_COLUMNS
+from customer_import.sources.techman import REQUIRED_COLUMNS
 
 HERE = Path(__file__).resolve().parent
-HEAD_BYTES = 64 * 1024  # customer_import.reading.HEAD_BYTES, spelled out: no import needed
+HEAD_BYTES = (
+    64 * 1024
+)  # customer_import.sources.csv_files.HEAD_BYTES, spelled out: no import needed
 # Curly quotes, as Word and Outlook type them and Excel keeps them.
 RSQUO, LDQUO, RDQUO = "\u2019", "\u201c", "\u201d"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from customer_import.techman import REQUIRED_COLUMNS
+from customer_import.sources.techman import REQUIRED_COLUMNS
 
 HEADER = [*REQUIRED_COLUMNS, "VehicleRegistration", "VehicleMake", "DateCreated"]
 

@@ -6,9 +6,9 @@ import codecs
 import csv
 import io
 
-import customer_import.reading as reading
+import customer_import.sources.csv_files as reading
 import pytest
-from customer_import.reading import (
+from customer_import.sources.csv_files import (
     CHUNK_BYTES,
     DELIMITERS,
     HEAD_BYTES,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from customer_import.jobs import Job
-from customer_import.reading import HEAD_BYTES
-from customer_import.techman import REQUIRED_COLUMNS, TechmanRows, check_header, index_rows
+from customer_import.sources.csv_files import HEAD_BYTES
+from customer_import.sources.techman import REQUIRED_COLUMNS, TechmanRows, check_header, index_rows
 
 from tests.fakes import World
 from tests.unit.techman_files import HEADER, customers, row, techman_csv

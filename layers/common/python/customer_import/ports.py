@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from .audit import AuditEntry
 from .jobs import Job, JobStatus
 from .organisations import OrganisationProfile
-from .reading import Readable
+from .sources.csv_files import Readable
 
 # A batch record holds a summary per failed customer (at most a batch's 100): with reasons this
 # long at most, it stays far below DynamoDB's 400 KB item limit.

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from ..errors import ObjectMissing
 from ..ports import ConnectionGone
-from ..reading import Readable
+from ..sources.csv_files import Readable
 
 # How S3 says an object is not there: 404 `NoSuchKey` to a caller allowed `s3:ListBucket`,
 # 403 `AccessDenied` to any other (no role of this stack is); a HEAD answer has no body, so

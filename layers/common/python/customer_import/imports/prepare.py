@@ -7,7 +7,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from .. import techman
 from ..changes.log import SWEEP_PREFIX
 from ..changes.matching import AccountKeys, FileCustomer, match_or_transfer
 from ..changes.plan import Kind, plan, rules_of, unchanged
@@ -20,8 +19,9 @@ from ..duplicates import DuplicateFinder
 from ..jobs import Job, JobStatus
 from ..ports import JobStore, ObjectStore, OrganisationStore, RowFailure
 from ..progress import ProgressBroadcaster
-from ..reading import TextFormat, UnreadableFile, iter_records
 from ..settings import Settings
+from ..sources import techman
+from ..sources.csv_files import TextFormat, UnreadableFile, iter_records
 from .run import JobRun
 from .shared import Clock, JobAudit, timestamp
 from .staging import (

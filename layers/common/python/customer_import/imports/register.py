@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import techman
 from ..jobs import Job, JobOptions, JobStatus
 from ..ports import JobStore, Workflow
 from ..profiles import ProfileStore
 from ..progress import ProgressBroadcaster
+from ..sources import techman
 from .run import JobRun
 from .shared import Clock, timestamp
 from .staging import ObjectLocation, job_id_of_object

@@ -8,12 +8,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .. import techman
 from ..jobs import Job, JobStatus
 from ..ports import JobStore, ObjectStore, OrganisationStore
 from ..progress import ProgressBroadcaster
-from ..reading import HEAD_BYTES, UnreadableFile, UnreadableRecord, detect_format, iter_records
 from ..settings import Settings
+from ..sources import techman
+from ..sources.csv_files import (
+    HEAD_BYTES,
+    UnreadableFile,
+    UnreadableRecord,
+    detect_format,
+    iter_records,
+)
 from ..uploads import too_large
 from .shared import JobAudit
 

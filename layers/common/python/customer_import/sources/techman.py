@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cleaning
-from .cleaning import CleanupError
-from .organisations import OrganisationProfile
-from .reading import UnreadableRecord, readable, undecodable_bytes
+from .. import cleaning
+from ..cleaning import CleanupError
+from ..organisations import OrganisationProfile
+from .csv_files import UnreadableRecord, readable, undecodable_bytes
 
 SOURCE = "techman"
 
