@@ -26,7 +26,9 @@ DOMAIN_PACKAGE_DIR = LAYER_SOURCE_DIR / "python" / "customer_import"
 UV = REPO_ROOT / ".tools" / "bin" / "uv"
 
 LAMBDA_PYTHON_VERSION = "3.12"
-LAMBDA_PLATFORM = "x86_64-manylinux2014"
+# The python3.12 runtime is Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels run there,
+# and some packages (rapidfuzz) ship no older ones.
+LAMBDA_PLATFORM = "x86_64-manylinux_2_28"
 # What the Lambda Python runtime already ships. urllib3 is only in the lock for botocore, so it
 # goes with it: a second copy in the layer would shadow the one the runtime's botocore expects.
 PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3"})

@@ -31,6 +31,10 @@ ELSEWHERE = {
     "AwsSolutions-APIG4 @ */ProgressWebSocket/Api/subscribe-Route/*": (
         "A WebSocket API authorises $connect only; later frames ride the authorised connection"
     ),
+    "AwsSolutions-IAM5[Resource::<StorageUploadsBucket*.Arn>/drops/*/*] @ */ErpDrops/*Role/*": (
+        "An ERP's drop role puts objects under its own organisation's drops/ prefix only: the "
+        "ERP names the profile and the file at run time"
+    ),
     "AwsSolutions-APIG4 @ */HttpApi/Api/GET--openapi.json/*": (
         "The OpenAPI document describes the API and holds nobody's data: served without a token"
     ),

@@ -19,13 +19,14 @@ from constructs import Construct
 
 from infra.bundling import shared_layer_code
 from infra.constructs.apis import ImportHttpApi, ProgressWebSocket
+from infra.constructs.erp_access import ErpDropAccess
 from infra.constructs.functions import Functions, dead_letter_queue
 from infra.constructs.identity import UserDirectory
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.naming import pascal_case, state_machine_name
 from infra.constructs.storage import Storage
 from infra.constructs.workflow import ObjectCreatedRule, ScheduledInvocation, Workflow
-from infra.description import DESCRIPTION, Grants, Ref, StackDescription
+from infra.description import DESCRIPTION, UPLOAD_BUCKET, Grants, Ref, StackDescription
 
 # `cdk synth -c layer_bundling=skip`: the layer asset is the bare source, without dependencies.
 # For template tests and quick looks at the template; never for a deployment.
@@ -49,6 +50,8 @@ class CustomerImportStack(Stack):
         storage = Storage(
             self, "Storage", tables=spec.tables, buckets=spec.buckets, upload_origins=origins
         )
+        # A role per organisation of `-c erpOrganisations=...`, to put files under its drops/.
+        ErpDropAccess.from_context(self, "ErpDrops", bucket=storage.buckets[UPLOAD_BUCKET.name])
         progress = ProgressWebSocket(self, "ProgressWebSocket", spec=spec.websocket)
         users = UserDirectory(self, "Users", spec=spec.http_api, web_app_origins=origins)
         references = _References(

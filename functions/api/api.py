@@ -65,6 +65,7 @@ from customer_import.adapters.api_models import (
     OrganisationSettingsOut,
     PresignedPost,
     ProfileDocument,
+    ProfileFromJob,
     ProfileList,
     ProfileOut,
     RecycleBinPage,
@@ -112,6 +113,7 @@ from customer_import.profiles import (
     InvalidProfile,
     ProfileNotFound,
     delete_profile,
+    document_of_job,
     profile_for_import,
     save_profile,
 )
@@ -208,8 +210,9 @@ def create_import(request: CreateImport) -> CreatedImport:
     account, options = _import_settings(request, components.profiles, caller.org_id)
     if options.transfer is not Transfer.NONE:
         caller.require(CUSTOMERS_TRANSFER)
+    source = options.layout.source if request.profile else request.source
     upload = components.pipeline.create_upload(
-        caller.org_id, account, request.source, request.file_name, options, caller.user_id
+        caller.org_id, account, source, request.file_name, options, caller.user_id
     )
     return CreatedImport(
         job_id=upload.job.job_id,
@@ -318,6 +321,7 @@ def decide(job_id: JobId, decision: Decision) -> ImportSummary:
         dict(decision.overrides),
         caller.user_id,
         decision.confirm_deletions,
+        decision.date_order,
     )
     return ImportSummary.of(job)
 
@@ -772,6 +776,32 @@ def put_profile(name: ProfileName, body: ProfileDocument) -> ProfileOut:
         caller.org_id,
         name,
         body.model_dump(),
+        caller.user_id,
+        datetime.now(UTC),
+    )
+    return _profile_out(saved)
+
+
+@app.post(
+    "/profiles/<name>/from-job",
+    summary="Save an import profile holding the settings an import ran with (its account, "
+    "mode, key, transfers, file layout and the date order it was read in)",
+    responses=_responses(200, "The profile as stored", 400, 404, 415),
+    tags=["profiles"],
+)
+def put_profile_from_job(name: ProfileName, body: ProfileFromJob) -> ProfileOut:
+    caller = _caller(IMPORT_MANAGE)
+    components = components_for(_settings())
+    job = components.pipeline.job(caller.org_id, body.job_id)
+    document = document_of_job(job)
+    if document["transfer"] != "none":
+        caller.require(CUSTOMERS_TRANSFER)
+    saved = save_profile(
+        components.profiles,
+        components.audit,
+        caller.org_id,
+        name,
+        document,
         caller.user_id,
         datetime.now(UTC),
     )

@@ -123,6 +123,12 @@ class ApiClient:
         saved: dict[str, Any] = self._call("PUT", f"/profiles/{name}", json=document)
         return saved
 
+    def put_profile_from_job(self, name: str, job_id: str) -> dict[str, Any]:
+        saved: dict[str, Any] = self._call(
+            "POST", f"/profiles/{name}/from-job", json={"job_id": job_id}
+        )
+        return saved
+
     def delete_profile(self, name: str) -> None:
         self._call("DELETE", f"/profiles/{name}")
 
@@ -200,10 +206,13 @@ class ApiClient:
         default: Choice | None,
         overrides: dict[str, Choice] | None = None,
         confirm_deletions: bool = False,
+        date_order: str | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {"overrides": overrides or {}}
         if confirm_deletions:
             body["confirm_deletions"] = True
+        if date_order is not None:
+            body["date_order"] = date_order
         if default is not None:
             body["default"] = default
         job: dict[str, Any] = self._call("POST", f"/imports/{job_id}/decision", json=body)

@@ -22,6 +22,9 @@ from customer_import.changes.log import Action
 from customer_import.changes.rules import DEFAULT_MAX_DELETE_PERCENT
 from customer_import.imports.counters import OUTCOME_COUNTERS
 from customer_import.jobs import JobStatus
+from customer_import.sources.csv_files import UnreadableFile
+from customer_import.sources.files import header_of
+from customer_import.sources.suggest import missing_required, suggest_columns, suggested_profile
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -466,7 +469,7 @@ def run(
                     _advance(progress, task, job)
 
                 def decide(job: JobView, progress: Progress = progress) -> tuple[Any, ...] | None:
-                    if hold or _waits_for_confirmation(job):
+                    if hold or _waits_for_confirmation(job) or _waits_for_date_order(job):
                         return None
                     if not review or not job.counter("duplicates"):
                         return on_duplicate, None
@@ -498,7 +501,7 @@ def run(
     statuses = {r.job.status for r in results}
     if JobStatus.REJECTED in statuses:
         sys.exit(2)
-    if any(_waits_for_confirmation(r.job) for r in results):
+    if any(_waits_for_confirmation(r.job) or _waits_for_date_order(r.job) for r in results):
         sys.exit(3)
     if statuses <= {JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS, JobStatus.READY}:
         sys.exit(0)
@@ -522,6 +525,12 @@ def _waits_for_confirmation(job: JobView) -> bool:
     """A sync over its deletion threshold, at `ready` until a person confirms: its reason
     names how many it would bin."""
     return job.status is JobStatus.READY and job.fields.get("mode") == "sync" and bool(job.reason)
+
+
+def _waits_for_date_order(job: JobView) -> bool:
+    """A file none of whose dates tells day-first from month-first, at `ready` until a person
+    says which (its reason asks)."""
+    return job.status is JobStatus.READY and job.fields.get("date_order") == "detect"
 
 
 def _progress_bar(console: Console, title: str) -> Progress:
@@ -611,6 +620,14 @@ def _print_summary(console: Console, result: RunResult) -> None:
     )
     if job.status is JobStatus.REJECTED:
         console.print(f"  {shown(job.reason)}")
+        return
+    if _waits_for_date_order(job):
+        console.print(f"  {shown(job.reason)}")
+        console.print(
+            f"  `customer-import jobs show {job.job_id}` shows values read both ways; "
+            f"`customer-import decide {job.job_id} --date-order day_first|month_first` answers, "
+            "and the file is read again with the answer"
+        )
         return
     if _waits_for_confirmation(job):
         console.print(f"  {shown(job.reason)}")
@@ -1011,32 +1028,87 @@ def profiles_show(
 @click.option(
     "--file",
     "path",
-    required=True,
+    default=None,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The profile, one JSON object; a field left out takes its default.",
+)
+@click.option(
+    "--from-job",
+    "job_id",
+    default=None,
+    help="Instead of a file: the settings an import ran with (its layout and date order too).",
 )
 @_api_options
 @click.pass_context
 def profiles_put(
     ctx: click.Context,
     name: str,
-    path: Path,
+    path: Path | None,
+    job_id: str | None,
     org_id: str,
     api_url: str | None,
     websocket_url: str | None,
     token: str | None,
 ) -> None:
-    """Save the profile NAME from FILE (replacing one of that name). Refused (exit 1) naming
-    every problem: an unknown field, a value out of its range, a transfer without an update
-    mode."""
-    document = _json_object(path)
+    """Save the profile NAME from FILE, or from a job's settings (replacing one of that name).
+    Refused (exit 1) naming every problem: an unknown field, a value out of its range, a
+    transfer without an update mode."""
+    if (path is None) == (job_id is None):
+        raise click.UsageError("Give the profile's --file, or --from-job JOB_ID (one of them)")
+    document = _json_object(path) if path is not None else None
     with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
-        saved = remote.api.put_profile(name, document)
+        saved = (
+            remote.api.put_profile(name, document)
+            if document is not None
+            else remote.api.put_profile_from_job(name, job_id or "")
+        )
     console = _stdout_console()
     console.print(
         f"Saved profile {shown(saved['name'])}: account {shown(saved['account'])}, "
         f"{shown(saved['mode'])} by {shown(saved['key'])}, review {shown(saved['review'])}"
     )
+
+
+@profiles.command("suggest")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--sheet", default=None, help="An XLSX file's sheet (default: the first).")
+def profiles_suggest(file: Path, sheet: str | None) -> None:
+    """A `mapped` profile for FILE (CSV or XLSX): its headers matched to the canonical columns
+    (Techman's names, with German and English synonyms and typos), as JSON on stdout, ready to
+    edit and `profiles put NAME --file`; each header's column and confidence on stderr. Dates
+    are left to `detect`. Exit 1 when no header looks like CustomerNumber or CustomerName."""
+    is_workbook = file.suffix.lower() in (".xlsx", ".xlsm")
+    try:
+        with file.open("rb") as stream:
+            header = header_of(stream, is_workbook, sheet)
+    except UnreadableFile as exc:
+        raise click.ClickException(f"{file.name}: {exc}") from None
+    suggestions = suggest_columns(header)
+    document = {
+        **suggested_profile(header),
+        "date_order": "detect",
+        "format": "xlsx" if is_workbook else "csv",
+        **({"sheet": sheet} if is_workbook and sheet else {}),
+    }
+    console = _stderr_console()
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("header", "column", "confidence", "matched"):
+        table.add_column(column, no_wrap=True)
+    for suggestion in suggestions:
+        table.add_row(
+            shown(suggestion.header),
+            shown(suggestion.column or "(ignored)"),
+            f"{suggestion.confidence:.2f}",
+            shown(suggestion.matched or ""),
+        )
+    console.print(table)
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    if missing := missing_required(suggestions):
+        console.print(
+            f"[red]No header looks like {', '.join(missing)}:[/] map it by hand before "
+            "`profiles put`"
+        )
+        sys.exit(1)
 
 
 @profiles.command("delete")
@@ -1372,6 +1444,12 @@ def retry(
     is_flag=True,
     help="A sync waiting over its deletion threshold: bin what the file no longer holds.",
 )
+@click.option(
+    "--date-order",
+    type=click.Choice(["day_first", "month_first"]),
+    default=None,
+    help="A file waiting to be told how it writes its dates: read it again this way.",
+)
 @click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object on stdout.")
 @ERROR_LOG_DIR_OPTION
 @click.pass_context
@@ -1385,12 +1463,14 @@ def decide(
     default: Any,
     choices: tuple[str, ...],
     confirm_deletions: bool,
+    date_order: str | None,
     as_json: bool,
     error_log_dir: Path,
 ) -> None:
     """Answer JOB_ID, waiting for its decision on possible duplicates (`run --hold`, or a job
-    an ERP profile left for review) or on a sync's deletions (--confirm-deletions), then
-    follow it to the end."""
+    an ERP profile left for review), on a sync's deletions (--confirm-deletions) or on how its
+    file writes its dates (--date-order), then follow it to the end (or to its next
+    question)."""
     overrides: dict[str, Any] = {}
     for choice in choices:
         number, _, value = choice.partition("=")
@@ -1405,7 +1485,7 @@ def decide(
             remote,
             job_id,
             "decide",
-            lambda: remote.api.decide(job_id, default, overrides, confirm_deletions),
+            lambda: remote.api.decide(job_id, default, overrides, confirm_deletions, date_order),
             as_json,
             error_log_dir,
         )
@@ -1468,6 +1548,8 @@ def _act_and_follow(
     ended_well = {JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS}
     if label == "follow":
         ended_well.add(JobStatus.READY)  # it waits, as `run --hold` leaves it
+    elif result.job.status is JobStatus.READY:
+        sys.exit(3)  # read again after an answer, it waits for another (the summary says which)
     sys.exit(0 if result.job.status in ended_well else 1)
 
 
@@ -1710,6 +1792,32 @@ def sample(
     )
 
 
+@main.command("sample-erp")
+@click.option("--customers", default=50, show_default=True)
+@click.option("--seed", default=1, show_default=True)
+@click.option(
+    "--ambiguous-dates", is_flag=True, help="No day over 12: the dates cannot tell their order."
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A .csv (semicolons, Windows-1252, TT.MM.JJJJ) or an .xlsx (sheet Kunden).",
+)
+def sample_erp(customers: int, seed: int, ambiguous_dates: bool, out: Path) -> None:
+    """Write a German ERP's customer export (its own headers; not Techman's) for demos and
+    tests of `mapped` profiles."""
+    from .erp_sample import german_csv, german_rows, german_xlsx
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = german_rows(customers, seed, ambiguous_dates)
+    if out.suffix.lower() == ".xlsx":
+        german_xlsx(rows, out)
+    else:
+        out.write_bytes(german_csv(rows))
+    click.echo(f"Wrote {out}: {customers:,} customers of a German ERP")
+
+
 @main.group()
 def jobs() -> None:
     """Import jobs, through the HTTP API as a web app or an ERP script sees them."""
@@ -1924,7 +2032,23 @@ def jobs_show(
         )
     if job.get("preview"):
         console.print(f"  preview    {len(job['preview'].get('customers', []))} customers shown")
+        _print_question(console, job["preview"].get("question"))
     console.print(f"  error log  {'yes' if job['has_error_log'] else 'no'}")
+
+
+def _print_question(console: Console, question: dict[str, Any] | None) -> None:
+    """What the file asks before it can be read, and its values read each way."""
+    if not question:
+        return
+    console.print(f"  question   {shown(question['text'])}")
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("row", "column", "value", *question["choices"]):
+        table.add_column(column, no_wrap=True)
+    for example in question["examples"]:
+        table.add_row(
+            *(shown(str(example.get(c))) for c in ("row", "column", "value", *question["choices"]))
+        )
+    console.print(table)
 
 
 if __name__ == "__main__":

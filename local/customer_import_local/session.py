@@ -418,8 +418,12 @@ def act_and_follow(
         job = acted
         for job, message in follower.events(timeout_s, acted):
             on_update(job, message)
-            if label == "follow" and job.status is JobStatus.READY:
-                break  # it waits for someone's decision: following it further would hang
+            if job.status is JobStatus.READY and (
+                label == "follow" or acted.status is JobStatus.PREPARING
+            ):
+                # It waits for someone's decision (a file read again after an answer may ask
+                # for one): following it further would hang.
+                break
     start_field, since = SINCE[label]
     seconds = (
         datetime.fromisoformat(job.fields["updated_at"])

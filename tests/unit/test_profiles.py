@@ -43,6 +43,12 @@ def test_a_profile_gives_its_imports_their_account_and_options() -> None:
     # And its document reads back as written, the rest at the defaults
     assert profile.to_document() == {
         "source": "techman",
+        "columns": {},
+        "date_order": "day_first",
+        "phone_region": None,
+        "boolean_words": {},
+        "format": "csv",
+        "sheet": None,
         "key": "external",
         "field_policy": "overwrite",
         "decision_timeout_seconds": None,
@@ -70,8 +76,8 @@ def test_every_problem_of_a_profile_is_named_at_once() -> None:
     # Then each problem is named by its field
     assert [p.split(":")[0] for p in refused.value.problems] == [
         "name",
-        "columns",
         "source",
+        "columns",
         "account",
         "mode",
         "review",
@@ -87,3 +93,62 @@ def test_a_transfer_needs_an_update_mode() -> None:
     # Then the transfer rule is named
     with pytest.raises(InvalidProfile, match="transfer: transfer move needs mode update or sync"):
         checked_profile("org-1", "bad", {"transfer": "move"})
+
+
+def test_a_mapped_profile_reads_an_erp_file_its_own_way() -> None:
+    # Given a German ERP's export: its own headers, dates as TT.MM.JJJJ, German yes/no words
+    document = {
+        "source": "mapped",
+        "columns": {"Kundennummer": "CustomerNumber", "Name": "CustomerName", "Mobil": "Phone"},
+        "date_order": "detect",
+        "phone_region": "DE",
+        "boolean_words": {"ja": True, "nein": False},
+        "format": "xlsx",
+        "sheet": "Kunden",
+    }
+    # When it is checked
+    profile = checked_profile("org-1", "erp", document)
+    # Then its imports read files with that layout, and it reads back as written
+    layout = profile.job_options().layout
+    assert (layout.is_mapped, layout.date_order, layout.phone_region) == (True, "detect", "DE")
+    assert {k: profile.to_document()[k] for k in document} == document
+
+
+def test_a_mapping_is_checked_column_by_column() -> None:
+    # Given a mapping onto a misspelt column, two headers onto one column, no CustomerName,
+    # a region that does not exist and yes/no words that are not words
+    document = {
+        "source": "mapped",
+        "columns": {"Nr": "customernumber", "Mail": "Email", "E-Mail": "Email"},
+        "phone_region": "XX",
+        "boolean_words": {" Ja": True},
+        "sheet": "Kunden",
+    }
+    # When it is checked
+    with pytest.raises(InvalidProfile) as refused:
+        checked_profile("org-1", "erp", document)
+    # Then each is named, with a hint where one helps
+    problems = refused.value.problems
+    assert (
+        "columns: 'Nr' maps to 'customernumber', not a canonical column (did you mean 'CustomerNumber'?)"
+        in problems
+    )
+    assert (
+        "columns: 'Mail' and 'E-Mail' both map to Email; map one header to each column" in problems
+    )
+    assert "columns: no header maps to CustomerName, which a mapped file needs" in problems
+    assert "columns: no header maps to CustomerNumber, which a mapped file needs" in problems
+    assert any(p.startswith("phone_region:") for p in problems)
+    assert any(p.startswith("boolean_words: ' Ja'") for p in problems)
+    assert "sheet: only an xlsx file has sheets" in problems
+
+
+def test_techman_files_keep_their_contract() -> None:
+    # Given a Techman profile that maps columns and reads dates month-first
+    # When it is checked
+    with pytest.raises(InvalidProfile) as refused:
+        checked_profile(
+            "org-1", "t", {"columns": {"Nr": "CustomerNumber"}, "date_order": "month_first"}
+        )
+    # Then both are refused: Techman's columns and date order are fixed
+    assert [p.split(":")[0] for p in refused.value.problems] == ["columns", "date_order"]

@@ -19,8 +19,8 @@ from dateutil import tz
 DEFAULT_REGION = "GB"
 DEFAULT_TIME_ZONE = "Europe/London"
 
-_DAY_FIRST = re.compile(
-    r"^(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})[/.-](?P<year>\d{4})"
+_NUMERIC_DATE = re.compile(
+    r"^(?P<first_part>\d{1,2})[/.-](?P<second_part>\d{1,2})[/.-](?P<year>\d{4})"
     r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?$"
 )
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -75,28 +75,51 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str | None:
     raise CleanupError("Phone normalisation failed")
 
 
-def parse_datetime(raw: str, time_zone: str = DEFAULT_TIME_ZONE) -> str | None:
-    """Day-first `DD/MM/YYYY[ HH:MM[:SS]]` (or ISO) -> ISO 8601 with the zone's offset.
+# How the numeric dates of a file are written (design §5.8): Techman writes them day-first.
+DAY_FIRST, MONTH_FIRST, ISO = "day_first", "month_first", "iso"
+_ORDERS = {
+    DAY_FIRST: ("DD/MM/YYYY", "dates are read day-first, DD/MM/YYYY, never month-first"),
+    MONTH_FIRST: ("MM/DD/YYYY", "dates are read month-first, MM/DD/YYYY, never day-first"),
+}
 
-    Never month-first: `12/25/2020` is refused (there is no month 25), not read as Christmas.
+
+def numeric_date_parts(value: str) -> tuple[int, int] | None:
+    """The first two parts of a `NN/NN/YYYY` (or `.`/`-`) date, or None for any other form."""
+    match = _NUMERIC_DATE.match(value.strip())
+    return (int(match["first_part"]), int(match["second_part"])) if match else None
+
+
+@functools.lru_cache(maxsize=16_384)
+def parse_datetime(
+    raw: str, time_zone: str = DEFAULT_TIME_ZONE, order: str = DAY_FIRST
+) -> str | None:
+    """`DD/MM/YYYY[ HH:MM[:SS]]` (month-first with `order=MONTH_FIRST`), or ISO -> ISO 8601
+    with the zone's offset. Memoised: a file repeats its customers' dates on every row.
+
+    Never the other order: read day-first, `12/25/2020` is refused (there is no month 25),
+    not read as Christmas. With `order=ISO` only ISO dates are taken.
     """
     value = raw.strip()
     if not value:
         return None
     zone = tz.gettz(time_zone)
-    match = _DAY_FIRST.match(value)
+    match = _NUMERIC_DATE.match(value) if order != ISO else None
     try:
         if match:
             parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
-            if parts["month"] > 12 >= parts["day"]:
+            day, month = (
+                (parts["first_part"], parts["second_part"])
+                if order == DAY_FIRST
+                else (parts["second_part"], parts["first_part"])
+            )
+            if month > 12 >= day:
                 raise CleanupError(
-                    f"Impossible date: {value!r} (there is no month {parts['month']}; "
-                    "dates are read day-first, DD/MM/YYYY, never month-first)"
+                    f"Impossible date: {value!r} (there is no month {month}; {_ORDERS[order][1]})"
                 )
             moment = datetime(
                 parts["year"],
-                parts["month"],
-                parts["day"],
+                month,
+                day,
                 parts.get("hour", 0),
                 parts.get("minute", 0),
                 parts.get("second", 0),
@@ -104,7 +127,8 @@ def parse_datetime(raw: str, time_zone: str = DEFAULT_TIME_ZONE) -> str | None:
         elif _ISO_DATE.match(value):
             moment = date_parser.isoparse(value)
         else:
-            raise CleanupError(f"Not a date: {value!r} (expected DD/MM/YYYY)")
+            expected = "YYYY-MM-DD" if order == ISO else _ORDERS[order][0]
+            raise CleanupError(f"Not a date: {value!r} (expected {expected})")
     except CleanupError:
         raise
     except (ValueError, OverflowError) as exc:
@@ -114,13 +138,15 @@ def parse_datetime(raw: str, time_zone: str = DEFAULT_TIME_ZONE) -> str | None:
     return moment.isoformat()
 
 
-def parse_date(raw: str) -> str | None:
-    """Day-first date -> ISO `YYYY-MM-DD` (vehicle dates carry no time)."""
-    moment = parse_datetime(raw)
+def parse_date(raw: str, order: str = DAY_FIRST) -> str | None:
+    """A date -> ISO `YYYY-MM-DD` (vehicle dates carry no time)."""
+    moment = parse_datetime(raw, DEFAULT_TIME_ZONE, order)
     return None if moment is None else date.fromisoformat(moment[:10]).isoformat()
 
 
-def parse_bool(raw: str) -> bool | None:
+def parse_bool(raw: str, words: frozenset[tuple[str, bool]] = frozenset()) -> bool | None:
+    """Yes/no in the usual English words, or in the words an import profile adds
+    (`{("ja", True), ("nein", False)}`)."""
     value = raw.strip().lower()
     if not value:
         return None
@@ -128,6 +154,9 @@ def parse_bool(raw: str) -> bool | None:
         return True
     if value in _FALSE:
         return False
+    for word, meaning in words:
+        if value == word:
+            return meaning
     raise CleanupError(f"Not a yes/no value: {raw.strip()!r}")
 
 

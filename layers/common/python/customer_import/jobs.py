@@ -10,6 +10,7 @@ from typing import Any
 
 from .changes.rules import DEFAULT_MAX_DELETE_PERCENT, FieldPolicy, MatchKey, Mode, Transfer
 from .imports.counters import OUTCOME_COUNTERS, ROLLBACK_COUNTERS
+from .sources.layout import FileLayout
 
 
 class JobStatus(StrEnum):
@@ -50,12 +51,19 @@ FINAL_STATUSES = frozenset(
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.PENDING: frozenset({JobStatus.VALIDATING, JobStatus.FAILED}),
     JobStatus.VALIDATING: frozenset({JobStatus.REJECTED, JobStatus.PREPARING, JobStatus.FAILED}),
-    # Preparing may still reject: the row limit only shows once the file is streamed.
+    # Preparing may still reject: the row limit only shows once the file is streamed. A file
+    # that asks how its dates are written waits at ready, then is read again with the answer.
     JobStatus.PREPARING: frozenset(
         {JobStatus.READY, JobStatus.IMPORTING, JobStatus.REJECTED, JobStatus.FAILED}
     ),
     JobStatus.READY: frozenset(
-        {JobStatus.IMPORTING, JobStatus.CANCELLED, JobStatus.EXPIRED, JobStatus.FAILED}
+        {
+            JobStatus.IMPORTING,
+            JobStatus.PREPARING,
+            JobStatus.CANCELLED,
+            JobStatus.EXPIRED,
+            JobStatus.FAILED,
+        }
     ),
     JobStatus.IMPORTING: frozenset(
         {JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS, JobStatus.FAILED}
@@ -103,10 +111,13 @@ class JobOptions:
     transfer_related: bool = False  # its activities go along (moved, or copied)
     # The organisation's import profile these options came from, if any.
     profile: str | None = None
+    # How the file is read: Techman's columns as they are, or a profile's mapping.
+    layout: FileLayout = field(default_factory=FileLayout)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **asdict(self),
+            "layout": self.layout.to_dict(),
             "on_duplicate": str(self.on_duplicate),
             "mode": str(self.mode),
             "key": str(self.key),
@@ -129,6 +140,7 @@ class JobOptions:
             transfer=Transfer(data.get("transfer", Transfer.NONE)),
             transfer_related=bool(data.get("transfer_related", False)),
             profile=data.get("profile"),
+            layout=FileLayout.from_dict(data.get("layout")),
         )
 
 

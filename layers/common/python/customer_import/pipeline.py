@@ -145,9 +145,10 @@ class ImportPipeline:
         overrides: dict[str, str] | None,
         actor: str,
         confirm_deletions: bool = False,
+        date_order: str | None = None,
     ) -> Job:
         return self._requests().submit_decision(
-            org_id, job_id, default, overrides, actor, confirm_deletions
+            org_id, job_id, default, overrides, actor, confirm_deletions, date_order
         )
 
     def duplicates(

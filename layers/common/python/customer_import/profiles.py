@@ -24,12 +24,12 @@ from .changes.rules import (
     transfer_refusal,
 )
 from .errors import CustomerImportError
-from .jobs import ACCOUNT_PATTERN, DuplicatePolicy, JobOptions
+from .jobs import ACCOUNT_PATTERN, DuplicatePolicy, Job, JobOptions
 from .ports import AuditLog
+from .sources.layout import FORMATS, SOURCES, TECHMAN, DateOrder, FileLayout, layout_problems
 
 PROFILE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 PROFILE_NAME, ACCOUNT = re.compile(PROFILE_NAME_PATTERN), re.compile(ACCOUNT_PATTERN)
-SOURCES = ("techman",)
 REVIEWS = ("auto", "hold")
 DECISION_TIMEOUT_RANGE = (60, 7 * 24 * 3600)
 PROFILE_SAVED, PROFILE_DELETED = "profile.saved", "profile.deleted"
@@ -51,15 +51,18 @@ class ProfileNotFound(CustomerImportError):
 class ImportProfile:
     org_id: str
     name: str
-    source: str = "techman"
     account: str = "main"
     options: JobOptions = field(default_factory=JobOptions)
+
+    @property
+    def source(self) -> str:
+        return self.options.layout.source
 
     def to_document(self) -> dict[str, Any]:
         """The profile as a person writes it (and `profiles put` takes back)."""
         options = self.options
         return {
-            "source": self.source,
+            **options.layout.to_dict(),
             "account": self.account,
             "mode": str(options.mode),
             "key": str(options.key),
@@ -101,7 +104,7 @@ def checked_profile(org_id: str, name: str, data: Mapping[str, Any]) -> ImportPr
         )
     for unknown in sorted(set(data) - set(DOCUMENT_FIELDS)):
         problems.append(f"{unknown}: not a profile field (those are {', '.join(DOCUMENT_FIELDS)})")
-    source = _choice(data, "source", SOURCES, "techman", problems)
+    layout = _layout(data, problems)
     account = data.get("account", "main")
     if not isinstance(account, str) or not ACCOUNT.match(account):
         problems.append(f"account: 1 to 64 letters, digits, '.', '-' or '_', not {account!r}")
@@ -141,7 +144,6 @@ def checked_profile(org_id: str, name: str, data: Mapping[str, Any]) -> ImportPr
     return ImportProfile(
         org_id=org_id,
         name=name,
-        source=source,
         account=account,
         options=JobOptions(
             auto_run=review == "auto",
@@ -153,8 +155,36 @@ def checked_profile(org_id: str, name: str, data: Mapping[str, Any]) -> ImportPr
             max_delete_percent=float(share),
             transfer=transfer,
             transfer_related=related,
+            layout=layout,
         ),
     )
+
+
+def _layout(data: Mapping[str, Any], problems: list[str]) -> FileLayout:
+    """How the profile's files are read; a field of the wrong kind is named and left out."""
+    source = _choice(data, "source", SOURCES, TECHMAN, problems)
+    order = DateOrder(_choice(data, "date_order", DateOrder, str(DateOrder.DAY_FIRST), problems))
+    file_format = _choice(data, "format", FORMATS, "csv", problems)
+    columns = data.get("columns") or {}
+    if not isinstance(columns, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
+    ):
+        problems.append("columns: an object of file header -> canonical column name")
+        columns = {}
+    words = data.get("boolean_words") or {}
+    if not isinstance(words, dict) or not all(isinstance(v, bool) for v in words.values()):
+        problems.append('boolean_words: an object of word -> true or false, e.g. {"ja": true}')
+        words = {}
+    region, sheet = data.get("phone_region"), data.get("sheet")
+    if region is not None and not isinstance(region, str):
+        problems.append(f"phone_region: a region code such as GB or DE, not {region!r}")
+        region = None
+    if sheet is not None and (not isinstance(sheet, str) or not 1 <= len(sheet) <= 31):
+        problems.append(f"sheet: a sheet's name (1 to 31 characters), not {sheet!r}")
+        sheet = None
+    layout = FileLayout(source, columns, order, region, words, file_format, sheet)
+    problems += layout_problems(layout)
+    return layout
 
 
 class ProfileStore(Protocol):
@@ -183,6 +213,13 @@ def save_profile(
     store.put(profile)
     _audit(audit, profile.org_id, name, PROFILE_SAVED, actor, now, profile.to_document())
     return profile
+
+
+def document_of_job(job: Job) -> dict[str, Any]:
+    """A profile document holding a job's settings, as it ran (a date order it detected or
+    was told included): an import set up by hand, kept for the nightly ones."""
+    options = replace(job.options, profile=None, confirm_deletions=False)
+    return ImportProfile(job.org_id, "", account=job.account_id, options=options).to_document()
 
 
 def delete_profile(

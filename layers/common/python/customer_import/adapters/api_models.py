@@ -211,6 +211,11 @@ class ImportSummary(BaseModel):
     transfer_related: bool = False
     auto_run: bool
     profile: str | None = Field(default=None, description="The import profile it ran with.")
+    date_order: str = Field(
+        default="day_first",
+        description="How the file's dates are read; detect at ready: the job waits for the "
+        "answer (a decision with date_order).",
+    )
     created_at: str
     updated_at: str
     created_by: str
@@ -251,6 +256,7 @@ def _summary_fields(job: Job) -> dict[str, Any]:
         "transfer_related": job.options.transfer_related,
         "auto_run": job.options.auto_run,
         "profile": job.options.profile,
+        "date_order": str(job.options.layout.date_order),
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "created_by": job.actor,
@@ -283,6 +289,11 @@ class Decision(Strict):
     confirm_deletions: bool = Field(
         default=False,
         description="A sync over its deletion threshold waits for this: bin them all.",
+    )
+    date_order: Literal["day_first", "month_first"] | None = Field(
+        default=None,
+        description="A file none of whose dates tells their order waits for this answer "
+        "(the preview's question); the file is then read again with it.",
     )
 
 
@@ -382,7 +393,29 @@ class ProfileDocument(Strict):
 
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_TRANSFER_RULE)
 
-    source: Literal["techman"] = "techman"
+    source: Literal["techman", "mapped"] = Field(
+        default="techman",
+        description="techman: Techman's columns; mapped: `columns` maps the file's headers.",
+    )
+    columns: dict[Annotated[str, Field(min_length=1, max_length=200)], str] = Field(
+        default_factory=dict,
+        max_length=500,
+        description="A mapped file's header -> canonical column (Techman's names, plus "
+        "CustomerId); CustomerNumber and CustomerName are required.",
+        examples=[{"Kundennummer": "CustomerNumber", "Name": "CustomerName"}],
+    )
+    date_order: Literal["day_first", "month_first", "iso", "detect"] = Field(
+        default="day_first",
+        description="detect: decided from the file's dates; a person is asked when none do.",
+    )
+    phone_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = Field(
+        default=None, description="Phones without a country code; null: the organisation's."
+    )
+    boolean_words: dict[Annotated[str, Field(min_length=1, max_length=20)], bool] = Field(
+        default_factory=dict, max_length=50, examples=[{"ja": True, "nein": False}]
+    )
+    format: Literal["csv", "xlsx"] = "csv"
+    sheet: Annotated[str, Field(min_length=1, max_length=31)] | None = None
     account: str = Field(default="main", min_length=1, max_length=64, pattern=ACCOUNT_PATTERN)
     mode: Literal["insert", "update", "sync"] = "insert"
     key: Literal["external", "internal", "both"] = "external"
@@ -410,6 +443,12 @@ class ProfileDocument(Strict):
         if reason is not None:
             raise ValueError(reason)
         return self
+
+
+class ProfileFromJob(Strict):
+    job_id: str = Field(
+        pattern=UUID_PATTERN, description="The import whose settings the profile keeps."
+    )
 
 
 class ProfileOut(ProfileDocument):

@@ -631,6 +631,8 @@ class DynamoJobStore:
         counters = changes.pop("counters", {})
         actions = [JobModel.updated_at.set(_now())]
         for name, value in {**changes, **counters}.items():
+            if isinstance(value, JobOptions):
+                value = value.to_dict()
             attribute = getattr(JobModel, name)
             actions.append(attribute.remove() if value is None else attribute.set(value))
         return actions

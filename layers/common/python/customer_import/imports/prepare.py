@@ -4,7 +4,7 @@ batches and write the preview."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..changes.log import SWEEP_PREFIX
@@ -21,7 +21,11 @@ from ..ports import JobStore, ObjectStore, OrganisationStore, RowFailure
 from ..progress import ProgressBroadcaster
 from ..settings import Settings
 from ..sources import techman
-from ..sources.csv_files import TextFormat, UnreadableFile, iter_records
+from ..sources.csv_files import TextFormat, UnreadableFile
+from ..sources.dates import DateOrderEvidence
+from ..sources.files import SourceFile
+from ..sources.layout import DateOrder
+from ..sources.techman import ValueReading
 from .run import JobRun
 from .shared import Clock, JobAudit, timestamp
 from .staging import (
@@ -53,28 +57,88 @@ class PrepareImport:
         fmt = TextFormat(encoding=job.encoding or "utf-8", delimiter=job.delimiter or ",")
         profile = self.organisations.get(org_id)
         max_rows = profile.max_rows or self.settings.max_rows
-        records = iter_records(self.objects.open(job.object_key), fmt)
-        try:
-            _, header = next(records)
-            columns = techman.check_header(header)
-            # A first pass learns each customer's last row: the second then stages customers
-            # as their rows end, and Prepare's memory stays flat in the file's size.
-            index = techman.index_rows(
-                columns, iter_records(self.objects.open(job.object_key), fmt), max_rows
+        layout = job.options.layout
+        source = SourceFile(
+            lambda: self.objects.open(job.object_key),
+            layout,
+            fmt,
+            profile.max_file_bytes or self.settings.max_file_bytes,
+        )
+        with source:
+            try:
+                records = source.records()
+                _, header = next(records)
+                columns = techman.check_header(header, layout.columns if layout.is_mapped else None)
+                dates = DateOrderEvidence(columns.positions)
+                # A first pass learns each customer's last row: the second then stages
+                # customers as their rows end, and Prepare's memory stays flat in the file's
+                # size. It also learns how the file writes its dates.
+                index = techman.index_rows(columns, source.records(), max_rows, dates.see)
+            except UnreadableFile as exc:
+                return self._reject_prepared(job, str(exc))
+            if index.rows == 0:  # rows of only delimiters, beyond Validate's head
+                return self._reject_prepared(job, NO_DATA_ROWS)
+            if index.rows > max_rows:
+                return self._reject_prepared(
+                    job,
+                    f"The file has more than {max_rows:,} data rows, the limit; "
+                    "split it into smaller files",
+                )
+            order = layout.date_order
+            if order is DateOrder.DETECT:
+                verdict = dates.verdict()
+                if verdict.contradiction:
+                    return self._reject_prepared(job, verdict.contradiction)
+                if verdict.question:
+                    return self._ask(job, verdict.question, index.rows)
+                order = verdict.order or DateOrder.DAY_FIRST
+                job = self.jobs.update(
+                    org_id,
+                    job_id,
+                    options=replace(job.options, layout=layout.with_date_order(order)),
+                )
+            elif not layout.is_mapped and (warning := dates.month_first_only()):
+                job = self.jobs.update(org_id, job_id, warnings=[*job.warnings, warning])
+            reading = ValueReading(
+                date_order=str(order),
+                phone_region=layout.phone_region,
+                boolean_words=frozenset(layout.boolean_words.items()),
             )
-        except UnreadableFile as exc:
-            return self._reject_prepared(job, str(exc))
-        if index.rows == 0:  # rows of only delimiters, beyond Validate's head
-            return self._reject_prepared(job, NO_DATA_ROWS)
-        if index.rows > max_rows:
-            return self._reject_prepared(
-                job,
-                f"The file has more than {max_rows:,} data rows, the limit; "
-                "split it into smaller files",
-            )
-        rows = techman.TechmanRows(columns, profile, index.last_rows)
-        rows.read(records)
+            rows = techman.TechmanRows(columns, profile, index.last_rows, reading)
+            rows.read(records)
+            return self._stage(job, rows)
 
+    def _ask(self, job: Job, question: dict[str, Any], rows: int) -> dict[str, Any]:
+        """Stop before cleaning anything: the file cannot be read until a person says how it
+        writes its dates. The preview holds the question and a few values read both ways;
+        the answer reads the file again (`ImportRequests.submit_decision`)."""
+        preview_key = f"{staging_prefix(job)}/preview.json"
+        self.objects.put_json(
+            preview_key,
+            {
+                "counts": {"rows": rows},
+                "customers": [],
+                "question": question,
+                "mode": str(job.options.mode),
+            },
+        )
+        self.jobs.update(
+            job.org_id,
+            job.job_id,
+            preview_key=preview_key,
+            reason=question["text"],
+            counters={**job.counters, "rows": rows},
+        )
+        return {
+            **_NOTHING_STAGED,
+            "needs_confirmation": True,
+            "auto_run": False,
+            "decision_timeout_seconds": job.options.decision_timeout_seconds
+            or self.settings.decision_timeout_seconds,
+        }
+
+    def _stage(self, job: Job, rows: techman.TechmanRows) -> dict[str, Any]:
+        org_id, job_id = job.org_id, job.job_id
         failures: list[RowFailure] = []
         prefix = staging_prefix(job)
         size = self.settings.batch_size
@@ -304,18 +368,21 @@ class PrepareImport:
 
     def _reject_prepared(self, job: Job, reason: str) -> dict[str, Any]:
         reject(self.jobs, self.broadcaster, self.audit, job, reason)
-        return {
-            "rejected": True,
-            "manifest_key": None,
-            "batches": 0,
-            "late_manifest_key": None,
-            "late_batches": 0,
-            "sweep_manifest_key": None,
-            "sweep_batches": 0,
-            "needs_confirmation": False,
-            "auto_run": False,
-            "decision_timeout_seconds": 0,
-        }
+        return {**_NOTHING_STAGED, "rejected": True}
+
+
+_NOTHING_STAGED: dict[str, Any] = {
+    "rejected": False,
+    "manifest_key": None,
+    "batches": 0,
+    "late_manifest_key": None,
+    "late_batches": 0,
+    "sweep_manifest_key": None,
+    "sweep_batches": 0,
+    "needs_confirmation": False,
+    "auto_run": False,
+    "decision_timeout_seconds": 0,
+}
 
 
 @dataclass(frozen=True)

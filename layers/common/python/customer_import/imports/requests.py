@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..changes.rules import Mode
@@ -17,6 +17,7 @@ from ..jobs import Job, JobOptions, JobStatus
 from ..ports import JobStore, ObjectStore, OrganisationStore, Workflow
 from ..progress import ProgressBroadcaster
 from ..settings import Settings
+from ..sources.layout import SOURCES, DateOrder
 from ..uploads import upload_limit
 from .shared import Clock, JobAudit, timestamp
 from .staging import (
@@ -26,7 +27,6 @@ from .staging import (
     row_errors_page_key,
     staged,
 )
-from .validate import SOURCES
 
 PRESIGNED_UPLOAD_SECONDS = 15 * 60
 ERROR_LOG_LINK_SECONDS = 60 * 60
@@ -47,6 +47,12 @@ class DuplicatesPage:
 
 
 RowErrorsPage = DuplicatesPage  # the same shape: how many in all, from where, which
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @dataclass(eq=False)
@@ -71,7 +77,12 @@ class JobRequests:
     ) -> Upload:
         """A pending job and a presigned POST bound to its exact key, type and size range."""
         if source not in SOURCES:
-            raise InvalidUpload(f"Unknown source {source!r}; known: {', '.join(sorted(SOURCES))}")
+            raise InvalidUpload(f"Unknown source {source!r}; known: {', '.join(SOURCES)}")
+        if source != options.layout.source:
+            raise InvalidUpload(
+                f"Source {source!r} differs from the {options.layout.source!r} the import's "
+                "profile reads its files as"
+            )
         safe_name = (
             _SAFE_FILE_NAME.sub("_", file_name.rsplit("/", 1)[-1]).strip("._") or "upload.csv"
         )
@@ -94,7 +105,7 @@ class JobRequests:
         # S3 refuses a larger file at the door; Validate checks the same limit again.
         limit = upload_limit(self.settings, self.organisations, org_id)
         post = self.objects.presigned_post(
-            job.object_key, "text/csv", limit, PRESIGNED_UPLOAD_SECONDS
+            job.object_key, CONTENT_TYPES[options.layout.format], limit, PRESIGNED_UPLOAD_SECONDS
         )
         return Upload(job=job, post=post)
 
@@ -106,16 +117,21 @@ class JobRequests:
         overrides: dict[str, str] | None,
         actor: str,
         confirm_deletions: bool = False,
+        date_order: str | None = None,
     ) -> Job:
         """Check the decision against the flagged customers (and a sync over its deletion
         threshold against the confirmation it waits for), store it on the job and release the
-        waiting execution with only a reference to it."""
+        waiting execution with only a reference to it. A file that asked how it writes its
+        dates takes the answer instead, and is read again with it."""
         decision = Decision.parse(default, overrides)
         job = self.jobs.get(org_id, job_id)
         if job.status is not JobStatus.READY or not job.task_token:
             raise InvalidDecision(
                 f"Import job {job_id} is {job.status}; a decision is only accepted while it is ready"
             )
+        question = self._question(job)
+        if question or date_order is not None:
+            return self._answer(job, question, date_order, actor)
         decision.check_covers(self._flagged_numbers(job))
         waiting_for = self._deletions_to_confirm(job)
         if waiting_for and not confirm_deletions:
@@ -141,6 +157,48 @@ class JobRequests:
             **({"confirm_deletions": True} if waiting_for else {}),
             flagged=job.counter("duplicates"),
         )
+        self.broadcaster.publish(job, "status")
+        return job
+
+    def _question(self, job: Job) -> dict[str, Any] | None:
+        """What Prepare asks before it can read the file (how its dates are written), or None."""
+        if not job.preview_key:
+            return None
+        question: dict[str, Any] | None = (
+            staged(self.objects, job, job.preview_key, "the decision") or {}
+        ).get("question")
+        return question
+
+    def _answer(
+        self, job: Job, question: dict[str, Any] | None, date_order: str | None, actor: str
+    ) -> Job:
+        if question is None:
+            raise InvalidDecision(
+                f"Import job {job.job_id} asks no question about its dates: decide without "
+                "date_order"
+            )
+        if date_order is None or date_order not in question["choices"]:
+            raise InvalidDecision(
+                f"{question['text']} Answer with date_order {' or '.join(question['choices'])}"
+            )
+        layout = job.options.layout.with_date_order(DateOrder(date_order))
+        try:
+            job = self.jobs.transition(
+                job.org_id,
+                job.job_id,
+                JobStatus.PREPARING,
+                options=replace(job.options, layout=layout),
+                reason=None,
+                preview_key=None,
+            )
+        except InvalidTransition as exc:
+            raise InvalidDecision(
+                f"Import job {job.job_id} is {exc.current}; it was answered already"
+            ) from None
+        self.workflow.send_success(
+            job.task_token or "", {"decision_ref": f"{job.org_id}/{job.job_id}", "read_again": True}
+        )
+        self.audit.record(job, "import.answered", actor, date_order=date_order)
         self.broadcaster.publish(job, "status")
         return job
 

@@ -15,15 +15,17 @@ from ..settings import Settings
 from ..sources import techman
 from ..sources.csv_files import (
     HEAD_BYTES,
+    TextFormat,
     UnreadableFile,
     UnreadableRecord,
     detect_format,
     iter_records,
 )
+from ..sources.files import SourceFile
+from ..sources.xlsx_files import check_workbook_head
 from ..uploads import too_large
 from .shared import JobAudit
 
-SOURCES = {techman.SOURCE: techman}
 NO_DATA_ROWS = "The file has a header but no data rows"
 _LINE_BREAKS = re.compile(rb"[\r\n]")
 
@@ -51,33 +53,15 @@ class ValidateUpload:
         if size > limit:
             return reject(self.jobs, self.broadcaster, self.audit, job, too_large(size, limit))
         head = self.objects.read_head(job.object_key, HEAD_BYTES)
+        layout = job.options.layout
         try:
-            fmt = detect_format(head)
+            if layout.format == "xlsx":
+                fmt, header, has_rows = self._workbook_header(job, head, limit)
+            else:
+                fmt, header, has_rows = _text_header(head, size)
         except UnreadableFile as exc:
             return reject(self.jobs, self.broadcaster, self.audit, job, str(exc))
-        records = iter_records(io.BytesIO(head), fmt)
-        header = next(records, None)
-        if header is None:
-            return reject(self.jobs, self.broadcaster, self.audit, job, "The file is empty")
-        if isinstance(header[1], UnreadableRecord):
-            return reject(
-                self.jobs,
-                self.broadcaster,
-                self.audit,
-                job,
-                f"The header row cannot be read: {header[1].reason}",
-            )
-        if size > len(head) and not _LINE_BREAKS.search(head):
-            # The header runs on past the head: it cannot be checked, and no header is so long.
-            return reject(
-                self.jobs,
-                self.broadcaster,
-                self.audit,
-                job,
-                f"The header has more than {len(header[1]):,} columns in its first "
-                f"{len(head) // 1024} KB; the limit is {techman.MAX_COLUMNS:,}",
-            )
-        check = SOURCES[job.source].check_header(header[1])
+        check = techman.check_header(header, layout.columns if layout.is_mapped else None)
         if problem := check.problem():
             return reject(self.jobs, self.broadcaster, self.audit, job, problem)
         if check.missing:
@@ -89,19 +73,54 @@ class ValidateUpload:
                 f"Missing required columns: {', '.join(check.missing)}",
                 missing_columns=check.missing,
             )
-        if size <= len(head) and next(records, None) is None:
+        if not has_rows:
             return reject(self.jobs, self.broadcaster, self.audit, job, NO_DATA_ROWS)
         warnings = [_unknown_columns_warning(check.unknown)] if check.unknown else []
+        if absent := [h for h, c in layout.columns.items() if c not in check.positions]:
+            warnings.append(_named("Columns the profile maps are not in the file", absent))
         job = self.jobs.transition(
             org_id,
             job_id,
             JobStatus.PREPARING,
-            encoding=fmt.encoding,
-            delimiter=fmt.delimiter,
+            encoding=fmt.encoding if fmt else None,
+            delimiter=fmt.delimiter if fmt else None,
             warnings=warnings,
         )
         self.broadcaster.publish(job, "status")
         return {"rejected": False}
+
+    def _workbook_header(self, job: Job, head: bytes, limit: int) -> tuple[None, list[str], bool]:
+        """The header of a workbook's sheet, and whether a data row follows. The whole file
+        is read: a workbook's directory is at its end."""
+        check_workbook_head(head)
+        source = SourceFile(
+            lambda: self.objects.open(job.object_key), job.options.layout, TextFormat("", ""), limit
+        )
+        with source:
+            records = source.records()
+            header = next(records, None)
+            if header is None:
+                raise UnreadableFile("The sheet is empty")
+            return None, header[1], next(records, None) is not None
+
+
+def _text_header(head: bytes, size: int) -> tuple[TextFormat, list[str], bool]:
+    """A CSV file's format and header from its head, and whether a data row follows (when the
+    head is not the whole file, Prepare tells)."""
+    fmt = detect_format(head)
+    records = iter_records(io.BytesIO(head), fmt)
+    header = next(records, None)
+    if header is None:
+        raise UnreadableFile("The file is empty")
+    if isinstance(header[1], UnreadableRecord):
+        raise UnreadableFile(f"The header row cannot be read: {header[1].reason}")
+    if size > len(head) and not _LINE_BREAKS.search(head):
+        # The header runs on past the head: it cannot be checked, and no header is so long.
+        raise UnreadableFile(
+            f"The header has more than {len(header[1]):,} columns in its first "
+            f"{len(head) // 1024} KB; the limit is {techman.MAX_COLUMNS:,}"
+        )
+    return fmt, header[1], size > len(head) or next(records, None) is not None
 
 
 def reject(
@@ -125,7 +144,11 @@ def reject(
 
 
 def _unknown_columns_warning(unknown: list[str]) -> str:
-    """The columns the import ignores, named within a bounded length (the job keeps it)."""
-    shown = [name if len(name) <= 60 else name[:59] + "…" for name in unknown[:20]]
-    more = f" and {len(unknown) - len(shown):,} more" if len(unknown) > len(shown) else ""
-    return f"Unknown columns ignored: {', '.join(shown)}{more}"
+    return _named("Unknown columns ignored", unknown)
+
+
+def _named(what: str, names: list[str]) -> str:
+    """Columns named within a bounded length (the job keeps it)."""
+    shown = [name if len(name) <= 60 else name[:59] + "…" for name in names[:20]]
+    more = f" and {len(names) - len(shown):,} more" if len(names) > len(shown) else ""
+    return f"{what}: {', '.join(shown)}{more}"

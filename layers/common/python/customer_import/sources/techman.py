@@ -62,6 +62,8 @@ OPTIONAL_COLUMNS = (
     "VehicleMileage",
 )
 KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# What a file mapped onto these columns must hold at least (an ERP's export holds what it holds).
+MAPPED_REQUIRED_COLUMNS = ("CustomerNumber", "CustomerName")
 # Techman writes 34 columns; an export with hundreds of columns of its own still fits. The cap
 # keeps every step linear in the file's size however its rows are cut (issue 15).
 MAX_COLUMNS = 500
@@ -170,9 +172,16 @@ class ColumnCheck:
         return None
 
 
-def check_header(header: list[str]) -> ColumnCheck:
-    """Match header names case-insensitively after trimming, in any order."""
-    by_key = {name.lower(): name for name in KNOWN_COLUMNS}
+def check_header(header: list[str], mapping: Mapping[str, str] | None = None) -> ColumnCheck:
+    """Match header names case-insensitively after trimming, in any order: Techman's own
+    names, or with `mapping` (a mapped file) the file's headers it maps to canonical columns.
+    A missing column of a mapped file is named by its header and its column."""
+    if mapping is None:
+        by_key = {name.lower(): name for name in KNOWN_COLUMNS}
+        required: tuple[str, ...] = REQUIRED_COLUMNS
+    else:
+        by_key = {name.strip().lower(): column for name, column in mapping.items()}
+        required = MAPPED_REQUIRED_COLUMNS
     positions: dict[str, int] = {}
     unknown: list[str] = []
     repeated: dict[str, list[int]] = {}
@@ -185,10 +194,26 @@ def check_header(header: list[str]) -> ColumnCheck:
             repeated.setdefault(canonical, [positions[canonical] + 1]).append(index + 1)
         else:
             positions[canonical] = index
-    missing = [name for name in REQUIRED_COLUMNS if name not in positions]
+    headers_of = {column: name for name, column in (mapping or {}).items()}
+    missing = [
+        f"{headers_of[name]} ({name})" if name in headers_of else name
+        for name in required
+        if name not in positions
+    ]
     return ColumnCheck(
         positions=positions, missing=missing, unknown=unknown, header=header, repeated=repeated
     )
+
+
+@dataclass(frozen=True)
+class ValueReading:
+    """How a file writes its values, where files differ (a profile's transforms): the order
+    of its numeric dates, the region of phone numbers without a country code (None: the
+    organisation's) and yes/no words beyond the usual English ones."""
+
+    date_order: str = cleaning.DAY_FIRST
+    phone_region: str | None = None
+    boolean_words: frozenset[tuple[str, bool]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -285,10 +310,14 @@ class RowIndex:
 
 
 def index_rows(
-    columns: ColumnCheck, records: Iterable[tuple[int, list[str]]], limit: int
+    columns: ColumnCheck,
+    records: Iterable[tuple[int, list[str]]],
+    limit: int,
+    see: Callable[[int, list[str]], None] | None = None,
 ) -> RowIndex:
     """Each `CustomerNumber`'s last row, from the data rows of `records` (the header first),
-    read the way `TechmanRows.add` reads them. Tens of bytes per customer, nothing per row."""
+    read the way `TechmanRows.add` reads them. Tens of bytes per customer, nothing per row.
+    `see` is shown every data row (to learn how the file writes its dates, say)."""
     last_rows: dict[str, int] = {}
     rows = 0
     data = iter(records)
@@ -297,6 +326,8 @@ def index_rows(
         rows += 1
         if rows > limit:
             break
+        if see is not None:
+            see(row_number, values)
         number = _customer_number(columns, values)
         if number:
             last_rows[number] = row_number
@@ -359,9 +390,12 @@ class TechmanRows:
         columns: ColumnCheck,
         profile: OrganisationProfile | None = None,
         last_rows: Mapping[str, int] | None = None,
+        reading: ValueReading = ValueReading(),
     ) -> None:
         self.columns = columns
         self.profile = profile or OrganisationProfile(org_id="")
+        self.reading = reading
+        self._phone_region = reading.phone_region or self.profile.phone_region
         self._customer_positions = [
             index for column, index in columns.positions.items() if column in CUSTOMER_COLUMNS
         ]
@@ -466,13 +500,14 @@ class TechmanRows:
 
     def _customer_fields(self, row: _Row) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         def phone(raw: str) -> str | None:
-            return cleaning.normalise_phone(raw, self.profile.phone_region)
+            return cleaning.normalise_phone(raw, self._phone_region)
 
         def moment(raw: str) -> str | None:
-            return cleaning.parse_datetime(raw, self.profile.time_zone)
+            return cleaning.parse_datetime(raw, self.profile.time_zone, self.reading.date_order)
 
-        reminders = row.clean("VehicleRemindersEnabled", cleaning.parse_bool)
-        notifications = row.clean("NotificationsEnabled", cleaning.parse_bool)
+        yes_no = self._yes_no
+        reminders = row.clean("VehicleRemindersEnabled", yes_no)
+        notifications = row.clean("NotificationsEnabled", yes_no)
         try:
             preferences = cleaning.notification_preferences(
                 row.text("NotificationPreferences"), reminders, notifications
@@ -505,9 +540,9 @@ class TechmanRows:
             "phone": row.clean("Phone", phone, "error"),
             "landline": row.clean("PhoneLandline", phone, "error"),
             "customer_group": group,
-            "credit_hold": row.clean("CustomerOnStop", cleaning.parse_bool),
-            "account_customer": row.clean("AccountCustomer", cleaning.parse_bool),
-            "vat_registered": row.clean("VATRegistered", cleaning.parse_bool),
+            "credit_hold": row.clean("CustomerOnStop", yes_no),
+            "account_customer": row.clean("AccountCustomer", yes_no),
+            "vat_registered": row.clean("VATRegistered", yes_no),
             "vat_number": row.cell("VATNumber"),
             "notification_preferences": preferences,
             "date_created": row.clean("DateCreated", moment),
@@ -540,8 +575,13 @@ class TechmanRows:
             )
         return fields, addresses
 
-    @staticmethod
-    def _vehicle(row: _Row) -> dict[str, Any] | None:
+    def _yes_no(self, raw: str) -> bool | None:
+        return cleaning.parse_bool(raw, self.reading.boolean_words)
+
+    def _vehicle(self, row: _Row) -> dict[str, Any] | None:
+        def day(raw: str) -> str | None:
+            return cleaning.parse_date(raw, self.reading.date_order)
+
         registration = cleaning.normalise_registration(row.text("VehicleRegistration"))
         if registration is None and not row.text("VehicleVIN"):
             return None
@@ -551,8 +591,8 @@ class TechmanRows:
             "make": row.cell("VehicleMake"),
             "model": row.cell("VehicleModel"),
             "vin": row.text("VehicleVIN").upper() or None,
-            "first_registered": row.clean("VehicleFirstRegistered", cleaning.parse_date),
-            "mot_due": row.clean("VehicleMOTDue", cleaning.parse_date),
+            "first_registered": row.clean("VehicleFirstRegistered", day),
+            "mot_due": row.clean("VehicleMOTDue", day),
             "mileage": row.clean("VehicleMileage", cleaning.parse_int),
             "row": row.number,
         }
