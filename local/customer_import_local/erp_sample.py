@@ -30,6 +30,7 @@ HEADERS = (
 _FIRST = ("Jürgen", "Anna", "Björn", "Käthe", "Lukas", "Sophie", "Mehmet", "Zoë", "Günter", "Renée")
 _LAST = ("Müller", "Weiß", "Schäfer", "Köhler", "Groß", "Öztürk", "Bauer", "Hoffmann")
 _TOWNS = (("01067", "Dresden"), ("04109", "Leipzig"), ("10115", "Berlin"), ("80331", "München"))
+_ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "ë": "e"})
 _STREETS = ("Hauptstraße", "Schloßallee", "Bahnhofstraße", "Am Gänseberg")
 
 
@@ -46,7 +47,7 @@ def german_rows(customers: int, seed: int = 1, ambiguous_dates: bool = False) ->
             [
                 f"K-{10000 + number}",
                 f"{first} {last}",
-                f"{first}.{last}{number}@example.de".lower().replace("ü", "ue").replace("ö", "oe"),
+                f"{first}.{last}{number}@example.de".lower().translate(_ASCII),
                 f"0151 {rng.randint(20000000, 29999999)}",
                 f"030 {rng.randint(2000000, 8999999)}",
                 f"{rng.choice(_STREETS)} {rng.randint(1, 120)}",

@@ -7,6 +7,7 @@ and clear 4xx answers to invalid input.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ ROUTES = [
     ("PUT", f"/profiles/{PROFILE}", IMPORT_MANAGE),
     ("GET", "/profiles", IMPORT_MANAGE),
     ("GET", f"/profiles/{PROFILE}", IMPORT_MANAGE),
+    ("POST", f"/profiles/{PROFILE}/from-job", IMPORT_MANAGE),
     ("DELETE", f"/profiles/{PROFILE}", IMPORT_MANAGE),
 ]
 BODIES = {
@@ -66,6 +68,7 @@ BODIES = {
     # The defaults, which the organisation has: nothing changes.
     "/settings": {},
     f"/profiles/{PROFILE}": {"account": "erp", "mode": "update"},
+    f"/profiles/{PROFILE}/from-job": {"job_id": JOB},
 }
 QUERIES = {"/customers": {"external_customer_number": "1"}}
 
@@ -119,12 +122,14 @@ def request(stack, method: str, path: str, token: str | None, imported: Imported
     ids = {JOB: imported.job_id if imported else str(uuid.uuid4())}
     ids[CUSTOMER] = imported.customer_id if imported else str(uuid.uuid4())
     template = path
+    body = json.dumps(BODIES.get(template))
     for placeholder, value in ids.items():
         path = path.replace(placeholder, value)
+        body = body.replace(placeholder, value)
     return requests.request(
         method,
         f"{stack.endpoints.api_url}{path}",
-        json=BODIES.get(template) if method in ("POST", "PUT", "PATCH") else None,
+        json=json.loads(body) if method in ("POST", "PUT", "PATCH") else None,
         params=QUERIES.get(template),
         headers={"Authorization": f"Bearer {token}"} if token else {},
         timeout=30,

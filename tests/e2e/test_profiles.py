@@ -71,7 +71,7 @@ def test_a_profile_with_problems_is_refused_naming_each_and_run_refuses_mixed_op
     state_file = running(stack, tmp_path)
     document = tmp_path / "bad.json"
     document.write_text(
-        json.dumps({"columns": {"Kundennummer": "CustomerNumber"}, "mode": "merge"}),
+        json.dumps({"colums": {"Kundennummer": "CustomerNumber"}, "mode": "merge"}),
         encoding="utf-8",
     )
     # When it is saved
@@ -80,7 +80,7 @@ def test_a_profile_with_problems_is_refused_naming_each_and_run_refuses_mixed_op
     )
     # Then it is refused with every problem named (422)
     assert put.returncode == 1
-    assert "columns" in put.stderr and "mode" in put.stderr and "(HTTP 422)" in put.stderr
+    assert "colums" in put.stderr and "mode" in put.stderr and "(HTTP 422)" in put.stderr
     listed = cli(["profiles", "list", "--org", org, "--json"], state_file, tmp_path)
     assert json.loads(listed.stdout) == []
     # And `run` refuses a profile beside the options it stands for

@@ -20,6 +20,16 @@ DATE_COLUMNS = ("DateCreated", "LastVisit", "VehicleFirstRegistered", "VehicleMO
 SAMPLES = 5  # of each kind, for messages and for the question's examples
 
 
+_ORDERS = (DateOrder.DAY_FIRST, DateOrder.MONTH_FIRST)
+
+
+def _reads(value: str, order: DateOrder) -> bool:
+    try:
+        return cleaning.parse_date(value, str(order)) is not None
+    except cleaning.CleanupError:
+        return False
+
+
 @dataclass(frozen=True)
 class DateSample:
     row: int
@@ -35,10 +45,7 @@ class DateSample:
             "row": self.row,
             "column": self.column,
             "value": self.value,
-            **{
-                str(order): cleaning.parse_date(self.value, str(order))
-                for order in (DateOrder.DAY_FIRST, DateOrder.MONTH_FIRST)
-            },
+            **{str(order): cleaning.parse_date(self.value, str(order)) for order in _ORDERS},
         }
 
 
@@ -78,16 +85,21 @@ class DateOrderEvidence:
         for column, index in self._columns:
             if index >= len(values):
                 continue
-            parts = cleaning.numeric_date_parts(values[index])
+            # As the row reads it: invisible characters go (`techman.screen_cell`).
+            value = cleaning.strip_invisible(values[index], keys=True).strip()
+            parts = cleaning.numeric_date_parts(value)
             if parts is None:
                 continue
             first, second = parts
-            if first > 12 >= second:
-                self._day_first.add(DateSample(row, column, values[index].strip()))
-            elif second > 12 >= first:
-                self._month_first.add(DateSample(row, column, values[index].strip()))
-            elif first != second and first <= 12 and second <= 12:
-                self._either.add(DateSample(row, column, values[index].strip()))
+            # A value no order reads (a day 0, a 25th hour) fails its own row, telling nothing.
+            readable = {order for order in _ORDERS if _reads(value, order)}
+            sample = DateSample(row, column, value)
+            if readable == {DateOrder.DAY_FIRST} and first > 12:
+                self._day_first.add(sample)
+            elif readable == {DateOrder.MONTH_FIRST} and second > 12:
+                self._month_first.add(sample)
+            elif len(readable) == 2 and first != second:
+                self._either.add(sample)
 
     def see_all(self, records: Iterable[tuple[int, list[str]]]) -> DateOrderEvidence:
         for row, values in records:

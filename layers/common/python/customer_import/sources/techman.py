@@ -326,9 +326,9 @@ def index_rows(
         rows += 1
         if rows > limit:
             break
-        if see is not None:
-            see(row_number, values)
         number = _customer_number(columns, values)
+        if number is not None and see is not None:
+            see(row_number, values)  # a row refused whole tells nothing
         if number:
             last_rows[number] = row_number
     return RowIndex(last_rows, rows)

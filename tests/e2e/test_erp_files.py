@@ -1,0 +1,192 @@
+"""An ERP integrator's files on the local stack (issue #19): a German export (its own headers,
+semicolons, Windows-1252, TT.MM.JJJJ) mapped by a profile that `profiles suggest` wrote, put
+into drops/ with the AWS CLI and imported unattended into the profile's account; the same rows
+as XLSX; a file whose dates cannot tell their order waiting for the answer; a profile saved
+from a job."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from customer_import_local.erp_sample import german_csv, german_rows, german_xlsx
+
+from tests.e2e.test_cli import cli, running
+
+AWS = Path(sys.executable).parent / "aws"
+CUSTOMERS = 12
+
+
+def aws_s3_cp(stack, path: Path, key: str) -> subprocess.CompletedProcess[str]:
+    """`aws s3 cp` as an ERP runs it, with its own keys, pointed at the stack's S3."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "MOTO_PORT"} | {
+        "AWS_ACCESS_KEY_ID": "erp-acme",
+        "AWS_SECRET_ACCESS_KEY": "erp-acme-secret",
+        "AWS_DEFAULT_REGION": stack.endpoints.region,
+    }
+    return subprocess.run(
+        [
+            str(AWS),
+            "s3",
+            "cp",
+            str(path),
+            f"s3://{stack.endpoints.bucket}/{key}",
+            "--endpoint-url",
+            stack.endpoints.endpoint_url,
+            "--only-show-errors",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def dropped_job(org: str, file_name: str, state_file: Path, cwd: Path) -> dict[str, Any]:
+    """The job a drop created, as `jobs list` shows it (the drop answers nothing itself)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        listed = cli(["jobs", "list", "--org", org, "--json"], state_file, cwd)
+        found = [j for j in json.loads(listed.stdout)["items"] if j["file_name"] == file_name]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no job for {file_name}")
+
+
+def saved_profile(
+    org: str, name: str, file: Path, state_file: Path, cwd: Path, **settings: Any
+) -> dict[str, Any]:
+    suggested = cli(["profiles", "suggest", str(file)], state_file, cwd)
+    assert suggested.returncode == 0, suggested.stderr
+    document = json.loads(suggested.stdout) | settings
+    path = cwd / f"{name}.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    put = cli(["profiles", "put", name, "--file", str(path), "--org", org], state_file, cwd)
+    assert put.returncode == 0, put.stderr
+    return document
+
+
+ERP_SETTINGS = {
+    "account": "erp",
+    "mode": "update",
+    "review": "auto",
+    "phone_region": "DE",
+    "boolean_words": {"ja": True, "nein": False},
+}
+
+
+def test_a_german_erp_file_dropped_with_the_aws_cli_imports_unattended_into_its_account(
+    stack, org, tmp_path
+) -> None:
+    # Given the organisation's group map, and the German export with a profile suggested
+    # from its headers (an ERP's settings added)
+    state_file = running(stack, tmp_path)
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"group_map": {"Privat": "Retail", "Gewerbe": "Trade"}}))
+    put = cli(["settings", "put", "--file", str(settings), "--org", org], state_file, tmp_path)
+    assert put.returncode == 0, put.stderr
+    export = tmp_path / "kunden.csv"
+    export.write_bytes(german_csv(german_rows(CUSTOMERS)))
+    document = saved_profile(org, "erp-nightly", export, state_file, tmp_path, **ERP_SETTINGS)
+    assert document["columns"]["Kundennummer"] == "CustomerNumber"
+    assert "Bemerkung" not in document["columns"]
+
+    # When the ERP puts the file into the profile's folder with the AWS CLI
+    copied = aws_s3_cp(stack, export, f"drops/{org}/erp-nightly/kunden.csv")
+    assert copied.returncode == 0, copied.stderr
+    job = dropped_job(org, "kunden.csv", state_file, tmp_path)
+    waited = cli(["jobs", "wait", job["job_id"], "--org", org], state_file, tmp_path)
+
+    # Then the import ran unattended into the profile's account, reading the file its way
+    assert waited.returncode == 0, waited.stdout + waited.stderr
+    listed = cli(["customers", "--org", org, "--account", "erp", "--json"], state_file, tmp_path)
+    stored = {c["external_customer_number"]: c for c in json.loads(listed.stdout)}
+    assert len(stored) == CUSTOMERS
+    first = stored["K-10001"]
+    assert first["phone"].startswith("+49151") and first["landline"].startswith("+4930")
+    assert first["customer_group"] in ("Retail", "Trade")
+    assert first["addresses"][0]["postcode"] in ("01067", "04109", "10115", "80331")
+    assert stored["K-10001"]["name"] == german_rows(CUSTOMERS)[0][1]  # Windows-1252 read
+    assert first["date_created"].startswith(german_rows(CUSTOMERS)[0][10].isoformat())
+    shown = json.loads(
+        cli(["jobs", "show", job["job_id"], "--org", org, "--json"], state_file, tmp_path).stdout
+    )
+    assert (shown["profile"], shown["source"], shown["date_order"]) == (
+        "erp-nightly",
+        "mapped",
+        "day_first",
+    )
+
+    # When the same rows come as the workbook the ERP also writes, through its own profile
+    workbook = tmp_path / "kunden.xlsx"
+    german_xlsx(german_rows(CUSTOMERS), workbook)
+    saved_profile(org, "erp-xlsx", workbook, state_file, tmp_path, **ERP_SETTINGS, sheet="Kunden")
+    assert aws_s3_cp(stack, workbook, f"drops/{org}/erp-xlsx/kunden.xlsx").returncode == 0
+    job = dropped_job(org, "kunden.xlsx", state_file, tmp_path)
+    waited = cli(["jobs", "wait", job["job_id"], "--org", org, "--json"], state_file, tmp_path)
+    # Then every customer reads back unchanged: dates, numbers and zeros as the cells hold them
+    assert waited.returncode == 0, waited.stdout + waited.stderr
+    counts = json.loads(waited.stdout)["counts"]
+    assert (counts["unchanged"], counts["updated"], counts["failed"]) == (CUSTOMERS, 0, 0)
+
+
+def test_a_file_whose_dates_cannot_tell_their_order_waits_for_the_answer(
+    stack, org, tmp_path
+) -> None:
+    # Given an unattended mapped profile that detects the date order, and a file none of
+    # whose dates has a part over 12
+    state_file = running(stack, tmp_path)
+    export = tmp_path / "mehrdeutig.csv"
+    rows = german_rows(6, ambiguous_dates=True)
+    export.write_bytes(german_csv(rows))
+    saved_profile(org, "erp-detect", export, state_file, tmp_path, **ERP_SETTINGS)
+    assert aws_s3_cp(stack, export, f"drops/{org}/erp-detect/mehrdeutig.csv").returncode == 0
+    job_id = dropped_job(org, "mehrdeutig.csv", state_file, tmp_path)["job_id"]
+
+    # When a script waits for it
+    waited = cli(["jobs", "wait", job_id, "--org", org], state_file, tmp_path)
+    # Then it waits for a decision (exit 3), asking the question, with values read both ways
+    assert waited.returncode == 3, waited.stdout + waited.stderr
+    shown = cli(["jobs", "show", job_id, "--org", org], state_file, tmp_path)
+    assert "day-first or month-first" in shown.stdout
+    assert "day_first" in shown.stdout and "month_first" in shown.stdout
+    listed = cli(["customers", "--org", org, "--account", "erp", "--json"], state_file, tmp_path)
+    assert json.loads(listed.stdout) == []
+
+    # When a person answers month-first
+    answered = cli(
+        ["decide", job_id, "--date-order", "month_first", "--org", org, "--json"],
+        state_file,
+        tmp_path,
+    )
+    # Then the file is read again that way and imported
+    assert answered.returncode == 0, answered.stderr
+    listed = cli(["customers", "--org", org, "--account", "erp", "--json"], state_file, tmp_path)
+    stored = {c["external_customer_number"]: c for c in json.loads(listed.stdout)}
+    written = rows[0][10]  # TT.MM.JJJJ as written, now read as MM.TT.JJJJ
+    assert stored["K-10001"]["date_created"][:10] == (
+        f"{written.year}-{written.day:02d}-{written.month:02d}"
+    )
+
+    # When the job's settings are kept as a profile
+    kept = cli(
+        ["profiles", "put", "erp-kept", "--from-job", job_id, "--org", org], state_file, tmp_path
+    )
+    # Then the profile holds its mapping and the answered date order
+    assert kept.returncode == 0, kept.stderr
+    profile = json.loads(
+        cli(["profiles", "show", "erp-kept", "--org", org], state_file, tmp_path).stdout
+    )
+    assert (profile["source"], profile["date_order"], profile["account"]) == (
+        "mapped",
+        "month_first",
+        "erp",
+    )
+    assert profile["columns"]["Angelegt am"] == "DateCreated"
