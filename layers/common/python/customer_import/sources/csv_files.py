@@ -79,6 +79,11 @@ def detect_format(head: bytes) -> TextFormat:
     """
     if not head.strip(b"\r\n\t \xef\xbb\xbf\xff\xfe"):
         raise UnreadableFile("The file is empty")
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")):
+        raise UnreadableFile(
+            "The file is an Excel workbook, not a CSV file: save it as CSV, or import it with "
+            'a profile whose format is "xlsx"'
+        )
     encoding = _detect_encoding(head)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
     if _looks_binary(text):
