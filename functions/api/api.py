@@ -765,21 +765,7 @@ def get_profile(name: ProfileName) -> ProfileOut:
     tags=["profiles"],
 )
 def put_profile(name: ProfileName, body: ProfileDocument) -> ProfileOut:
-    caller = _caller(IMPORT_MANAGE)
-    if body.transfer != "none":
-        # Whoever sets a profile to transfer customers could transfer them themselves.
-        caller.require(CUSTOMERS_TRANSFER)
-    components = components_for(_settings())
-    saved = save_profile(
-        components.profiles,
-        components.audit,
-        caller.org_id,
-        name,
-        body.model_dump(),
-        caller.user_id,
-        datetime.now(UTC),
-    )
-    return _profile_out(saved)
+    return _saved_profile(_caller(IMPORT_MANAGE), name, body.model_dump())
 
 
 @app.post(
@@ -791,11 +777,15 @@ def put_profile(name: ProfileName, body: ProfileDocument) -> ProfileOut:
 )
 def put_profile_from_job(name: ProfileName, body: ProfileFromJob) -> ProfileOut:
     caller = _caller(IMPORT_MANAGE)
-    components = components_for(_settings())
-    job = components.pipeline.job(caller.org_id, body.job_id)
-    document = document_of_job(job)
-    if document["transfer"] != "none":
+    job = components_for(_settings()).pipeline.job(caller.org_id, body.job_id)
+    return _saved_profile(caller, name, document_of_job(job))
+
+
+def _saved_profile(caller: Caller, name: str, document: dict[str, Any]) -> ProfileOut:
+    if document.get("transfer", "none") != "none":
+        # Whoever sets a profile to transfer customers could transfer them themselves.
         caller.require(CUSTOMERS_TRANSFER)
+    components = components_for(_settings())
     saved = save_profile(
         components.profiles,
         components.audit,

@@ -17,6 +17,7 @@ from customer_import.sources.layout import DateOrder, FileLayout
 from customer_import_local.erp_sample import german_csv, german_rows, german_xlsx
 
 from tests.fakes import World
+from tests.unit.test_corpus import staged_customers
 
 ORG = "garage-de"
 # The German ERP's headers onto the canonical columns (Land, Kundengruppe, Newsletter and
@@ -73,16 +74,6 @@ def preview_of(world: World, job: Job) -> dict[str, Any]:
     assert job.preview_key
     preview: dict[str, Any] = world.objects.get_json(job.preview_key)
     return preview
-
-
-def staged_customers(world: World, job: Job) -> dict[str, dict[str, Any]]:
-    """The customers written to the staged batches, by CustomerNumber."""
-    staged: dict[str, dict[str, Any]] = {}
-    for manifest_key in (job.manifest_key, job.late_manifest_key):
-        for batch in world.objects.get_json(manifest_key) if manifest_key else []:
-            for customer in world.objects.get_json(batch["key"])["customers"]:
-                staged[customer["external_customer_number"]] = customer
-    return staged
 
 
 def comparable(customers: list[dict[str, Any]]) -> list[dict[str, Any]]:
