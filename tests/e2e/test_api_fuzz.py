@@ -20,6 +20,9 @@ import schemathesis
 from customer_import.access import CUSTOMERS_ACCESS, IMPORT_MANAGE
 from customer_import_local.tokens import local_token
 from hypothesis import HealthCheck, settings
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from infra.description import DESCRIPTION
 
@@ -79,4 +82,30 @@ def test_the_api_keeps_its_document_on_any_input(case, stack, caller) -> None:
     # Given any request the document allows (and some it does not)
     # When it is sent with a valid token
     # Then the answer is no 5xx and conforms to the document: status, content type, body
-    case.call_and_validate(base_url=stack.endpoints.api_url, headers=caller)
+    excluded = [negative_data_rejection] if _violations_never_sent(case) else None
+    case.call_and_validate(
+        base_url=stack.endpoints.api_url, headers=caller, excluded_checks=excluded
+    )
+
+
+# What requests leaves out of a query string: a parameter with one of these values is not sent.
+_NOT_SENT = ([], {}, None)
+
+
+def _violations_never_sent(case) -> bool:
+    """A negative case whose violations never reach the API, which answers it as the valid
+    request it receives: its headers are ours (the token replaces the Authorization it made)
+    and a query value made an empty list or object is left out of the URL (seen: GET
+    /customers?limit=52 with a "cursor violating anyOf" answered 200)."""
+    if case.meta is None:
+        return False
+    negative = {
+        location
+        for location, component in case.meta.components.items()
+        if component.mode is GenerationMode.NEGATIVE
+    }
+    if not negative or negative - {ParameterLocation.QUERY, ParameterLocation.HEADER}:
+        return False
+    return ParameterLocation.QUERY not in negative or any(
+        value in _NOT_SENT for value in (case.query or {}).values()
+    )
