@@ -8,7 +8,7 @@ VENV := .venv
 RUN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup demo test test-fast lint typecheck synth bench bench-large bench-duplicates bench-hostile bench-sync bench-rollback bench-repository clean
+.PHONY: setup web chromium demo test test-fast test-browser lint typecheck synth bench bench-large bench-duplicates bench-hostile bench-sync bench-rollback bench-repository clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -22,7 +22,32 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.synced node_modules/.installed
+# The import page (web/): its own tools from its own lock, built into web/dist, which
+# `customer-import local up` serves.
+WEB_SOURCES := web/index.html web/sign-in.html web/vite.config.ts web/tsconfig.json \
+	$(wildcard web/src/*.ts web/src/*.css web/public/*)
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/.built: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run --silent build
+	touch $@
+
+web: web/dist/.built
+
+# The browser tests drive Debian's Chromium (CI runs as root on Debian).
+CHROMIUM := /usr/bin/chromium
+APT_GET := DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo -E )apt-get
+
+$(CHROMIUM):
+	$(APT_GET) install -y chromium chromium-driver \
+		|| { $(APT_GET) update && $(APT_GET) install -y chromium chromium-driver; }
+
+chromium: $(CHROMIUM)
+
+setup: $(VENV)/.synced node_modules/.installed web
 
 samples/techman_5500.csv: $(VENV)/.synced local/customer_import_local/sample.py
 	$(RUN)/customer-import sample --customers 5500 --out $@
@@ -30,11 +55,14 @@ samples/techman_5500.csv: $(VENV)/.synced local/customer_import_local/sample.py
 demo: setup samples/techman_5500.csv
 	$(RUN)/customer-import run samples/techman_5500.csv --source techman --org demo --account main
 
-test: setup lint typecheck
+test: setup chromium lint typecheck
 	$(RUN)/pytest
 
-test-fast: setup
+test-fast: setup chromium
 	$(RUN)/pytest -m "not slow" -x
+
+test-browser: setup chromium
+	$(RUN)/pytest tests/browser
 
 lint: $(VENV)/.synced
 	$(RUN)/ruff check .
@@ -80,4 +108,5 @@ bench-repository: setup samples/techman_5500.csv
 	$(RUN)/python -m bench.repository_bench samples/techman_5500.csv --customers 1100 5500
 
 clean:
-	rm -rf $(VENV) $(TOOLS) node_modules cdk.out .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) node_modules cdk.out .local .pytest_cache .mypy_cache .ruff_cache \
+		web/node_modules web/dist tests/browser/screenshots

@@ -96,6 +96,7 @@ def local_up(ctx: click.Context, port: int) -> None:
     click.echo(f"  rollback machine   {endpoints.rollback_state_machine_arn}")
     click.echo(f"  WebSocket          {endpoints.websocket_url}")
     click.echo(f"  HTTP API           {endpoints.api_url}")
+    click.echo(f"  web page           {endpoints.web_url}")
     click.echo(f"  endpoints written  {STATE_FILE}")
     stopping = False
 

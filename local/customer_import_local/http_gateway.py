@@ -4,7 +4,12 @@
 
 As in the cloud, a request without a valid bearer token never reaches the function (401), and
 the function finds the token's claims at `requestContext.authorizer.jwt.claims`, every value a
-string.
+string. The web page's origins get the CORS answers the cloud's HTTP API gives them (its
+`cors_preflight`): preflights answered before the authorizer, the origin allowed on every answer.
+
+`WebPageServer` serves the import page (`web/dist`, built by `make`) on its own loopback origin,
+the `config.json` that tells it where the API and WebSocket are, and the local sign-in's token
+endpoint, which exists at home only: the Lambda API has none.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import mimetypes
+import re
 import secrets
 import threading
 import time
@@ -19,8 +26,13 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from customer_import.access import CAPABILITIES
+
+from infra.description import REPO_ROOT
 
 from .tokens import InvalidToken, TokenAuthority, api_gateway_claims, bearer_token
 
@@ -31,6 +43,10 @@ JWKS_PATH = "/.well-known/jwks.json"
 # API Gateway's own limit on a request's payload.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
+# What the cloud's CORS configuration allows the web app's origins (infra/constructs/apis.py).
+CORS_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
+CORS_HEADERS = "authorization,content-type"
+CORS_MAX_AGE_S = 3600
 
 
 @dataclass(frozen=True)
@@ -42,19 +58,31 @@ class FunctionAnswer:
 Invoke = Callable[[dict[str, Any]], FunctionAnswer]
 
 
-class HttpApiGateway:
+class _Answering:
+    """What a server of this module answers a request with."""
+
+    def answer(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], list[str], bytes]:
+        raise NotImplementedError
+
+
+class HttpApiGateway(_Answering):
     def __init__(
         self,
         invoke: Invoke,
         authority: TokenAuthority,
         stage: str = "$default",
         open_routes: Collection[str] = (),
+        cors_origins: Collection[str] = (),
     ):
         self._invoke = invoke
         self._authority = authority
         self._stage = stage
         # "GET /openapi.json": routes without the authorizer, as the description declares them.
         self._open_routes = frozenset(open_routes)
+        # The web page's origins ("http://127.0.0.1:8123"); none: no browser may call the API.
+        self._cors_origins = frozenset(origin.rstrip("/") for origin in cors_origins)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -91,7 +119,25 @@ class HttpApiGateway:
     def answer(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], list[str], bytes]:
-        """(status, headers, cookies, body) for one request."""
+        """(status, headers, cookies, body) for one request, with the CORS headers its origin
+        gets."""
+        origin = headers.get("origin", "").rstrip("/")
+        allowed = bool(origin) and origin in self._cors_origins
+        if self._cors_origins and _is_preflight(method, headers):
+            # API Gateway answers preflights itself, before the authorizer; an origin it does
+            # not allow gets no CORS headers, so the browser refuses the request.
+            cors = _cors_headers(origin, preflight=True) if allowed else {}
+            return 204, cors, [], b""
+        status, answer_headers, cookies, answer_body = self._answer(
+            method, target, headers, body, source_ip
+        )
+        if allowed:
+            answer_headers = {**answer_headers, **_cors_headers(origin, preflight=False)}
+        return status, answer_headers, cookies, answer_body
+
+    def _answer(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], list[str], bytes]:
         path = urlsplit(target).path
         if method == "GET" and path == JWKS_PATH:
             # Where the token issuer publishes its keys, as a user pool does: no token needed.
@@ -178,6 +224,25 @@ class HttpApiGateway:
         return event
 
 
+def _is_preflight(method: str, headers: dict[str, str]) -> bool:
+    return (
+        method == "OPTIONS" and "origin" in headers and "access-control-request-method" in headers
+    )
+
+
+def _cors_headers(origin: str, *, preflight: bool) -> dict[str, str]:
+    headers = {"access-control-allow-origin": origin, "vary": "origin"}
+    if preflight:
+        headers.update(
+            {
+                "access-control-allow-methods": CORS_METHODS,
+                "access-control-allow-headers": CORS_HEADERS,
+                "access-control-max-age": str(CORS_MAX_AGE_S),
+            }
+        )
+    return headers
+
+
 def _quoted(reason: object) -> str:
     """A reason fit for a header's quoted string."""
     return " ".join(str(reason).replace("\\", "").replace('"', "'").split())
@@ -208,7 +273,7 @@ def _response(result: Any) -> tuple[int, dict[str, str], list[str], bytes]:
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
-    owner: HttpApiGateway
+    owner: _Answering
     # HTTP/1.0: one request per connection, so stopping leaves no thread waiting on a client.
     protocol_version = "HTTP/1.0"
     server_version = "customer-import-local"
@@ -244,9 +309,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for cookie in cookies:
             self.send_header("set-cookie", cookie)
         self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        try:
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client went (a browser that navigated away): nobody is left to answer.
+            log.debug("%s %s: the client closed the connection", self.command, self.path)
 
     def __getattr__(self, name: str) -> Any:
         # `do_<METHOD>` for any method: the `$default` route takes them all, and the function
@@ -254,3 +323,206 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if name.startswith("do_"):
             return self._serve
         raise AttributeError(name)
+
+
+# ---- the web page ---------------------------------------------------------------------------
+
+# Where `make` builds the import page (web/, Vite).
+WEB_DIST = REPO_ROOT / "web" / "dist"
+LOCAL_TOKEN_PATH = "/local/token"  # noqa: S105 - a path, not a secret
+CONFIG_PATH = "/config.json"
+# Organisations and users the local sign-in mints tokens for: what an account name may be.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+MAX_TOKEN_TTL_S = 12 * 3600
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".map": "application/json",
+    ".ico": "image/x-icon",
+}
+NOT_BUILT = (
+    "The import page is not built yet: run `make web` (or `make setup`) in the repository, "
+    "then reload this page."
+)
+
+
+class WebPageServer(_Answering):
+    """The import page on its own loopback origin, as CloudFront serves it in the cloud: the
+    built files, `config.json` (where the API and WebSocket are) and, at home only, the local
+    sign-in's `POST /local/token`, which mints a token with the stack's key for the
+    organisation, user and capabilities the person picks."""
+
+    def __init__(self, authority: TokenAuthority, root: Path = WEB_DIST) -> None:
+        self._authority = authority
+        self._root = root
+        self._config: dict[str, str] | None = None
+        self._policy = "default-src 'none'"
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        server = self
+
+        class Handler(_RequestHandler):
+            owner = server
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="web-page", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(10)
+        self._server = None
+
+    @property
+    def url(self) -> str:
+        """The page's address, ending in `/`."""
+        return f"{self.origin}/"
+
+    @property
+    def origin(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def configure(self, api_url: str, websocket_url: str, upload_url: str) -> None:
+        """Where the page's API, WebSocket and presigned uploads are; the Content Security
+        Policy lets the page reach those origins and its own, nothing else."""
+        self._config = {
+            "api_url": api_url.rstrip("/"),
+            "websocket_url": websocket_url.rstrip("/"),
+            "sign_in": "local",
+            "sign_in_url": "sign-in.html",
+            "local_token_url": LOCAL_TOKEN_PATH.lstrip("/"),
+        }
+        connect = " ".join(
+            dict.fromkeys(_origin_of(url) for url in (api_url, websocket_url, upload_url))
+        )
+        self._policy = "; ".join(
+            (
+                "default-src 'none'",
+                "script-src 'self'",
+                "style-src 'self'",
+                "img-src 'self'",
+                f"connect-src 'self' {connect}",
+                "form-action 'none'",
+                "base-uri 'none'",
+                "frame-ancestors 'none'",
+            )
+        )
+
+    def answer(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], list[str], bytes]:
+        path = urlsplit(target).path
+        if path == LOCAL_TOKEN_PATH:
+            answer = self._token(headers, body) if method == "POST" else _text(405, "Use POST")
+        elif method not in ("GET", "HEAD"):
+            answer = _text(405, "The page is read with GET")
+        elif path == CONFIG_PATH:
+            answer = (
+                _json(200, self._config)
+                if self._config is not None
+                else _text(503, "The stack is still starting")
+            )
+        else:
+            answer = self._file(path)
+        status, answer_headers, cookies, answer_body = answer
+        return (
+            status,
+            {
+                **answer_headers,
+                "content-security-policy": self._policy,
+                "x-content-type-options": "nosniff",
+                "referrer-policy": "no-referrer",
+                "x-frame-options": "DENY",
+                "cache-control": "no-cache",
+            },
+            cookies,
+            answer_body,
+        )
+
+    def _file(self, path: str) -> tuple[int, dict[str, str], list[str], bytes]:
+        root = self._root.resolve()
+        if not (root / "index.html").is_file():
+            return _text(503, NOT_BUILT)
+        relative = unquote(path).lstrip("/")
+        if relative == "" or relative.endswith("/"):
+            relative += "index.html"
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            return _text(404, "Not found")
+        content_type = CONTENT_TYPES.get(target.suffix) or (
+            mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        )
+        return 200, {"content-type": content_type}, [], target.read_bytes()
+
+    def _token(
+        self, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], list[str], bytes]:
+        """`{"org_id", "user_id", "capabilities": [...], "ttl_s"?}` → `{"token", ...}`."""
+        origin = headers.get("origin")
+        if origin is not None and origin.rstrip("/") != self.origin:
+            return _json(403, {"message": "Tokens are minted for this page only"})
+        if not headers.get("content-type", "").startswith("application/json"):
+            return _json(415, {"message": "Send the sign-in as application/json"})
+        try:
+            request = json.loads(body or b"null")
+        except ValueError:
+            return _json(400, {"message": "The body is not JSON"})
+        problems = _sign_in_problems(request)
+        if problems:
+            return _json(400, {"message": "; ".join(problems)})
+        ttl_s = int(request.get("ttl_s", MAX_TOKEN_TTL_S))
+        capabilities = sorted(set(request["capabilities"]))
+        token = self._authority.issue(request["org_id"], request["user_id"], capabilities, ttl_s)
+        return _json(
+            200,
+            {
+                "token": token,
+                "org_id": request["org_id"],
+                "user_id": request["user_id"],
+                "capabilities": capabilities,
+                "expires_in_seconds": ttl_s,
+            },
+        )
+
+
+def _sign_in_problems(request: Any) -> list[str]:
+    if not isinstance(request, dict):
+        return ["Expected an object with org_id, user_id and capabilities"]
+    problems = [
+        f"{name} must be 1 to 64 letters, digits, dots, dashes or underscores"
+        for name in ("org_id", "user_id")
+        if not isinstance(request.get(name), str) or not NAME_PATTERN.match(request[name])
+    ]
+    capabilities = request.get("capabilities")
+    if not isinstance(capabilities, list) or any(c not in CAPABILITIES for c in capabilities):
+        problems.append(f"capabilities must be a list of {', '.join(CAPABILITIES)}")
+    ttl_s = request.get("ttl_s", MAX_TOKEN_TTL_S)
+    if isinstance(ttl_s, bool) or not isinstance(ttl_s, int) or not 60 <= ttl_s <= MAX_TOKEN_TTL_S:
+        problems.append(f"ttl_s must be a whole number of seconds from 60 to {MAX_TOKEN_TTL_S}")
+    unknown = sorted(set(request) - {"org_id", "user_id", "capabilities", "ttl_s"})
+    if unknown:
+        problems.append(f"unknown fields: {', '.join(unknown)}")
+    return problems
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _text(status: int, message: str) -> tuple[int, dict[str, str], list[str], bytes]:
+    return status, {"content-type": "text/plain; charset=utf-8"}, [], message.encode()

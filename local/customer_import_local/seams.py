@@ -88,6 +88,12 @@ P. `ConditionExpressionParser.parse` of moto's DynamoDB: a transaction's conditi
 S. EventBridge's `PutEvents` over 256 KB of entries (by EventBridge's reckoning of an
    entry's size): moto takes it, EventBridge refuses it with a `ValidationException`, and so
    does the local stack.
+T. S3's CORS, for the import page's presigned POSTs: moto's server answers every origin's
+   CORS requests (flask-cors), where S3 answers only what a bucket's CORS rules allow, and
+   moto's answer to a form POST carries no CORS headers at all, where S3's carries the
+   matching rule's. Global CORS is off and a form POST's answer carries the rule's headers,
+   so a browser's upload succeeds here exactly when the bucket's rule allows its origin
+   (`answer_cors_as_s3_does`, before the server app is made; `restore_moto_cors`).
 
 These touch moto internals, which is why moto is pinned to an exact version.
 """
@@ -1125,3 +1131,33 @@ def _repeated_state_names(machine: dict[str, Any], path: str = "") -> Iterator[t
                 yield from walk(branch, f"{where}/Branches[{index}]")
 
     return walk(machine, path)
+
+
+_cors_originals: dict[str, Any] = {}
+
+
+def answer_cors_as_s3_does() -> None:
+    """Seam T."""
+    from moto.moto_server import werkzeug_app
+    from moto.s3.responses import S3Response
+
+    if _cors_originals:
+        return
+    _cors_originals["global"] = werkzeug_app.DISABLE_GLOBAL_CORS
+    werkzeug_app.DISABLE_GLOBAL_CORS = True
+    original = _cors_originals["form_post"] = S3Response._bucket_response_post
+
+    def form_post(response: Any, request: Any, bucket_name: str) -> Any:
+        status, headers, body = original(response, request, bucket_name)
+        return status, {**response._get_cors_headers_other(), **headers}, body
+
+    S3Response._bucket_response_post = form_post  # type: ignore[method-assign]
+
+
+def restore_moto_cors() -> None:
+    from moto.moto_server import werkzeug_app
+    from moto.s3.responses import S3Response
+
+    if _cors_originals:
+        werkzeug_app.DISABLE_GLOBAL_CORS = _cors_originals.pop("global")
+        S3Response._bucket_response_post = _cors_originals.pop("form_post")  # type: ignore[method-assign]

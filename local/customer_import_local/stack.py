@@ -50,6 +50,8 @@ class Endpoints:
     pid: int
     api_url: str = ""
     rollback_state_machine_arn: str = ""
+    # The import page (issue 20); absent from the files of stacks started before it.
+    web_url: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -94,6 +96,7 @@ class LocalStack:
         self._server: Any = None
         self._gateway: Any = None
         self._http: Any = None
+        self._web: Any = None
         self.invoker: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._gc_thresholds: tuple[int, int, int] | None = None
@@ -113,7 +116,7 @@ class LocalStack:
 
         from . import seams
         from .gateway import WebSocketGateway
-        from .http_gateway import FunctionAnswer, HttpApiGateway
+        from .http_gateway import FunctionAnswer, HttpApiGateway, WebPageServer
         from .invoker import LocalInvoker
         from .tokens import TokenAuthority
 
@@ -127,6 +130,7 @@ class LocalStack:
         # moto keeps an S3 object in memory up to 5 MB: every staged batch (≈ 230 KB, 750 for
         # 100,000 rows) would stay in this process. Above 64 KiB it goes to a temporary file.
         self._set_env({"MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": str(S3_MEMORY_BYTES)})
+        seams.answer_cors_as_s3_does()  # before moto's server app is made
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._server.start()
         host, bound_port = self._server.get_host_and_port()
@@ -159,13 +163,21 @@ class LocalStack:
             answer = invoker.invoke(api_function, event)
             return FunctionAnswer(answer.payload, answer.errored)
 
+        # The import page, on an origin of its own as in the cloud: the API and the upload
+        # bucket answer it with CORS, and nothing else.
+        self._web = WebPageServer(authority)
+        self._web.start()
         self._http = HttpApiGateway(
-            invoke_api, authority, open_routes=self.description.http_api.open_routes
+            invoke_api,
+            authority,
+            open_routes=self.description.http_api.open_routes,
+            cors_origins=(self._web.origin,),
         )
         self._http.start()
         seams.install(invoker, self._gateway, endpoint_url, REGION)
         try:
             self.endpoints = self._bootstrap(endpoint_url)
+            self._web.configure(self._http.url, self._gateway.url, endpoint_url)
             _warm_up(invoker)
         except Exception:
             self.stop()
@@ -234,6 +246,21 @@ class LocalStack:
                 s3.put_bucket_notification_configuration(
                     Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
                 )
+            # Browsers on the web page's origin POST the presigned forms, and nothing else
+            # (the cloud's rule for the web app's origins, infra/constructs/storage.py).
+            s3.put_bucket_cors(
+                Bucket=name,
+                CORSConfiguration={
+                    "CORSRules": [
+                        {
+                            "AllowedMethods": ["POST"],
+                            "AllowedOrigins": [self._web.origin],
+                            "AllowedHeaders": ["*"],
+                            "MaxAgeSeconds": 3600,
+                        }
+                    ]
+                },
+            )
 
         # One environment for every function: in one process they share os.environ anyway.
         environment = {
@@ -298,6 +325,7 @@ class LocalStack:
             environment=environment,
             pid=os.getpid(),
             api_url=self._http.url,
+            web_url=self._web.url,
         )
 
     @staticmethod
@@ -366,6 +394,9 @@ class LocalStack:
         # An event's function may be starting an execution right now: let it, then stop them all.
         seams.wait_for_async_invocations(timeout_s=10)
         self._stop_executions()
+        if self._web is not None:
+            self._web.stop()
+            self._web = None
         if self._http is not None:
             self._http.stop()
             self._http = None
@@ -376,6 +407,7 @@ class LocalStack:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        seams.restore_moto_cors()
         self._reset_moto()
         for key, value in self._saved_env.items():
             if value is None:

@@ -1,0 +1,327 @@
+// One import job, whatever state it is in, read from the API whenever the page opens it (a
+// reload or a return hours later shows where it is) and then followed live.
+
+import { ApiError, type Choice, type JobDetail } from "./api";
+import { focusHeading, type Context, type Screen } from "./context";
+import { DuplicateReview } from "./duplicates";
+import { count, h, replace, safeHttpUrl, when } from "./dom";
+import { FINAL, JobFeed } from "./feed";
+import { statusLabel, SUMMARY_COUNTS } from "./labels";
+import { countItem, previewSection } from "./preview";
+
+/** The part of the screen each state shows; a new part is drawn only when the state changes. */
+type Stage = "waiting" | "rejected" | "ready" | "importing" | "final" | "other";
+
+function stageOf(status: string): Stage {
+  if (["pending", "validating", "preparing"].includes(status)) return "waiting";
+  if (status === "rejected") return "rejected";
+  if (status === "ready") return "ready";
+  if (status === "importing") return "importing";
+  if (FINAL.has(status)) return "final";
+  return "other";
+}
+
+export class JobScreen implements Screen {
+  readonly element: HTMLElement;
+  private readonly heading = h("h2", { tabindex: "-1" }, "Import");
+  private readonly meta = h("p", { class: "meta" });
+  private readonly status = h("p", { role: "status", class: "job-status" });
+  private readonly problem = h("div", { role: "alert", class: "problem" });
+  private readonly body = h("div", { class: "job-body" });
+  private feed: JobFeed | null = null;
+  private stage: Stage | null = null;
+  private bar: ProgressBar | null = null;
+  private disposed = false;
+  private shownStatus: string | null = null;
+  private removeUploadListener: (() => void) | null = null;
+
+  constructor(
+    private readonly context: Context,
+    private readonly jobId: string,
+  ) {
+    document.title = "Import · Import data";
+    this.element = h(
+      "div",
+      null,
+      h("h1", null, "Import data"),
+      h("p", null, h("a", { href: "#/" }, "← All imports and a new one")),
+      h("section", { "aria-labelledby": "job-heading", class: "job" }, this.heading, this.meta, this.status, this.problem, this.body),
+    );
+    this.heading.id = "job-heading";
+    replace(this.status, "Reading the import…");
+    void this.open();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.feed?.stop();
+    this.removeUploadListener?.();
+  }
+
+  private async open(): Promise<void> {
+    let job: JobDetail;
+    try {
+      job = await this.context.api.job(this.jobId);
+    } catch (error) {
+      replace(this.status);
+      replace(
+        this.problem,
+        error instanceof ApiError && error.status === 404
+          ? "There is no such import in your organisation."
+          : error instanceof Error
+            ? error.message
+            : String(error),
+      );
+      return;
+    }
+    if (this.disposed) return;
+    this.show(job);
+    focusHeading(this.heading);
+    if (!FINAL.has(job.status)) {
+      this.feed = new JobFeed(
+        this.context.api,
+        this.context.config.websocket_url,
+        this.context.session.token,
+        this.jobId,
+        (next) => this.show(next),
+        (message) => replace(this.problem, message),
+      );
+      this.feed.start(job);
+    }
+  }
+
+  private show(job: JobDetail): void {
+    if (this.disposed) return;
+    this.feed?.observe(job);
+    document.title = `${job.file_name} · Import data`;
+    replace(this.heading, job.file_name);
+    replace(
+      this.meta,
+      `${job.source === "techman" ? "Techman export" : job.source} · account ${job.account} · ${job.mode} · started ${when(job.created_at)} by ${job.created_by}`,
+    );
+    if (job.status !== this.shownStatus) {
+      // A live region: said once per state, not at every push.
+      this.shownStatus = job.status;
+      replace(this.status, "Status: ", h("strong", null, statusLabel(job.status)));
+    }
+    const stage = stageOf(job.status);
+    if (stage === this.stage) {
+      // The same part, newer figures: never redrawn, so choices and focus stay where they are.
+      if (stage === "importing") this.bar?.update(job.counts);
+      if (stage === "waiting") this.drawWaiting(job);
+      return;
+    }
+    const first = this.stage === null;
+    this.stage = stage;
+    this.bar = null;
+    this.removeUploadListener?.();
+    this.removeUploadListener = null;
+    replace(this.body);
+    if (stage === "waiting") this.drawWaiting(job);
+    else if (stage === "rejected") this.drawRejected(job);
+    else if (stage === "ready") this.drawReady(job);
+    else if (stage === "importing") this.drawImporting(job);
+    else if (stage === "final") void this.drawFinal(job);
+    else replace(this.body, h("p", null, "This screen shows no more of this state yet."));
+    if (!first) focusHeading(this.body.querySelector<HTMLElement>("h3"));
+  }
+
+  // ---- before the preview --------------------------------------------------------------------
+
+  private drawWaiting(job: JobDetail): void {
+    const upload = this.context.uploads.get(this.jobId);
+    if (job.status === "pending" && upload) {
+      // This tab is sending the file: its progress, until the job moves on.
+      if (this.removeUploadListener) return;
+      const draw = (): void => {
+        if (this.stage !== "waiting") return;
+        if (upload.error) {
+          replace(this.body, h("h3", { tabindex: "-1" }, "The upload failed"), h("p", { role: "alert" }, upload.error), newImportLink());
+          return;
+        }
+        const percent = upload.total ? Math.floor((upload.sent / upload.total) * 100) : 0;
+        replace(
+          this.body,
+          h("h3", { tabindex: "-1" }, "Uploading the file"),
+          progressElement("Upload", percent, 100, `${percent}% of ${upload.file.name} sent`),
+          h("p", null, upload.done ? "Sent: the file is being checked." : `${percent}% sent`),
+        );
+      };
+      upload.listeners.add(draw);
+      this.removeUploadListener = () => upload.listeners.delete(draw);
+      draw();
+      return;
+    }
+    this.removeUploadListener?.();
+    this.removeUploadListener = null;
+    const words: Record<string, string> = {
+      pending: "Waiting for the file to arrive in the store. If it was never sent (the page was closed during the upload), start a new import.",
+      validating: "Checking the file's size, encoding and columns…",
+      preparing: "Reading and cleaning every row, and looking for duplicates…",
+    };
+    replace(this.body, h("h3", { tabindex: "-1" }, statusLabel(job.status)), h("p", null, words[job.status] ?? ""));
+  }
+
+  private drawRejected(job: JobDetail): void {
+    replace(
+      this.body,
+      h("h3", { tabindex: "-1" }, "The file was rejected"),
+      h("p", { class: "reason" }, job.reason ?? "No reason was given."),
+      job.missing_columns.length
+        ? [
+            h("h4", { id: "missing-columns" }, `Missing columns (${job.missing_columns.length})`),
+            h("ul", { "aria-labelledby": "missing-columns", class: "missing" }, job.missing_columns.map((column) => h("li", null, h("code", null, column)))),
+            h("p", null, "Export the file again with these columns, then start a new import. Nothing was written."),
+          ]
+        : null,
+      newImportLink(),
+    );
+  }
+
+  // ---- the preview, the duplicates and the decision -------------------------------------------
+
+  private drawReady(job: JobDetail): void {
+    const review = job.counts.duplicates ? new DuplicateReview(this.context.api, this.jobId) : null;
+    const run = h("button", { type: "button", class: "primary" }, "Run the import");
+    const cancel = h("button", { type: "button" }, "Cancel this import");
+    const answer = h("div", { role: "alert", class: "problem" });
+    run.addEventListener("click", () => {
+      const decision = review ? review.decision() : { default: "skip" as Choice, overrides: {} };
+      run.disabled = cancel.disabled = true;
+      replace(answer);
+      this.context.api.decide(this.jobId, decision).then(
+        (next) => this.show({ ...next, preview: job.preview ?? null }),
+        (error: unknown) => {
+          run.disabled = cancel.disabled = false;
+          replace(answer, error instanceof Error ? error.message : String(error));
+        },
+      );
+    });
+    cancel.addEventListener("click", () => {
+      run.disabled = cancel.disabled = true;
+      this.context.api.cancel(this.jobId).then(
+        (next) => this.show(next),
+        (error: unknown) => {
+          run.disabled = cancel.disabled = false;
+          replace(answer, error instanceof Error ? error.message : String(error));
+        },
+      );
+    });
+    replace(
+      this.body,
+      previewSection(job),
+      review?.element,
+      h(
+        "section",
+        { "aria-labelledby": "run-heading", class: "run" },
+        h("h3", { id: "run-heading", tabindex: "-1" }, "Run"),
+        h(
+          "p",
+          null,
+          review
+            ? "The import writes the customers with your choice for each possible duplicate; the rows with errors are left out and listed in the error log."
+            : "The import writes the customers as previewed; the rows with errors are left out and listed in the error log.",
+        ),
+        answer,
+        h("div", { class: "actions" }, run, cancel),
+      ),
+    );
+  }
+
+  // ---- the import ---------------------------------------------------------------------------
+
+  private drawImporting(job: JobDetail): void {
+    this.bar = new ProgressBar();
+    this.bar.update(job.counts);
+    replace(this.body, h("h3", { tabindex: "-1", id: "importing-heading" }, "Importing"), this.bar.element, h("p", { class: "hint" }, "You may leave this page: the import goes on, and this page shows where it is when you come back."));
+  }
+
+  private async drawFinal(job: JobDetail): Promise<void> {
+    const counts = job.counts;
+    const titles: Record<string, string> = {
+      completed: "Import completed",
+      completed_with_errors: "Import completed with errors",
+      failed: "Import failed",
+      cancelled: "Import cancelled",
+      expired: "Import expired",
+    };
+    const download = h("div", { class: "error-log" });
+    replace(
+      this.body,
+      h("h3", { tabindex: "-1" }, titles[job.status] ?? statusLabel(job.status)),
+      job.reason ? h("p", { class: "reason" }, job.reason) : null,
+      ["cancelled", "expired"].includes(job.status)
+        ? h("p", null, "Nothing was written.")
+        : h(
+            "dl",
+            { class: "counts", "aria-label": "Summary" },
+            SUMMARY_COUNTS.filter(([name, , always]) => always || (counts[name] ?? 0) > 0).map(([name, label]) =>
+              countItem(name, label, counts[name]),
+            ),
+          ),
+      download,
+      h("p", null, h("a", { href: "#/" }, "Start a new import or see the import history")),
+    );
+    if (!job.has_error_log) {
+      replace(download, h("p", null, "No row failed: there is no error log."));
+      return;
+    }
+    replace(download, h("p", null, "Preparing the error log link…"));
+    try {
+      const link = await this.context.api.errorLog(this.jobId);
+      const url = safeHttpUrl(link.url);
+      replace(
+        download,
+        url
+          ? h("a", { href: url, download: `errors-${this.jobId}.csv`, class: "download" }, "Download the error log (CSV)")
+          : h("p", null, "No row failed: there is no error log."),
+        url ? h("p", { class: "hint" }, "Each failed row with its column, the reason and the original values; the link works for an hour.") : null,
+      );
+    } catch (error) {
+      replace(download, h("p", { role: "alert" }, error instanceof Error ? error.message : String(error)));
+    }
+  }
+}
+
+/** The live "X of Y" bar: customers settled (imported, skipped or failed) of the file's. */
+class ProgressBar {
+  readonly element: HTMLElement;
+  private readonly bar: HTMLElement;
+  private readonly fill: HTMLElement;
+  private readonly text: HTMLElement;
+  private readonly detail: HTMLElement;
+
+  constructor() {
+    this.fill = h("div", { class: "fill" });
+    this.bar = h(
+      "div",
+      { role: "progressbar", class: "bar", "aria-labelledby": "importing-heading", "aria-valuemin": "0", "aria-valuemax": "0", "aria-valuenow": "0" },
+      this.fill,
+    );
+    this.text = h("p", { class: "bar-text" });
+    this.detail = h("p", { class: "bar-detail" });
+    this.element = h("div", { class: "progress" }, this.bar, this.text, this.detail);
+  }
+
+  update(counts: Record<string, number>): void {
+    const total = counts.customers ?? 0;
+    const processed = Math.min(counts.processed ?? 0, total);
+    const words = `${count(processed)} of ${count(total)} processed`;
+    this.bar.setAttribute("aria-valuemax", String(total));
+    this.bar.setAttribute("aria-valuenow", String(processed));
+    this.bar.setAttribute("aria-valuetext", words);
+    this.fill.style.width = `${total ? (processed / total) * 100 : 0}%`;
+    replace(this.text, words);
+    replace(this.detail, `${count(counts.imported)} imported · ${count(counts.failed)} failed`);
+  }
+}
+
+function progressElement(label: string, value: number, max: number, text: string): HTMLElement {
+  const fill = h("div", { class: "fill" });
+  fill.style.width = `${max ? (value / max) * 100 : 0}%`;
+  return h("div", { role: "progressbar", class: "bar", "aria-label": label, "aria-valuemin": "0", "aria-valuemax": String(max), "aria-valuenow": String(value), "aria-valuetext": text }, fill);
+}
+
+function newImportLink(): HTMLElement {
+  return h("p", null, h("a", { href: "#/" }, "Start a new import"));
+}
