@@ -91,6 +91,55 @@ ELSEWHERE = {
     "AwsSolutions-S1 @ */Storage/AccessLogsBucket/*": (
         "This bucket holds the upload bucket's server access logs: logging it would log the logs"
     ),
+    # The import page (infra/constructs/web_hosting.py)
+    "AwsSolutions-CFR1 @ */Web/Distribution/*": (
+        "The page's administrators sign in from wherever they work, and the page shows nothing "
+        "before they have: there is no country to keep out"
+    ),
+    "AwsSolutions-CFR2 @ */Web/Distribution/*": (
+        "The distribution serves the page's static files only; the data is behind the API's "
+        "JWT authorizer and throttling. A web ACL (and its monthly cost) is the operator's call"
+    ),
+    "AwsSolutions-S1 @ */Web/CdnLogsBucket/*": (
+        "This bucket holds CloudFront's access logs of the page: logging it would log the logs"
+    ),
+    **{
+        f"AwsSolutions-IAM5[{finding}] @ */Web/DeploymentRole/*": (
+            "CDK's BucketDeployment: it reads the page's zip from CDK's asset bucket, and "
+            "copies, lists and prunes the files of the page's own bucket, nothing else"
+        )
+        for finding in (
+            "Action::s3:GetBucket*",
+            "Action::s3:GetObject*",
+            "Action::s3:List*",
+            "Action::s3:Abort*",
+            "Action::s3:DeleteObject*",
+            "Resource::<WebSiteBucket*.Arn>/*",
+            "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
+            "<AWS::Region>/*",
+        )
+    },
+    **{
+        f"{rule} @ */Custom::CDKBucketDeployment*": (
+            "CDK's own BucketDeployment handler: CDK sets its runtime (with its AWS CLI layer)"
+        )
+        for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion")
+    },
+    **{
+        f"Serverless-LambdaDLQ @ {path}": (
+            "A custom resource's handler: CloudFormation waits for its answer, and a failure "
+            "fails the deployment (and rolls it back): there is no event to keep"
+        )
+        for path in ("*/Custom::CDKBucketDeployment*", "*/Web/ContentSecurityPolicyHandler/*")
+    },
+    "Serverless-LambdaTracing @ */Custom::CDKBucketDeployment*": (
+        "CDK's own BucketDeployment handler offers no tracing; it runs once per deployment and "
+        "its outcome is in CloudFormation's events and its log group"
+    ),
+    "Serverless-LambdaTracing @ */Web/ContentSecurityPolicyHandler/*": (
+        "Two CloudFront calls once per deployment: their outcome is in CloudFormation's events "
+        "and the handler's log group, there is no request to trace"
+    ),
     # Still to do
     "AwsSolutions-COG2 @ */Users/UserPool/*": (
         "MFA is optional (TOTP): an administrator creates every user, and each may add an "
@@ -107,6 +156,12 @@ ELSEWHERE = {
     ),
     "Serverless-LambdaLatestVersion @ */Functions/*": (
         "To do: Python 3.13; the layer's wheels are built for 3.12 (infra/bundling.py)"
+    ),
+    "AwsSolutions-CFR4 @ */Web/Distribution/*": (
+        "To do: a custom domain. On its own *.cloudfront.net name the distribution has "
+        "CloudFront's default certificate, whose security policy CloudFront keeps at TLSv1 "
+        "whatever the template says (browsers negotiate TLS 1.2 or 1.3 with it); an ACM "
+        "certificate for the page's own domain would allow TLSv1.2_2021"
     ),
 }
 

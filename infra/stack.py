@@ -25,6 +25,7 @@ from infra.constructs.identity import UserDirectory
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.naming import pascal_case, state_machine_name
 from infra.constructs.storage import Storage
+from infra.constructs.web_hosting import WebHosting, later, sign_in_domain_prefix
 from infra.constructs.workflow import ObjectCreatedRule, ScheduledInvocation, Workflow
 from infra.description import DESCRIPTION, UPLOAD_BUCKET, Grants, Ref, StackDescription
 
@@ -46,7 +47,10 @@ class CustomerImportStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **stack_options)
 
-        origins = self._web_app_origins()
+        # The import page's own origin (its CloudFront distribution) joins the configured ones in
+        # the API's and the bucket's CORS and the sign-in's callbacks. Its hosting is built last
+        # (it needs the APIs and the user pool), so the origin is read at synthesis.
+        origins = (*self._web_app_origins(), later(lambda: web.origin))
         storage = Storage(
             self, "Storage", tables=spec.tables, buckets=spec.buckets, upload_origins=origins
         )
@@ -128,6 +132,23 @@ class CustomerImportStack(Stack):
         CfnOutput(self, "WebSocketUrl", value=progress.url)
         CfnOutput(self, "UserPoolId", value=users.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=users.client.user_pool_client_id)
+
+        web = WebHosting(
+            self,
+            "Web",
+            api_url=http_api.url,
+            websocket_url=progress.url,
+            websocket_origin=progress.api.api_endpoint,
+            user_pool=users.user_pool,
+            client=users.client,
+            upload_bucket=storage.buckets[UPLOAD_BUCKET.name],
+            domain_prefix=sign_in_domain_prefix(self),
+            access_logs=storage.access_logs,
+        )
+        CfnOutput(self, "WebUrl", value=web.url, description="The import page")
+        CfnOutput(
+            self, "CognitoDomain", value=web.sign_in_url, description="The sign-in's hosted UI"
+        )
 
         # Events that EventBridge could not deliver to a rule's or a schedule's function.
         undelivered = dead_letter_queue(self, "UndeliveredEvents")

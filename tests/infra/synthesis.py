@@ -24,6 +24,15 @@ class Synthesized:
     # Read once: every `Template.to_json()` is a round trip to the jsii Node process.
     resources: dict[str, dict[str, Any]]
 
+    def shared_layer(self) -> tuple[str, dict[str, Any]]:
+        """The functions' layer (the import page's deployment brings CDK's AWS CLI layer too)."""
+        [(logical_id, layer)] = [
+            (logical_id, layer)
+            for logical_id, layer in self.of_type("AWS::Lambda::LayerVersion").items()
+            if logical_id.startswith("FunctionsSharedLayer")
+        ]
+        return logical_id, layer
+
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {
             logical_id: resource

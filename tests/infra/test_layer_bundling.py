@@ -17,7 +17,7 @@ def layer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # When it is synthesised
     synthesized = synthesize(outdir, layer_bundling="local")
     # Then the layer's asset is staged next to the template
-    (layer,) = synthesized.of_type("AWS::Lambda::LayerVersion").values()
+    _, layer = synthesized.shared_layer()
     asset_key = layer["Properties"]["Content"]["S3Key"].removesuffix(".zip")
     return outdir / f"asset.{asset_key}"
 

@@ -171,7 +171,7 @@ def test_every_function_spec_is_a_python_lambda_function(
             "MemorySize": spec.memory_mb,
             "Timeout": spec.timeout_s,
             "TracingConfig": {"Mode": "Active"},
-            "Layers": [{"Ref": _single(synthesized.of_type("AWS::Lambda::LayerVersion"))[0]}],
+            "Layers": [{"Ref": synthesized.shared_layer()[0]}],
         },
     )
 
@@ -849,25 +849,46 @@ def test_users_sign_in_with_a_strong_password_and_may_add_an_authenticator_app(
     assert properties["DeletionProtection"] == "ACTIVE"
 
 
-def test_without_web_app_origins_the_client_has_no_oauth_flow(synthesized: Synthesized) -> None:
+def _page_origin(synthesized: Synthesized) -> dict[str, Any]:
+    """The import page's own origin: `https://` and its CloudFront distribution's domain."""
+    distribution_id, _ = _single(synthesized.of_type("AWS::CloudFront::Distribution"))
+    return {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]}
+
+
+def _page_url(synthesized: Synthesized) -> dict[str, Any]:
+    distribution_id, _ = _single(synthesized.of_type("AWS::CloudFront::Distribution"))
+    return {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}, "/"]]}
+
+
+def test_without_web_app_origins_the_client_signs_in_back_to_the_page_only(
+    synthesized: Synthesized,
+) -> None:
     # Given the web app's client of an app synthesised without webAppOrigins
     _, client = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
     properties = client["Properties"]
-    # Then it has no OAuth flow, and so none of CDK's defaults (implicit, back to example.com)
-    assert properties["AllowedOAuthFlowsUserPoolClient"] is False
-    assert not {"AllowedOAuthFlows", "CallbackURLs", "LogoutURLs"} & properties.keys()
+    # Then its one OAuth flow is the authorization code (PKCE, for the import page in the
+    # cloud), back to the page's own URL only, and none of CDK's defaults (implicit,
+    # example.com)
+    assert properties["AllowedOAuthFlowsUserPoolClient"] is True
+    assert properties["AllowedOAuthFlows"] == ["code"]
+    assert properties["CallbackURLs"] == [_page_url(synthesized)]
+    assert properties["LogoutURLs"] == [_page_url(synthesized)]
     # And it signs in with SRP only (no password sent), with no secret
     assert properties["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
     assert properties["GenerateSecret"] is False
 
 
-def test_without_web_app_origins_no_browser_may_call_or_upload(synthesized: Synthesized) -> None:
+def test_without_web_app_origins_only_the_page_may_call_or_upload(synthesized: Synthesized) -> None:
     # Given the app synthesised without webAppOrigins
-    # Then neither the API nor the bucket answers another origin's browser
+    # Then the API and the bucket answer the import page's own origin's browsers, no other's
     _, api = _api(synthesized, "HTTP")
-    assert "CorsConfiguration" not in api["Properties"]
+    assert api["Properties"]["CorsConfiguration"]["AllowOrigins"] == [_page_origin(synthesized)]
     bucket = synthesized.resources[_bucket_id(synthesized)]["Properties"]
-    assert "CorsConfiguration" not in bucket
+    [rule] = bucket["CorsConfiguration"]["CorsRules"]
+    assert (rule["AllowedOrigins"], rule["AllowedMethods"]) == (
+        [_page_origin(synthesized)],
+        ["POST"],
+    )
 
 
 def test_the_web_app_origins_may_call_the_api_and_post_uploads(tmp_path: Path) -> None:
@@ -877,8 +898,9 @@ def test_the_web_app_origins_may_call_the_api_and_post_uploads(tmp_path: Path) -
         layer_bundling="skip",
         context={WEB_APP_ORIGINS_CONTEXT_KEY: "https://app.example.com, http://localhost:5173/"},
     )
-    origins = ["https://app.example.com", "http://localhost:5173"]
-    # Then the API answers their preflights for the methods and headers it uses
+    origins = ["https://app.example.com", "http://localhost:5173", _page_origin(synthesized)]
+    # Then the API answers their preflights, and the import page's own, for the methods and
+    # headers it uses
     _, api = _api(synthesized, "HTTP")
     cors = api["Properties"]["CorsConfiguration"]
     assert cors["AllowOrigins"] == origins
@@ -890,14 +912,15 @@ def test_the_web_app_origins_may_call_the_api_and_post_uploads(tmp_path: Path) -
     assert (rule["AllowedOrigins"], rule["AllowedMethods"]) == (origins, ["POST"])
     # And the web page signs in there with the authorization code flow (PKCE: a public
     # client, no secret), never the implicit one, and comes back to its own origins only
+    urls = ["https://app.example.com/", "http://localhost:5173/", _page_url(synthesized)]
     _, client = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
     properties = client["Properties"]
     assert properties["AllowedOAuthFlowsUserPoolClient"] is True
     assert properties["AllowedOAuthFlows"] == ["code"]
     assert properties["GenerateSecret"] is False
     assert sorted(properties["AllowedOAuthScopes"]) == ["email", "openid"]
-    assert properties["CallbackURLs"] == [f"{origin}/" for origin in origins]
-    assert properties["LogoutURLs"] == [f"{origin}/" for origin in origins]
+    assert properties["CallbackURLs"] == urls
+    assert properties["LogoutURLs"] == urls
 
 
 @pytest.mark.parametrize("origins", ["*", "http://app.example.com", "https://a.example, *"])

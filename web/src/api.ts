@@ -4,6 +4,10 @@
 export type Counts = Record<string, number>;
 export type Choice = "skip" | "merge" | "create";
 export type Mode = "insert" | "update" | "sync";
+export type Key = "external" | "internal" | "both";
+export type FieldPolicy = "overwrite" | "keep" | "fill_empty";
+export type Transfer = "none" | "copy" | "move";
+export type DateOrder = "day_first" | "month_first";
 
 export interface Decision {
   default?: Choice | null;
@@ -19,6 +23,13 @@ export interface JobSummary {
   account: string;
   file_name: string;
   mode: string;
+  transfer?: string;
+  transfer_related?: boolean;
+  auto_run?: boolean;
+  /** The import profile it ran with, if any. */
+  profile?: string | null;
+  /** How the file's dates are read; "detect" at ready: the job asks (preview.question). */
+  date_order?: string;
   created_at: string;
   updated_at: string;
   created_by: string;
@@ -28,6 +39,7 @@ export interface JobSummary {
   warnings: string[];
   decision: Decision | null;
   has_error_log: boolean;
+  has_conflict_log?: boolean;
 }
 
 export interface RowIssue {
@@ -67,6 +79,25 @@ export interface Address {
   postcode?: string | null;
 }
 
+/** One field an update will change: its stored value and the file's (any JSON value). */
+export interface PlannedChange {
+  field: string;
+  old: unknown;
+  new: unknown;
+}
+
+/** What an update or a sync will do to one customer (changes/preview.py `describe`). */
+export interface Planned {
+  action: "create" | "update" | "merge" | "unchanged" | "restore" | "copy" | "move" | string;
+  customer_id?: string;
+  account?: string;
+  external_customer_number?: string | null;
+  row?: number;
+  from_account?: string;
+  from_recycle_bin?: boolean;
+  changes?: PlannedChange[];
+}
+
 export interface PreviewCustomer extends CustomerSummary {
   rows: number[];
   addresses: Address[];
@@ -75,13 +106,53 @@ export interface PreviewCustomer extends CustomerSummary {
   errors: RowIssue[];
   changes: Change[];
   duplicate?: Match;
+  planned?: Planned;
+}
+
+/** The customers a transfer brings from one account (or its recycle bin). */
+export interface TransferLine {
+  from_account: string;
+  from_recycle_bin: boolean;
+  customers: number;
+  copied: number;
+  moved: number;
+}
+
+/** What a sync will bin: the account's live customers the file no longer holds. */
+export interface Sweep {
+  account: string;
+  live: number;
+  to_bin: number;
+  percent: number;
+  needs_confirmation: boolean;
+  confirmation: string | null;
+}
+
+/** A date of the file read both ways (sources/dates.py `readings`). */
+export interface DateExample {
+  row: number;
+  column: string;
+  value: string;
+  day_first: string | null;
+  month_first: string | null;
+}
+
+/** What the job asks before it can read the file (today: how it writes its dates). */
+export interface Question {
+  question: string;
+  text: string;
+  choices: string[];
+  examples: DateExample[];
 }
 
 export interface Preview {
   counts: Counts;
   customers: PreviewCustomer[];
-  unreadable_rows: RowIssue[];
+  unreadable_rows?: RowIssue[];
   mode: string;
+  transfers?: TransferLine[];
+  sweep?: Sweep;
+  question?: Question;
 }
 
 export interface JobDetail extends JobSummary {
@@ -106,12 +177,95 @@ export interface Created {
   upload: { url: string; fields: Record<string, string>; expires_in_seconds: number };
 }
 
+/** An import with its own settings. */
 export interface NewImport {
   source: string;
   file_name: string;
   size: number;
   account: string;
   mode: Mode;
+  key?: Key;
+  field_policy?: FieldPolicy;
+  transfer?: Transfer;
+  transfer_related?: boolean;
+  options?: { max_delete_percent?: number };
+}
+
+/** An import whose account and settings are a profile's (the API refuses them beside it; it
+ * still takes the source, which the profile's own replaces). */
+export interface NewProfileImport {
+  source: string;
+  file_name: string;
+  size: number;
+  profile: string;
+}
+
+export interface Profile {
+  name: string;
+  source: string;
+  format?: string;
+  account: string;
+  mode: string;
+  key: string;
+  field_policy: string;
+  transfer: string;
+  transfer_related: boolean;
+  on_duplicate: string;
+  review: string;
+  date_order?: string;
+  max_delete_percent: number;
+}
+
+export interface DecisionRequest {
+  default?: Choice;
+  overrides?: Record<string, Choice>;
+  confirm_deletions?: boolean;
+  date_order?: DateOrder;
+}
+
+export interface RollbackConflict {
+  customer_id: string;
+  account: string;
+  external_customer_number: string | null;
+  action: string;
+  would: string;
+  since: string;
+}
+
+export interface RollbackResult {
+  job_id: string;
+  status: string;
+  dry_run: boolean;
+  reverted: Counts;
+  conflicts: number;
+  conflict_list: RollbackConflict[];
+}
+
+export interface BinnedCustomer {
+  customer_id: string;
+  external_customer_number: string | null;
+  account: string;
+  name: string | null;
+  deleted_at: string;
+  purge_after: string;
+}
+
+export interface StoredCustomer {
+  customer_id: string;
+  account?: string | null;
+  account_id: string;
+  external_customer_number: string | null;
+  name: string | null;
+  version?: number | null;
+}
+
+export interface AuditEntry {
+  job_id: string;
+  action: string;
+  actor: string;
+  at: string;
+  job_created_at: string;
+  details: Record<string, unknown>;
 }
 
 export class ApiError extends Error {
@@ -166,7 +320,7 @@ export class Api {
     return parsed as T;
   }
 
-  createImport(request: NewImport): Promise<Created> {
+  createImport(request: NewImport | NewProfileImport): Promise<Created> {
     return this.call("POST", "/imports", request);
   }
 
@@ -185,8 +339,34 @@ export class Api {
     return this.call("GET", `/imports/${encodeURIComponent(jobId)}/duplicates?${query}`);
   }
 
-  decide(jobId: string, decision: { default: Choice; overrides: Record<string, Choice> }): Promise<JobSummary> {
+  decide(jobId: string, decision: DecisionRequest): Promise<JobSummary> {
     return this.call("POST", `/imports/${encodeURIComponent(jobId)}/decision`, decision);
+  }
+
+  profiles(): Promise<{ items: Profile[] }> {
+    return this.call("GET", "/profiles");
+  }
+
+  rollback(jobId: string, dryRun: boolean): Promise<RollbackResult> {
+    return this.call("POST", `/imports/${encodeURIComponent(jobId)}/rollback`, { dry_run: dryRun });
+  }
+
+  conflictLog(jobId: string): Promise<{ url: string | null }> {
+    return this.call("GET", `/imports/${encodeURIComponent(jobId)}/conflict-log`);
+  }
+
+  recycleBin(account: string, limit = 50, cursor?: string): Promise<{ items: BinnedCustomer[]; next_cursor?: string | null }> {
+    const query = new URLSearchParams({ account, limit: String(limit) });
+    if (cursor) query.set("cursor", cursor);
+    return this.call("GET", `/recycle-bin?${query}`);
+  }
+
+  restore(customerId: string): Promise<StoredCustomer> {
+    return this.call("POST", `/recycle-bin/${encodeURIComponent(customerId)}/restore`);
+  }
+
+  audit(limit = 100): Promise<{ items: AuditEntry[] }> {
+    return this.call("GET", `/audit?${new URLSearchParams({ limit: String(limit) })}`);
   }
 
   cancel(jobId: string): Promise<JobSummary> {

@@ -111,8 +111,9 @@ export class JobFeed {
       return;
     }
     if (push.job_id !== undefined && push.job_id !== this.jobId) return;
-    if (push.status !== undefined && push.status === this.job.status) {
-      // Progress within a state: the push says all the bar needs.
+    if (push.status !== undefined && push.status === this.job.status && push.status !== "rolling_back") {
+      // Progress within a state: the push says all the import's bar needs (a rollback's
+      // batches and what it undid are the job's to say: it is read).
       const counts = { ...this.job.counts };
       if (typeof push.processed === "number") counts.processed = push.processed;
       if (typeof push.total === "number") counts.customers = push.total;

@@ -1,13 +1,13 @@
 // The start of an import (file, source, account, mode) and the organisation's import history.
 
-import { ApiError, type JobSummary, type Mode } from "./api";
+import { ApiError, type JobSummary, type NewImport, type NewProfileImport } from "./api";
 import type { Context, Screen, UploadState } from "./context";
 import { count, h, replace, uid, when } from "./dom";
-import { MODES, statusLabel } from "./labels";
+import { ImportSettings } from "./import-settings";
+import { statusLabel } from "./labels";
+import { screenLinks } from "./nav";
 import { can, IMPORT_MANAGE } from "./session";
 import { uploadFile } from "./upload";
-
-const ACCOUNT = /^[A-Za-z0-9._-]{1,64}$/;
 
 export class HomeScreen implements Screen {
   readonly element: HTMLElement;
@@ -21,6 +21,7 @@ export class HomeScreen implements Screen {
         "div",
         null,
         heading,
+        screenLinks(context, "imports"),
         h(
           "p",
           { role: "alert" },
@@ -29,7 +30,7 @@ export class HomeScreen implements Screen {
       );
       return;
     }
-    this.element = h("div", null, heading, this.form(), this.history());
+    this.element = h("div", null, heading, screenLinks(context, "imports"), this.form(), this.history());
   }
 
   dispose(): void {}
@@ -44,7 +45,7 @@ export class HomeScreen implements Screen {
       type: "file",
       id: fileId,
       name: "file",
-      accept: ".csv,text/csv",
+      accept: ".csv,text/csv,.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
       class: "file-input",
       "aria-describedby": `${hintId} ${chosenText.id}`,
     });
@@ -57,7 +58,7 @@ export class HomeScreen implements Screen {
     const zone = h(
       "div",
       { class: "drop-zone", "data-testid": "drop-zone" },
-      h("label", { for: fileId, class: "drop-label" }, "Choose a Techman customer export (CSV)"),
+      h("label", { for: fileId, class: "drop-label" }, "Choose the customer file (CSV, or XLSX with a profile)"),
       input,
       h("p", { id: hintId, class: "hint" }, "Or drop the file here. Up to 30 MiB and 100,000 rows."),
       chosenText,
@@ -76,38 +77,7 @@ export class HomeScreen implements Screen {
       if (file) choose(file);
     });
 
-    const sourceId = uid("source");
-    const accountId = uid("account");
-    const accountHint = uid("account-hint");
-    const source = h(
-      "select",
-      { id: sourceId, name: "source" },
-      h("option", { value: "techman" }, "Techman customer export"),
-    );
-    const account = h("input", {
-      id: accountId,
-      name: "account",
-      value: "main",
-      required: true,
-      autocomplete: "off",
-      "aria-describedby": accountHint,
-    });
-    const modes = h(
-      "fieldset",
-      { class: "modes" },
-      h("legend", null, "Mode"),
-      MODES.map((mode, index) => {
-        const id = uid("mode");
-        const hint = uid("mode-hint");
-        return h(
-          "div",
-          { class: "check" },
-          h("input", { type: "radio", name: "mode", id, value: mode.value, checked: index === 0, "aria-describedby": hint }),
-          h("label", { for: id }, mode.label),
-          h("span", { id: hint, class: "hint" }, mode.hint),
-        );
-      }),
-    );
+    const settings = new ImportSettings(this.context.api, this.context.session);
     const problem = h("div", { role: "alert", class: "problem" });
     const submit = h("button", { type: "submit", class: "primary" }, "Upload and check the file");
     const form = h(
@@ -115,34 +85,26 @@ export class HomeScreen implements Screen {
       { novalidate: true, "aria-labelledby": "new-import" },
       h("h2", { id: "new-import" }, "New import"),
       zone,
-      h("div", { class: "field" }, h("label", { for: sourceId }, "Source system"), source),
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: accountId }, "Account"),
-        account,
-        h("span", { id: accountHint, class: "hint" }, "The user account the customers go into, such as main."),
-      ),
-      modes,
+      settings.element,
       problem,
       submit,
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       replace(problem);
-      const mode = (form.querySelector("input[name=mode]:checked") as HTMLInputElement | null)?.value as Mode;
       if (!this.chosen) {
         replace(problem, "Choose a file first.");
         input.focus();
         return;
       }
-      if (!ACCOUNT.test(account.value)) {
-        replace(problem, "The account is 1 to 64 letters, digits, dots, dashes or underscores.");
-        account.focus();
+      const request = settings.request();
+      if (!request.ok) {
+        replace(problem, request.problem);
+        request.field.focus();
         return;
       }
       submit.disabled = true;
-      void this.start(this.chosen, source.value, account.value, mode ?? "insert").catch((error: unknown) => {
+      void this.start(this.chosen, request.body(this.chosen)).catch((error: unknown) => {
         submit.disabled = false;
         replace(problem, error instanceof Error ? error.message : String(error));
       });
@@ -151,14 +113,8 @@ export class HomeScreen implements Screen {
   }
 
   /** Create the job, start the upload, and show the job (#/imports/<id>) while it goes. */
-  private async start(file: File, source: string, account: string, mode: Mode): Promise<void> {
-    const created = await this.context.api.createImport({
-      source,
-      file_name: file.name,
-      size: file.size,
-      account,
-      mode,
-    });
+  private async start(file: File, body: NewImport | NewProfileImport): Promise<void> {
+    const created = await this.context.api.createImport(body);
     const upload: UploadState = { file, sent: 0, total: file.size, error: null, done: false, listeners: new Set() };
     const changed = (): void => upload.listeners.forEach((listener) => listener());
     this.context.uploads.set(created.job_id, upload);
@@ -251,4 +207,3 @@ export function sizeText(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
-

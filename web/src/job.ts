@@ -1,25 +1,33 @@
 // One import job, whatever state it is in, read from the API whenever the page opens it (a
 // reload or a return hours later shows where it is) and then followed live.
 
-import { ApiError, type Choice, type JobDetail } from "./api";
+import { ApiError, type Choice, type DecisionRequest, type JobDetail } from "./api";
 import { focusHeading, type Context, type Screen } from "./context";
 import { DuplicateReview } from "./duplicates";
 import { count, h, replace, safeHttpUrl, when } from "./dom";
 import { FINAL, JobFeed } from "./feed";
 import { statusLabel, SUMMARY_COUNTS } from "./labels";
 import { countItem, previewSection } from "./preview";
+import { dateQuestion } from "./question";
+import { rollbackResult, rollbackSection } from "./rollback";
 
-/** The part of the screen each state shows; a new part is drawn only when the state changes. */
-type Stage = "waiting" | "rejected" | "ready" | "importing" | "final" | "other";
+/** The part of the screen each state shows; a new part is drawn only when the state changes.
+ * A job that asks how its file writes its dates is `ready` too, but shows the question: the
+ * answer takes it back to preparing, and then to a `ready` with its preview. */
+type Stage = "waiting" | "rejected" | "question" | "ready" | "importing" | "rolling_back" | "final" | "other";
 
-function stageOf(status: string): Stage {
+function stageOf(job: JobDetail): Stage {
+  const status = job.status;
   if (["pending", "validating", "preparing"].includes(status)) return "waiting";
   if (status === "rejected") return "rejected";
-  if (status === "ready") return "ready";
+  if (status === "ready") return job.preview?.question ? "question" : "ready";
   if (status === "importing") return "importing";
+  if (status === "rolling_back") return "rolling_back";
   if (FINAL.has(status)) return "final";
   return "other";
 }
+
+const ROLLED_BACK_FROM = new Set(["completed", "completed_with_errors"]);
 
 export class JobScreen implements Screen {
   readonly element: HTMLElement;
@@ -77,17 +85,21 @@ export class JobScreen implements Screen {
     if (this.disposed) return;
     this.show(job);
     focusHeading(this.heading);
-    if (!FINAL.has(job.status)) {
-      this.feed = new JobFeed(
-        this.context.api,
-        this.context.config.websocket_url,
-        this.context.session.token,
-        this.jobId,
-        (next) => this.show(next),
-        (message) => replace(this.problem, message),
-      );
-      this.feed.start(job);
-    }
+    if (!FINAL.has(job.status)) this.follow(job);
+  }
+
+  /** Follow the job live (again: a rollback wakes a job that had ended). */
+  private follow(job: JobDetail): void {
+    this.feed?.stop();
+    this.feed = new JobFeed(
+      this.context.api,
+      this.context.config.websocket_url,
+      this.context.session.token,
+      this.jobId,
+      (next) => this.show(next),
+      (message) => replace(this.problem, message),
+    );
+    this.feed.start(job);
   }
 
   private show(job: JobDetail): void {
@@ -95,19 +107,17 @@ export class JobScreen implements Screen {
     this.feed?.observe(job);
     document.title = `${job.file_name} · Import data`;
     replace(this.heading, job.file_name);
-    replace(
-      this.meta,
-      `${job.source === "techman" ? "Techman export" : job.source} · account ${job.account} · ${job.mode} · started ${when(job.created_at)} by ${job.created_by}`,
-    );
-    if (job.status !== this.shownStatus) {
+    replace(this.meta, describeJob(job));
+    const label = statusText(job);
+    if (label !== this.shownStatus) {
       // A live region: said once per state, not at every push.
-      this.shownStatus = job.status;
-      replace(this.status, "Status: ", h("strong", null, statusLabel(job.status)));
+      this.shownStatus = label;
+      replace(this.status, "Status: ", h("strong", null, label));
     }
-    const stage = stageOf(job.status);
+    const stage = stageOf(job);
     if (stage === this.stage) {
       // The same part, newer figures: never redrawn, so choices and focus stay where they are.
-      if (stage === "importing") this.bar?.update(job.counts);
+      if (stage === "importing" || stage === "rolling_back") this.bar?.update(job.counts);
       if (stage === "waiting") this.drawWaiting(job);
       return;
     }
@@ -119,8 +129,10 @@ export class JobScreen implements Screen {
     replace(this.body);
     if (stage === "waiting") this.drawWaiting(job);
     else if (stage === "rejected") this.drawRejected(job);
+    else if (stage === "question") this.drawQuestion(job);
     else if (stage === "ready") this.drawReady(job);
     else if (stage === "importing") this.drawImporting(job);
+    else if (stage === "rolling_back") this.drawRollingBack(job);
     else if (stage === "final") void this.drawFinal(job);
     else replace(this.body, h("p", null, "This screen shows no more of this state yet."));
     if (!first) focusHeading(this.body.querySelector<HTMLElement>("h3"));
@@ -180,13 +192,23 @@ export class JobScreen implements Screen {
 
   // ---- the preview, the duplicates and the decision -------------------------------------------
 
+  private drawQuestion(job: JobDetail): void {
+    const question = job.preview?.question;
+    if (!question) return;
+    replace(this.body, dateQuestion(this.context, job, question, (next) => this.show({ ...next, preview: null })));
+  }
+
   private drawReady(job: JobDetail): void {
     const review = job.counts.duplicates ? new DuplicateReview(this.context.api, this.jobId) : null;
-    const run = h("button", { type: "button", class: "primary" }, "Run the import");
+    // A sync over its deletion threshold waits for the deletions to be confirmed.
+    const sweep = job.preview?.sweep;
+    const confirming = Boolean(sweep?.needs_confirmation);
+    const run = h("button", { type: "button", class: confirming ? "danger" : "primary" }, confirming ? "Confirm deletions and run the import" : "Run the import");
     const cancel = h("button", { type: "button" }, "Cancel this import");
     const answer = h("div", { role: "alert", class: "problem" });
     run.addEventListener("click", () => {
-      const decision = review ? review.decision() : { default: "skip" as Choice, overrides: {} };
+      const decision: DecisionRequest = review ? review.decision() : { default: "skip" as Choice, overrides: {} };
+      if (confirming) decision.confirm_deletions = true;
       run.disabled = cancel.disabled = true;
       replace(answer);
       this.context.api.decide(this.jobId, decision).then(
@@ -222,6 +244,13 @@ export class JobScreen implements Screen {
             ? "The import writes the customers with your choice for each possible duplicate; the rows with errors are left out and listed in the error log."
             : "The import writes the customers as previewed; the rows with errors are left out and listed in the error log.",
         ),
+        confirming && sweep
+          ? h(
+              "p",
+              { class: "warning-box", id: "confirm-deletions" },
+              `This sync would bin ${count(sweep.to_bin)} of the ${count(sweep.live)} customers of account ${sweep.account}, more than its threshold allows without asking. Running it confirms the deletions: they go to the recycle bin, from where they can be restored.`,
+            )
+          : null,
         answer,
         h("div", { class: "actions" }, run, cancel),
       ),
@@ -230,8 +259,19 @@ export class JobScreen implements Screen {
 
   // ---- the import ---------------------------------------------------------------------------
 
+  private drawRollingBack(job: JobDetail): void {
+    this.bar = new ProgressBar("rollback-heading", rollbackProgress);
+    this.bar.update(job.counts);
+    replace(
+      this.body,
+      h("h3", { tabindex: "-1", id: "rollback-heading" }, "Rolling back"),
+      this.bar.element,
+      h("p", { class: "hint" }, "You may leave this page: the rollback goes on, and this page shows where it is when you come back."),
+    );
+  }
+
   private drawImporting(job: JobDetail): void {
-    this.bar = new ProgressBar();
+    this.bar = new ProgressBar("importing-heading", importProgress);
     this.bar.update(job.counts);
     replace(this.body, h("h3", { tabindex: "-1", id: "importing-heading" }, "Importing"), this.bar.element, h("p", { class: "hint" }, "You may leave this page: the import goes on, and this page shows where it is when you come back."));
   }
@@ -244,22 +284,41 @@ export class JobScreen implements Screen {
       failed: "Import failed",
       cancelled: "Import cancelled",
       expired: "Import expired",
+      rolled_back: "Import rolled back",
+      rolled_back_with_conflicts: "Import rolled back with conflicts",
     };
+    const rolledBack = job.status.startsWith("rolled_back");
     const download = h("div", { class: "error-log" });
     replace(
       this.body,
       h("h3", { tabindex: "-1" }, titles[job.status] ?? statusLabel(job.status)),
       job.reason ? h("p", { class: "reason" }, job.reason) : null,
+      rolledBack ? rollbackResult(this.context, job) : null,
       ["cancelled", "expired"].includes(job.status)
         ? h("p", null, "Nothing was written.")
-        : h(
-            "dl",
-            { class: "counts", "aria-label": "Summary" },
-            SUMMARY_COUNTS.filter(([name, , always]) => always || (counts[name] ?? 0) > 0).map(([name, label]) =>
-              countItem(name, label, counts[name]),
+        : [
+            rolledBack ? h("h4", { id: "import-summary" }, "What the import had done") : null,
+            h(
+              "dl",
+              { class: "counts", "aria-label": "Summary" },
+              SUMMARY_COUNTS.filter(([name, , always]) => always || (counts[name] ?? 0) > 0).map(([name, label]) =>
+                countItem(name, label, counts[name]),
+              ),
             ),
-          ),
+          ],
       download,
+      ROLLED_BACK_FROM.has(job.status)
+        ? rollbackSection(this.context, job, () => {
+            // The job is rolling back now: read it, and follow it to the rollback's end.
+            this.context.api.job(this.jobId).then(
+              (next) => {
+                this.show(next);
+                this.follow(next);
+              },
+              (error: unknown) => replace(this.problem, error instanceof Error ? error.message : String(error)),
+            );
+          })
+        : null,
       h("p", null, h("a", { href: "#/" }, "Start a new import or see the import history")),
     );
     if (!job.has_error_log) {
@@ -283,7 +342,38 @@ export class JobScreen implements Screen {
   }
 }
 
-/** The live "X of Y" bar: customers settled (imported, skipped or failed) of the file's. */
+/** Where a run is: done of total, in words, and a detail line. */
+type Progress = (counts: Record<string, number>) => { done: number; total: number; words: string; detail: string };
+
+/** Customers settled (imported, skipped or failed) of the file's. */
+const importProgress: Progress = (counts) => {
+  const total = counts.customers ?? 0;
+  const done = Math.min(counts.processed ?? 0, total);
+  return {
+    done,
+    total,
+    words: `${count(done)} of ${count(total)} processed`,
+    detail: `${count(counts.imported)} imported · ${count(counts.failed)} failed`,
+  };
+};
+
+/** The rollback's batches undone of its batches (100 customers each). */
+const rollbackProgress: Progress = (counts) => {
+  const total = counts.rollback_batches_total ?? 0;
+  const done = Math.min(counts.rollback_batches_done ?? 0, total);
+  const undone = ["created", "updated", "merged", "deleted", "restored", "copied", "moved"].reduce(
+    (sum, name) => sum + (counts[`reverted_${name}`] ?? 0),
+    0,
+  );
+  return {
+    done,
+    total,
+    words: total ? `${count(done)} of ${count(total)} batches undone` : "Staging the changes to undo…",
+    detail: `${count(undone)} changes undone · ${count(counts.conflicts)} left as changed since`,
+  };
+};
+
+/** The live "X of Y" bar. */
 class ProgressBar {
   readonly element: HTMLElement;
   private readonly bar: HTMLElement;
@@ -291,11 +381,14 @@ class ProgressBar {
   private readonly text: HTMLElement;
   private readonly detail: HTMLElement;
 
-  constructor() {
+  constructor(
+    labelledBy: string,
+    private readonly progress: Progress,
+  ) {
     this.fill = h("div", { class: "fill" });
     this.bar = h(
       "div",
-      { role: "progressbar", class: "bar", "aria-labelledby": "importing-heading", "aria-valuemin": "0", "aria-valuemax": "0", "aria-valuenow": "0" },
+      { role: "progressbar", class: "bar", "aria-labelledby": labelledBy, "aria-valuemin": "0", "aria-valuemax": "0", "aria-valuenow": "0" },
       this.fill,
     );
     this.text = h("p", { class: "bar-text" });
@@ -304,15 +397,13 @@ class ProgressBar {
   }
 
   update(counts: Record<string, number>): void {
-    const total = counts.customers ?? 0;
-    const processed = Math.min(counts.processed ?? 0, total);
-    const words = `${count(processed)} of ${count(total)} processed`;
+    const { done, total, words, detail } = this.progress(counts);
     this.bar.setAttribute("aria-valuemax", String(total));
-    this.bar.setAttribute("aria-valuenow", String(processed));
+    this.bar.setAttribute("aria-valuenow", String(done));
     this.bar.setAttribute("aria-valuetext", words);
-    this.fill.style.width = `${total ? (processed / total) * 100 : 0}%`;
+    this.fill.style.width = `${total ? (done / total) * 100 : 0}%`;
     replace(this.text, words);
-    replace(this.detail, `${count(counts.imported)} imported · ${count(counts.failed)} failed`);
+    replace(this.detail, detail);
   }
 }
 
@@ -320,6 +411,24 @@ function progressElement(label: string, value: number, max: number, text: string
   const fill = h("div", { class: "fill" });
   fill.style.width = `${max ? (value / max) * 100 : 0}%`;
   return h("div", { role: "progressbar", class: "bar", "aria-label": label, "aria-valuemin": "0", "aria-valuemax": String(max), "aria-valuenow": String(value), "aria-valuetext": text }, fill);
+}
+
+/** The job's state in words; at `ready`, what it waits for. */
+function statusText(job: JobDetail): string {
+  if (job.status === "ready" && job.preview?.question) return "Waiting for your answer: how does the file write its dates?";
+  if (job.status === "ready" && job.preview?.sweep?.needs_confirmation) return "Waiting for you to confirm the deletions";
+  return statusLabel(job.status);
+}
+
+/** The job in one line: its source and profile, account, mode and transfer, who started it. */
+function describeJob(job: JobDetail): string {
+  const source = job.source === "techman" ? "Techman export" : job.source === "mapped" ? "mapped file" : job.source;
+  const transfer =
+    job.transfer && job.transfer !== "none"
+      ? ` · ${job.transfer === "move" ? "moving" : "copying"} customers from other accounts${job.transfer_related ? " with related records" : ""}`
+      : "";
+  const profile = job.profile ? ` · profile ${job.profile}` : "";
+  return `${source}${profile} · account ${job.account} · ${job.mode}${transfer} · started ${when(job.created_at)} by ${job.created_by}`;
 }
 
 function newImportLink(): HTMLElement {

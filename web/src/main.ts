@@ -5,22 +5,33 @@ import { Api } from "./api";
 import { loadConfig, type PageConfig } from "./config";
 import type { Context, Screen } from "./context";
 import { h, replace } from "./dom";
+import { AuditScreen } from "./audit";
 import { HomeScreen } from "./home";
 import { JobScreen } from "./job";
-import { clearSession, currentSession } from "./session";
+import { RecycleBinScreen } from "./recycle-bin";
+import { finishSignIn, isSignInRedirect, loadCognitoConfig, sessionFrom, signOutUrl, startSignIn } from "./cognito";
+import { clearSession, currentSession, saveSession } from "./session";
 
 const JOB_ROUTE = /^#\/imports\/([0-9a-fA-F-]{36})$/;
+// The recycle bin of an account (main when none is named).
+const BIN_ROUTE = /^#\/recycle-bin(?:\/([A-Za-z0-9._-]{1,64}))?$/;
+const AUDIT_ROUTE = /^#\/audit$/;
 
 function signInAddress(config: PageConfig): string {
-  const back = JOB_ROUTE.test(location.hash) ? location.hash : "#/";
+  const back = [JOB_ROUTE, BIN_ROUTE, AUDIT_ROUTE].some((route) => route.test(location.hash)) ? location.hash : "#/";
   return `${config.sign_in_url}?${new URLSearchParams({ return: back })}`;
 }
 
 async function boot(): Promise<void> {
   const main = document.getElementById("main") as HTMLElement;
   let config: PageConfig;
+  // In the cloud the page signs in on the user pool's hosted UI (code flow and PKCE); at home
+  // config.json names no user pool and the local sign-in page mints the token.
+  let cognito: Awaited<ReturnType<typeof loadCognitoConfig>>;
   try {
     config = await loadConfig();
+    cognito = await loadCognitoConfig();
+    if (cognito && isSignInRedirect()) saveSession(sessionFrom(await finishSignIn(cognito)));
   } catch (error) {
     replace(
       main,
@@ -31,12 +42,14 @@ async function boot(): Promise<void> {
   }
   const session = currentSession();
   if (session === null) {
-    location.replace(signInAddress(config));
+    if (cognito) await startSignIn(cognito, location.hash);
+    else location.replace(signInAddress(config));
     return;
   }
   const signOut = (): void => {
     clearSession();
-    location.replace(signInAddress(config));
+    if (cognito) location.assign(signOutUrl(cognito));
+    else location.replace(signInAddress(config));
   };
   const context: Context = {
     api: new Api(config.api_url, session.token, signOut),
@@ -55,8 +68,15 @@ async function boot(): Promise<void> {
   let screen: Screen | null = null;
   const route = (): void => {
     screen?.dispose();
-    const match = JOB_ROUTE.exec(location.hash);
-    screen = match?.[1] ? new JobScreen(context, match[1]) : new HomeScreen(context);
+    const job = JOB_ROUTE.exec(location.hash);
+    const bin = BIN_ROUTE.exec(location.hash);
+    screen = job?.[1]
+      ? new JobScreen(context, job[1])
+      : bin
+        ? new RecycleBinScreen(context, bin[1] ?? "main")
+        : AUDIT_ROUTE.test(location.hash)
+          ? new AuditScreen(context)
+          : new HomeScreen(context);
     replace(main, screen.element);
   };
   window.addEventListener("hashchange", route);

@@ -1,9 +1,9 @@
 // What the import will do, before anything is written: the whole file's counts and its first
 // customers as they will be imported, each cleaned value beside the original.
 
-import type { Change, JobDetail, PreviewCustomer, RowIssue } from "./api";
+import type { Change, JobDetail, Planned, PlannedChange, PreviewCustomer, RowIssue, Sweep, TransferLine } from "./api";
 import { count, h } from "./dom";
-import { KEYS, PREVIEW_COUNTS } from "./labels";
+import { KEYS, PLANNED, PREVIEW_COUNTS } from "./labels";
 
 export function previewSection(job: JobDetail): HTMLElement {
   const preview = job.preview;
@@ -25,16 +25,22 @@ export function previewSection(job: JobDetail): HTMLElement {
         .map((name) => countItem(name, name.replace(/_/g, " "), counts[name])),
     ),
   );
+  if (preview.sweep) section.append(sweepSection(preview.sweep));
+  if (preview.transfers) section.append(transfersSection(preview.transfers));
   if (job.warnings.length) {
     section.append(h("h4", { id: "file-warnings" }, "About the file"), h("ul", { "aria-labelledby": "file-warnings", class: "warnings" }, job.warnings.map((warning) => h("li", null, warning))));
   }
-  if (preview.unreadable_rows.length) {
+  const unreadable = preview.unreadable_rows ?? [];
+  if (unreadable.length) {
     section.append(
       h("h4", { id: "unreadable" }, "Rows that could not be read"),
-      h("ul", { "aria-labelledby": "unreadable", class: "issues" }, preview.unreadable_rows.map((issue) => h("li", { class: "error" }, issueText(issue)))),
+      h("ul", { "aria-labelledby": "unreadable", class: "issues" }, unreadable.map((issue) => h("li", { class: "error" }, issueText(issue)))),
     );
   }
   const customers = preview.customers;
+  // Update modes say per customer what will happen: created, updated (each field's old → new),
+  // unchanged, restored, copied or moved from another account.
+  const planning = customers.some((customer) => customer.planned);
   section.append(
     h(
       "div",
@@ -49,10 +55,20 @@ export function previewSection(job: JobDetail): HTMLElement {
           h(
             "tr",
             null,
-            ["Row", "Number", "Name", "Contact", "Address", "Vehicles", "Cleaned (original → cleaned)", "Warnings and errors"].map((label) => h("th", { scope: "col" }, label)),
+            [
+              "Row",
+              "Number",
+              "Name",
+              ...(planning ? ["What will happen (stored → file)"] : []),
+              "Contact",
+              "Address",
+              "Vehicles",
+              "Cleaned (original → cleaned)",
+              "Warnings and errors",
+            ].map((label) => h("th", { scope: "col" }, label)),
           ),
         ),
-        h("tbody", null, customers.map(customerRow)),
+        h("tbody", null, customers.map((customer) => customerRow(customer, planning))),
       ),
     ),
   );
@@ -64,7 +80,115 @@ export function countItem(name: string, label: string, value: number | undefined
   return h("div", { class: "count" }, h("dt", null, label), h("dd", { "data-count": name }, count(value)));
 }
 
-function customerRow(customer: PreviewCustomer): HTMLTableRowElement {
+/** What a sync will bin: the account's live customers the file no longer holds. */
+function sweepSection(sweep: Sweep): HTMLElement {
+  const percent = `${sweep.percent.toLocaleString("en-GB", { maximumFractionDigits: 1 })} %`;
+  return h(
+    "section",
+    { "aria-labelledby": "sweep-heading", class: `sweep${sweep.needs_confirmation ? " over-threshold" : ""}` },
+    h("h4", { id: "sweep-heading" }, "Customers the sync will bin"),
+    h(
+      "dl",
+      { class: "counts", "aria-label": "What the sync will bin" },
+      countItem("to_bin", "To bin", sweep.to_bin),
+      countItem("live", `Live customers of account ${sweep.account}`, sweep.live),
+      h("div", { class: "count" }, h("dt", null, "Share of the account"), h("dd", { "data-count": "percent" }, percent)),
+    ),
+    h(
+      "p",
+      null,
+      sweep.to_bin
+        ? `The file no longer holds ${count(sweep.to_bin)} of the ${count(sweep.live)} live customers of account ${sweep.account}: after the import writes the file's customers, the sync moves those into the account's recycle bin, from where they can be restored until they are purged.`
+        : `Every live customer of account ${sweep.account} is in the file: the sync bins nobody.`,
+    ),
+    sweep.needs_confirmation && sweep.confirmation ? h("p", { class: "warning-box" }, h("strong", null, "Waiting for your confirmation: "), sweep.confirmation) : null,
+  );
+}
+
+/** The customers a transfer brings from the organisation's other accounts. */
+function transfersSection(transfers: TransferLine[]): HTMLElement {
+  const section = h("section", { "aria-labelledby": "transfers-heading", class: "transfers" }, h("h4", { id: "transfers-heading" }, "Transfers from other accounts"));
+  if (!transfers.length) {
+    section.append(h("p", null, "No customer of the file that this account lacks is in another account: nothing will be transferred."));
+    return section;
+  }
+  section.append(
+    h(
+      "table",
+      { class: "transfers-table" },
+      h("caption", null, "Customers the import will copy or move into the account, by the account they come from"),
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          ["From account", "From its recycle bin", "Customers", "Copied", "Moved"].map((label, index) => h("th", { scope: "col", class: index >= 2 ? "number" : null }, label)),
+        ),
+      ),
+      h(
+        "tbody",
+        null,
+        transfers.map((line) =>
+          h(
+            "tr",
+            { "data-account": line.from_account },
+            h("th", { scope: "row" }, line.from_account),
+            h("td", null, line.from_recycle_bin ? "yes" : "no"),
+            h("td", { class: "number" }, count(line.customers)),
+            h("td", { class: "number" }, count(line.copied)),
+            h("td", { class: "number" }, count(line.moved)),
+          ),
+        ),
+      ),
+    ),
+  );
+  return section;
+}
+
+/** One customer's planned change: the action, where a transfer comes from, each field. */
+function plannedCell(planned: Planned | undefined): HTMLTableCellElement {
+  if (!planned) return h("td", null, "");
+  const from = planned.from_account
+    ? ` from account ${planned.from_account}${planned.from_recycle_bin ? " (its recycle bin)" : ""}`
+    : "";
+  const changes = planned.action === "create" ? [] : (planned.changes ?? []);
+  return h(
+    "td",
+    { class: "planned", "data-action": planned.action },
+    h("span", { class: "action" }, `${PLANNED[planned.action] ?? planned.action}${from}`),
+    changes.length ? h("ul", { class: "planned-changes" }, changes.map(plannedChange)) : null,
+  );
+}
+
+function plannedChange(change: PlannedChange): HTMLLIElement {
+  return h(
+    "li",
+    null,
+    h("span", { class: "column" }, change.field),
+    ": ",
+    h("span", { class: "original" }, valueText(change.old)),
+    h("span", { "aria-hidden": "true" }, " → "),
+    h("span", { class: "sr-only" }, " becomes "),
+    h("span", { class: "cleaned" }, valueText(change.new)),
+  );
+}
+
+/** A stored or incoming value as text: an address or vehicle as its parts. */
+export function valueText(value: unknown): string {
+  if (value === null || value === undefined || value === "") return "(empty)";
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "string" || typeof value === "number") return String(value);
+  if (typeof value === "object" && !Array.isArray(value)) {
+    const parts = Object.entries(value as Record<string, unknown>)
+      .filter(([, part]) => part !== null && part !== undefined && part !== "")
+      .map(([name, part]) => `${name} ${typeof part === "object" ? JSON.stringify(part) : String(part)}`);
+    return parts.length ? parts.join(", ") : "(empty)";
+  }
+  return JSON.stringify(value);
+}
+
+function customerRow(customer: PreviewCustomer, planning: boolean): HTMLTableRowElement {
   const address = customer.addresses[0];
   const failing = customer.errors.length > 0;
   return h(
@@ -84,6 +208,7 @@ function customerRow(customer: PreviewCustomer): HTMLTableRowElement {
           )
         : null,
     ),
+    planning ? plannedCell(customer.planned) : null,
     h("td", null, lines([customer.email, customer.phone, customer.landline])),
     h("td", null, address ? lines([address.line1, address.town, address.postcode]) : ""),
     h("td", null, customer.vehicles.map((vehicle) => vehicle.registration).filter(Boolean).join(", ")),

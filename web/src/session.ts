@@ -47,5 +47,5 @@ export function can(session: Session, capability: string): boolean {
 
 /** Only routes of this page may be returned to after signing in (never another address). */
 export function safeReturn(value: string | null): string {
-  return value && /^#\/[A-Za-z0-9/_-]*$/.test(value) ? value : "#/";
+  return value && /^#\/[A-Za-z0-9/._-]*$/.test(value) ? value : "#/";
 }
