@@ -8,7 +8,7 @@ VENV := .venv
 RUN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup web chromium demo test test-fast test-browser lint typecheck synth bench bench-large bench-duplicates bench-hostile bench-sync bench-rollback bench-repository clean
+.PHONY: setup web chromium demo test test-fast test-browser lint typecheck synth bench bench-large bench-duplicates bench-hostile bench-sync bench-rollback bench-repository bench-page clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -106,6 +106,10 @@ bench-duplicates: setup samples/techman_5500.csv
 # The customer repository's creates beside plain BatchWriteItem of the same items (issue #16).
 bench-repository: setup samples/techman_5500.csv
 	$(RUN)/python -m bench.repository_bench samples/techman_5500.csv --customers 1100 5500
+
+# The import page in headless Chromium: drop to first preview row, the bar's lag (issue 20).
+bench-page: setup chromium samples/techman_5500.csv
+	$(RUN)/python -m bench.page_bench samples/techman_5500.csv
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules cdk.out .local .pytest_cache .mypy_cache .ruff_cache \
