@@ -59,7 +59,33 @@ Invoke = Callable[[dict[str, Any]], FunctionAnswer]
 
 
 class _Answering:
-    """What a server of this module answers a request with."""
+    """A server of this module on loopback, and what it answers a request with."""
+
+    thread_name = "http-server"
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        server = self
+
+        class Handler(_RequestHandler):
+            owner = server
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=self.thread_name, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(10)
+        self._server = None
 
     def answer(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
@@ -68,6 +94,8 @@ class _Answering:
 
 
 class HttpApiGateway(_Answering):
+    thread_name = "http-api-gateway"
+
     def __init__(
         self,
         invoke: Invoke,
@@ -83,30 +111,6 @@ class HttpApiGateway(_Answering):
         self._open_routes = frozenset(open_routes)
         # The web page's origins ("http://127.0.0.1:8123"); none: no browser may call the API.
         self._cors_origins = frozenset(origin.rstrip("/") for origin in cors_origins)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        gateway = self
-
-        class Handler(_RequestHandler):
-            owner = gateway
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="http-api-gateway", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(10)
-        self._server = None
 
     @property
     def url(self) -> str:
@@ -355,35 +359,13 @@ class WebPageServer(_Answering):
     sign-in's `POST /local/token`, which mints a token with the stack's key for the
     organisation, user and capabilities the person picks."""
 
+    thread_name = "web-page"
+
     def __init__(self, authority: TokenAuthority, root: Path = WEB_DIST) -> None:
         self._authority = authority
         self._root = root
         self._config: dict[str, str] | None = None
         self._policy = "default-src 'none'"
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        server = self
-
-        class Handler(_RequestHandler):
-            owner = server
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="web-page", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(10)
-        self._server = None
 
     @property
     def url(self) -> str:

@@ -61,3 +61,9 @@ def synthesize(
         outdir=outdir,
         resources=template.to_json()["Resources"],
     )
+
+
+def single(resources: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """The one resource of a filtered template section: (logical id, resource)."""
+    assert len(resources) == 1, sorted(resources)
+    return next(iter(resources.items()))

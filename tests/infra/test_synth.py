@@ -26,7 +26,7 @@ from infra.description import (
     TableSpec,
 )
 from infra.stack import LAYER_BUNDLING_CONTEXT_KEY, WEB_APP_ORIGINS_CONTEXT_KEY
-from tests.infra.synthesis import Synthesized, synthesize
+from tests.infra.synthesis import Synthesized, single, synthesize
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
@@ -38,14 +38,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(tmp_path_factory.mktemp("cdk.out"), layer_bundling="skip")
 
 
-def _single(resources: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    assert len(resources) == 1, sorted(resources)
-    return next(iter(resources.items()))
-
-
 def _api(synthesized: Synthesized, protocol: str) -> tuple[str, dict[str, Any]]:
     """The one API Gateway v2 API of this protocol ("HTTP" or "WEBSOCKET")."""
-    return _single(
+    return single(
         {
             logical_id: resource
             for logical_id, resource in synthesized.of_type("AWS::ApiGatewayV2::Api").items()
@@ -142,7 +137,7 @@ def _state_machine(
     synthesized: Synthesized, spec: StateMachineSpec = IMPORT_JOB
 ) -> tuple[str, dict[str, Any]]:
     machines = synthesized.of_type("AWS::StepFunctions::StateMachine")
-    return _single({i: m for i, m in machines.items() if i.startswith(f"{spec.name}StateMachine")})
+    return single({i: m for i, m in machines.items() if i.startswith(f"{spec.name}StateMachine")})
 
 
 def _deployed_definition(synthesized: Synthesized, spec: StateMachineSpec = IMPORT_JOB) -> str:
@@ -273,7 +268,7 @@ def test_upload_bucket_sends_events_to_eventbridge(synthesized: Synthesized) -> 
     # Given the upload bucket
     bucket_id = _bucket_id(synthesized)
     # When its notification configuration is read
-    _, notifications = _single(synthesized.of_type("Custom::S3BucketNotifications"))
+    _, notifications = single(synthesized.of_type("Custom::S3BucketNotifications"))
     # Then EventBridge notifications are on for that bucket
     assert notifications["Properties"]["BucketName"] == {"Ref": bucket_id}
     assert notifications["Properties"]["NotificationConfiguration"] == {
@@ -287,7 +282,7 @@ def test_upload_bucket_is_private_encrypted_and_expires_each_prefix(
     # Given the upload bucket and its policy
     bucket_id = _bucket_id(synthesized)
     bucket = synthesized.resources[bucket_id]["Properties"]
-    _, bucket_policy = _single(
+    _, bucket_policy = single(
         {
             logical_id: policy
             for logical_id, policy in synthesized.of_type("AWS::S3::BucketPolicy").items()
@@ -346,7 +341,7 @@ def test_import_rule_matches_object_created_under_the_key_prefixes(
     # Given the one rule of the description
     (rule_spec,) = DESCRIPTION.rules
     # When the rule is read from the template
-    rule_id, rule = _single(
+    rule_id, rule = single(
         {
             logical_id: rule
             for logical_id, rule in synthesized.of_type("AWS::Events::Rule").items()
@@ -405,7 +400,7 @@ def _is_encrypted_tls_only(synthesized: Synthesized, arn: Any) -> bool:
 def test_no_start_event_is_dropped(synthesized: Synthesized) -> None:
     # Given the import rule's target and the function it invokes asynchronously
     (rule_spec,) = DESCRIPTION.rules
-    _, rule = _single(
+    _, rule = single(
         {
             logical_id: rule
             for logical_id, rule in synthesized.of_type("AWS::Events::Rule").items()
@@ -679,7 +674,7 @@ def test_websocket_connections_need_a_token_of_the_user_pool(synthesized: Synthe
         route["Properties"]["RouteKey"]: route["Properties"]
         for route in _of_api(synthesized, "AWS::ApiGatewayV2::Route", api_id).values()
     }
-    authorizer_id, authorizer = _single(
+    authorizer_id, authorizer = single(
         _of_api(synthesized, "AWS::ApiGatewayV2::Authorizer", api_id)
     )
     function_ids = _function_ids(synthesized)
@@ -700,8 +695,8 @@ def test_websocket_connections_need_a_token_of_the_user_pool(synthesized: Synthe
         if key != "$connect"
     )
     # And the functions check tokens of the user pool, for the web app's client
-    user_pool_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPool"))
-    client_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
+    user_pool_id, _ = single(synthesized.of_type("AWS::Cognito::UserPool"))
+    client_id, _ = single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
     environment = _environment(synthesized)
     assert _mentions(environment["TOKEN_ISSUER"], user_pool_id)
     assert _mentions(environment["TOKEN_JWKS_URL"], user_pool_id)
@@ -777,11 +772,11 @@ def test_http_api_sends_every_request_through_the_jwt_authorizer(
         for r in _of_api(synthesized, "AWS::ApiGatewayV2::Route", api_id).values()
     }
     route = routes.pop("$default")
-    authorizer_id, authorizer = _single(
+    authorizer_id, authorizer = single(
         _of_api(synthesized, "AWS::ApiGatewayV2::Authorizer", api_id)
     )
-    user_pool_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPool"))
-    client_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
+    user_pool_id, _ = single(synthesized.of_type("AWS::Cognito::UserPool"))
+    client_id, _ = single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
     # Then its default route takes every request, and only with a JWT
     assert api["Properties"]["Name"] == DESCRIPTION.http_api.name
     assert route["RouteKey"] == "$default"
@@ -812,8 +807,8 @@ def test_only_an_administrator_sets_a_users_organisation_and_capabilities(
     synthesized: Synthesized,
 ) -> None:
     # Given the user pool and the web app's client
-    _, pool = _single(synthesized.of_type("AWS::Cognito::UserPool"))
-    _, client = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
+    _, pool = single(synthesized.of_type("AWS::Cognito::UserPool"))
+    _, client = single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
     spec = DESCRIPTION.http_api
     org, capabilities = f"custom:{spec.org_attribute}", f"custom:{spec.capabilities_attribute}"
     # Then nobody signs up by themselves
@@ -831,7 +826,7 @@ def test_users_sign_in_with_a_strong_password_and_may_add_an_authenticator_app(
     synthesized: Synthesized,
 ) -> None:
     # Given the user pool
-    _, pool = _single(synthesized.of_type("AWS::Cognito::UserPool"))
+    _, pool = single(synthesized.of_type("AWS::Cognito::UserPool"))
     properties = pool["Properties"]
     # Then a password has at least 12 characters of every kind, a temporary one lasts 3 days
     assert properties["Policies"]["PasswordPolicy"] == {
@@ -851,12 +846,12 @@ def test_users_sign_in_with_a_strong_password_and_may_add_an_authenticator_app(
 
 def _page_origin(synthesized: Synthesized) -> dict[str, Any]:
     """The import page's own origin: `https://` and its CloudFront distribution's domain."""
-    distribution_id, _ = _single(synthesized.of_type("AWS::CloudFront::Distribution"))
+    distribution_id, _ = single(synthesized.of_type("AWS::CloudFront::Distribution"))
     return {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]}
 
 
 def _page_url(synthesized: Synthesized) -> dict[str, Any]:
-    distribution_id, _ = _single(synthesized.of_type("AWS::CloudFront::Distribution"))
+    distribution_id, _ = single(synthesized.of_type("AWS::CloudFront::Distribution"))
     return {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}, "/"]]}
 
 
@@ -864,7 +859,7 @@ def test_without_web_app_origins_the_client_signs_in_back_to_the_page_only(
     synthesized: Synthesized,
 ) -> None:
     # Given the web app's client of an app synthesised without webAppOrigins
-    _, client = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
+    _, client = single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
     properties = client["Properties"]
     # Then its one OAuth flow is the authorization code (PKCE, for the import page in the
     # cloud), back to the page's own URL only, and none of CDK's defaults (implicit,
@@ -913,7 +908,7 @@ def test_the_web_app_origins_may_call_the_api_and_post_uploads(tmp_path: Path) -
     # And the web page signs in there with the authorization code flow (PKCE: a public
     # client, no secret), never the implicit one, and comes back to its own origins only
     urls = ["https://app.example.com/", "http://localhost:5173/", _page_url(synthesized)]
-    _, client = _single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
+    _, client = single(synthesized.of_type("AWS::Cognito::UserPoolClient"))
     properties = client["Properties"]
     assert properties["AllowedOAuthFlowsUserPoolClient"] is True
     assert properties["AllowedOAuthFlows"] == ["code"]
@@ -1487,8 +1482,8 @@ def test_ops_are_alarmed_on_an_sns_topic_and_see_a_dashboard(synthesized: Synthe
     # Given the alarms, the alarm topic and the dashboard
     alarms = [a["Properties"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
     names = {alarm["AlarmName"] for alarm in alarms}
-    topic_id, topic = _single(synthesized.of_type("AWS::SNS::Topic"))
-    _single(synthesized.of_type("AWS::CloudWatch::Dashboard"))
+    topic_id, topic = single(synthesized.of_type("AWS::SNS::Topic"))
+    single(synthesized.of_type("AWS::CloudWatch::Dashboard"))
     prefix = synthesized.stack.stack_name
     # Then the executions that failed, timed out or were aborted are alarmed
     for kind in ("Failure", "TimedOut", "Aborted"):

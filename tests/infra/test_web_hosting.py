@@ -24,7 +24,7 @@ from infra.constructs.web_hosting import (
     WebHosting,
     sign_in_domain_prefix,
 )
-from tests.infra.synthesis import Synthesized, synthesize
+from tests.infra.synthesis import Synthesized, single, synthesize
 from tests.infra.test_cfn_lint import cfn_lint_errors
 
 MARKER = re.compile(r"<<marker:0xbaba:\d+>>")
@@ -40,14 +40,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 # ---- helpers -----------------------------------------------------------------------------------
 
 
-def _single(resources: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    assert len(resources) == 1, sorted(resources)
-    return next(iter(resources.items()))
-
-
 def _id(synthesized: Synthesized, resource_type: str, prefix: str) -> str:
     """The one resource of this type whose logical id starts with `prefix`."""
-    logical_id, _ = _single(
+    logical_id, _ = single(
         {
             logical_id: resource
             for logical_id, resource in synthesized.of_type(resource_type).items()
@@ -87,7 +82,7 @@ def _directives(policy: str) -> dict[str, list[str]]:
 
 
 def _distribution(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
-    logical_id, resource = _single(synthesized.of_type("AWS::CloudFront::Distribution"))
+    logical_id, resource = single(synthesized.of_type("AWS::CloudFront::Distribution"))
     config: dict[str, Any] = resource["Properties"]["DistributionConfig"]
     return logical_id, config
 
@@ -110,7 +105,7 @@ def _upload_bucket(synthesized: Synthesized) -> str:
 
 
 def _api(synthesized: Synthesized, protocol: str) -> str:
-    logical_id, _ = _single(
+    logical_id, _ = single(
         {
             logical_id: resource
             for logical_id, resource in synthesized.of_type("AWS::ApiGatewayV2::Api").items()
@@ -121,12 +116,12 @@ def _api(synthesized: Synthesized, protocol: str) -> str:
 
 
 def _domain(synthesized: Synthesized) -> str:
-    logical_id, _ = _single(synthesized.of_type("AWS::Cognito::UserPoolDomain"))
+    logical_id, _ = single(synthesized.of_type("AWS::Cognito::UserPoolDomain"))
     return logical_id
 
 
 def _csp_resource(synthesized: Synthesized) -> dict[str, Any]:
-    _, resource = _single(synthesized.of_type("Custom::ContentSecurityPolicy"))
+    _, resource = single(synthesized.of_type("Custom::ContentSecurityPolicy"))
     properties: dict[str, Any] = resource["Properties"]
     return properties
 
@@ -419,7 +414,7 @@ def test_the_built_page_and_its_config_json_are_deployed_to_the_bucket(
     synthesized: Synthesized,
 ) -> None:
     # Given the deployment of the page's files
-    _, deployment = _single(synthesized.of_type("Custom::CDKBucketDeployment"))
+    _, deployment = single(synthesized.of_type("Custom::CDKBucketDeployment"))
     properties = deployment["Properties"]
     # Then it fills the page's bucket, removing what the build no longer has, every file
     # read again by CloudFront and browsers (a deploy shows at once)
