@@ -72,8 +72,12 @@ class PrepareImport:
                 dates = DateOrderEvidence(columns.positions)
                 # A first pass learns each customer's last row: the second then stages
                 # customers as their rows end, and Prepare's memory stays flat in the file's
-                # size. It also learns how the file writes its dates.
-                index = techman.index_rows(columns, source.records(), max_rows, dates.see)
+                # size. It also learns how the file writes its dates, where that is asked
+                # (detect) or warned about (Techman's day-first contract).
+                judged = layout.date_order is DateOrder.DETECT or not layout.is_mapped
+                index = techman.index_rows(
+                    columns, source.records(), max_rows, dates.see if judged else None
+                )
             except UnreadableFile as exc:
                 return self._reject_prepared(job, str(exc))
             if index.rows == 0:  # rows of only delimiters, beyond Validate's head

@@ -94,7 +94,7 @@ class ValidateUpload:
         is read: a workbook's directory is at its end."""
         check_workbook_head(head)
         source = SourceFile(
-            lambda: self.objects.open(job.object_key), job.options.layout, TextFormat("", ""), limit
+            lambda: self.objects.open(job.object_key), job.options.layout, None, limit
         )
         with source:
             records = source.records()

@@ -21,15 +21,15 @@ from .xlsx_files import check_workbook_head, iter_sheet_records, seekable
 
 
 class SourceFile:
-    """The records of one file, read as often as a step needs (Prepare reads twice). A
-    workbook is copied once, as a ZIP is read from its end and an S3 body does not seek.
+    """The records of one file, read as often as a step needs (Prepare reads twice): a CSV in
+    its text format (None for a workbook, which has none). A workbook is copied once, as a ZIP is read from its end and an S3 body does not seek.
     Close it (or use `with`)."""
 
     def __init__(
         self,
         open_stream: Callable[[], Readable],
         layout: FileLayout,
-        text_format: TextFormat,
+        text_format: TextFormat | None,
         limit_bytes: int,
     ) -> None:
         self._open = open_stream
@@ -41,6 +41,7 @@ class SourceFile:
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """(row number, fields) of every non-blank row, the header first (`iter_records`)."""
         if self.layout.format != "xlsx":
+            assert self._format is not None, "a CSV file is read in the format Validate found"
             return iter_records(self._open(), self._format)
         if self._copy is None:
             self._copy = seekable(self._open(), self._limit)
