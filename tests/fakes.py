@@ -142,8 +142,24 @@ class FakeAuditLog:
         self.stored.setdefault((entry.org_id, entry.sort_key), entry)
 
     def entries(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
-        mine = [e for (org, _), e in self.stored.items() if org == org_id]
-        return sorted(mine, key=lambda entry: entry.at, reverse=True)[:limit]
+        return self.page(org_id, limit, None)[0]
+
+    def page(
+        self, org_id: str, limit: int, start: dict[str, str] | None
+    ) -> tuple[list[AuditEntry], dict[str, str] | None]:
+        """As the index pages: newest `at` first, ties by the table's key."""
+        mine = sorted(
+            ((e.at, key, e) for (org, key), e in self.stored.items() if org == org_id),
+            key=lambda found: found[:2],
+            reverse=True,
+        )
+        if start is not None:
+            mine = [m for m in mine if m[:2] < (start["at"], start["entry_key"])]
+        shown = mine[:limit]
+        if len(mine) <= limit or not shown:
+            return [e for *_, e in shown], None
+        at, key, _ = shown[-1]
+        return [e for *_, e in shown], {"org_id": org_id, "entry_key": key, "at": at}
 
 
 class FakeProfiles:

@@ -828,13 +828,15 @@ def _profile_out(profile: ImportProfile) -> ProfileOut:
 @app.get(
     "/audit",
     summary="The organisation's audit log, newest first: who did what to which import",
-    responses=_responses(200, "The latest entries"),
+    responses=_responses(200, "A page of entries", 400),
     tags=["audit"],
 )
-def audit_log(limit: Limit = 50) -> AuditPage:
+def audit_log(limit: Limit = 50, cursor: Cursor = None) -> AuditPage:
     caller = _caller(IMPORT_MANAGE)
-    entries = queries_for(_settings()).audit_entries(caller.org_id, limit)
-    return AuditPage(items=[AuditEntryOut.of(entry) for entry in entries])
+    page = queries_for(_settings()).audit_entries(caller.org_id, limit, cursor)
+    return AuditPage(
+        items=[AuditEntryOut.of(entry) for entry in page.items], next_cursor=page.next_cursor
+    )
 
 
 # ---- executions (ops) ---------------------------------------------------------------------

@@ -384,11 +384,16 @@ class ApiClient:
 
     # ---- audit ----------------------------------------------------------------------------
 
-    def audit(self, limit: int = 50) -> list[dict[str, Any]]:
-        """The organisation's audit log, newest first."""
-        page = self._call("GET", "/audit", params={"limit": limit})
-        items: list[dict[str, Any]] = page["items"]
-        return items
+    def audit(self, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+        """A page of the organisation's audit log, newest first."""
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        page: dict[str, Any] = self._call("GET", "/audit", params=params)
+        return page
+
+    def all_audit(self, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        yield from self._all(lambda cursor: self.audit(page_size, cursor))
 
     # ---- executions (ops) -----------------------------------------------------------------
 

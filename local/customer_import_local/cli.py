@@ -1721,9 +1721,16 @@ def _print_rollback(
         console.print(f"  conflicts: {shown(conflict_log)}")
 
 
+def _print_next_cursor(console: Console, cursor: str) -> None:
+    # On one line whatever the terminal's width: a wrapped cursor cannot be pasted back.
+    console.print(f"More: --cursor {shown(cursor)}", soft_wrap=True)
+
+
 @main.command()
 @_api_options
-@click.option("--limit", default=50, show_default=True, help="Entries (1-100).")
+@click.option("--limit", default=50, show_default=True, help="Entries per page (1-100).")
+@click.option("--cursor", default=None, help="The next_cursor of a previous page.")
+@click.option("--all", "every_page", is_flag=True, help="Every entry, page after page.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list on stdout.")
 @click.pass_context
 def audit(
@@ -1733,12 +1740,18 @@ def audit(
     websocket_url: str | None,
     token: str | None,
     limit: int,
+    cursor: str | None,
+    every_page: bool,
     as_json: bool,
 ) -> None:
     """The organisation's audit log, newest first, through the HTTP API (of the stack of
     `local up`)."""
     with _remote(ctx, org_id, api_url, websocket_url, token, embedded=False) as remote:
-        entries = remote.api.audit(limit)
+        if every_page:
+            entries, next_cursor = list(remote.api.all_audit()), None
+        else:
+            page = remote.api.audit(limit, cursor)
+            entries, next_cursor = page["items"], page.get("next_cursor")
     if as_json:
         click.echo(json.dumps(entries, indent=2))
         return
@@ -1767,6 +1780,8 @@ def audit(
         )
     if not entries:
         console.print(f"No audit entries in {shown(org_id)}.")
+    if next_cursor:
+        _print_next_cursor(console, next_cursor)
 
 
 @main.command()
@@ -1865,7 +1880,7 @@ def jobs_list(
             )
         )
     if page.get("next_cursor"):
-        console.print(f"More: --cursor {shown(page['next_cursor'])}")
+        _print_next_cursor(console, page["next_cursor"])
 
 
 @jobs.command("follow")

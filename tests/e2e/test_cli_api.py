@@ -134,3 +134,31 @@ def test_a_token_without_the_capability_is_refused_with_its_name(stack, org, tmp
         assert "uploading" not in result.stderr
     listed = cli(["jobs", "list", "--org", org, "--json"], running(stack, tmp_path), tmp_path)
     assert json.loads(listed.stdout)["items"] == []
+
+
+def test_audit_prints_a_page_with_the_command_for_the_next_and_all_of_it_on_request(
+    stack, org, tmp_path
+) -> None:
+    # Given an organisation with three audit entries
+    from customer_import.adapters.dynamo import DynamoAuditLog
+    from customer_import.audit import AuditEntry
+
+    for minute in range(3):
+        at = f"2026-11-20T09:0{minute}:00+00:00"
+        DynamoAuditLog().record(AuditEntry(org, f"job-{minute}", "import.created", "ann", at, at))
+    state_file = running(stack, tmp_path)
+    # When the log is read two entries at a time, then the rest from the cursor printed
+    first = cli(["audit", "--org", org, "--limit", "2"], state_file, tmp_path)
+    assert first.returncode == 0, first.stderr
+    [more] = [line for line in first.stdout.splitlines() if line.startswith("More: --cursor ")]
+    cursor = more.removeprefix("More: --cursor ")
+    rest = cli(["audit", "--org", org, "--limit", "2", "--cursor", cursor], state_file, tmp_path)
+    every = cli(["audit", "--org", org, "--limit", "2", "--all", "--json"], state_file, tmp_path)
+    # Then the first page holds the newest two, the next the oldest, and --all every entry
+    assert ["job-2" in first.stdout, "job-1" in first.stdout, "job-0" in first.stdout] == [
+        True,
+        True,
+        False,
+    ]
+    assert "job-0" in rest.stdout and "job-1" not in rest.stdout
+    assert [e["job_id"] for e in json.loads(every.stdout)] == ["job-2", "job-1", "job-0"]

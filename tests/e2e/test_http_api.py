@@ -281,7 +281,7 @@ def test_an_import_from_creation_to_error_log(stack, imported, tmp_path) -> None
     entered = [e["state"] for e in execution["events"] if e["type"].endswith("StateEntered")]
     assert entered[-1] == "Finalize" and "AwaitDecision" in entered
     # And the audit log says who decided and how it ended, and nothing of other organisations
-    audit = api.audit()
+    audit = list(api.all_audit())
     assert {e["job_id"] for e in audit if e["action"].startswith("import.")} == {imported.job_id}
     assert [(e["action"], e["actor"]) for e in audit if e["action"] == "import.decided"] == [
         ("import.decided", "alice")
@@ -399,6 +399,7 @@ def test_a_retry_of_a_job_without_write_failures_conflicts(stack, imported) -> N
         ("POST", f"/imports/{uuid.uuid4()}/decision", {"overrides": {"1": "keep"}}, 422, "body.overrides"),
         ("GET", "/customers?external_customer_number=", None, 422, "query.external_customer_number"),
         ("GET", "/customers?cursor=bm9wZQ", None, 400, "cursor"),
+        ("GET", "/audit?cursor=bm9wZQ", None, 400, "cursor"),
         ("GET", "/customers?limit=101", None, 422, "query.limit"),
         ("GET", "/imports?limt=5", None, 422, "Unknown query parameter(s): 'limt'; this route takes: cursor, limit"),
     ],
@@ -477,7 +478,24 @@ def test_the_audit_log_is_newest_first_by_when_each_entry_happened(stack, org) -
     # When the admin reads the newest two through the API
     newest = client(stack, org).audit(limit=2)
     # Then they are the last two that happened, the old job's retry first
-    assert [(e["job_id"], e["action"]) for e in newest] == [
+    assert [(e["job_id"], e["action"]) for e in newest["items"]] == [
         ("old", "import.retry-1"),
         ("new", "import.completed"),
     ]
+    # And the next page, from its cursor, holds the two before them, and nothing follows
+    older = client(stack, org).audit(limit=2, cursor=newest["next_cursor"])
+    assert [(e["job_id"], e["action"]) for e in older["items"]] == [
+        ("new", "import.created"),
+        ("old", "import.created"),
+    ]
+    if older.get("next_cursor"):  # (DynamoDB may end a full page with a key)
+        assert client(stack, org).audit(limit=2, cursor=older["next_cursor"])["items"] == []
+    # And a cursor made for another organisation is refused
+    refused = requests.get(
+        f"{stack.endpoints.api_url}/audit",
+        params={"cursor": newest["next_cursor"]},
+        headers={"Authorization": f"Bearer {local_token('org-other', 'alice', ALL)}"},
+        timeout=30,
+    )
+    assert refused.status_code == 400, refused.text
+    assert "cursor" in refused.json()["message"]

@@ -212,7 +212,7 @@ def test_the_audit_log_is_newest_first_by_when_each_entry_happened() -> None:
         replace(world.audit.entries(ORG)[-1], action="import.late-note", at="2026-01-05T10:00:00")
     )
     # When the log is read
-    entries = world.queries.audit_entries(ORG, 50)
+    entries = world.queries.audit_entries(ORG, 50, None).items
     # Then the latest entry comes first and every one is older than the one above it
     assert entries[0].action == "import.late-note" and entries[0].job_id == first
     assert [e.at for e in entries] == sorted((e.at for e in entries), reverse=True)
@@ -220,6 +220,25 @@ def test_the_audit_log_is_newest_first_by_when_each_entry_happened() -> None:
         (second, "import.decided"),
         (first, "import.decided"),
     ]
+
+
+def test_the_audit_log_is_read_a_page_at_a_time_and_only_by_its_organisation() -> None:
+    # Given three decided jobs (an entry each) and an entry of another organisation
+    world = ticking_world()
+    for user in ("alice", "bob", "carol"):
+        world.pipeline.submit_decision(ORG, ready_job(world), "skip", {}, user)
+    world.audit.record(replace(world.audit.entries(ORG)[0], org_id=OTHER))
+    everything = world.queries.audit_entries(ORG, 100, None).items
+    # When the organisation reads its log two entries at a time, following the cursor
+    first = world.queries.audit_entries(ORG, 2, None)
+    second = world.queries.audit_entries(ORG, 2, first.next_cursor)
+    # Then the two pages hold its three entries once each, newest first, and the last has no
+    # cursor
+    assert first.items + second.items == everything
+    assert ([e.actor for e in everything], second.next_cursor) == (["carol", "bob", "alice"], None)
+    # And its cursor means nothing to another organisation
+    with pytest.raises(InvalidCursor):
+        world.queries.audit_entries(OTHER, 2, first.next_cursor)
 
 
 def test_a_failure_is_reported_with_the_state_it_happened_in() -> None:

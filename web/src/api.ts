@@ -365,8 +365,10 @@ export class Api {
     return this.call("POST", `/recycle-bin/${encodeURIComponent(customerId)}/restore`);
   }
 
-  audit(limit = 100): Promise<{ items: AuditEntry[] }> {
-    return this.call("GET", `/audit?${new URLSearchParams({ limit: String(limit) })}`);
+  audit(limit = 100, cursor?: string): Promise<{ items: AuditEntry[]; next_cursor?: string | null }> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (cursor) query.set("cursor", cursor);
+    return this.call("GET", `/audit?${query}`);
   }
 
   cancel(jobId: string): Promise<JobSummary> {

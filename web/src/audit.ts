@@ -9,8 +9,8 @@ import { auditAction } from "./labels";
 import { screenLinks } from "./nav";
 import { can, IMPORT_MANAGE } from "./session";
 
-// The API lists the newest entries, at most 100, with no further pages.
-const SHOWN = 100;
+// Entries per page: the API's most; older ones come a page at a time, on request.
+const PAGE = 100;
 const JOB_ID = /^[0-9a-fA-F-]{36}$/;
 
 export class AuditScreen implements Screen {
@@ -19,6 +19,8 @@ export class AuditScreen implements Screen {
   private readonly status = h("p", { role: "status" }, "Loading the audit log…");
   private readonly body = h("tbody");
   private readonly table: HTMLTableElement;
+  private readonly more = h("button", { type: "button", hidden: true }, "Show older entries");
+  private cursor: string | undefined;
   private disposed = false;
 
   constructor(private readonly context: Context) {
@@ -27,7 +29,7 @@ export class AuditScreen implements Screen {
     this.table = h(
       "table",
       { hidden: true, class: "audit" },
-      h("caption", null, `The organisation's latest ${SHOWN} entries, newest first`),
+      h("caption", null, "The organisation's audit log, newest first"),
       h("thead", null, h("tr", null, ["When", "Who", "What", "About", "Details"].map((label) => h("th", { scope: "col" }, label)))),
       this.body,
     );
@@ -41,7 +43,14 @@ export class AuditScreen implements Screen {
       );
       return;
     }
-    this.element = h("div", null, title, screenLinks(context, "audit"), h("section", { "aria-labelledby": "audit-heading" }, this.heading, this.status, this.table));
+    this.more.addEventListener("click", () => void this.load());
+    this.element = h(
+      "div",
+      null,
+      title,
+      screenLinks(context, "audit"),
+      h("section", { "aria-labelledby": "audit-heading" }, this.heading, this.status, this.table, this.more),
+    );
     void this.load().then(() => focusHeading(this.heading));
   }
 
@@ -50,14 +59,20 @@ export class AuditScreen implements Screen {
   }
 
   private async load(): Promise<void> {
+    this.more.disabled = true;
     try {
-      const { items } = await this.context.api.audit(SHOWN);
+      const page = await this.context.api.audit(PAGE, this.cursor);
       if (this.disposed) return;
-      replace(this.body, items.map(entryRow));
-      this.table.hidden = items.length === 0;
-      replace(this.status, items.length ? "" : "Nothing has happened yet.");
+      for (const entry of page.items) this.body.appendChild(entryRow(entry));
+      this.cursor = page.next_cursor ?? undefined;
+      this.more.hidden = !this.cursor;
+      const shown = this.body.childElementCount;
+      this.table.hidden = shown === 0;
+      replace(this.status, shown ? (this.cursor ? `The latest ${count(shown)} entries.` : `All ${count(shown)} entries.`) : "Nothing has happened yet.");
     } catch (error) {
       replace(this.status, error instanceof Error ? error.message : String(error));
+    } finally {
+      this.more.disabled = false;
     }
   }
 }

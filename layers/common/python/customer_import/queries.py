@@ -23,9 +23,10 @@ T = TypeVar("T")
 Key = dict[str, str]
 
 MAX_PAGE_SIZE = 100
-# What a cursor may carry: the job index's key (the table's keys plus the index's sort key),
-# or the customers table's key.
+# What a cursor may carry: the job or audit index's key (the table's keys plus the index's
+# sort key), or the customers table's key.
 JOB_INDEX_KEY = frozenset({"org_id", "job_id", "created_at"})
+AUDIT_INDEX_KEY = frozenset({"org_id", "entry_key", "at"})
 CUSTOMER_KEY = frozenset({"org_id", "customer_id"})
 MAX_CURSOR_CHARS = 2048
 # Ops want the path through the workflow and what went wrong on it, not every Lambda event.
@@ -215,9 +216,12 @@ class ImportQueries:
         found, last = self.customers.page(org_id, _page_size(limit), start)
         return Page(found, encode_cursor(last) if last else None)
 
-    def audit_entries(self, org_id: str, limit: int) -> list[AuditEntry]:
-        """The organisation's latest audit entries, newest first by when each happened."""
-        return self.audit.entries(org_id, _page_size(limit))
+    def audit_entries(self, org_id: str, limit: int, cursor: str | None) -> Page[AuditEntry]:
+        """The organisation's audit entries, newest first by when each happened, a page at a
+        time."""
+        start = decode_cursor(cursor, org_id, AUDIT_INDEX_KEY) if cursor else None
+        entries, last = self.audit.page(org_id, _page_size(limit), start)
+        return Page(entries, encode_cursor(last) if last else None)
 
     def job_executions(self, org_id: str, job_id: str) -> JobExecutions:
         """The job's import execution and its retries, each with its failed states and the

@@ -736,6 +736,9 @@ class AuditEntryOut(BaseModel):
 
 class AuditPage(BaseModel):
     items: list[AuditEntryOut]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; absent on the last."
+    )
 
 
 # ---- executions ---------------------------------------------------------------------------

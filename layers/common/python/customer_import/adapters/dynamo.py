@@ -927,7 +927,19 @@ class DynamoAuditLog:
                 raise
 
     def entries(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
-        return [
+        return self.page(org_id, limit, None)[0]
+
+    def page(
+        self, org_id: str, limit: int, start: dict[str, str] | None
+    ) -> tuple[list[AuditEntry], dict[str, str] | None]:
+        found = AuditModel.by_time.query(
+            org_id,
+            scan_index_forward=False,
+            limit=limit,
+            # Every key attribute of the audit table and its index is a string.
+            last_evaluated_key={k: {"S": v} for k, v in start.items()} if start else None,
+        )
+        entries = [
             AuditEntry(
                 org_id=item.org_id,
                 job_id=item.job_id,
@@ -937,8 +949,15 @@ class DynamoAuditLog:
                 job_created_at=item.job_created_at,
                 details=item.details,
             )
-            for item in AuditModel.by_time.query(org_id, scan_index_forward=False, limit=limit)
+            for item in found
         ]
+        last = found.last_evaluated_key
+        return entries, ({k: plain_key(v) for k, v in last.items()} if last else None)
+
+
+def plain_key(attribute: Any) -> str:
+    """`{"S": "..."}` as DynamoDB returns key attributes -> the string itself."""
+    return str(attribute["S"]) if isinstance(attribute, dict) else str(attribute)
 
 
 class DynamoConnectionStore:

@@ -18,7 +18,7 @@ from ..jobs import Job
 from ..queries import ExecutionSummary, HistoryEvent, ImportQueries, Key
 from ..settings import Settings
 from .aws import is_missing_object
-from .dynamo import DynamoCustomerStore, JobModel
+from .dynamo import DynamoCustomerStore, JobModel, plain_key
 from .wiring import components_for
 
 # An execution's history is read for ops, not replayed: enough to show what went wrong.
@@ -38,12 +38,7 @@ class DynamoJobIndex:
         )
         jobs = [item.to_job() for item in found]
         last = found.last_evaluated_key
-        return jobs, ({k: _plain_key(v) for k, v in last.items()} if last else None)
-
-
-def _plain_key(attribute: Any) -> str:
-    """`{"S": "..."}` as DynamoDB returns key attributes -> the string itself."""
-    return str(attribute["S"]) if isinstance(attribute, dict) else str(attribute)
+        return jobs, ({k: plain_key(v) for k, v in last.items()} if last else None)
 
 
 class DynamoCustomerDirectory:
