@@ -197,7 +197,7 @@ def _settings() -> Settings:
     "/imports",
     status_code=201,
     summary="Create an import job and a presigned POST to upload its file",
-    responses=_responses(201, "The job, and the form to POST the file with", 400, 415),
+    responses=_responses(201, "The job, and the form to POST the file with", 400, 404, 415),
     tags=["imports"],
 )
 def create_import(request: CreateImport) -> CreatedImport:
@@ -210,7 +210,12 @@ def create_import(request: CreateImport) -> CreatedImport:
     account, options = _import_settings(request, components.profiles, caller.org_id)
     if options.transfer is not Transfer.NONE:
         caller.require(CUSTOMERS_TRANSFER)
-    source = options.layout.source if request.profile else request.source
+    source = options.layout.source if request.profile else str(request.source)
+    if request.source not in (None, source):
+        raise InvalidUpload(
+            f"The profile {request.profile} reads {source} files, and the request names the "
+            f"source {request.source}: leave the source out, or name {source}"
+        )
     upload = components.pipeline.create_upload(
         caller.org_id, account, source, request.file_name, options, caller.user_id
     )

@@ -93,3 +93,47 @@ def test_a_profile_with_problems_is_refused_naming_each_and_run_refuses_mixed_op
     )
     assert mixed.returncode == 2
     assert "--profile x gives the import's settings: leave out --account, --mode" in mixed.stderr
+
+
+def test_an_import_naming_a_profile_takes_its_source_from_it(stack, org) -> None:
+    # Given a saved profile for an ERP's own columns
+    import requests
+    from customer_import.access import IMPORT_MANAGE
+    from customer_import_local.tokens import local_token
+
+    api = stack.endpoints.api_url
+    headers = {"Authorization": f"Bearer {local_token(org, 'alice', (IMPORT_MANAGE,))}"}
+    columns = {"Kundennummer": "CustomerNumber", "Name": "CustomerName"}
+    saved = requests.put(
+        f"{api}/profiles/erp",
+        json={"source": "mapped", "columns": columns, "account": "north"},
+        headers=headers,
+        timeout=30,
+    )
+    assert saved.status_code == 200, saved.text
+
+    def create(**body: object) -> requests.Response:
+        file = {"file_name": "erp.csv", "size": 10}
+        return requests.post(f"{api}/imports", json=file | body, headers=headers, timeout=30)
+
+    # When an import names the profile alone, the profile and its source, or another source
+    alone, same, other = (
+        create(profile="erp"),
+        create(profile="erp", source="mapped"),
+        create(profile="erp", source="techman"),
+    )
+    # And one names neither a profile nor a source
+    neither = create()
+    # Then the first two are created as the profile's mapped imports into its account
+    for created in (alone, same):
+        assert created.status_code == 201, created.text
+        job = requests.get(
+            f"{api}/imports/{created.json()['job_id']}", headers=headers, timeout=30
+        ).json()
+        assert (job["source"], job["account"], job["profile"]) == ("mapped", "north", "erp")
+    # And the other source is refused saying which the profile reads, the request without
+    # either saying what it lacks
+    assert other.status_code == 400, other.text
+    assert "The profile erp reads mapped files" in other.json()["message"]
+    assert neither.status_code == 422, neither.text
+    assert "name the file's source, or a profile that names it" in neither.json()["message"]

@@ -119,12 +119,28 @@ _TRANSFER_RULE = {
         },
     ]
 }
+# And that a request names the file's source, or a profile (which names it).
+_SOURCE_RULE = {
+    "anyOf": [
+        {"required": ["source"], "properties": {"source": {"type": "string"}}},
+        {"required": ["profile"], "properties": {"profile": {"type": "string"}}},
+    ]
+}
 
 
 class CreateImport(Strict):
-    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_TRANSFER_RULE)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"allOf": [_TRANSFER_RULE, _SOURCE_RULE]}
+    )
 
-    source: str = Field(min_length=1, max_length=40, examples=["techman"])
+    source: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        examples=["techman"],
+        description="How the file is read (`techman`, or `mapped` with a profile); required "
+        "unless a profile is named, whose source it must then be if given.",
+    )
     file_name: str = Field(min_length=1, max_length=255, examples=["customers.csv"])
     # 0 is let through so that the answer is "The file is empty" (400), not a range error.
     size: int = Field(ge=0, le=1 << 40, description="The file's size in bytes.")
@@ -173,6 +189,8 @@ class CreateImport(Strict):
 
     @model_validator(mode="after")
     def _transfer_fits(self) -> CreateImport:
+        if self.source is None and self.profile is None:
+            raise ValueError("name the file's source, or a profile that names it")
         reason = transfer_refusal(
             Mode(self.mode), self.key, Transfer(self.transfer), self.transfer_related
         )
