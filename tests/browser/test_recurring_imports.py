@@ -263,7 +263,7 @@ def test_a_file_whose_dates_cannot_tell_their_order_is_answered_in_the_page(
     examples = page.table("Some of the file's dates, read both ways")
     written = next(r[10] for r in rows if r[10].day != r[10].month)
     as_written = written.strftime("%d.%m.%Y")
-    assert examples[0][1:3] == ["DateCreated", as_written]
+    assert examples[0][1:3] == ["Angelegt am (DateCreated)", as_written]
     day_first = written.strftime("%-d %B %Y")
     month_first = written.replace(day=written.month, month=written.day).strftime("%-d %B %Y")
     assert examples[0][3:] == [day_first, month_first]

@@ -14,7 +14,7 @@ import pytest
 from customer_import.errors import InvalidDecision
 from customer_import.jobs import Job, JobOptions, JobStatus
 from customer_import.sources.layout import DateOrder, FileLayout
-from customer_import_local.erp_sample import german_csv, german_rows, german_xlsx
+from customer_import_local.erp_sample import HEADERS, german_csv, german_rows, german_xlsx
 
 from tests.fakes import World
 from tests.unit.test_corpus import staged_customers
@@ -134,6 +134,18 @@ def test_a_german_erp_csv_is_read_through_its_mapping() -> None:
     # And the job records the order its dates were found in
     assert job.options.layout.date_order is DateOrder.DAY_FIRST
     assert job.options.layout.columns == GERMAN_COLUMNS
+
+
+def test_a_mapped_files_row_errors_name_its_own_headers() -> None:
+    # Given the German export whose second customer's email is no address
+    rows = german_rows(2)
+    rows[1][HEADERS.index("E-Mail")] = "nicht-gueltig"
+    world = World()
+    # When it is prepared
+    job, _ = validated_and_prepared(world, german_csv(rows), german_layout())
+    # Then the failure names the row and the column as the file names it, with its column
+    [failing] = [c for c in preview_of(world, job)["customers"] if c["errors"]]
+    assert [(e["row"], e["column"]) for e in failing["errors"]] == [(3, "E-Mail (Email)")]
 
 
 def test_a_mapped_file_lacking_a_required_mapped_header_is_rejected_naming_it() -> None:
@@ -256,7 +268,7 @@ def test_an_undecided_file_asks_and_the_answer_reads_it_again() -> None:
     assert preview["counts"] == {"rows": 5}
     assert question["examples"]
     for example in question["examples"]:
-        assert example["column"] == "DateCreated"
+        assert example["column"] == "Angelegt am (DateCreated)"
         written: date = rows[example["row"] - 2][10]
         assert example["value"] == written.strftime("%d.%m.%Y")
         assert example["day_first"] == written.isoformat()
@@ -346,9 +358,9 @@ def test_a_file_writing_its_dates_both_ways_is_rejected_naming_both_rows() -> No
     job = world.pipeline.job(ORG, job_id)
     assert job.status is JobStatus.REJECTED
     assert job.reason == (
-        "The file writes its dates both ways: day-first on row 2 DateCreated '25.03.2021'; "
-        "month-first on row 3 DateCreated '03/25/2021'. Correct the file, or give the profile "
-        "a date_order"
+        "The file writes its dates both ways: day-first on row 2 Angelegt am (DateCreated) "
+        "'25.03.2021'; month-first on row 3 Angelegt am (DateCreated) '03/25/2021'. Correct "
+        "the file, or give the profile a date_order"
     )
     assert job.manifest_key is None
 
@@ -368,7 +380,8 @@ def test_a_profiles_fixed_order_is_not_second_guessed() -> None:
         customer = staged[row[0]]
         assert customer["date_created"] is None
         [warning] = customer["warnings"]
-        assert warning["column"] == "DateCreated"
+        # (named as the file names the column, and the column it maps to)
+        assert warning["column"] == "Angelegt am (DateCreated)"
         assert "dates are read month-first" in warning["reason"]
     assert job.options.layout.date_order is DateOrder.MONTH_FIRST
 

@@ -69,7 +69,7 @@ class PrepareImport:
                 records = source.records()
                 _, header = next(records)
                 columns = techman.check_header(header, layout.columns if layout.is_mapped else None)
-                dates = DateOrderEvidence(columns.positions)
+                dates = DateOrderEvidence(columns.positions, columns.named)
                 # A first pass learns each customer's last row: the second then stages
                 # customers as their rows end, and Prepare's memory stays flat in the file's
                 # size. It also learns how the file writes its dates, where that is asked

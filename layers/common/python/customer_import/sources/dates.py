@@ -9,7 +9,7 @@ each, and a file none of whose dates decides is asked about, never guessed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,8 +77,9 @@ class DateOrderEvidence:
     """Collects, row by row, the dates that can only be read one way, and some that can be
     read both ways (the question's examples)."""
 
-    def __init__(self, positions: dict[str, int]) -> None:
-        self._columns = [(c, positions[c]) for c in DATE_COLUMNS if c in positions]
+    def __init__(self, positions: dict[str, int], named: Callable[[str], str] = str) -> None:
+        # Each column as the examples and errors name it (`ColumnCheck.named`).
+        self._columns = [(named(c), positions[c]) for c in DATE_COLUMNS if c in positions]
         self._day_first, self._month_first, self._either = _Kind(), _Kind(), _Kind()
 
     def see(self, row: int, values: list[str]) -> None:

@@ -10,7 +10,7 @@ import io
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import cleaning
@@ -158,6 +158,16 @@ class ColumnCheck:
     header: list[str]
     # Known columns the header names more than once, each with its (1-based) column numbers.
     repeated: dict[str, list[int]] = field(default_factory=dict)
+    mapped: bool = False  # the header's names are a profile's, mapped onto the columns
+
+    def named(self, column: str) -> str:
+        """A column as the file's reader knows it: in a mapped file, the file's header with
+        the canonical column it maps to (`E-Mail (Email)`); otherwise the column itself."""
+        index = self.positions.get(column)
+        if not self.mapped or index is None:
+            return column
+        header = readable(cleaning.strip_invisible(self.header[index], keys=True).strip())
+        return column if header.lower() == column.lower() else f"{header} ({column})"
 
     def problem(self) -> str | None:
         """Why the header cannot be used (missing columns aside), or None."""
@@ -201,7 +211,12 @@ def check_header(header: list[str], mapping: Mapping[str, str] | None = None) ->
         if name not in positions
     ]
     return ColumnCheck(
-        positions=positions, missing=missing, unknown=unknown, header=header, repeated=repeated
+        positions=positions,
+        missing=missing,
+        unknown=unknown,
+        header=header,
+        repeated=repeated,
+        mapped=mapping is not None,
     )
 
 
@@ -434,7 +449,7 @@ class TechmanRows:
             problems = [i for i in screening if i.severity == "error"] or [
                 RowIssue(row_number, "CustomerNumber", "CustomerNumber is empty")
             ]
-            self.malformed.extend((issue, original) for issue in problems)
+            self.malformed.extend((self._named(issue), original) for issue in problems)
             return
         customer = self._customers.get(number)
         if customer is None:
@@ -456,12 +471,24 @@ class TechmanRows:
         for row_number, values in self._records or ():
             self.add(row_number, values)
             while self._complete:
-                yield self._complete.popleft()
+                yield self._handed_over(self._complete.popleft())
         self._records = None
         while self._complete:
-            yield self._complete.popleft()
+            yield self._handed_over(self._complete.popleft())
         rest, self._customers = self._customers, {}
-        yield from rest.values()
+        for record in rest.values():
+            yield self._handed_over(record)
+
+    def _handed_over(self, record: CustomerRecord) -> CustomerRecord:
+        """The record with its problems naming the columns as the file does."""
+        if self.columns.mapped:
+            record.errors = [self._named(issue) for issue in record.errors]
+            record.warnings = [self._named(issue) for issue in record.warnings]
+        return record
+
+    def _named(self, issue: RowIssue) -> RowIssue:
+        named = self.columns.named(issue.column)
+        return issue if named == issue.column else replace(issue, column=named)
 
     def _original(self, values: list[str]) -> dict[str, str]:
         """The row's values by column name, for the error log: every value, as read (bytes
