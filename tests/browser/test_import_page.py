@@ -20,6 +20,7 @@ import pytest
 from customer_import.access import CUSTOMERS_ACCESS
 
 from tests.browser.import_page import ImportPage
+from tests.browser.test_recurring_imports import api
 from tests.conftest import Driver, written_by
 from tests.unit.techman_files import HEADER, customers, row, techman_csv
 
@@ -374,3 +375,35 @@ def test_without_the_import_capability_the_page_offers_no_import(
         "JSON.parse(sessionStorage.getItem('customer-import.session')).capabilities"
     )
     assert capabilities == [CUSTOMERS_ACCESS]
+
+
+def test_rows_that_failed_to_be_written_are_imported_again_from_the_page(
+    page: ImportPage, driver: Driver, stack: Any, org: str, unavailable_batch: Any
+) -> None:
+    # Given an import of 150 customers whose second batch could not be written
+    unavailable_batch.start()
+    job = driver.run(org, techman_csv(customers(150)))
+    assert (job.status, job.counter("failed"), job.counter("retryable")) == (
+        "completed_with_errors",
+        50,
+        50,
+    )
+    unavailable_batch.end()
+    # When the admin opens the import
+    page.sign_in(org)
+    browser = page.browser
+    browser.goto(f"{page.web_url}#/imports/{job.job_id}")
+    page.wait_for_heading("Import completed with errors")
+    # Then the page says 50 rows were not written, and offers to import them again
+    section = browser.text(role="region", name="Rows that failed to be written")
+    assert "50 rows were read and cleaned but not written" in section
+    page.screen("failed-rows")
+    # When she imports them again
+    browser.click(role="button", name="Import the 50 rows again")
+    # Then the page follows the retry to its end: every customer imported, none failed
+    page.wait_for_heading("Import completed")
+    summary = page.counts("Summary")
+    assert (summary["imported"], summary.get("failed", "0")) == ("150", "0")
+    assert browser.count(role="region", name="Rows that failed to be written") == 0
+    stored = api(stack, org).all_customers(account="main")
+    assert len({c["external_customer_number"] for c in stored}) == 150

@@ -371,6 +371,10 @@ export class Api {
     return this.call("GET", `/audit?${query}`);
   }
 
+  retry(jobId: string): Promise<JobSummary> {
+    return this.call("POST", `/imports/${encodeURIComponent(jobId)}/retry`, {});
+  }
+
   cancel(jobId: string): Promise<JobSummary> {
     return this.call("POST", `/imports/${encodeURIComponent(jobId)}/cancel`, {});
   }

@@ -102,6 +102,17 @@ export class JobScreen implements Screen {
     this.feed.start(job);
   }
 
+  /** Read the job that just started again (a retry, a rollback), and follow it. */
+  private followAgain(): void {
+    this.context.api.job(this.jobId).then(
+      (next) => {
+        this.show(next);
+        this.follow(next);
+      },
+      (error: unknown) => replace(this.problem, error instanceof Error ? error.message : String(error)),
+    );
+  }
+
   private show(job: JobDetail): void {
     if (this.disposed) return;
     this.feed?.observe(job);
@@ -307,18 +318,11 @@ export class JobScreen implements Screen {
             ),
           ],
       download,
-      ROLLED_BACK_FROM.has(job.status)
-        ? rollbackSection(this.context, job, () => {
-            // The job is rolling back now: read it, and follow it to the rollback's end.
-            this.context.api.job(this.jobId).then(
-              (next) => {
-                this.show(next);
-                this.follow(next);
-              },
-              (error: unknown) => replace(this.problem, error instanceof Error ? error.message : String(error)),
-            );
-          })
+      job.status === "completed_with_errors" && (counts.retryable ?? 0) > 0
+        ? retrySection(this.context, job, () => this.followAgain())
         : null,
+      // The job is rolling back now: follow it to the rollback's end.
+      ROLLED_BACK_FROM.has(job.status) ? rollbackSection(this.context, job, () => this.followAgain()) : null,
       h("p", null, h("a", { href: "#/" }, "Start a new import or see the import history")),
     );
     if (!job.has_error_log) {
@@ -340,6 +344,33 @@ export class JobScreen implements Screen {
       replace(download, h("p", { role: "alert" }, error instanceof Error ? error.message : String(error)));
     }
   }
+}
+
+/** Import again the rows that failed to be written (POST /imports/{id}/retry). */
+function retrySection(context: Context, job: JobDetail, onStarted: () => void): HTMLElement {
+  const rows = job.counts.retryable ?? 0;
+  const run = h("button", { type: "button" }, `Import the ${count(rows)} ${rows === 1 ? "row" : "rows"} again`);
+  const problem = h("div", { role: "alert", class: "problem" });
+  run.addEventListener("click", () => {
+    run.disabled = true;
+    replace(problem);
+    context.api.retry(job.job_id).then(onStarted, (error: unknown) => {
+      run.disabled = false;
+      replace(problem, error instanceof Error ? error.message : String(error));
+    });
+  });
+  return h(
+    "section",
+    { "aria-labelledby": "retry-heading", class: "retry" },
+    h("h3", { id: "retry-heading" }, "Rows that failed to be written"),
+    h(
+      "p",
+      null,
+      `${count(rows)} ${rows === 1 ? "row was" : "rows were"} read and cleaned but not written (the database refused ${rows === 1 ? "it" : "them"}, or ${rows === 1 ? "its" : "their"} batch failed after its retries). Importing ${rows === 1 ? "it" : "them"} again writes only ${rows === 1 ? "that row" : "those rows"}; the rows whose values were wrong stay in the error log, to be corrected in the file.`,
+    ),
+    h("div", { class: "actions" }, run),
+    problem,
+  );
 }
 
 /** Where a run is: done of total, in words, and a detail line. */
