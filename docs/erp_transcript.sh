@@ -20,7 +20,7 @@ STACK=$!
 until grep -q "endpoints written" "$WORK/stack.log" 2>/dev/null; do sleep 0.5; done
 ENDPOINT=$($PY -c 'import json; print(json.load(open(".local/stack.json"))["endpoint_url"])')
 BUCKET=customer-import-uploads-local
-# The ERP's own keys: the local stack takes any.
+# The ERP's own keys: at home `erp-<org>` is the organisation's ERP role (drops/acme/ only).
 export AWS_ACCESS_KEY_ID=erp-acme AWS_SECRET_ACCESS_KEY=erp-acme-secret AWS_DEFAULT_REGION=eu-west-2
 export CI=1  # whole lines: a captured terminal
 

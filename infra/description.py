@@ -811,6 +811,12 @@ TABLES = (
     TableSpec("import_profiles", Key("org_id"), Key("name")),
 )
 
+# An ERP's role (design §5.8, `infra.constructs.erp_access`; at home `customer_import_local.
+# erp_drops`): these actions on `drops/{org}/*` of the upload bucket, nothing else. PutObject
+# covers a whole multipart upload too (create, upload part, complete).
+DROPS_PREFIX = "drops"
+DROP_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload")
+
 UPLOAD_BUCKET = BucketSpec(
     "uploads",
     event_bridge=True,

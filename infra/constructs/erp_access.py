@@ -37,6 +37,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.description import DROP_ACTIONS, DROPS_PREFIX
+
 ORGANISATIONS_CONTEXT_KEY = "erpOrganisations"
 TRUSTED_PRINCIPAL_CONTEXT_KEY = "erpTrustedPrincipal"
 EXTERNAL_ID_CONTEXT_KEY = "erpExternalId"
@@ -50,9 +52,6 @@ ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,5
 # What STS accepts as an external id.
 EXTERNAL_ID_PATTERN = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 
-DROPS_PREFIX = "drops"
-# PutObject covers a whole multipart upload too (create, upload part, complete).
-DROP_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload")
 MAX_SESSION = Duration.hours(1)
 
 

@@ -20,7 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.description import DESCRIPTION, REPO_ROOT, FunctionSpec, Ref, StackDescription
+from infra.description import (
+    DESCRIPTION,
+    REPO_ROOT,
+    UPLOAD_BUCKET,
+    FunctionSpec,
+    Ref,
+    StackDescription,
+)
 
 from .http_gateway import JWKS_PATH
 from .permissions import Caller
@@ -114,7 +121,7 @@ class LocalStack:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
-        from . import seams
+        from . import erp_drops, seams
         from .gateway import WebSocketGateway
         from .http_gateway import FunctionAnswer, HttpApiGateway, WebPageServer
         from .invoker import LocalInvoker
@@ -175,6 +182,7 @@ class LocalStack:
         )
         self._http.start()
         seams.install(invoker, self._gateway, endpoint_url, REGION)
+        erp_drops.install(ACCOUNT_ID, bucket_name(UPLOAD_BUCKET.name))
         try:
             self.endpoints = self._bootstrap(endpoint_url)
             self._web.configure(self._http.url, self._gateway.url, endpoint_url)
@@ -389,7 +397,7 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop executions, release callback waits, close the servers, restore the environment."""
-        from . import seams
+        from . import erp_drops, seams
 
         # An event's function may be starting an execution right now: let it, then stop them all.
         seams.wait_for_async_invocations(timeout_s=10)
@@ -404,6 +412,7 @@ class LocalStack:
             self._gateway.stop()
             self._gateway = None
         seams.uninstall()
+        erp_drops.uninstall()
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -23,22 +23,27 @@ CUSTOMERS = 12
 
 
 def aws_s3_cp(stack, path: Path, key: str) -> subprocess.CompletedProcess[str]:
-    """`aws s3 cp` as an ERP runs it, with its own keys, pointed at the stack's S3."""
+    """`aws s3 cp` as an ERP runs it, with the keys of the organisation the key's drops are
+    of (`erp-<org>`: its role at home), pointed at the stack's S3."""
+    org = key.split("/")[1]
+    return aws_s3(stack, f"erp-{org}", "cp", str(path), f"s3://{stack.endpoints.bucket}/{key}")
+
+
+def aws_s3(stack, access_key: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """The AWS CLI's `s3` command with `access_key`, pointed at the stack's S3."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "MOTO_PORT"} | {
-        "AWS_ACCESS_KEY_ID": "erp-acme",
-        "AWS_SECRET_ACCESS_KEY": "erp-acme-secret",
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": f"{access_key}-secret",
         "AWS_DEFAULT_REGION": stack.endpoints.region,
     }
     return subprocess.run(
         [
             str(AWS),
             "s3",
-            "cp",
-            str(path),
-            f"s3://{stack.endpoints.bucket}/{key}",
+            *arguments,
             "--endpoint-url",
             stack.endpoints.endpoint_url,
-            "--only-show-errors",
+            *(["--only-show-errors"] if arguments[0] != "ls" else []),
         ],
         env=env,
         capture_output=True,
@@ -190,3 +195,38 @@ def test_a_file_whose_dates_cannot_tell_their_order_waits_for_the_answer(
         "erp",
     )
     assert profile["columns"]["Angelegt am"] == "DateCreated"
+
+
+def test_an_erps_keys_put_its_own_drops_and_nothing_else(stack, org, tmp_path) -> None:
+    # Given the ERP keys of the organisation, as its role at home, and a file
+    path = tmp_path / "kunden.csv"
+    path.write_bytes(german_csv(german_rows(2)))
+    bucket = f"s3://{stack.endpoints.bucket}"
+    keys = f"erp-{org}"
+    # When it puts the file into its drops, outside them, into another organisation's drops,
+    # and tries to read one back, list the bucket and delete its own drop
+    own = aws_s3(stack, keys, "cp", str(path), f"{bucket}/drops/{org}/nobody/kunden.csv")
+    outside = aws_s3(stack, keys, "cp", str(path), f"{bucket}/uploads/{org}/kunden.csv")
+    other = aws_s3(stack, keys, "cp", str(path), f"{bucket}/drops/other-org/p/kunden.csv")
+    read = aws_s3(
+        stack, keys, "cp", f"{bucket}/drops/{org}/nobody/kunden.csv", str(tmp_path / "back")
+    )
+    listed = aws_s3(stack, keys, "ls", f"{bucket}/drops/{org}/")
+    deleted = aws_s3(stack, keys, "rm", f"{bucket}/drops/{org}/nobody/kunden.csv")
+    # Then only the put into its own drops is taken; the others are refused as AWS refuses
+    # them, naming the action and the resource (a read's HEAD answers 403 with no body)
+    assert own.returncode == 0, own.stderr
+    for refused, action, resource in (
+        (outside, "s3:PutObject", f"/uploads/{org}/kunden.csv"),
+        (other, "s3:PutObject", "/drops/other-org/p/kunden.csv"),
+        (listed, "s3:ListBucket", ""),
+        (deleted, "s3:DeleteObject", f"/drops/{org}/nobody/kunden.csv"),
+    ):
+        arn = f"arn:aws:s3:::{stack.endpoints.bucket}{resource}"
+        assert refused.returncode != 0, (action, refused.stdout)
+        assert "An error occurred (AccessDenied)" in refused.stderr, refused.stderr
+        assert f"not authorized to perform: {action} on resource: {arn} " in refused.stderr
+    assert read.returncode != 0
+    assert "(403) when calling the HeadObject operation: Forbidden" in read.stderr, read.stderr
+    # And the account's own keys still read what the ERP dropped
+    assert aws_s3(stack, "local", "ls", f"{bucket}/drops/{org}/nobody/").returncode == 0

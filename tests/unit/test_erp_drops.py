@@ -1,0 +1,70 @@
+"""Seam U's reading of S3 requests: which IAM actions each needs, on which resource, and which
+the ERP role of an organisation is allowed (the role's policy: `infra/constructs/erp_access.py`)."""
+
+from __future__ import annotations
+
+import pytest
+from customer_import_local.erp_drops import _Drops, access_key_of, accesses
+
+URL = "http://127.0.0.1:5000/uploads-bucket"
+ARN = "arn:aws:s3:::uploads-bucket"
+DROPS = _Drops("123456789012", "uploads-bucket")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "needed"),
+    [
+        ("PUT", "/drops/acme/p/f.csv", {}, [("s3:PutObject", "/drops/acme/p/f.csv")]),
+        ("POST", "/drops/acme/p/f.csv?uploads", {}, [("s3:PutObject", "/drops/acme/p/f.csv")]),
+        ("PUT", "/drops/acme/f?partNumber=1&uploadId=u", {}, [("s3:PutObject", "/drops/acme/f")]),
+        ("POST", "/drops/acme/f?uploadId=u", {}, [("s3:PutObject", "/drops/acme/f")]),
+        ("DELETE", "/drops/acme/f?uploadId=u", {}, [("s3:AbortMultipartUpload", "/drops/acme/f")]),
+        ("GET", "/drops/acme/f?uploadId=u", {}, [("s3:ListMultipartUploadParts", "/drops/acme/f")]),
+        ("GET", "/drops/acme/f", {}, [("s3:GetObject", "/drops/acme/f")]),
+        ("HEAD", "/drops/acme/f", {}, [("s3:GetObject", "/drops/acme/f")]),
+        ("DELETE", "/drops/acme/f", {}, [("s3:DeleteObject", "/drops/acme/f")]),
+        ("PUT", "/drops/acme/f?tagging", {}, [("s3:PutObjectTagging", "/drops/acme/f")]),
+        ("GET", "/drops/acme/f?legal-hold", {}, [("s3:GetObjectLegalHold", "/drops/acme/f")]),
+        (
+            "PUT",
+            "/drops/acme/f",
+            {"x-amz-copy-source": "/uploads-bucket/uploads/other.csv", "x-amz-acl": "public-read"},
+            [
+                ("s3:PutObject", "/drops/acme/f"),
+                ("s3:GetObject", "/uploads/other.csv"),
+                ("s3:PutObjectAcl", "/drops/acme/f"),
+            ],
+        ),
+        ("GET", "?list-type=2&prefix=drops/", {}, [("s3:ListBucket", "")]),
+        ("GET", "?cors", {}, [("s3:GetBucketCors", "")]),
+        ("POST", "?delete", {}, [("s3:DeleteObject", "")]),
+        ("DELETE", "", {}, [("s3:DeleteBucket", "")]),
+    ],
+)
+def test_each_request_needs_the_actions_iam_checks_for_it(method, path, headers, needed) -> None:
+    # Given a request on the bucket; When its accesses are read
+    found = accesses(method, f"{URL}{path}", headers)
+    # Then they are the actions IAM checks, each on its object's (or the bucket's) ARN
+    assert found == [(action, f"{ARN}{resource}") for action, resource in needed]
+
+
+def test_the_role_puts_under_its_own_drops_only() -> None:
+    # Given the ERP role of acme; Then it may put and abort its uploads under drops/acme/
+    assert DROPS.statement_allows("acme", "s3:PutObject", f"{ARN}/drops/acme/p/f.csv")
+    assert DROPS.statement_allows("acme", "s3:AbortMultipartUpload", f"{ARN}/drops/acme/f")
+    # And nothing else: not another organisation's drops, not another prefix or bucket, no read
+    assert not DROPS.statement_allows("acme", "s3:PutObject", f"{ARN}/drops/acme-eu/f")
+    assert not DROPS.statement_allows("acme", "s3:PutObject", f"{ARN}/uploads/acme/f")
+    assert not DROPS.statement_allows("acme", "s3:PutObject", "arn:aws:s3:::other/drops/acme/f")
+    assert not DROPS.statement_allows("acme", "s3:GetObject", f"{ARN}/drops/acme/f")
+
+
+def test_the_access_key_is_read_from_the_signature_or_the_presigned_url() -> None:
+    # Given a signed request and a presigned URL; Then each names its access key
+    signed = {
+        "Authorization": "AWS4-HMAC-SHA256 Credential=erp-acme/20261203/eu-west-2/s3/aws4_request, SignedHeaders=host, Signature=x"
+    }
+    assert access_key_of(signed, f"{URL}/f") == "erp-acme"
+    presigned = f"{URL}/f?X-Amz-Credential=erp-acme%2F20261203%2Feu-west-2%2Fs3%2Faws4_request"
+    assert access_key_of({}, presigned) == "erp-acme"
+    assert access_key_of({}, f"{URL}/f") is None
