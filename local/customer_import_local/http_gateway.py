@@ -22,7 +22,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -378,19 +378,38 @@ class WebPageServer(_Answering):
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def configure(self, api_url: str, websocket_url: str, upload_url: str) -> None:
+    def configure(
+        self,
+        api_url: str,
+        websocket_url: str,
+        upload_url: str,
+        cognito: Mapping[str, str] | None = None,
+    ) -> None:
         """Where the page's API, WebSocket and presigned uploads are; the Content Security
-        Policy lets the page reach those origins and its own, nothing else."""
+        Policy lets the page reach those origins and its own, nothing else.
+
+        `cognito` is for the browser tests only (the local stack never passes it): the
+        `cognito_domain`, `client_id`, `region` and `redirect_uri` of a hosted UI, which
+        config.json then names as the deployment's does (infra/constructs/web_hosting.py),
+        and whose token endpoint the policy lets the page reach, as the cloud's does."""
+        sign_in: dict[str, str] = (
+            {
+                "sign_in": "local",
+                "sign_in_url": "sign-in.html",
+                "local_token_url": LOCAL_TOKEN_PATH.lstrip("/"),
+            }
+            if cognito is None
+            else {"sign_in": "cognito", **cognito}
+        )
         self._config = {
             "api_url": api_url.rstrip("/"),
             "websocket_url": websocket_url.rstrip("/"),
-            "sign_in": "local",
-            "sign_in_url": "sign-in.html",
-            "local_token_url": LOCAL_TOKEN_PATH.lstrip("/"),
+            **sign_in,
         }
-        connect = " ".join(
-            dict.fromkeys(_origin_of(url) for url in (api_url, websocket_url, upload_url))
-        )
+        reached = [_origin_of(url) for url in (api_url, websocket_url, upload_url)]
+        if cognito is not None:
+            reached.append(f"{cognito['cognito_domain'].rstrip('/')}/oauth2/token")
+        connect = " ".join(dict.fromkeys(reached))
         self._policy = "; ".join(
             (
                 "default-src 'none'",

@@ -161,6 +161,24 @@ async function waitForPush({ fields, timeout = 30_000 }) {
   }
 }
 
+async function forward({ origin, to }) {
+  // Every request the browser makes to `origin` from now on goes to `to` instead (same method,
+  // path, query, headers and body), and `to`'s answer comes back as `origin`'s: a site the
+  // tests stand in for (a hosted sign-in on https://) answered by a server of the test's own on
+  // loopback. A redirect is not followed here but by the browser, and Playwright routes no
+  // request a redirect leads to: that one goes to the address as it is.
+  const from = new URL(origin).origin;
+  await context.route(
+    (url) => url.origin === from,
+    async (route) => {
+      const url = new URL(route.request().url());
+      const response = await route.fetch({ url: new URL(`${url.pathname}${url.search}`, to).href, maxRedirects: 0 });
+      await route.fulfill({ response });
+    },
+  );
+  return null;
+}
+
 const OPS = {
   launch,
   drop,
@@ -199,6 +217,7 @@ const OPS = {
   waitForPush,
   // Every WebSocket the page opens from now on is closed at once, as a network that drops them.
   refuseWebSockets: async () => context.routeWebSocket(/.*/, (socket) => socket.close()),
+  forward,
   close: async () => {
     await context?.close();
     context = null;

@@ -202,6 +202,14 @@ class Browser:
         """Close every WebSocket the page opens from now on, as a network that drops them."""
         self.call("refuseWebSockets")
 
+    def forward(self, origin: str, to: str) -> None:
+        """Send every request to `origin` from now on to the server at `to` instead, and give
+        its answers to the page as `origin`'s: a site the test stands in for, answered on
+        loopback. The browser follows a redirect to the address as it is (Playwright routes no
+        request a redirect leads to). Playwright answers CORS preflights to a routed origin
+        itself, and adds `Access-Control-Allow-Origin` to an answer that has none."""
+        self.call("forward", origin=origin, to=to)
+
     def events(self) -> dict[str, list[Any]]:
         """The dialogs (alert, confirm...) the page opened, its uncaught errors and console
         errors, every URL it requested, and its WebSockets (url, frames sent and received)."""

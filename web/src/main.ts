@@ -27,16 +27,21 @@ async function boot(): Promise<void> {
   let config: PageConfig;
   // In the cloud the page signs in on the user pool's hosted UI (code flow and PKCE); at home
   // config.json names no user pool and the local sign-in page mints the token.
-  let cognito: Awaited<ReturnType<typeof loadCognitoConfig>>;
+  let cognito: Awaited<ReturnType<typeof loadCognitoConfig>> = null;
   try {
     config = await loadConfig();
     cognito = await loadCognitoConfig();
     if (cognito && isSignInRedirect()) saveSession(sessionFrom(await finishSignIn(cognito)));
   } catch (error) {
+    const hostedUi = cognito;
     replace(
       main,
       h("h1", null, "Import data"),
       h("p", { role: "alert" }, error instanceof Error ? error.message : String(error)),
+      // A sign-in that came back refused, forged or expired: start a new one from here.
+      hostedUi
+        ? h("button", { type: "button", onclick: () => void startSignIn(hostedUi, location.hash) }, "Sign in again")
+        : null,
     );
     return;
   }
