@@ -59,15 +59,6 @@ export function cognitoConfig(raw: unknown): CognitoConfig | null {
   };
 }
 
-/** config.json's Cognito part (loadConfig in config.ts keeps only the fields it knows). */
-export async function loadCognitoConfig(): Promise<CognitoConfig | null> {
-  const response = await fetch("config.json", { cache: "no-store" });
-  if (!response.ok) {
-    throw new Error(`The page's configuration did not load (HTTP ${response.status})`);
-  }
-  return cognitoConfig(await response.json());
-}
-
 /** Sends the browser to the hosted UI; it comes back to `redirect_uri` with a code. */
 export async function startSignIn(config: CognitoConfig, returnTo = "#/"): Promise<void> {
   const verifier = randomText(64);

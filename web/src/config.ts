@@ -11,11 +11,20 @@ export interface PageConfig {
 }
 
 export async function loadConfig(): Promise<PageConfig> {
+  return pageConfig(await loadConfigDocument());
+}
+
+/** config.json as it came: the sign-in reads its own part of it (`cognitoConfig`). */
+export async function loadConfigDocument(): Promise<unknown> {
   const response = await fetch("config.json", { cache: "no-store" });
   if (!response.ok) {
     throw new Error(`The page's configuration did not load (HTTP ${response.status})`);
   }
-  const config = (await response.json()) as Partial<PageConfig>;
+  return response.json();
+}
+
+export function pageConfig(document: unknown): PageConfig {
+  const config = (document ?? {}) as Partial<PageConfig>;
   if (typeof config.api_url !== "string" || typeof config.websocket_url !== "string") {
     throw new Error("The page's configuration names no API or WebSocket");
   }

@@ -2,14 +2,14 @@
 // hours later reads the same job again (#/imports/<id>).
 
 import { Api } from "./api";
-import { loadConfig, type PageConfig } from "./config";
+import { loadConfigDocument, pageConfig, type PageConfig } from "./config";
 import type { Context, Screen } from "./context";
 import { h, replace } from "./dom";
 import { AuditScreen } from "./audit";
 import { HomeScreen } from "./home";
 import { JobScreen } from "./job";
 import { RecycleBinScreen } from "./recycle-bin";
-import { finishSignIn, isSignInRedirect, loadCognitoConfig, sessionFrom, signOutUrl, startSignIn } from "./cognito";
+import { cognitoConfig, finishSignIn, isSignInRedirect, sessionFrom, signOutUrl, startSignIn, type CognitoConfig } from "./cognito";
 import { clearSession, currentSession, saveSession } from "./session";
 
 const JOB_ROUTE = /^#\/imports\/([0-9a-fA-F-]{36})$/;
@@ -27,10 +27,11 @@ async function boot(): Promise<void> {
   let config: PageConfig;
   // In the cloud the page signs in on the user pool's hosted UI (code flow and PKCE); at home
   // config.json names no user pool and the local sign-in page mints the token.
-  let cognito: Awaited<ReturnType<typeof loadCognitoConfig>> = null;
+  let cognito: CognitoConfig | null = null;
   try {
-    config = await loadConfig();
-    cognito = await loadCognitoConfig();
+    const raw = await loadConfigDocument();
+    config = pageConfig(raw);
+    cognito = cognitoConfig(raw);
     if (cognito && isSignInRedirect()) saveSession(sessionFrom(await finishSignIn(cognito)));
   } catch (error) {
     const hostedUi = cognito;
