@@ -142,6 +142,7 @@ class FakeAuditLog:
         self.stored.setdefault((entry.org_id, entry.sort_key), entry)
 
     def entries(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
+        """The first page: what the tests read."""
         return self.page(org_id, limit, None)[0]
 
     def page(

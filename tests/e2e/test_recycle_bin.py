@@ -278,7 +278,11 @@ def test_a_restore_brings_a_binned_customer_back_live_and_audits_it(driver, stac
     assert api_call(stack, org, "GET", "/recycle-bin").json()["items"] == []
     assert api_call(stack, org, "GET", f"/customers/{binned.customer_id}").status_code == 200
     # And the audit log says who restored it
-    [entry] = [e for e in driver.components.audit.entries(org) if e.action == "customer.restored"]
+    [entry] = [
+        e
+        for e in driver.components.audit.page(org, 100, None)[0]
+        if e.action == "customer.restored"
+    ]
     assert (entry.actor, entry.details["customer_id"]) == ("alice", binned.customer_id)
     # When it is restored again
     again = api_call(stack, org, "POST", f"/recycle-bin/{binned.customer_id}/restore")

@@ -55,7 +55,7 @@ def test_an_upload_is_imported_with_vehicles_and_addresses(driver, org) -> None:
     assert sorted(v["registration"] for v in stored["1"]["vehicles"]) == ["AB12CDE", "XY65ZZZ"]
     assert stored["2"]["addresses"][0]["postcode"] == "LS1 1AA"
     # And the audit log, listed by organisation and time, records the decision and the outcome
-    actions = [e.action for e in driver.components.audit.entries(org)]
+    actions = [e.action for e in driver.components.audit.page(org, 100, None)[0]]
     assert actions == ["import.decided", "import.completed"] or sorted(actions) == [
         "import.completed",
         "import.decided",

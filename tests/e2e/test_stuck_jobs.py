@@ -39,7 +39,7 @@ def test_a_job_whose_upload_never_started_is_failed_with_its_reason(driver, org)
     assert failed.reason is not None
     assert failed.reason.startswith("The import never started")
     # And the audit log says so
-    [entry] = [e for e in driver.components.audit.entries(org) if e.job_id == job.job_id]
+    [entry] = [e for e in driver.components.audit.page(org, 100, None)[0] if e.job_id == job.job_id]
     assert (entry.action, entry.actor, entry.details["stuck_in"]) == (
         "import.failed",
         "system",

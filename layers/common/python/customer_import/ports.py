@@ -175,12 +175,9 @@ class AuditLog(Protocol):
     def record(self, entry: AuditEntry) -> None:
         """Store the entry once: recording the same job and action again changes nothing."""
 
-    def entries(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
-        """The latest `limit`, newest first by when each happened (an older job's late retry
-        before a newer job's entries)."""
-
     def page(
         self, org_id: str, limit: int, start: dict[str, str] | None
     ) -> tuple[list[AuditEntry], dict[str, str] | None]:
-        """`limit` entries newest first, from after `start` (the key a previous page ended
-        on), and the key this page ended on (None on the last page)."""
+        """`limit` entries newest first by when each happened (an older job's late retry
+        before a newer job's entries), from after `start` (the key a previous page ended on),
+        and the key this page ended on (None on the last page)."""

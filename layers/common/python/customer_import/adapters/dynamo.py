@@ -926,9 +926,6 @@ class DynamoAuditLog:
             if not _conditional_failed(exc):
                 raise
 
-    def entries(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
-        return self.page(org_id, limit, None)[0]
-
     def page(
         self, org_id: str, limit: int, start: dict[str, str] | None
     ) -> tuple[list[AuditEntry], dict[str, str] | None]:
