@@ -101,14 +101,15 @@ def accesses(method: str, full_url: str, headers: Mapping[str, str]) -> list[tup
     parts = urlsplit(full_url)
     bucket, _, key = unquote(parts.path).lstrip("/").partition("/")
     query = parse_qs(parts.query, keep_blank_values=True)
-    subresources = sorted(
-        name for name in query if name not in _MULTIPART and not name.startswith("X-Amz-")
-    )
+    named = sorted(name for name in query if not name.startswith("X-Amz-"))
     if not key:
-        return [(_bucket_action(method, subresources), f"arn:aws:s3:::{bucket}")]
+        return [(_bucket_action(method, named), f"arn:aws:s3:::{bucket}")]
     arn = f"arn:aws:s3:::{bucket}/{key}"
+    subresources = [name for name in named if name not in _MULTIPART]
     if subresources:  # ?tagging, ?acl, ?retention...: an action of its own
-        verb = {"GET": "Get", "HEAD": "Get", "PUT": "Put", "DELETE": "Delete"}.get(method, "")
+        if method == "POST":  # ?restore
+            return [(f"s3:{_title(subresources[0])}Object", arn)]
+        verb = {"GET": "Get", "HEAD": "Get", "PUT": "Put", "DELETE": "Delete"}[method]
         return [(f"s3:{verb}Object{_title(subresources[0])}", arn)]
     if method in ("GET", "HEAD"):
         action = "s3:ListMultipartUploadParts" if "uploadId" in query else "s3:GetObject"
@@ -129,7 +130,10 @@ def accesses(method: str, full_url: str, headers: Mapping[str, str]) -> list[tup
 
 def _bucket_action(method: str, subresources: list[str]) -> str:
     if method in ("GET", "HEAD"):
-        if not subresources or subresources[0] in ("list-type", "prefix", "delimiter"):
+        if "uploads" in subresources:
+            return "s3:ListBucketMultipartUploads"
+        listing = {"list-type", "prefix", "delimiter", "max-keys", "marker", "continuation-token"}
+        if not subresources or listing.issuperset(subresources):
             return "s3:ListBucket"
         return f"s3:GetBucket{_title(subresources[0])}"
     if method == "POST":

@@ -37,6 +37,8 @@ DROPS = _Drops("123456789012", "uploads-bucket")
         ),
         ("GET", "?list-type=2&prefix=drops/", {}, [("s3:ListBucket", "")]),
         ("GET", "?cors", {}, [("s3:GetBucketCors", "")]),
+        ("GET", "?uploads", {}, [("s3:ListBucketMultipartUploads", "")]),
+        ("POST", "/drops/acme/f?restore", {}, [("s3:RestoreObject", "/drops/acme/f")]),
         ("POST", "?delete", {}, [("s3:DeleteObject", "")]),
         ("DELETE", "", {}, [("s3:DeleteBucket", "")]),
     ],
