@@ -76,6 +76,13 @@ def test_a_sync_over_its_deletion_threshold_runs_once_the_deletions_are_confirme
     )
     counts = page.counts("The whole file")
     assert (counts["updated"], counts["unchanged"], counts["deleted"]) == ("1", "6", "3")
+    # And names the three it would bin, by number
+    binned = page.table("The 3 customers the sync will bin, by number")
+    assert [r[:2] for r in binned] == [
+        ["1007", "Customer7 Person"],
+        ["1008", "Customer8 Person"],
+        ["1009", "Customer9 Person"],
+    ]
     # And says per customer what will happen: 1000's email, stored → file; the others unchanged
     first = browser.text(role="row", has_text="Customer0 Person")
     assert "Update" in first and "email" in first

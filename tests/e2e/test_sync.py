@@ -103,6 +103,14 @@ def test_a_sync_over_its_threshold_waits_for_a_confirmation(driver, org) -> None
     assert job.status == "ready"
     assert "would bin 3 of the 10 customers of account north (30 %)" in (job.reason or "")
     assert len(_live(org, "north")) == 10
+    # And its preview names the three it would bin
+    preview = driver.components.pipeline.objects.get_json(job.preview_key or "")
+    binned = preview["sweep"]["customers"]
+    assert [(c["external_customer_number"], c["name"]) for c in binned] == [
+        (c["CustomerNumber"], c["CustomerName"]) for c in first[:3]
+    ]
+    ids = {k.external_customer_number: k.customer_id for k in _repository().live_keys(org, "north")}
+    assert [c["customer_id"] for c in binned] == [ids["1000"], ids["1001"], ids["1002"]]
     # And a decision that does not confirm the deletions is refused
     pipeline = driver.components.pipeline
     try:

@@ -126,6 +126,16 @@ export interface Sweep {
   percent: number;
   needs_confirmation: boolean;
   confirmation: string | null;
+  /** The first it bins by external number (at most 100), each as its stored summary. */
+  customers?: BinnedSummary[];
+}
+
+export interface BinnedSummary {
+  customer_id: string;
+  external_customer_number: string | null;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
 }
 
 /** A date of the file read both ways (sources/dates.py `readings`). */

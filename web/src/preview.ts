@@ -102,6 +102,32 @@ function sweepSection(sweep: Sweep): HTMLElement {
         : `Every live customer of account ${sweep.account} is in the file: the sync bins nobody.`,
     ),
     sweep.needs_confirmation && sweep.confirmation ? h("p", { class: "warning-box" }, h("strong", null, "Waiting for your confirmation: "), sweep.confirmation) : null,
+    sweep.customers?.length ? binnedTable(sweep) : null,
+  );
+}
+
+function binnedTable(sweep: Sweep): HTMLElement {
+  const customers = sweep.customers ?? [];
+  const caption =
+    customers.length < sweep.to_bin
+      ? `The first ${count(customers.length)} of the ${count(sweep.to_bin)} customers the sync will bin, by number`
+      : `The ${count(customers.length)} customers the sync will bin, by number`;
+  return h(
+    "div",
+    { class: "table-scroll", tabindex: "0", role: "region", "aria-labelledby": "binned-caption" },
+    h(
+      "table",
+      { class: "binned-table" },
+      h("caption", { id: "binned-caption" }, caption),
+      h("thead", null, h("tr", null, ["Number", "Name", "Email", "Phone"].map((label) => h("th", { scope: "col" }, label)))),
+      h(
+        "tbody",
+        null,
+        customers.map((c) =>
+          h("tr", null, h("th", { scope: "row" }, c.external_customer_number ?? ""), h("td", null, c.name ?? ""), h("td", null, c.email ?? ""), h("td", null, c.phone ?? "")),
+        ),
+      ),
+    ),
   );
 }
 

@@ -3,6 +3,7 @@ batches and write the preview."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from typing import Any
@@ -15,7 +16,7 @@ from ..changes.rules import Mode, Transfer
 from ..changes.sweep import FileKeys, SweepCount, confirmation_needed, count_sweep, to_bin
 from ..customers.customer import new_customer_id
 from ..customers.repository import CustomerKey, CustomerRepository
-from ..duplicates import DuplicateFinder
+from ..duplicates import DuplicateFinder, summary
 from ..jobs import Job, JobStatus
 from ..ports import JobStore, ObjectStore, OrganisationStore, RowFailure
 from ..progress import ProgressBroadcaster
@@ -353,6 +354,7 @@ class PrepareImport:
         stager = Stager(
             self.objects, staging_prefix(job), self.settings.batch_size, f"{SWEEP_PREFIX}-"
         )
+        binning: list[CustomerKey] = []
         for customer in to_bin(live, file_keys):
             stager.add(
                 {
@@ -361,14 +363,26 @@ class PrepareImport:
                     "version": customer.version,
                 }
             )
+            binning.append(customer)
         key = stager.finish("sweep-manifest")
+        # The preview's: the first by external number, as a person looks them up.
+        first = heapq.nsmallest(
+            PREVIEW_SIZE, binning, key=lambda c: (c.external_customer_number or "", c.customer_id)
+        )
+        shown = [c.customer_id for c in first]
+        found = self.customers.get_many(job.org_id, shown)
+        binned = [
+            {"customer_id": customer_id, **summary(found[customer_id].flat())}
+            for customer_id in shown
+            if customer_id in found  # (one deleted meanwhile is not binned either)
+        ]
         count = count_sweep(job.account_id, live, file_keys)
         confirmation = (
             None
             if job.options.confirm_deletions
             else confirmation_needed(count, job.options.max_delete_percent)
         )
-        return _Sweep(key, len(stager.manifest), count, confirmation)
+        return _Sweep(key, len(stager.manifest), count, confirmation, binned)
 
     def _reject_prepared(self, job: Job, reason: str) -> dict[str, Any]:
         reject(self.jobs, self.broadcaster, self.audit, job, reason)
@@ -395,6 +409,7 @@ class _Sweep:
     batches: int
     count: SweepCount
     confirmation: str | None  # why a person must confirm the deletions first (None: no need)
+    shown: list[dict[str, Any]]  # the first customers it bins, each with its summary
 
     @property
     def needs_confirmation(self) -> bool:
@@ -408,4 +423,5 @@ class _Sweep:
             "percent": round(self.count.percent, 1),
             "needs_confirmation": self.needs_confirmation,
             "confirmation": self.confirmation,
+            "customers": self.shown,
         }
