@@ -785,9 +785,21 @@ def _print_preview(
                 + (" (its recycle bin)" if source["from_recycle_bin"] else "")
                 + f": {source['copied']:,} copied · {source['moved']:,} moved"
             )
-        confirmation = (document.get("sweep") or {}).get("confirmation")
-        if confirmation:
-            console.print(f"[yellow]{shown(confirmation)}[/]")
+        sweep = document.get("sweep") or {}
+        binned = sweep.get("customers") or []
+        if binned:
+            listed = binned[:10]
+            rest = sweep.get("to_bin", len(binned)) - len(listed)
+            console.print(
+                "  to bin: "
+                + ", ".join(
+                    f"{shown(c.get('external_customer_number') or '')} {shown(c.get('name') or '')}"
+                    for c in listed
+                )
+                + (f" and {rest:,} more" if rest > 0 else "")
+            )
+        if sweep.get("confirmation"):
+            console.print(f"[yellow]{shown(sweep['confirmation'])}[/]")
     for warning in job.warnings:
         console.print(f"[yellow]warning:[/] {shown(warning)}")
     table = Table(show_lines=False)

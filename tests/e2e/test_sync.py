@@ -184,6 +184,13 @@ def test_the_cli_runs_a_sync_that_waits_for_its_deletions_and_confirms_them(
     nightly.write_bytes(techman_csv(customers(10)[3:]))
     sync = ["--org", org, "--account", "north", "--mode", "sync"]
     assert cli(["run", str(first), *sync], state_file, tmp_path).returncode == 0
+    # When the sync is previewed, it names the three it would bin
+    previewed = cli(["preview", str(nightly), *sync], state_file, tmp_path)
+    assert previewed.returncode == 0, previewed.stderr
+    assert (
+        "to bin: 1000 Customer0 Person, 1001 Customer1 Person, 1002 Customer2 Person\n"
+        in previewed.stdout
+    ), previewed.stdout
     # When the sync runs, it stops before binning, says why and how to go on, and exits 3
     waiting = cli(["run", str(nightly), *sync, "--json"], state_file, tmp_path)
     assert waiting.returncode == 3, waiting.stderr
