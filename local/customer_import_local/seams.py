@@ -1009,12 +1009,15 @@ def _parse_once(self: ConditionExpressionParser) -> Any:
     values = self.expression_attribute_values or {}
     try:
         types = {name: _only_key(value) for name, value in values.items()}
-        key = json.dumps(
-            [self.condition_expression, self.expression_attribute_names, types], sort_keys=True
+        names = self.expression_attribute_names or {}
+        key = (
+            self.condition_expression,
+            tuple(sorted(names.items())),
+            tuple(sorted(types.items())),
         )
+        kept = _parsed(key)
     except (TypeError, ValueError):  # not plain DynamoDB JSON: moto's own parse says what
         return _originals["condition.parse"](self)
-    kept = _parsed(key)
     self.expr_attr_names_found.extend(kept.names_found)
     self.expr_attr_values_found.extend(kept.values_found)
     if not values:
@@ -1072,12 +1075,19 @@ def _holding(node: Any, placeholders: set[int], into: set[int]) -> bool:
     return any(found)
 
 
+# The expression, its names and its values' names and types: what a kept parse is found by.
+_ParseKey = tuple[str | None, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+
+
 @functools.lru_cache(maxsize=PARSED_CONDITIONS_KEPT)
-def _parsed(key: str) -> _KeptParse:
-    """moto's syntax tree for `[expression, names, {value name: type}]` (as JSON), parsed with
-    a placeholder for each value (moto keeps a value in the tree, never reads it while
+def _parsed(
+    key: tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]],
+) -> _KeptParse:
+    """moto's syntax tree for `(expression, names, value names and types)`, parsed with a
+    placeholder for each value (moto keeps a value in the tree, never reads it while
     parsing), and the names and values the parse found."""
-    expression, names, types = json.loads(key)
+    expression, name_pairs, type_pairs = key
+    names, types = dict(name_pairs), dict(type_pairs)
     placeholders = {name: _Placeholder() for name in types}
     values = {name: {kind: placeholders[name]} for name, kind in types.items()}
     parser = ConditionExpressionParser(expression, names, values)
