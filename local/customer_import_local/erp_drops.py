@@ -27,6 +27,18 @@ _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 # Subresources of an object request that name an action of their own (`?tagging` on a PUT:
 # s3:PutObjectTagging); a multipart upload's own parameters do not.
 _MULTIPART = {"uploads", "uploadId", "partNumber"}
+# A bucket listing's parameters (ListObjects, ListObjectsV2): no subresource.
+_LISTING = {
+    "list-type",
+    "prefix",
+    "delimiter",
+    "encoding-type",
+    "max-keys",
+    "marker",
+    "continuation-token",
+    "start-after",
+    "fetch-owner",
+}
 
 
 @dataclass(frozen=True)
@@ -130,12 +142,16 @@ def accesses(method: str, full_url: str, headers: Mapping[str, str]) -> list[tup
 
 def _bucket_action(method: str, subresources: list[str]) -> str:
     if method in ("GET", "HEAD"):
-        if "uploads" in subresources:
-            return "s3:ListBucketMultipartUploads"
-        listing = {"list-type", "prefix", "delimiter", "max-keys", "marker", "continuation-token"}
-        if not subresources or listing.issuperset(subresources):
+        named = [name for name in subresources if name not in _LISTING]
+        if not named:
             return "s3:ListBucket"
-        return f"s3:GetBucket{_title(subresources[0])}"
+        if named[0] in ("uploads", "versions"):  # listings of their own
+            return (
+                "s3:ListBucketMultipartUploads"
+                if named[0] == "uploads"
+                else "s3:ListBucketVersions"
+            )
+        return f"s3:GetBucket{_title(named[0])}"
     if method == "POST":
         return "s3:DeleteObject" if "delete" in subresources else "s3:PutObject"
     if method == "PUT":

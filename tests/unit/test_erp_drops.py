@@ -36,6 +36,14 @@ DROPS = _Drops("123456789012", "uploads-bucket")
             ],
         ),
         ("GET", "?list-type=2&prefix=drops/", {}, [("s3:ListBucket", "")]),
+        # (what `aws s3 ls s3://bucket/drops/acme/` sends)
+        (
+            "GET",
+            "?list-type=2&prefix=drops%2Facme%2F&delimiter=%2F&encoding-type=url",
+            {},
+            [("s3:ListBucket", "")],
+        ),
+        ("GET", "?versions&prefix=drops/", {}, [("s3:ListBucketVersions", "")]),
         ("GET", "?cors", {}, [("s3:GetBucketCors", "")]),
         ("GET", "?uploads", {}, [("s3:ListBucketMultipartUploads", "")]),
         ("POST", "/drops/acme/f?restore", {}, [("s3:RestoreObject", "/drops/acme/f")]),
