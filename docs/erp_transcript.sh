@@ -53,6 +53,8 @@ cat erp-nightly.json
 say $CLI profiles put erp-nightly --file erp-nightly.json --org acme
 
 say $AWS s3 cp kunden.csv "s3://$BUCKET/drops/acme/erp-nightly/kunden.csv" --endpoint-url "$ENDPOINT" --no-progress
+echo "# the ERP's keys put under drops/acme/ and nothing else, as its role in the cloud:"
+say $AWS s3 cp kunden.csv "s3://$BUCKET/uploads/acme/kunden.csv" --endpoint-url "$ENDPOINT" --only-show-errors
 JOB=$(job_of kunden.csv)
 say $CLI jobs wait "$JOB" --org acme
 say $CLI jobs list --org acme
