@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from customer_import.access import CAPABILITIES, CUSTOMERS_ACCESS, IMPORT_MANAGE
-from customer_import.changes.rules import Mode
+from customer_import.changes.rules import FieldPolicy, Mode
 from customer_import.jobs import JobOptions
 from customer_import_local.api_client import ApiClient
 from customer_import_local.erp_sample import german_csv, german_rows
@@ -414,3 +414,50 @@ def test_the_audit_log_shows_older_entries_a_page_at_a_time(
     rows = page.table("The organisation's audit log, newest first")
     assert [r[3] for r in rows] == [f"note-{m:03d}" for m in reversed(range(130))]
     assert browser.count(role="button", name="Show older entries") == 0
+
+
+def test_an_imports_settings_are_kept_as_a_profile_from_its_page(
+    page: ImportPage, driver: Driver, stack: Any, org: str, tmp_path: Path
+) -> None:
+    # Given an update into account north, completed
+    update = JobOptions(mode=Mode.UPDATE, field_policy=FieldPolicy.FILL_EMPTY)
+    job = driver.run(org, techman_csv(customers(2)), options=update, account="north")
+    assert job.status == "completed"
+    # When the admin opens it and keeps its settings as profile north-nightly
+    page.sign_in(org)
+    browser = page.browser
+    browser.goto(f"{page.web_url}#/imports/{job.job_id}")
+    page.wait_for_heading("Import completed")
+    browser.fill("North Nightly", label="Profile name")
+    browser.click(role="button", name="Save as a profile")
+    # Then a name the API would refuse is refused in the page, saying what a name is
+    assert "lowercase letters, digits, - and _" in browser.text(role="alert", has_text="name")
+    browser.fill("north-nightly", label="Profile name")
+    browser.click(role="button", name="Save as a profile")
+    browser.wait_for(
+        text="Saved profile north-nightly: account north, update; a new import can choose it."
+    )
+    page.screen("saved-as-a-profile")
+    # And the profile holds the import's settings
+    profile = api(stack, org).profile("north-nightly")
+    assert (profile["account"], profile["mode"], profile["field_policy"]) == (
+        "north",
+        "update",
+        "fill_empty",
+    )
+    # When she saves under that name again, the page asks first, then replaces it
+    browser.click(role="button", name="Save as a profile")
+    browser.wait_for(text="A profile named north-nightly exists")
+    browser.click(role="button", name="Replace profile north-nightly")
+    browser.wait_for(
+        text="Saved profile north-nightly: account north, update; a new import can choose it."
+    )
+    # And a new import offers it
+    browser.goto(page.web_url)
+    path = write(tmp_path, "next.csv", techman_csv(customers(2)))
+    job_id = page.start_import(path, profile="north-nightly")
+    page.wait_for_heading("Preview")
+    # (which runs as the kept import did: into north, an update, its two customers unchanged)
+    assert "profile north-nightly · account north · update" in browser.text(css="p.meta")
+    assert page.counts("The whole file")["unchanged"] == "2"
+    assert driver.components.pipeline.job(org, job_id).options.profile == "north-nightly"

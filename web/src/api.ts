@@ -201,8 +201,8 @@ export interface NewImport {
   options?: { max_delete_percent?: number };
 }
 
-/** An import whose account and settings are a profile's (the API refuses them beside it; it
- * still takes the source, which the profile's own replaces). */
+/** An import whose source, account and settings are a profile's (the API refuses settings
+ * beside it, and a source other than the profile's). */
 export interface NewProfileImport {
   source: string;
   file_name: string;
@@ -351,6 +351,10 @@ export class Api {
 
   decide(jobId: string, decision: DecisionRequest): Promise<JobSummary> {
     return this.call("POST", `/imports/${encodeURIComponent(jobId)}/decision`, decision);
+  }
+
+  saveProfileFromJob(name: string, jobId: string): Promise<Profile> {
+    return this.call("POST", `/profiles/${encodeURIComponent(name)}/from-job`, { job_id: jobId });
   }
 
   profiles(): Promise<{ items: Profile[] }> {

@@ -323,6 +323,7 @@ export class JobScreen implements Screen {
         : null,
       // The job is rolling back now: follow it to the rollback's end.
       ROLLED_BACK_FROM.has(job.status) ? rollbackSection(this.context, job, () => this.followAgain()) : null,
+      ["completed", "completed_with_errors"].includes(job.status) ? profileSection(this.context, job) : null,
       h("p", null, h("a", { href: "#/" }, "Start a new import or see the import history")),
     );
     if (!job.has_error_log) {
@@ -344,6 +345,74 @@ export class JobScreen implements Screen {
       replace(download, h("p", { role: "alert" }, error instanceof Error ? error.message : String(error)));
     }
   }
+}
+
+// What the API takes as a profile's name (customer_import.profiles.PROFILE_NAME_PATTERN).
+const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** Keep the settings this import ran with as a profile (POST /profiles/{name}/from-job), for
+ * the next import, or an ERP's drops, to run with. */
+function profileSection(context: Context, job: JobDetail): HTMLElement {
+  const nameId = "profile-name";
+  const hintId = "profile-name-hint";
+  const name = h("input", { id: nameId, name: "profile", type: "text", autocomplete: "off", spellcheck: "false", "aria-describedby": hintId, value: job.profile ?? "" });
+  const save = h("button", { type: "submit" }, "Save as a profile");
+  const result = h("p", { role: "status" });
+  const problem = h("div", { role: "alert", class: "problem" });
+  let replacing: string | null = null; // the existing profile a second click replaces
+  name.addEventListener("input", () => {
+    replacing = null;
+    replace(save, "Save as a profile");
+  });
+  const form = h(
+    "form",
+    { class: "profile-form", novalidate: true },
+    h("div", { class: "field" }, h("label", { for: nameId }, "Profile name"), name, h("span", { id: hintId, class: "hint" }, "Lowercase letters, digits, - and _, at most 64; an ERP drops its files under drops/<organisation>/<profile>/.")),
+    h("div", { class: "actions" }, save),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const wanted = name.value.trim();
+    replace(problem);
+    replace(result);
+    if (!PROFILE_NAME.test(wanted)) {
+      replace(problem, "A profile's name is lowercase letters, digits, - and _, starting with a letter or digit, at most 64 characters.");
+      name.focus();
+      return;
+    }
+    save.disabled = true;
+    const saving =
+      replacing === wanted
+        ? Promise.resolve(false)
+        : context.api.profiles().then(({ items }) => items.some((profile) => profile.name === wanted));
+    saving
+      .then((exists) => {
+        if (exists) {
+          replacing = wanted;
+          replace(save, `Replace profile ${wanted}`);
+          replace(result, `A profile named ${wanted} exists: saving again replaces its settings with this import's.`);
+          return;
+        }
+        return context.api.saveProfileFromJob(wanted, job.job_id).then((saved) => {
+          replacing = null;
+          replace(save, "Save as a profile");
+          replace(result, `Saved profile ${saved.name}: account ${saved.account}, ${saved.mode}; a new import can choose it.`);
+        });
+      })
+      .catch((error: unknown) => replace(problem, error instanceof Error ? error.message : String(error)))
+      .finally(() => {
+        save.disabled = false;
+      });
+  });
+  return h(
+    "section",
+    { "aria-labelledby": "profile-heading", class: "profile" },
+    h("h3", { id: "profile-heading" }, "Keep these settings"),
+    h("p", null, "A profile holds this import's source, account, mode, key, transfers and the way its file was read, so the next import (or an ERP's nightly file) runs the same way."),
+    form,
+    result,
+    problem,
+  );
 }
 
 /** Import again the rows that failed to be written (POST /imports/{id}/retry). */
