@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
@@ -13,6 +14,19 @@ from infra.constructs.naming import pascal_case
 from infra.description import BucketSpec, Key, TableSpec
 
 ACCESS_LOG_DAYS = 90
+
+
+def private_bucket(scope: Construct, construct_id: str, **settings: Any) -> s3.Bucket:
+    """A bucket no one reaches in public or without TLS, encrypted with S3-managed keys: every
+    bucket of the stack, with its own `settings` besides."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        **settings,
+    )
 
 
 class Storage(Construct):
@@ -31,12 +45,9 @@ class Storage(Construct):
         self.upload_origins = tuple(upload_origins)
         self.tables: dict[str, dynamodb.Table] = {spec.name: self._table(spec) for spec in tables}
         # Who read or wrote which object, for an incident's review (S3 delivers them in hours).
-        self.access_logs = s3.Bucket(
+        self.access_logs = private_bucket(
             self,
             "AccessLogsBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[
                 s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(ACCESS_LOG_DAYS))
@@ -71,14 +82,11 @@ class Storage(Construct):
         return table
 
     def _bucket(self, spec: BucketSpec) -> s3.Bucket:
-        return s3.Bucket(
+        return private_bucket(
             self,
             f"{pascal_case(spec.name)}Bucket",
             # Object Created events reach the import rule through EventBridge, not S3 notifications.
             event_bridge_enabled=spec.event_bridge,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"{spec.name}/",
             lifecycle_rules=[

@@ -35,7 +35,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
-from infra.constructs.storage import ACCESS_LOG_DAYS
+from infra.constructs.storage import ACCESS_LOG_DAYS, private_bucket
 from infra.description import REPO_ROOT
 
 # `make web` builds the page here (Vite: index.html, public/ files, hashed files in assets/).
@@ -119,12 +119,9 @@ class WebHosting(Construct):
         # Not versioned: every file is rebuilt from the repository by `make web` and each deploy
         # uploads them again (a rollback is a deploy of the earlier commit); versions would keep
         # every deploy's files, unread, for as long as a lifecycle rule lets them.
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "SiteBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=False,
             server_access_logs_bucket=access_logs,
@@ -132,12 +129,9 @@ class WebHosting(Construct):
         )
         # CloudFront's standard logs need a bucket with ACLs (its log delivery writes with
         # one); the stack's access-log bucket has none, so they get their own.
-        self.cdn_logs = s3.Bucket(
+        self.cdn_logs = private_bucket(
             self,
             "CdnLogsBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
             lifecycle_rules=[
                 s3.LifecycleRule(id="expire-cdn-logs", expiration=Duration.days(ACCESS_LOG_DAYS))
@@ -233,15 +227,23 @@ class WebHosting(Construct):
     def token_endpoint(self) -> str:
         return f"{self.sign_in_url}/oauth2/token"
 
-    def _set_content_security_policy(self) -> None:
-        log_group = logs.LogGroup(self, "ContentSecurityPolicyLogs", retention=LOG_RETENTION)
+    def _function_role(self, name: str, description: str) -> tuple[iam.Role, logs.LogGroup]:
+        """The role of one of the construct's own Lambda functions, and its log group (`<name>
+        Logs`), which only that role writes."""
+        log_group = logs.LogGroup(self, f"{name}Logs", retention=LOG_RETENTION)
         role = iam.Role(
             self,
-            "ContentSecurityPolicyRole",
+            f"{name}Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Writes the import page's CSP into its response headers policy",
+            description=description,
         )
         log_group.grant_write(role)
+        return role, log_group
+
+    def _set_content_security_policy(self) -> None:
+        role, log_group = self._function_role(
+            "ContentSecurityPolicy", "Writes the import page's CSP into its response headers policy"
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=[
@@ -290,14 +292,9 @@ class WebHosting(Construct):
         a zip, no Docker; the config's tokens are resolved at deploy time). Files gone from the
         build go from the bucket. Every file is sent `no-cache` (CloudFront and browsers ask
         again, a 304 when unchanged), so a deploy shows at once without an invalidation."""
-        log_group = logs.LogGroup(self, "DeploymentLogs", retention=LOG_RETENTION)
-        role = iam.Role(
-            self,
-            "DeploymentRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Copies the import page's files into its bucket at deploy time",
+        role, log_group = self._function_role(
+            "Deployment", "Copies the import page's files into its bucket at deploy time"
         )
-        log_group.grant_write(role)
         s3deploy.BucketDeployment(
             self,
             "Deploy",

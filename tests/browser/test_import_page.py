@@ -20,17 +20,11 @@ import pytest
 from customer_import.access import CUSTOMERS_ACCESS
 
 from tests.browser.import_page import ImportPage
-from tests.browser.test_recurring_imports import api
+from tests.browser.test_recurring_imports import api, write
 from tests.conftest import Driver, written_by
 from tests.unit.techman_files import HEADER, customers, row, techman_csv
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
-
-
-def write(tmp_path: Path, name: str, content: bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(content)
-    return path
 
 
 def test_a_techman_file_is_previewed_decided_imported_and_its_error_log_downloaded(

@@ -188,15 +188,20 @@ function plannedCell(planned: Planned | undefined): HTMLTableCellElement {
 }
 
 function plannedChange(change: PlannedChange): HTMLLIElement {
+  return changeLine(change.field, valueText(change.old), valueText(change.new));
+}
+
+/** "column: before → after", the arrow said as "becomes" to a screen reader. */
+function changeLine(column: string, before: string, after: string): HTMLLIElement {
   return h(
     "li",
     null,
-    h("span", { class: "column" }, change.field),
+    h("span", { class: "column" }, column),
     ": ",
-    h("span", { class: "original" }, valueText(change.old)),
+    h("span", { class: "original" }, before),
     h("span", { "aria-hidden": "true" }, " → "),
     h("span", { class: "sr-only" }, " becomes "),
-    h("span", { class: "cleaned" }, valueText(change.new)),
+    h("span", { class: "cleaned" }, after),
   );
 }
 
@@ -255,16 +260,7 @@ function customerRow(customer: PreviewCustomer, planning: boolean): HTMLTableRow
 }
 
 function changeItem(change: Change): HTMLLIElement {
-  return h(
-    "li",
-    null,
-    h("span", { class: "column" }, change.column),
-    ": ",
-    h("span", { class: "original" }, change.original),
-    h("span", { "aria-hidden": "true" }, " → "),
-    h("span", { class: "sr-only" }, " becomes "),
-    h("span", { class: "cleaned" }, change.cleaned ?? "(empty)"),
-  );
+  return changeLine(change.column, change.original, change.cleaned ?? "(empty)");
 }
 
 function issueText(issue: RowIssue): string {
