@@ -94,6 +94,11 @@ T. S3's CORS, for the import page's presigned POSTs: moto's server answers every
    matching rule's. Global CORS is off and a form POST's answer carries the rule's headers,
    so a browser's upload succeeds here exactly when the bucket's rule allows its origin
    (`answer_cors_as_s3_does`, before the server app is made; `restore_moto_cors`).
+V. `BaseBackend.urls`, which moto's in-process dispatcher (seam H) asks of a service's backend
+   on every request: it formats every URL pattern of the service again, and S3's backend
+   first reloads the module `moto.s3.urls` (its patterns may name custom endpoints from the
+   environment), about 1 ms an S3 request. The map is kept per backend class and the
+   environment variables it reads; moto's own code builds it.
 
 These touch moto internals, which is why moto is pinned to an exact version.
 """
@@ -106,6 +111,7 @@ import functools
 import json
 import logging
 import marshal
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -118,6 +124,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 from moto.apigatewaymanagementapi.models import ApiGatewayManagementApiBackend
 from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.core.base_backend import BaseBackend
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.models import botocore_stubber
@@ -235,6 +242,8 @@ def install(
                 setattr(S3Response, name, deny(getattr(S3Response, name)))
             _originals["events.put_events"] = EventsHandler.put_events
             EventsHandler.put_events = _put_events_sized(EventsHandler.put_events)  # type: ignore[method-assign]
+            _originals["backend.urls"] = BaseBackend.urls
+            BaseBackend.urls = property(_kept_urls)  # type: ignore[method-assign,assignment]
             LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
             Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
             ApiGatewayManagementApiBackend.post_to_connection = _post_to_connection  # type: ignore[method-assign]
@@ -269,6 +278,8 @@ def uninstall() -> None:
             for name in S3_OBJECT_READS:
                 setattr(S3Response, name, _originals.pop(f"s3.{name}"))
             EventsHandler.put_events = _originals.pop("events.put_events")  # type: ignore[method-assign]
+            BaseBackend.urls = _originals.pop("backend.urls")  # type: ignore[method-assign]
+            _urls.clear()
             for name in DYNAMODB_REQUEST_CHECKS:  # wraps seam G's answers: undone first
                 setattr(DynamoHandler, name, _originals.pop(f"dynamodb.check.{name}"))
             for name in DYNAMODB_WRITES:
@@ -1101,6 +1112,21 @@ def _parsed(
         tuple(parser.expr_attr_names_found),
         tuple(parser.expr_attr_values_found),
     )
+
+
+# ---- V: a service's URL map built once --------------------------------------------------
+
+# What moto's URL maps read from the environment (custom S3 endpoints, ISO regions).
+_URL_SETTINGS = ("MOTO_S3_CUSTOM_ENDPOINTS", "MOTO_ENABLE_ISO_REGIONS")
+_urls: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _kept_urls(backend: BaseBackend) -> dict[str, Any]:
+    key = (type(backend), *(os.environ.get(name) for name in _URL_SETTINGS))
+    urls = _urls.get(key)
+    if urls is None:
+        urls = _urls[key] = _originals["backend.urls"].fget(backend)
+    return urls
 
 
 # ---- K: state names unique across the whole state machine ---------------------------------

@@ -1,7 +1,7 @@
 """What the embedded stack does so that an import is measured warm: shared clients, handlers
 imported at start, requests answered in process, a Query reading its partition only, an index
-Query paging by its entries, stored items kept packed (seams F, H, I, Q and J and the warm-up
-in `customer_import_local.stack`)."""
+Query paging by its entries, stored items kept packed, URL maps built once (seams F, H, I, Q,
+J and V and the warm-up in `customer_import_local.stack`)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,30 @@ def test_large_objects_are_kept_on_disk_not_in_the_process(stack) -> None:
     assert not bucket.keys["staging/t/small.json"]._value_buffer._rolled
     body = s3.get_object(Bucket=stack.endpoints.bucket, Key="staging/t/big.json")["Body"].read()
     assert body == b"x" * 100_000
+
+
+def test_a_service_s_url_map_is_built_once_until_its_settings_change(stack, monkeypatch) -> None:
+    # Given the local S3, asked once already, and a count of moto's reloads of its URL module
+    import boto3
+    from moto.s3 import models as s3_models
+    from moto.s3.models import s3_backends
+
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=stack.endpoints.bucket, Key="staging/t/url.json", Body=b"{}")
+    reloads = []
+    real_reload = s3_models.reload
+    monkeypatch.setattr(s3_models, "reload", lambda m: reloads.append(m) or real_reload(m))
+    # When it is asked again
+    s3.put_object(Bucket=stack.endpoints.bucket, Key="staging/t/url.json", Body=b"{}")
+    s3.get_object(Bucket=stack.endpoints.bucket, Key="staging/t/url.json")
+    # Then it answers from the map it built, without reloading the module
+    assert reloads == []
+    # And a custom endpoint set in the environment is in the map built for the next request
+    monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", "https://s3.example.test")
+    s3.get_object(Bucket=stack.endpoints.bucket, Key="staging/t/url.json")
+    assert reloads
+    urls = s3_backends["123456789012"]["aws"].urls
+    assert any(url.startswith("https://s3.example.test") for url in urls)
 
 
 def test_this_process_reaches_the_stack_without_a_socket(stack, monkeypatch) -> None:

@@ -168,3 +168,33 @@ def test_the_invisible_characters_removed_are_unicodes_format_characters() -> No
     assert cleaning.strip_invisible("a" + format_characters + "b", keys=True) == "ab"
     assert cleaning.strip_invisible(format_characters, keys=False) == "\u200c\u200d"
     assert cleaning.strip_invisible("\ufeff536500", keys=True) == "536500"
+
+
+@given(
+    first=st.integers(0, 99),
+    second=st.integers(0, 99),
+    year=st.integers(0, 9999),
+    time=st.one_of(st.none(), st.tuples(st.integers(0, 99), st.integers(0, 99))),
+    separator=st.sampled_from("/.-"),
+    order=st.sampled_from([cleaning.DAY_FIRST, cleaning.MONTH_FIRST]),
+)
+def test_reading_a_numeric_date_agrees_with_parsing_it(
+    first: int,
+    second: int,
+    year: int,
+    time: tuple[int, int] | None,
+    separator: str,
+    order: str,
+) -> None:
+    # Given a numeric date as files write them, possible or not
+    value = f"{first:02d}{separator}{second:02d}{separator}{year:04d}"
+    if time is not None:
+        value += f" {time[0]:02d}:{time[1]:02d}"
+    # When the quick check asks whether it reads in this order
+    reads = cleaning.reads_as_numeric_date(value, order)
+    # Then it says what parsing it says
+    try:
+        parsed = cleaning.parse_date(value, order) is not None
+    except cleaning.CleanupError:
+        parsed = False
+    assert reads == parsed

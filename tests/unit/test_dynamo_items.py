@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import pytest
 from customer_import.adapters.customers_dynamo import (
+    _CUSTOMER_ABSENT,
+    _IDENTITY_FREE_OR_OWN,
     _customer_item,
     _customer_put,
+    _identity_item,
+    _identity_put,
     _stored_create,
     _sub_records,
 )
 from customer_import.adapters.dynamo import (
     AddressModel,
     CustomerModel,
+    IdentityModel,
     MatchKeyModel,
     VehicleModel,
     _match_key_items,
@@ -129,3 +134,25 @@ def test_a_missing_required_attribute_or_an_unknown_one_is_refused() -> None:
         _serialize(AddressModel, ("c-1", "billing"), {"town": "Leeds"})
     with pytest.raises(ValueError, match="postcde"):
         _serialize(AddressModel, ("c-1", "billing"), {"org_id": "o", "postcde": "LS1"})
+
+
+def test_transaction_puts_carry_the_conditions_pynamodb_would_write() -> None:
+    # Given a customer created with an external number
+    stored = _stored_create(Create(Customer.from_staged("org", "main", CUSTOMER), "job", "t0"))
+    # When the repository builds its transaction's two conditional puts
+    identity = _IDENTITY_FREE_OR_OWN.put(_identity_put(stored, live=True), stored.customer_id)
+    customer = _CUSTOMER_ABSENT.put(_customer_put(stored))
+    # Then each is what PynamoDB's TransactWrite.save writes for the model and its condition
+    assert identity == _identity_item(stored, live=True).get_save_kwargs_from_instance(
+        condition=IdentityModel.identity_key.does_not_exist()
+        | (IdentityModel.live == False)  # noqa: E712
+        | (IdentityModel.customer_id == "c-1")
+    )
+    assert customer == _customer_item(stored).get_save_kwargs_from_instance(
+        condition=CustomerModel.customer_id.does_not_exist()
+    )
+    # And the next customer's claim names its own id, not the first one's
+    other = stored.with_changes(customer_id="c-2")
+    claim = _IDENTITY_FREE_OR_OWN.put(_identity_put(other, live=True), "c-2")
+    assert {"S": "c-2"} in claim["ExpressionAttributeValues"].values()
+    assert {"S": "c-1"} not in claim["ExpressionAttributeValues"].values()

@@ -106,24 +106,7 @@ def parse_datetime(
     match = _NUMERIC_DATE.match(value) if order != ISO else None
     try:
         if match:
-            parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
-            day, month = (
-                (parts["first_part"], parts["second_part"])
-                if order == DAY_FIRST
-                else (parts["second_part"], parts["first_part"])
-            )
-            if month > 12 >= day:
-                raise CleanupError(
-                    f"Impossible date: {value!r} (there is no month {month}; {_ORDERS[order][1]})"
-                )
-            moment = datetime(
-                parts["year"],
-                month,
-                day,
-                parts.get("hour", 0),
-                parts.get("minute", 0),
-                parts.get("second", 0),
-            )
+            moment = _numeric_moment(match, value, order)
         elif _ISO_DATE.match(value):
             moment = date_parser.isoparse(value)
         else:
@@ -136,6 +119,41 @@ def parse_datetime(
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.isoformat()
+
+
+def reads_as_numeric_date(value: str, order: str) -> bool:
+    """Whether `parse_datetime` takes this `NN/NN/YYYY[ HH:MM[:SS]]` value in this order,
+    found without building the zoned moment: Prepare asks it of every date of a file in both
+    orders, to learn how the file writes them."""
+    match = _NUMERIC_DATE.match(value.strip())
+    if match is None:
+        return False
+    try:
+        _numeric_moment(match, value, order)
+    except (CleanupError, ValueError, OverflowError):
+        return False
+    return True
+
+
+def _numeric_moment(match: re.Match[str], value: str, order: str) -> datetime:
+    parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
+    day, month = (
+        (parts["first_part"], parts["second_part"])
+        if order == DAY_FIRST
+        else (parts["second_part"], parts["first_part"])
+    )
+    if month > 12 >= day:
+        raise CleanupError(
+            f"Impossible date: {value!r} (there is no month {month}; {_ORDERS[order][1]})"
+        )
+    return datetime(
+        parts["year"],
+        month,
+        day,
+        parts.get("hour", 0),
+        parts.get("minute", 0),
+        parts.get("second", 0),
+    )
 
 
 def parse_date(raw: str, order: str = DAY_FIRST) -> str | None:
@@ -173,6 +191,8 @@ def clean_email(raw: str) -> str | None:
 def strip_invisible(text: str, *, keys: bool) -> str:
     """`text` without invisible format characters; `keys=False` keeps the joiners that
     written names need."""
+    if text.isascii():  # every format character is outside ASCII
+        return text
     return (_INVISIBLE_IN_KEYS if keys else _INVISIBLE_IN_TEXT).sub("", text)
 
 

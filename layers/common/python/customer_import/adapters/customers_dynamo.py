@@ -20,7 +20,7 @@ import base64
 import hashlib
 import json
 import uuid
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -302,16 +302,9 @@ class DynamoCustomerRepository:
             stored = _stored_create(create)
             if stored.external_customer_number:
                 puts.append(
-                    _conditional_put(
-                        _identity_put(stored, live=True),
-                        IdentityModel.identity_key.does_not_exist()
-                        | (IdentityModel.live == False)  # noqa: E712
-                        | (IdentityModel.customer_id == stored.customer_id),
-                    )
+                    _IDENTITY_FREE_OR_OWN.put(_identity_put(stored, live=True), stored.customer_id)
                 )
-            puts.append(
-                _conditional_put(_customer_put(stored), CustomerModel.customer_id.does_not_exist())
-            )
+            puts.append(_CUSTOMER_ABSENT.put(_customer_put(stored)))
         try:
             # Built without PynamoDB models, as the bulk writes are (`_serialize`): a model
             # instance costs more to build than its item costs to send.
@@ -733,20 +726,47 @@ def _identity_values(customer: Customer, *, live: bool) -> dict[str, Any]:
     return {"org_id": customer.org_id, "customer_id": customer.customer_id, "live": live}
 
 
-def _conditional_put(put: _Put, condition: Condition) -> dict[str, Any]:
-    """A transaction's Put of the item, as PynamoDB's `TransactWrite.save` writes it."""
-    model, item = put
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    operation = {
-        "TableName": model.Meta.table_name,
-        "Item": item,
-        "ConditionExpression": condition.serialize(names, values),
-        "ExpressionAttributeNames": {placeholder: name for name, placeholder in names.items()},
-    }
-    if values:
-        operation["ExpressionAttributeValues"] = values
-    return operation
+class _PutCondition:
+    """A transaction's conditional Put, as PynamoDB's `TransactWrite.save` writes it, with
+    the condition serialized once: a batch puts a hundred items under the same condition,
+    and building and serializing it costs more than its item does to send. At most one
+    string value differs from item to item: `slot` stands for it."""
+
+    _SLOT = "\x00slot"
+
+    def __init__(self, condition: Callable[[str], Condition]) -> None:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        self._expression = condition(self._SLOT).serialize(names, values)
+        self._names = {placeholder: name for name, placeholder in names.items()}
+        self._values = values
+        self._slot = next((p for p, v in values.items() if v == {"S": self._SLOT}), None)
+
+    def put(self, put: _Put, value: str | None = None) -> dict[str, Any]:
+        model, item = put
+        operation = {
+            "TableName": model.Meta.table_name,
+            "Item": item,
+            "ConditionExpression": self._expression,
+            "ExpressionAttributeNames": self._names,
+        }
+        if self._values:
+            values = dict(self._values)
+            if self._slot is not None:
+                values[self._slot] = {"S": value}
+            operation["ExpressionAttributeValues"] = values
+        return operation
+
+
+# A claim of an external number: free, binned, or this customer's own already (a retry).
+_IDENTITY_FREE_OR_OWN = _PutCondition(
+    lambda customer_id: (
+        IdentityModel.identity_key.does_not_exist()
+        | (IdentityModel.live == False)  # noqa: E712
+        | (IdentityModel.customer_id == customer_id)
+    )
+)
+_CUSTOMER_ABSENT = _PutCondition(lambda _: CustomerModel.customer_id.does_not_exist())
 
 
 def _sub_records(

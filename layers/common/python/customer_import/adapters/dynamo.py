@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import botocore.session
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     JSONAttribute,
     ListAttribute,
@@ -727,21 +728,33 @@ def _serialize(model: type[Model], key: tuple[Any, ...], values: dict[str, Any])
     """What `model(*key, **values).serialize()` gives, through the model's own attributes and
     their own serializers, without building a model instance: the bulk writes build hundreds
     of items per batch, and a PynamoDB instance costs more to build than to send."""
-    attributes = model.get_attributes()
-    unknown = values.keys() - attributes.keys()
+    names, attributes = _serialized_attributes(model)
+    unknown = values.keys() - names
     if unknown:
         raise ValueError(f"Attributes {sorted(unknown)} do not exist on {model.__name__}")
     named = dict(zip(_key_names(model), key, strict=True))
     item: dict[str, Any] = {}
-    for name, attribute in attributes.items():
+    for name, attr_name, attr_type, attribute in attributes:
         value = named[name] if name in named else values.get(name)
         serialized = None if value is None else attribute.serialize(value)
         if serialized is None:
             if not attribute.null:
                 raise AttributeNullError(name)
             continue
-        item[attribute.attr_name] = {attribute.attr_type: serialized}
+        item[attr_name] = {attr_type: serialized}
     return model, item
+
+
+@functools.cache
+def _serialized_attributes(
+    model: type[Model],
+) -> tuple[frozenset[str], tuple[tuple[str, str, str, Attribute[Any]], ...]]:
+    """A model's attribute names, and each attribute with its stored name and type, looked
+    up once (PynamoDB computes `attr_name` on every access)."""
+    attributes = model.get_attributes()
+    return frozenset(attributes), tuple(
+        (name, a.attr_name, a.attr_type, a) for name, a in attributes.items()
+    )
 
 
 def _stored_key(model: type[Model], serialized: dict[str, Any]) -> tuple[Any, ...]:

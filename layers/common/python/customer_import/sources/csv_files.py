@@ -43,11 +43,15 @@ codecs.register_error(UNDECODABLE, _mark_undecodable)
 
 def undecodable_bytes(text: str) -> bytes:
     """The bytes of `text` that its file's encoding could not read (empty when none)."""
+    if text.isascii():  # the marks are surrogates; most cells are plain ASCII
+        return b""
     return bytes(ord(ch) - 0xDC00 for ch in _UNDECODABLE_MARK.findall(text))
 
 
 def readable(text: str) -> str:
     """`text` with each byte that could not be read shown as U+FFFD, for logs and messages."""
+    if text.isascii():
+        return text
     return _UNDECODABLE_MARK.sub("\ufffd", text)
 
 

@@ -23,13 +23,6 @@ SAMPLES = 5  # of each kind, for messages and for the question's examples
 _ORDERS = (DateOrder.DAY_FIRST, DateOrder.MONTH_FIRST)
 
 
-def _reads(value: str, order: DateOrder) -> bool:
-    try:
-        return cleaning.parse_date(value, str(order)) is not None
-    except cleaning.CleanupError:
-        return False
-
-
 @dataclass(frozen=True)
 class DateSample:
     row: int
@@ -93,7 +86,7 @@ class DateOrderEvidence:
                 continue
             first, second = parts
             # A value no order reads (a day 0, a 25th hour) fails its own row, telling nothing.
-            readable = {order for order in _ORDERS if _reads(value, order)}
+            readable = {o for o in _ORDERS if cleaning.reads_as_numeric_date(value, str(o))}
             sample = DateSample(row, column, value)
             if readable == {DateOrder.DAY_FIRST} and first > 12:
                 self._day_first.add(sample)
