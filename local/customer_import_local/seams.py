@@ -21,9 +21,11 @@ E. moto's DynamoDB writes take no lock: `transact_write_items` deep-copies the t
    That deep copy, moto's undo record, also grew with the table: each batch's commit copied
    every batch record and job before it. The undo record is now the items the transaction
    names, copied before it runs and put back if it fails.
-F. `boto_client_for` in moto's Step Functions Lambda task: it builds a new boto3 client for
-   every Lambda task it runs (each batch of a Map); we build one per region and service, once,
-   with the same settings, and share it (boto3 clients are thread-safe).
+F. `boto_client_for` in moto's Step Functions Lambda task, and in a Map's S3 item reader and
+   result writer: it builds a new boto3 client for every Lambda task it runs (each batch of
+   a Map) and every Map run; we build one per region and service, once, with the same
+   settings, and share it (boto3 clients are thread-safe). The stack builds the Lambda and
+   S3 ones as it starts (`prebuild_clients`), as the Step Functions service has its own.
 G. moto's DynamoDB answers through a generic serializer that walks the botocore output shape
    for every attribute of every item: a BatchGetItem of 100 customers spent about 0.2 s
    there. Its reads (and updates, which return the item) already hold DynamoDB JSON, so they
@@ -100,6 +102,10 @@ V. `BaseBackend.urls`, which moto's in-process dispatcher (seam H) asks of a ser
    environment), about 1 ms an S3 request. The map is kept per backend class and the
    environment variables it reads; moto's own code builds it.
 
+W. `parse` of jsonpath_ng, as moto's Step Functions interpreter reads a state's paths
+   (`InputPath`, `ResultPath`, a parameter's `.$`): every evaluation parsed its path again,
+   through a PLY parser, ≈ 0.2 ms each, several per Map iteration. A path is parsed once
+   (the last 1,024 kept); a parsed path is only ever evaluated (`find`), never changed.
 These touch moto internals, which is why moto is pinned to an exact version.
 """
 
@@ -157,7 +163,14 @@ from moto.events.models import Rule
 from moto.events.responses import EventsHandler
 from moto.s3.exceptions import MissingKey, S3AccessDeniedError
 from moto.s3.responses import S3Response
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+    resource_eval_s3 as item_reader_s3,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+    resource_eval_s3 as result_writer_s3,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from . import permissions
@@ -213,8 +226,12 @@ def install(
             _originals["item_init"] = Item.__init__
             _originals["validate_definition"] = StepFunctionsParserBackend._validate_definition
             StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition)  # type: ignore[method-assign]
-            _originals["boto_client_for"] = lambda_eval_utils.boto_client_for
-            lambda_eval_utils.boto_client_for = _shared_client  # type: ignore[assignment]
+            for module in _CLIENT_BUILDERS:
+                _originals[f"boto_client_for.{module.__name__}"] = module.boto_client_for
+                module.boto_client_for = _shared_client  # type: ignore[attr-defined]
+            _originals["boto_client_for"] = boto_client.boto_client_for
+            _originals["json_path.parse"] = json_path.parse
+            json_path.parse = functools.lru_cache(maxsize=1024)(json_path.parse)  # type: ignore[assignment]
             Item.__init__ = _item_init  # type: ignore[method-assign]
             _originals["condition.parse"] = ConditionExpressionParser.parse
             ConditionExpressionParser.parse = _parse_once  # type: ignore[method-assign]
@@ -272,7 +289,10 @@ def uninstall() -> None:
             Table.query = _originals.pop("table.query")  # type: ignore[method-assign]
             Table.all_items = _originals.pop("table.all_items")  # type: ignore[method-assign]
             dynamodb_models.copy = _originals.pop("dynamodb.copy")  # type: ignore[assignment]
-            lambda_eval_utils.boto_client_for = _originals.pop("boto_client_for")  # type: ignore[assignment]
+            for module in _CLIENT_BUILDERS:
+                module.boto_client_for = _originals.pop(f"boto_client_for.{module.__name__}")  # type: ignore[attr-defined]
+            _originals.pop("boto_client_for")
+            json_path.parse = _originals.pop("json_path.parse")  # type: ignore[assignment]
             _shared_clients.clear()
             stop_throttling()
             for name in S3_OBJECT_READS:
@@ -527,8 +547,17 @@ DYNAMODB_WRITES: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] =
 
 # ---- F: one Lambda client for the Step Functions interpreter -----------------------------
 
+# The modules of moto's Step Functions interpreter that build clients for its Lambda tasks
+# and its Maps' S3 reads and writes.
+_CLIENT_BUILDERS = (lambda_eval_utils, item_reader_s3, result_writer_s3)
 _shared_clients: dict[tuple[str, str], Any] = {}
 _shared_clients_lock = threading.Lock()
+
+
+def prebuild_clients(region: str, services: tuple[str, ...] = ("lambda", "s3")) -> None:
+    """The clients moto's Step Functions interpreter will ask for, built now (seam F)."""
+    for service in services:
+        _shared_client(region, service)
 
 
 def _shared_client(region: str, service: str, state_credentials: Any = None) -> Any:

@@ -478,8 +478,11 @@ def _warm_up(invoker: Any) -> None:
     from customer_import.adapters.wiring import components_for
     from customer_import.settings import Settings
 
+    from . import seams
+
     invoker.warm()
     components_for(Settings.from_env())
+    seams.prebuild_clients(REGION)
 
 
 def _wait_for_workers(timeout_s: float) -> None:

@@ -1,7 +1,7 @@
 """What the embedded stack does so that an import is measured warm: shared clients, handlers
 imported at start, requests answered in process, a Query reading its partition only, an index
-Query paging by its entries, stored items kept packed, URL maps built once (seams F, H, I, Q,
-J and V and the warm-up in `customer_import_local.stack`)."""
+Query paging by its entries, stored items kept packed, URL maps and paths built once (seams F,
+H, I, Q, J, V and W and the warm-up in `customer_import_local.stack`)."""
 
 from __future__ import annotations
 
@@ -19,17 +19,35 @@ def test_every_handler_is_imported_when_the_stack_starts(stack) -> None:
     assert modules <= set(sys.modules)
 
 
-def test_step_functions_builds_its_lambda_client_once(driver, org) -> None:
-    # Given an import whose Map ran several Lambda tasks
+def test_step_functions_shares_clients_built_as_the_stack_started(driver, org) -> None:
+    # Given a started stack, whose Lambda and S3 clients for Step Functions are built already
+    from customer_import_local import seams
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+        resource_eval_s3 as item_reader_s3,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+        resource_eval_s3 as result_writer_s3,
+    )
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.utils import json_path
 
+    built = dict(seams._shared_clients)
+    assert {("eu-west-2", "lambda"), ("eu-west-2", "s3")} <= built.keys()
+    parsed = json_path.parse.cache_info().hits
+    # When an import runs its Map of several Lambda tasks, reading its manifest from S3
     job = driver.run(org, techman_csv(customers(250)))
     assert job.status == "completed"
-    # When moto's interpreter asks for a Lambda client again
-    first = lambda_eval_utils.boto_client_for(region="eu-west-2", service="lambda")
-    again = lambda_eval_utils.boto_client_for(region="eu-west-2", service="lambda")
-    # Then it gets the one it was given before, not a new one per task
-    assert first is again
+    # Then its tasks, its item reader and its result writer use the clients built at start
+    assert (
+        lambda_eval_utils.boto_client_for(region="eu-west-2", service="lambda")
+        is (built[("eu-west-2", "lambda")])
+    )
+    for module in (item_reader_s3, result_writer_s3):
+        assert (
+            module.boto_client_for(region="eu-west-2", service="s3") is (built[("eu-west-2", "s3")])
+        )
+    # And the states' paths were parsed once and read from then on (seam W)
+    assert json_path.parse.cache_info().hits > parsed
 
 
 def test_large_objects_are_kept_on_disk_not_in_the_process(stack) -> None:
