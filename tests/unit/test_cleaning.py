@@ -178,7 +178,7 @@ def test_the_invisible_characters_removed_are_unicodes_format_characters() -> No
     separator=st.sampled_from("/.-"),
     order=st.sampled_from([cleaning.DAY_FIRST, cleaning.MONTH_FIRST]),
 )
-def test_reading_a_numeric_date_agrees_with_parsing_it(
+def test_the_quick_reading_of_a_numeric_date_agrees_with_parsing_it(
     first: int,
     second: int,
     year: int,
@@ -190,8 +190,10 @@ def test_reading_a_numeric_date_agrees_with_parsing_it(
     value = f"{first:02d}{separator}{second:02d}{separator}{year:04d}"
     if time is not None:
         value += f" {time[0]:02d}:{time[1]:02d}"
-    # When the quick check asks whether it reads in this order
-    reads = cleaning.reads_as_numeric_date(value, order)
+    # When the quick reading says which orders it reads in
+    reading = cleaning.numeric_date_reading(value)
+    assert reading is not None and reading[:2] == (first, second)
+    reads = order in reading[2]
     # Then it says what parsing it says
     try:
         parsed = cleaning.parse_date(value, order) is not None

@@ -83,12 +83,6 @@ _ORDERS = {
 }
 
 
-def numeric_date_parts(value: str) -> tuple[int, int] | None:
-    """The first two parts of a `NN/NN/YYYY` (or `.`/`-`) date, or None for any other form."""
-    match = _NUMERIC_DATE.match(value.strip())
-    return (int(match["first_part"]), int(match["second_part"])) if match else None
-
-
 @functools.lru_cache(maxsize=16_384)
 def parse_datetime(
     raw: str, time_zone: str = DEFAULT_TIME_ZONE, order: str = DAY_FIRST
@@ -121,39 +115,32 @@ def parse_datetime(
     return moment.isoformat()
 
 
-def reads_as_numeric_date(value: str, order: str) -> bool:
-    """Whether `parse_datetime` takes this `NN/NN/YYYY[ HH:MM[:SS]]` value in this order,
-    found without building the zoned moment: Prepare asks it of every date of a file in both
-    orders, to learn how the file writes them."""
+def numeric_date_reading(value: str) -> tuple[int, int, frozenset[str]] | None:
+    """A `NN/NN/YYYY[ HH:MM[:SS]]` date's first two parts (`.` and `-` separate them too) and
+    the orders `parse_datetime` reads it in (`DAY_FIRST`, `MONTH_FIRST`; none for a day 0);
+    None for any other form. Found without building zoned moments: Prepare asks it of every
+    date of a file, to learn how the file writes them."""
     match = _NUMERIC_DATE.match(value.strip())
     if match is None:
-        return False
-    try:
-        _numeric_moment(match, value, order)
-    except (CleanupError, ValueError, OverflowError):
-        return False
-    return True
+        return None
+    orders = []
+    for order in (DAY_FIRST, MONTH_FIRST):
+        try:
+            _numeric_moment(match, value, order)
+        except (CleanupError, ValueError, OverflowError):
+            continue
+        orders.append(order)
+    return int(match["first_part"]), int(match["second_part"]), frozenset(orders)
 
 
 def _numeric_moment(match: re.Match[str], value: str, order: str) -> datetime:
-    parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
-    day, month = (
-        (parts["first_part"], parts["second_part"])
-        if order == DAY_FIRST
-        else (parts["second_part"], parts["first_part"])
-    )
+    first, second, year, hour, minute, seconds = (int(part or 0) for part in match.groups())
+    day, month = (first, second) if order == DAY_FIRST else (second, first)
     if month > 12 >= day:
         raise CleanupError(
             f"Impossible date: {value!r} (there is no month {month}; {_ORDERS[order][1]})"
         )
-    return datetime(
-        parts["year"],
-        month,
-        day,
-        parts.get("hour", 0),
-        parts.get("minute", 0),
-        parts.get("second", 0),
-    )
+    return datetime(year, month, day, hour, minute, seconds)
 
 
 def parse_date(raw: str, order: str = DAY_FIRST) -> str | None:

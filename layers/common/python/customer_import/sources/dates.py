@@ -81,12 +81,11 @@ class DateOrderEvidence:
                 continue
             # As the row reads it: invisible characters go (`techman.screen_cell`).
             value = cleaning.strip_invisible(values[index], keys=True).strip()
-            parts = cleaning.numeric_date_parts(value)
-            if parts is None:
+            reading = cleaning.numeric_date_reading(value)
+            if reading is None:
                 continue
-            first, second = parts
             # A value no order reads (a day 0, a 25th hour) fails its own row, telling nothing.
-            readable = {o for o in _ORDERS if cleaning.reads_as_numeric_date(value, str(o))}
+            first, second, readable = reading
             sample = DateSample(row, column, value)
             if readable == {DateOrder.DAY_FIRST} and first > 12:
                 self._day_first.add(sample)

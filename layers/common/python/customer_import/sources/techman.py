@@ -376,6 +376,8 @@ def screen_cell(column: str, value: str, row: int = 0) -> tuple[str, list[RowIss
     if "\x00" in value:
         reason = f"{column} holds a NUL character: binary data, not text"
         return "", [RowIssue(row, column, reason)]
+    if value.isascii():  # neither undecodable bytes nor invisible characters are ASCII
+        return value, []
     if wrong := undecodable_bytes(value):
         shown = " ".join(f"0x{b:02X}" for b in wrong[:8])
         reason = (
@@ -508,6 +510,8 @@ class TechmanRows:
         screened = list(values)
         issues: list[RowIssue] = []
         for index, value in enumerate(values):
+            if not value:
+                continue
             column = self._known.get(index)
             if column is not None:
                 screened[index], found = screen_cell(column, value, row_number)
