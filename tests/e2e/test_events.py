@@ -1,6 +1,6 @@
 """`Import Finished` on the event bus (issue #19 item 7, design §5.6), received by a test
 subscriber: an EventBridge rule on the product's source with an SQS queue as its target, as an
-ERP integrator would write it."""
+ERP integrator would write it; an event the bus refused is sent by the step's retry."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from tests.e2e.test_cli import CLI, cli, running
+from tests.e2e.test_state_machine import executions_for
 from tests.unit.techman_files import row, techman_csv
 
 RULE_PATTERN = {"source": ["customer-import"], "detail-type": ["Import Finished"]}
@@ -76,6 +77,41 @@ def test_a_completed_and_a_rejected_import_each_announce_how_they_ended(
     refused = events[rejected.job_id]["detail"]
     assert refused["status"] == "rejected" and "CustomerNumber" in refused["reason"]
     assert refused["error_log_key"] is None
+
+
+def test_an_ending_eventbridge_refused_once_is_announced_by_finalize_s_retry(
+    stack, driver, org, subscriber, eventually, monkeypatch
+) -> None:
+    # Given an event bus that refuses the first Import Finished of this organisation
+    from moto.events.models import EventsBackend
+
+    put_events = EventsBackend.put_events
+    refused: list[str] = []
+
+    def refusing_once(self, events):  # type: ignore[no-untyped-def]
+        mine = [e for e in events if json.loads(e.get("Detail") or "{}").get("org_id") == org]
+        if mine and not refused:
+            refused.append(json.loads(mine[0]["Detail"])["job_id"])
+            return [{"ErrorCode": "InternalFailure", "ErrorMessage": "Try again"} for _ in events]
+        return put_events(self, events)
+
+    monkeypatch.setattr(EventsBackend, "put_events", refusing_once)
+
+    # When a file is imported
+    job = driver.run(org, techman_csv([row("1", "Ann Lee")]))
+
+    # Then Finalize's Retry ran it again and announced the ending: the job completed, its
+    # execution succeeded, and the subscriber received the event once
+    assert refused == [job.job_id] and job.status == "completed"
+
+    def ended() -> bool:
+        return [e["status"] for e in executions_for(stack, job.job_id)] != ["RUNNING"]
+
+    eventually(ended, 60)
+    [execution] = executions_for(stack, job.job_id)
+    assert execution["status"] == "SUCCEEDED", execution
+    [event] = _received(subscriber, org)
+    assert event["detail"]["event_id"] == f"{job.job_id}:completed:0"
 
 
 WAIT_SCRIPT = """

@@ -221,6 +221,8 @@ class Job:
     row_errors_key: str | None = None
     error_log_key: str | None = None
     conflict_log_key: str | None = None  # a rollback's conflicts, as a CSV
+    # The `event_id` of the last ending announced on the event bus (`notifications`).
+    announced_event_id: str | None = None
     decision: dict[str, Any] | None = None
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTER_NAMES, 0))
 

@@ -4,10 +4,14 @@ automation (the ERP that dropped the file) how it ended, without polling.
 It is announced by the job store itself, once the transition to the final status is stored,
 so every way a job ends (Finalize, CloseJob, Validate's rejection, a cancel, the stuck-jobs
 sweep) announces it, and a consumer that reads the job on receiving the event finds it ended.
+The job notes the ending it announced; when the bus refuses an event, the step fails
+transiently, and its retry (Finalize, CloseJob, Validate) announces the ending it finds
+unannounced: at least once, a repeat told apart by its `event_id`.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Protocol
 
 from .imports.finalize import SUMMARY_COUNTERS
@@ -52,8 +56,12 @@ def import_finished(job: Job) -> dict[str, Any]:
         "error_log_key": job.error_log_key,
         "finished_at": job.updated_at,
         # The same for the same ending: a consumer drops a second delivery by it.
-        "event_id": f"{job.job_id}:{job.status}:{job.counter('retries')}",
+        "event_id": _event_id(job),
     }
+
+
+def _event_id(job: Job) -> str:
+    return f"{job.job_id}:{job.status}:{job.counter('retries')}"
 
 
 class AnnouncingJobStore:
@@ -65,9 +73,20 @@ class AnnouncingJobStore:
 
     def transition(self, org_id: str, job_id: str, to: JobStatus, **changes: Any) -> Job:
         job = self.jobs.transition(org_id, job_id, to, **changes)
-        if to in FINISHED:
-            self.bus.publish(IMPORT_FINISHED, import_finished(job))
+        return self._announce(job) if to in FINISHED else job
+
+    def announce_unannounced(self, job: Job) -> Job:
+        if job.status in FINISHED and job.announced_event_id != _event_id(job):
+            return self._announce(job)
         return job
+
+    def _announce(self, job: Job) -> Job:
+        """Publish the ending, then note it on the job: a step that fails in between is run
+        again and announces it again (at least once; consumers drop repeats by `event_id`)."""
+        detail = import_finished(job)
+        self.bus.publish(IMPORT_FINISHED, detail)
+        self.jobs.update(job.org_id, job.job_id, announced_event_id=detail["event_id"])
+        return replace(job, announced_event_id=detail["event_id"])
 
     def create(self, job: Job) -> bool:
         return self.jobs.create(job)

@@ -100,6 +100,11 @@ class JobStore(Protocol):
 
     def batch_outcomes(self, job_id: str) -> list[BatchOutcome]: ...
 
+    def announce_unannounced(self, job: Job) -> Job:
+        """A step run again after it stored the job's ending: announce that ending now if
+        it was never announced (the bus refused it the first time). A store that announces
+        nothing returns the job as it is."""
+
     def unsettled(self, status: JobStatus, changed_before: str) -> list[tuple[str, str]]:
         """(org_id, job_id) of every job of any organisation in `status` (pending or
         validating) whose last change was before the ISO time `changed_before`: an index

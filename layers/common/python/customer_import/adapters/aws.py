@@ -12,7 +12,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ..errors import ObjectMissing
+from ..errors import ObjectMissing, TransientImportError
 from ..ports import ConnectionGone
 from ..sources.csv_files import Readable
 
@@ -174,9 +174,10 @@ class EventBridgeBus:
             ]
         )
         if answer.get("FailedEntryCount"):
-            # The step fails and is retried: the job's end is stored, the event not sent.
+            # The step fails and its Retry runs it again: the job's end is stored, and the
+            # step's second run announces it (`announce_unannounced`).
             [entry] = answer["Entries"]
-            raise RuntimeError(
+            raise TransientImportError(
                 f"EventBridge did not take the {detail_type} event: "
                 f"{entry.get('ErrorCode')}: {entry.get('ErrorMessage')}"
             )

@@ -111,6 +111,7 @@ class JobModel(Model):
     row_errors_key = UnicodeAttribute(null=True)
     error_log_key = UnicodeAttribute(null=True)
     conflict_log_key = UnicodeAttribute(null=True)
+    announced_event_id = UnicodeAttribute(null=True)
     decision = JSONAttribute(null=True)
     # One attribute per counter, so batches can ADD to them atomically.
     rows = NumberAttribute(default=0)
@@ -178,6 +179,7 @@ class JobModel(Model):
             row_errors_key=self.row_errors_key,
             error_log_key=self.error_log_key,
             conflict_log_key=self.conflict_log_key,
+            announced_event_id=self.announced_event_id,
             decision=self.decision,
             counters={name: int(getattr(self, name) or 0) for name in COUNTER_NAMES},
         )
@@ -702,6 +704,9 @@ class DynamoJobStore:
                 str(status), JobModel.updated_at < changed_before
             )
         ]
+
+    def announce_unannounced(self, job: Job) -> Job:
+        return job  # this store announces nothing (`AnnouncingJobStore` does)
 
     def batch_outcomes(self, job_id: str) -> list[BatchOutcome]:
         return [

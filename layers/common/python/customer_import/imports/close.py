@@ -25,7 +25,8 @@ class CloseJob:
         if target not in (JobStatus.EXPIRED, JobStatus.CANCELLED, JobStatus.FAILED):
             raise ValueError(f"close() ends jobs as expired, cancelled or failed, not {status}")
         job = self.jobs.get(org_id, job_id)
-        if job.status is target:
+        if job.status is target:  # a retry of the step that ended it
+            self.jobs.announce_unannounced(job)
             return {"status": str(job.status)}
         reasons = {
             JobStatus.EXPIRED: "Nobody decided in time: the import expired",

@@ -79,7 +79,9 @@ class FinalizeImport:
                 (finished - datetime.fromisoformat(job.created_at)).total_seconds(), 3
             ),
         )
-        if not ended_before:
+        if ended_before:
+            job = self.jobs.announce_unannounced(job)
+        else:
             # What `retry` may import again: the rows that failed to be written, unrecovered.
             retryable = sum(1 for f in write_failures.values() if f.column in WRITE_FAILURE_COLUMNS)
             counters = {**job.counters, "retryable": retryable}

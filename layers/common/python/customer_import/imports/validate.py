@@ -131,13 +131,16 @@ def reject(
     reason: str,
     missing_columns: list[str] | None = None,
 ) -> dict[str, Any]:
-    job = jobs.transition(
-        job.org_id,
-        job.job_id,
-        JobStatus.REJECTED,
-        reason=reason,
-        missing_columns=missing_columns or [],
-    )
+    if job.status is JobStatus.REJECTED:  # a retry of the Validate that rejected it
+        job = jobs.announce_unannounced(job)
+    else:
+        job = jobs.transition(
+            job.org_id,
+            job.job_id,
+            JobStatus.REJECTED,
+            reason=reason,
+            missing_columns=missing_columns or [],
+        )
     audit.record(job, "import.rejected", job.actor, reason=reason)
     broadcaster.publish(job, "status")
     return {"rejected": True}
