@@ -9,7 +9,8 @@ Prints: upload → completed time (the CLI's path: presigned POST, S3 → EventB
 Functions → Lambda → DynamoDB, WebSocket progress); the floor: the same DynamoDB items
 written by plain batched `BatchWriteItem` into the same local backend; their ratio, in wall
 time and in this process's CPU time (the machine is shared: CPU time moves less with what
-else runs); items per second; WebSocket progress latency (batch committed and pushed →
+else runs); where the import's CPU went: its writes of customer items beside the floor's,
+its other requests by service, and the rest; items per second; WebSocket progress latency (batch committed and pushed →
 client received); the peak RSS of the whole process (moto's backends, the handlers and the
 client share it).
 
@@ -22,6 +23,7 @@ process).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import gc
 import json
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +79,49 @@ def floor_seconds() -> Floor:
     return Floor(seconds, cpu, len(requests), rss_mib() - rss_started)
 
 
+class RequestCpu:
+    """The CPU time of this process's AWS requests by kind, each on the thread that made it
+    (thread CPU time, moto's answer included: it is answered in process): where the import's
+    time goes beside its floor. A Lambda invocation is not counted as a request: the handler
+    runs inside it, and its own requests are."""
+
+    def __init__(self, customer_tables: frozenset[str]) -> None:
+        self.customer_tables = customer_tables
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[None]:
+        from botocore.client import BaseClient
+
+        original = BaseClient._make_api_call
+
+        def timed(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if operation == "Invoke":
+                return original(client, operation, params)
+            started = time.thread_time()
+            try:
+                return original(client, operation, params)
+            finally:
+                kind = self._kind(client.meta.service_model.service_name, operation, params)
+                self.seconds[kind] = self.seconds.get(kind, 0.0) + time.thread_time() - started
+
+        BaseClient._make_api_call = timed  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+    def _kind(self, service: str, operation: str, params: dict[str, Any]) -> str:
+        if service == "dynamodb" and operation in ("BatchWriteItem", "TransactWriteItems"):
+            tables = set(params.get("RequestItems") or {}) | {
+                next(iter(item.values())).get("TableName")
+                for item in params.get("TransactItems", [])
+            }
+            if tables & self.customer_tables:
+                return "customer writes"
+        return {"dynamodb": "other DynamoDB", "s3": "S3"}.get(service, "other requests")
+
+
 def rss_mib() -> float:
     with open("/proc/self/status") as status:
         for line in status:
@@ -114,10 +160,17 @@ def main() -> None:
         if message and message.get("type") == "progress" and "sent_at" in message:
             latencies.append(message["received_at"] - message["sent_at"])
 
-    with LocalStack() as stack:
+    from customer_import_local.stack import table_name
+
+    from bench.stored_items import CUSTOMER_TABLES
+
+    requests = RequestCpu(frozenset(table_name(t) for t in CUSTOMER_TABLES))
+    with LocalStack() as stack, contextlib.ExitStack() as counting:
         assert stack.endpoints is not None
         memory = stack.invoker.memory = StepMemory()
         rss_before = rss_mib()
+        if not args.memory:
+            counting.enter_context(requests.counting())
         cpu_started = cpu_seconds()
         result = import_file(
             Remote.of(stack.endpoints, local_token("bench", "bench")),
@@ -129,6 +182,7 @@ def main() -> None:
             error_log_dir=Path(".local/bench"),
         )
         import_cpu = cpu_seconds() - cpu_started
+        counting.close()
         job = components().pipeline.job("bench", result.job.job_id)
         objects = components().pipeline.objects
         manifest = objects.get_json(job.manifest_key or "")
@@ -162,6 +216,17 @@ def main() -> None:
         print(
             f"  ratio     import / floor                     {result.seconds / floor_s:8.2f} x   "
             f"CPU {import_cpu / floor_cpu:.2f} x   (design target ≤ 1.5 x, ≤ 10 s)"
+        )
+        written = requests.seconds.pop("customer writes", 0.0)
+        others = " · ".join(f"{k} {v:.2f} s" for k, v in sorted(requests.seconds.items()))
+        rest = import_cpu - written - sum(requests.seconds.values())
+        print(
+            f"  where     customer writes {written:.2f} s CPU, {written / floor_cpu:.2f} x the floor's;"
+            f" other requests: {others}"
+        )
+        print(
+            f"            the rest {rest:.2f} s CPU (Prepare's cleaning, the handlers' own work,"
+            " the workflow, the client)"
         )
     if latencies:
         ordered = sorted(latencies)
