@@ -101,11 +101,11 @@ V. `BaseBackend.urls`, which moto's in-process dispatcher (seam H) asks of a ser
    first reloads the module `moto.s3.urls` (its patterns may name custom endpoints from the
    environment), about 1 ms an S3 request. The map is kept per backend class and the
    environment variables it reads; moto's own code builds it.
-
 W. `parse` of jsonpath_ng, as moto's Step Functions interpreter reads a state's paths
    (`InputPath`, `ResultPath`, a parameter's `.$`): every evaluation parsed its path again,
    through a PLY parser, ≈ 0.2 ms each, several per Map iteration. A path is parsed once
    (the last 1,024 kept); a parsed path is only ever evaluated (`find`), never changed.
+
 These touch moto internals, which is why moto is pinned to an exact version.
 """
 
@@ -545,7 +545,7 @@ DYNAMODB_WRITES: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] =
 }
 
 
-# ---- F: one Lambda client for the Step Functions interpreter -----------------------------
+# ---- F: the Step Functions interpreter's clients built once -------------------------------
 
 # The modules of moto's Step Functions interpreter that build clients for its Lambda tasks
 # and its Maps' S3 reads and writes.
