@@ -24,12 +24,19 @@ Who may assume the roles comes from the deployment, never from this code:
   fine for the stack's own account but should not be left out for a third party's account.
   AWS does not treat an external id as a secret (it is readable in the role's trust policy),
   yet it is given at deploy time only and never written in the repository.
+- `erpTrust`: who may assume each organisation's role, when organisations have ERPs of their
+  own: `{"acme": {"principal": "111122223333", "externalId": "..."}, ...}` (an object in
+  cdk.json, its JSON with `-c`). An organisation's `principal` and `externalId` replace the
+  two settings above for its role only, so one organisation's ERP cannot assume another's
+  role; an organisation it does not name keeps them. Every organisation it names must be in
+  `erpOrganisations`.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration
@@ -42,6 +49,8 @@ from infra.description import DROP_ACTIONS, DROPS_PREFIX
 ORGANISATIONS_CONTEXT_KEY = "erpOrganisations"
 TRUSTED_PRINCIPAL_CONTEXT_KEY = "erpTrustedPrincipal"
 EXTERNAL_ID_CONTEXT_KEY = "erpExternalId"
+TRUST_CONTEXT_KEY = "erpTrust"
+TRUST_FIELDS = ("principal", "externalId")
 
 # The product keeps no pattern of its own for organisation ids (Cognito's `custom:org_id` takes
 # 1 to 64 characters): these are the ids that are safe as an S3 key segment and an IAM resource.
@@ -72,21 +81,25 @@ class ErpDropAccess(Construct):
         organisations: Sequence[str] = (),
         trusted_principal: str | None = None,
         external_id: str | None = None,
+        trust: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = bucket
         self.organisations = _organisations(organisations)
         self.trusted_principal = trusted_principal
-        self.external_id = _external_id(external_id)
-        principal = _principal(trusted_principal)
+        self.external_id = _external_id(external_id, EXTERNAL_ID_CONTEXT_KEY)
+        shared = _principal(trusted_principal, TRUSTED_PRINCIPAL_CONTEXT_KEY)
+        own = _trust(trust or {}, self.organisations)
         self.roles: dict[str, iam.Role] = {}
         for org in self.organisations:
             label = output_label(org)
+            principal, org_external_id = own.get(org, (None, None))
+            external = org_external_id or self.external_id
             role = iam.Role(
                 self,
                 f"{label}Role",
-                assumed_by=principal,
-                external_ids=[self.external_id] if self.external_id else None,
+                assumed_by=principal or shared,
+                external_ids=[external] if external else None,
                 max_session_duration=MAX_SESSION,
                 description=(
                     f"ERP drops of organisation {org}: may only put objects under "
@@ -140,6 +153,7 @@ class ErpDropAccess(Construct):
             organisations=_listed(node.try_get_context(ORGANISATIONS_CONTEXT_KEY)),
             trusted_principal=_text(node.try_get_context(TRUSTED_PRINCIPAL_CONTEXT_KEY)),
             external_id=_text(node.try_get_context(EXTERNAL_ID_CONTEXT_KEY)),
+            trust=_object(node.try_get_context(TRUST_CONTEXT_KEY)),
         )
 
     def drop_prefix(self, org: str) -> str:
@@ -174,7 +188,7 @@ def _organisations(organisations: Sequence[str]) -> tuple[str, ...]:
     return tuple(labels.values())
 
 
-def _principal(trusted: str | None) -> iam.IPrincipal:
+def _principal(trusted: str | None, where: str) -> iam.IPrincipal:
     if trusted is None:
         return iam.AccountRootPrincipal()
     if ACCOUNT_ID_PATTERN.fullmatch(trusted):
@@ -182,18 +196,59 @@ def _principal(trusted: str | None) -> iam.IPrincipal:
     if ROLE_ARN_PATTERN.fullmatch(trusted):
         return iam.ArnPrincipal(trusted)
     raise ValueError(
-        f"context {TRUSTED_PRINCIPAL_CONTEXT_KEY}: {trusted!r} is neither an AWS account id "
+        f"context {where}: {trusted!r} is neither an AWS account id "
         "(12 digits) nor a role ARN (arn:aws:iam::<account>:role/<name>)"
     )
 
 
-def _external_id(external_id: str | None) -> str | None:
+def _external_id(external_id: str | None, where: str) -> str | None:
     if external_id is not None and not EXTERNAL_ID_PATTERN.fullmatch(external_id):
         raise ValueError(
-            f"context {EXTERNAL_ID_CONTEXT_KEY}: not an STS external id (2 to 1224 of the "
+            f"context {where}: not an STS external id (2 to 1224 of the "
             "characters A-Z a-z 0-9 _ + = , . @ : / -)"
         )
     return external_id
+
+
+def _trust(
+    trust: Mapping[str, Any], organisations: Sequence[str]
+) -> dict[str, tuple[iam.IPrincipal | None, str | None]]:
+    """Each organisation's own principal and external id (None: the shared setting)."""
+    own: dict[str, tuple[iam.IPrincipal | None, str | None]] = {}
+    for org, fields in trust.items():
+        where = f"{TRUST_CONTEXT_KEY}.{org}"
+        if org not in organisations:
+            raise ValueError(
+                f"context {TRUST_CONTEXT_KEY}: {org!r} is not one of {ORGANISATIONS_CONTEXT_KEY} "
+                f"({', '.join(organisations) or 'none'})"
+            )
+        if not isinstance(fields, Mapping) or not fields or set(fields) - set(TRUST_FIELDS):
+            raise ValueError(
+                f"context {where}: expected an object of {' and/or '.join(TRUST_FIELDS)}"
+            )
+        principal, external_id = (_text(fields.get(name)) for name in TRUST_FIELDS)
+        own[org] = (
+            None if principal is None else _principal(principal, f"{where}.principal"),
+            _external_id(external_id, f"{where}.externalId"),
+        )
+    return own
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """An object as cdk.json gives it, or its JSON as `-c` does."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError(f"context {TRUST_CONTEXT_KEY}: not JSON") from None
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"context {TRUST_CONTEXT_KEY}: expected an object "
+            '{"<organisation>": {"principal": ..., "externalId": ...}}'
+        )
+    return value
 
 
 def _listed(value: Any) -> list[Any]:

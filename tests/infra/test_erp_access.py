@@ -18,6 +18,7 @@ from infra.app import build_app
 from infra.constructs.erp_access import (
     EXTERNAL_ID_CONTEXT_KEY,
     ORGANISATIONS_CONTEXT_KEY,
+    TRUST_CONTEXT_KEY,
     TRUSTED_PRINCIPAL_CONTEXT_KEY,
     ErpDropAccess,
     output_label,
@@ -256,9 +257,73 @@ def test_a_trusted_role_arn_is_the_only_principal_that_may_assume_the_role() -> 
     assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}
 
 
+def _trust_policies(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each role's one trust statement, by the organisation its description names."""
+    policies = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Role":
+            org = resource["Properties"]["Description"].split()[4].rstrip(":")
+            [statement] = resource["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            policies[org] = statement
+    return policies
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["cdk.json", "-c"])
+def test_an_organisation_with_an_erp_of_its_own_trusts_only_that_erp(as_json: bool) -> None:
+    # Given two organisations: acme with its own ERP account and external id, globex with the
+    # shared ERP role
+    acme_account = "111122223333"
+    shared_role = f"arn:aws:iam::{ERP_ACCOUNT}:role/erp"
+    trust = {"acme": {"principal": acme_account, "externalId": "acme-external-id"}}
+    # When the roles are built
+    _, template = _small_stack(
+        {
+            ORGANISATIONS_CONTEXT_KEY: "acme,globex",
+            TRUSTED_PRINCIPAL_CONTEXT_KEY: shared_role,
+            EXTERNAL_ID_CONTEXT_KEY: EXTERNAL_ID,
+            TRUST_CONTEXT_KEY: json.dumps(trust) if as_json else trust,
+        }
+    )
+    policies = _trust_policies(template)
+    # Then acme's role trusts acme's ERP account only, with acme's external id
+    acme = policies["acme"]
+    assert json.dumps(acme["Principal"]).count(acme_account) == 1
+    assert ERP_ACCOUNT not in json.dumps(acme["Principal"])
+    assert acme["Condition"] == {"StringEquals": {"sts:ExternalId": "acme-external-id"}}
+    # And globex's keeps the shared role and external id
+    assert policies["globex"]["Principal"] == {"AWS": shared_role}
+    assert policies["globex"]["Condition"] == {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}
+
+
+def test_an_organisation_s_own_external_id_alone_keeps_the_shared_principal() -> None:
+    # Given acme with only an external id of its own
+    _, template = _small_stack(
+        {
+            ORGANISATIONS_CONTEXT_KEY: "acme,globex",
+            TRUSTED_PRINCIPAL_CONTEXT_KEY: ERP_ACCOUNT,
+            TRUST_CONTEXT_KEY: {"acme": {"externalId": "acme-only"}},
+        }
+    )
+    policies = _trust_policies(template)
+    # Then acme's role trusts the shared account with acme's id; globex's needs none
+    assert policies["acme"]["Principal"] == policies["globex"]["Principal"]
+    assert policies["acme"]["Condition"] == {"StringEquals": {"sts:ExternalId": "acme-only"}}
+    assert "Condition" not in policies["globex"]
+
+
 @pytest.mark.parametrize(
     ("context", "message"),
     [
+        ({TRUST_CONTEXT_KEY: {"initech": {"principal": ERP_ACCOUNT}}}, "'initech' is not one of"),
+        ({TRUST_CONTEXT_KEY: {"acme": {"principal": "12345"}}}, "erpTrust.acme.principal"),
+        (
+            {TRUST_CONTEXT_KEY: {"acme": {"externalId": "has spaces"}}},
+            "erpTrust.acme.externalId: not an STS external id",
+        ),
+        ({TRUST_CONTEXT_KEY: {"acme": {"role": ERP_ACCOUNT}}}, "erpTrust.acme: expected"),
+        ({TRUST_CONTEXT_KEY: {"acme": "123456789012"}}, "erpTrust.acme: expected"),
+        ({TRUST_CONTEXT_KEY: ["acme"]}, "erpTrust: expected an object"),
+        ({TRUST_CONTEXT_KEY: "{acme"}, "erpTrust: not JSON"),
         (
             {TRUSTED_PRINCIPAL_CONTEXT_KEY: "arn:aws:iam::123456789012:user/erp"},
             "erpTrustedPrincipal: .* is neither an AWS account id",
@@ -280,9 +345,18 @@ def test_a_wrong_context_value_stops_the_synthesis_saying_which(
         _small_stack({ORGANISATIONS_CONTEXT_KEY: "acme", **context})
 
 
-def test_the_external_id_is_never_echoed_in_an_error() -> None:
+@pytest.mark.parametrize(
+    "context",
+    [
+        {EXTERNAL_ID_CONTEXT_KEY: "s3cret value"},
+        {TRUST_CONTEXT_KEY: {"acme": {"externalId": "s3cret value"}}},
+        {TRUST_CONTEXT_KEY: '{"acme": {"externalId": "s3cret value"'},
+    ],
+    ids=["shared", "an organisation's", "in broken JSON"],
+)
+def test_the_external_id_is_never_echoed_in_an_error(context: dict[str, Any]) -> None:
     # Given a malformed external id (it may be a value someone meant to keep to themselves)
     with pytest.raises(ValueError) as raised:
-        _small_stack({ORGANISATIONS_CONTEXT_KEY: "acme", EXTERNAL_ID_CONTEXT_KEY: "s3cret value"})
+        _small_stack({ORGANISATIONS_CONTEXT_KEY: "acme", **context})
     # Then the message does not repeat it
     assert "s3cret" not in str(raised.value)
