@@ -38,14 +38,10 @@ def test_step_functions_shares_clients_built_as_the_stack_started(driver, org) -
     job = driver.run(org, techman_csv(customers(250)))
     assert job.status == "completed"
     # Then its tasks, its item reader and its result writer use the clients built at start
-    assert (
-        lambda_eval_utils.boto_client_for(region="eu-west-2", service="lambda")
-        is (built[("eu-west-2", "lambda")])
-    )
+    lambda_client, s3_client = built[("eu-west-2", "lambda")], built[("eu-west-2", "s3")]
+    assert lambda_eval_utils.boto_client_for(region="eu-west-2", service="lambda") is lambda_client
     for module in (item_reader_s3, result_writer_s3):
-        assert (
-            module.boto_client_for(region="eu-west-2", service="s3") is (built[("eu-west-2", "s3")])
-        )
+        assert module.boto_client_for(region="eu-west-2", service="s3") is s3_client
     # And the states' paths were parsed once and read from then on (seam W)
     assert json_path.parse.cache_info().hits > parsed
 
