@@ -2,7 +2,7 @@
 (issue 20, second slice): the update settings offered only to who may use them, a sync that
 bins over its threshold confirmed in the page, a transfer from another account and its
 rollback with the dry run, the date-order question of a mapped profile, the recycle bin with
-restore, and the audit log.
+restore, the audit log, and the profiles: kept from an import, changed, deleted.
 
 Every screen is photographed and scanned with axe-core (`page.screen`): a serious or critical
 accessibility problem fails the test that reached it.
@@ -461,3 +461,60 @@ def test_an_imports_settings_are_kept_as_a_profile_from_its_page(
     assert "profile north-nightly · account north · update" in browser.text(css="p.meta")
     assert page.counts("The whole file")["unchanged"] == "2"
     assert driver.components.pipeline.job(org, job_id).options.profile == "north-nightly"
+
+
+def test_a_profiles_settings_are_changed_and_the_profile_deleted_in_the_page(
+    page: ImportPage, stack: Any, org: str
+) -> None:
+    # Given two profiles: north-nightly, an update into north held for a person, and another
+    client = api(stack, org)
+    client.put_profile(
+        "north-nightly",
+        {"source": "techman", "account": "north", "mode": "update", "review": "hold"},
+    )
+    client.put_profile("south-weekly", {"source": "techman", "account": "south"})
+    # When the admin opens the profiles
+    page.sign_in(org)
+    browser = page.browser
+    browser.click(role="link", name="Profiles")
+    page.wait_for_heading("Import profiles")
+    browser.wait_for(role="link", name="south-weekly")  # the list loads after the heading
+    # Then each is listed with its account, mode and review
+    rows = page.table("The organisation's import profiles, by name")
+    assert [r[0] for r in rows] == ["north-nightly", "south-weekly"]
+    assert rows[0][2:] == ["north", "update", "waits for a person"]
+    page.screen("profiles")
+    # When she opens north-nightly, makes it a sync that runs without waiting and binning up
+    # to 5 %, with a mistyped account first
+    browser.click(role="link", name="north-nightly")
+    page.wait_for_heading("Profile north-nightly")
+    assert browser.attribute("value", role="textbox", name="Account") == "north"
+    browser.fill("north east", role="textbox", name="Account")
+    browser.select("sync", label="Mode")
+    browser.select("auto", label="Review")
+    browser.fill("5", label="Bin at most this share of the account without asking (%)")
+    browser.click(role="button", name="Save profile north-nightly")
+    # Then the account is refused in the page, saying what an account is
+    assert "1 to 64 letters, digits" in browser.text(role="alert", has_text="account")
+    browser.fill("north", role="textbox", name="Account")
+    browser.click(role="button", name="Save profile north-nightly")
+    browser.wait_for(text="Saved profile north-nightly: account north, sync, runs without waiting.")
+    page.screen("profile-changed")
+    # And the stored profile holds the changes, and kept what the form does not show
+    saved = client.profile("north-nightly")
+    assert (saved["mode"], saved["review"], saved["max_delete_percent"]) == ("sync", "auto", 5)
+    assert (saved["source"], saved["account"], saved["date_order"]) == (
+        "techman",
+        "north",
+        "day_first",
+    )
+    # When she deletes it, confirming the second time
+    browser.click(role="button", name="Delete profile north-nightly")
+    browser.wait_for(text="Deleting profile north-nightly cannot be undone")
+    assert [p["name"] for p in client.profiles()] == ["north-nightly", "south-weekly"]
+    browser.click(role="button", name="Delete profile north-nightly for good")
+    page.wait_for_heading("Import profiles")
+    # Then it is gone, from the list and from the API
+    browser.wait_for(role="link", name="south-weekly")
+    assert browser.count(role="link", name="north-nightly") == 0
+    assert [p["name"] for p in client.profiles()] == ["south-weekly"]

@@ -214,6 +214,7 @@ export interface Profile {
   name: string;
   source: string;
   format?: string;
+  columns?: Record<string, string>;
   account: string;
   mode: string;
   key: string;
@@ -359,6 +360,19 @@ export class Api {
 
   profiles(): Promise<{ items: Profile[] }> {
     return this.call("GET", "/profiles");
+  }
+
+  profile(name: string): Promise<Profile> {
+    return this.call("GET", `/profiles/${encodeURIComponent(name)}`);
+  }
+
+  /** Save a profile whole (PUT replaces it; a field left out takes its default). */
+  putProfile(name: string, document: Omit<Profile, "name">): Promise<Profile> {
+    return this.call("PUT", `/profiles/${encodeURIComponent(name)}`, document);
+  }
+
+  deleteProfile(name: string): Promise<{ deleted: string }> {
+    return this.call("DELETE", `/profiles/${encodeURIComponent(name)}`);
   }
 
   rollback(jobId: string, dryRun: boolean): Promise<RollbackResult> {

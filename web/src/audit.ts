@@ -6,7 +6,7 @@ import type { AuditEntry } from "./api";
 import { focusHeading, type Context, type Screen } from "./context";
 import { count, h, replace } from "./dom";
 import { auditAction } from "./labels";
-import { screenLinks } from "./nav";
+import { screenLinks, withoutCapability } from "./nav";
 import { can, IMPORT_MANAGE } from "./session";
 
 // Entries per page: the API's most; older ones come a page at a time, on request.
@@ -34,13 +34,7 @@ export class AuditScreen implements Screen {
       this.body,
     );
     if (!can(context.session, IMPORT_MANAGE)) {
-      this.element = h(
-        "div",
-        null,
-        title,
-        screenLinks(context, "audit"),
-        h("p", { role: "alert" }, "Your sign-in does not carry the settings.import.manage capability, so you cannot read the audit log."),
-      );
+      this.element = withoutCapability(context, "audit", title, IMPORT_MANAGE, "cannot read the audit log.");
       return;
     }
     this.more.addEventListener("click", () => void this.load());

@@ -5,7 +5,7 @@ import type { Context, Screen, UploadState } from "./context";
 import { count, h, replace, uid, when } from "./dom";
 import { ImportSettings } from "./import-settings";
 import { statusLabel } from "./labels";
-import { screenLinks } from "./nav";
+import { screenLinks, withoutCapability } from "./nav";
 import { can, IMPORT_MANAGE } from "./session";
 import { uploadFile } from "./upload";
 
@@ -17,16 +17,12 @@ export class HomeScreen implements Screen {
     document.title = "Import data · Settings";
     const heading = h("h1", { tabindex: "-1" }, "Import data");
     if (!can(context.session, IMPORT_MANAGE)) {
-      this.element = h(
-        "div",
-        null,
+      this.element = withoutCapability(
+        context,
+        "imports",
         heading,
-        screenLinks(context, "imports"),
-        h(
-          "p",
-          { role: "alert" },
-          "Your sign-in does not carry the settings.import.manage capability, so you cannot import customers or see the imports. Sign out and sign in again with it.",
-        ),
+        IMPORT_MANAGE,
+        "cannot import customers or see the imports. Sign out and sign in again with it.",
       );
       return;
     }

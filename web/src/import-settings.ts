@@ -5,17 +5,11 @@
 
 import type { Api, FieldPolicy, Key, Mode, NewImport, NewProfileImport, Profile, Transfer } from "./api";
 import { h, replace, uid } from "./dom";
-import { FIELD_POLICIES, KEY_CHOICES, MODES, TRANSFERS } from "./labels";
+import { DATE_WORDS, FIELD_POLICIES, KEY_CHOICES, MODES, TRANSFERS } from "./labels";
 import { can, CUSTOMERS_TRANSFER, type Session } from "./session";
 
 const ACCOUNT = /^[A-Za-z0-9._-]{1,64}$/;
 const DEFAULT_MAX_DELETE_PERCENT = 20;
-const DATE_WORDS: Record<string, string> = {
-  day_first: "day first",
-  month_first: "month first",
-  iso: "ISO (YYYY-MM-DD)",
-  detect: "told by the file's own dates (you are asked when none does)",
-};
 
 /** What the form asks the API for, or why it cannot yet (and which field to go to). */
 export type Request =

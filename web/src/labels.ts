@@ -118,6 +118,14 @@ export const PLANNED: Record<string, string> = {
   move: "Move",
 };
 
+/** How a profile reads a file's numeric dates, in words. */
+export const DATE_WORDS: Record<string, string> = {
+  day_first: "day first",
+  month_first: "month first",
+  iso: "ISO (YYYY-MM-DD)",
+  detect: "told by the file's own dates (you are asked when none does)",
+};
+
 export const DATE_ORDERS: Record<string, { label: string; hint: string }> = {
   day_first: { label: "Day first", hint: "03.04.2021 is 3 April 2021" },
   month_first: { label: "Month first", hint: "03.04.2021 is 4 March 2021" },

@@ -8,6 +8,7 @@ import { h, replace } from "./dom";
 import { AuditScreen } from "./audit";
 import { HomeScreen } from "./home";
 import { JobScreen } from "./job";
+import { ProfilesScreen } from "./profiles";
 import { RecycleBinScreen } from "./recycle-bin";
 import { cognitoConfig, finishSignIn, isSignInRedirect, sessionFrom, signOutUrl, startSignIn, type CognitoConfig } from "./cognito";
 import { clearSession, currentSession, saveSession } from "./session";
@@ -16,9 +17,11 @@ const JOB_ROUTE = /^#\/imports\/([0-9a-fA-F-]{36})$/;
 // The recycle bin of an account (main when none is named).
 const BIN_ROUTE = /^#\/recycle-bin(?:\/([A-Za-z0-9._-]{1,64}))?$/;
 const AUDIT_ROUTE = /^#\/audit$/;
+// The import profiles, or one of them (customer_import.profiles.PROFILE_NAME_PATTERN).
+const PROFILES_ROUTE = /^#\/profiles(?:\/([a-z0-9][a-z0-9_-]{0,63}))?$/;
 
 function signInAddress(config: PageConfig): string {
-  const back = [JOB_ROUTE, BIN_ROUTE, AUDIT_ROUTE].some((route) => route.test(location.hash)) ? location.hash : "#/";
+  const back = [JOB_ROUTE, BIN_ROUTE, AUDIT_ROUTE, PROFILES_ROUTE].some((route) => route.test(location.hash)) ? location.hash : "#/";
   return `${config.sign_in_url}?${new URLSearchParams({ return: back })}`;
 }
 
@@ -76,13 +79,16 @@ async function boot(): Promise<void> {
     screen?.dispose();
     const job = JOB_ROUTE.exec(location.hash);
     const bin = BIN_ROUTE.exec(location.hash);
+    const profiles = PROFILES_ROUTE.exec(location.hash);
     screen = job?.[1]
       ? new JobScreen(context, job[1])
       : bin
         ? new RecycleBinScreen(context, bin[1] ?? "main")
-        : AUDIT_ROUTE.test(location.hash)
-          ? new AuditScreen(context)
-          : new HomeScreen(context);
+        : profiles
+          ? new ProfilesScreen(context, profiles[1] ?? null)
+          : AUDIT_ROUTE.test(location.hash)
+            ? new AuditScreen(context)
+            : new HomeScreen(context);
     replace(main, screen.element);
   };
   window.addEventListener("hashchange", route);

@@ -6,7 +6,7 @@
 import { ApiError, type BinnedCustomer } from "./api";
 import { focusHeading, type Context, type Screen } from "./context";
 import { h, replace, uid, when } from "./dom";
-import { screenLinks } from "./nav";
+import { screenLinks, withoutCapability } from "./nav";
 import { can, CUSTOMERS_ACCESS } from "./session";
 
 const ACCOUNT = /^[A-Za-z0-9._-]{1,64}$/;
@@ -31,13 +31,7 @@ export class RecycleBinScreen implements Screen {
     document.title = `Recycle bin of ${account} · Import data`;
     const title = h("h1", null, "Import data");
     if (!can(context.session, CUSTOMERS_ACCESS)) {
-      this.element = h(
-        "div",
-        null,
-        title,
-        screenLinks(context, "recycle-bin"),
-        h("p", { role: "alert" }, "Your sign-in does not carry the customers.access capability, so you cannot see or restore binned customers."),
-      );
+      this.element = withoutCapability(context, "recycle-bin", title, CUSTOMERS_ACCESS, "cannot see or restore binned customers.");
       this.table = h("table");
       return;
     }
