@@ -518,3 +518,13 @@ def test_a_profiles_settings_are_changed_and_the_profile_deleted_in_the_page(
     browser.wait_for(role="link", name="south-weekly")
     assert browser.count(role="link", name="north-nightly") == 0
     assert [p["name"] for p in client.profiles()] == ["south-weekly"]
+    # And a profile that transfers customers is shown, but not saved, under her sign-in (it
+    # carries no customers.transfer: the API would refuse it)
+    client.put_profile(
+        "east-moves",
+        {"source": "techman", "account": "east", "mode": "update", "transfer": "move"},
+    )
+    browser.goto(f"{page.web_url}#/profiles/east-moves")
+    page.wait_for_heading("Profile east-moves")
+    browser.wait_for(text="Saving a profile that transfers customers takes the customers.transfer")
+    assert browser.attribute("disabled", role="button", name="Save profile east-moves") == ""

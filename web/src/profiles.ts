@@ -126,7 +126,7 @@ export class ProfilesScreen implements Screen {
     const transfer = mayTransfer ? field("Transfer between accounts", select("transfer", TRANSFERS, profile.transfer), "In update and sync modes.") : null;
     const relatedId = uid("related");
     const related = h("input", { type: "checkbox", id: relatedId, name: "transfer_related", checked: profile.transfer_related });
-    const save = h("button", { type: "submit" }, `Save profile ${profile.name}`);
+    const save = h("button", { type: "submit", disabled: profile.transfer !== "none" && !mayTransfer }, `Save profile ${profile.name}`);
     const remove = h("button", { type: "button", class: "secondary" }, `Delete profile ${profile.name}`);
     const result = h("p", { role: "status" });
     const form = h(
@@ -137,7 +137,15 @@ export class ProfilesScreen implements Screen {
       mode.element,
       key.element,
       policy.element,
-      transfer ? transfer.element : h("p", { class: "hint" }, `Transfer between accounts: ${profile.transfer} (changing it takes the customers.transfer capability).`),
+      transfer
+        ? transfer.element
+        : h(
+            "p",
+            { class: "hint" },
+            profile.transfer === "none"
+              ? "Transfer between accounts: none (choosing one takes the customers.transfer capability)."
+              : `Transfer between accounts: ${profile.transfer}. Saving a profile that transfers customers takes the customers.transfer capability, which your sign-in does not carry.`,
+          ),
       transfer ? h("div", { class: "check" }, related, h("label", { for: relatedId }, "With related records")) : null,
       maxDelete.element,
       duplicates.element,
