@@ -165,24 +165,22 @@ def main() -> None:
     from bench.stored_items import CUSTOMER_TABLES
 
     requests = RequestCpu(frozenset(table_name(t) for t in CUSTOMER_TABLES))
-    with LocalStack() as stack, contextlib.ExitStack() as counting:
+    with LocalStack() as stack:
         assert stack.endpoints is not None
         memory = stack.invoker.memory = StepMemory()
         rss_before = rss_mib()
-        if not args.memory:
-            counting.enter_context(requests.counting())
-        cpu_started = cpu_seconds()
-        result = import_file(
-            Remote.of(stack.endpoints, local_token("bench", "bench")),
-            args.file,
-            source="techman",
-            account_id="main",
-            decide=lambda _job: ("skip", None),
-            on_update=on_update,
-            error_log_dir=Path(".local/bench"),
-        )
-        import_cpu = cpu_seconds() - cpu_started
-        counting.close()
+        with contextlib.nullcontext() if args.memory else requests.counting():
+            cpu_started = cpu_seconds()
+            result = import_file(
+                Remote.of(stack.endpoints, local_token("bench", "bench")),
+                args.file,
+                source="techman",
+                account_id="main",
+                decide=lambda _job: ("skip", None),
+                on_update=on_update,
+                error_log_dir=Path(".local/bench"),
+            )
+            import_cpu = cpu_seconds() - cpu_started
         job = components().pipeline.job("bench", result.job.job_id)
         objects = components().pipeline.objects
         manifest = objects.get_json(job.manifest_key or "")

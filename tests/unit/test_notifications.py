@@ -38,15 +38,21 @@ def announcing(world: World) -> RecordingBus:
     return bus
 
 
+def prepared(world: World, count: int) -> str:
+    """A file of `count` customers, validated and prepared to run without waiting."""
+    job_id = uploaded(world, techman_csv(customers(count)), JobOptions(auto_run=True))
+    world.pipeline.validate(ORG, job_id)
+    world.pipeline.prepare(ORG, job_id)
+    return job_id
+
+
 def test_an_import_announces_its_end_once_and_nothing_before() -> None:
     # Given a pipeline whose job store announces endings
     world = World()
     bus = announcing(world)
 
     # When a file is imported through every step, Finalize run twice
-    job_id = uploaded(world, techman_csv(customers(3)), JobOptions(auto_run=True))
-    world.pipeline.validate(ORG, job_id)
-    world.pipeline.prepare(ORG, job_id)
+    job_id = prepared(world, 3)
     import_all(world, job_id)
     world.pipeline.finalize(ORG, job_id)
 
@@ -82,9 +88,7 @@ def test_an_ending_the_bus_refused_is_announced_when_finalize_runs_again() -> No
     # Given an import whose Finalize stored its ending, then saw the bus refuse the event
     world = World()
     bus = announcing(world)
-    job_id = uploaded(world, techman_csv(customers(3)), JobOptions(auto_run=True))
-    world.pipeline.validate(ORG, job_id)
-    world.pipeline.prepare(ORG, job_id)
+    job_id = prepared(world, 3)
     bus.refusals = 1
     with pytest.raises(TransientImportError):
         import_all(world, job_id)

@@ -5,7 +5,7 @@
 
 import type { Api, FieldPolicy, Key, Mode, NewImport, NewProfileImport, Profile, Transfer } from "./api";
 import { h, replace, uid } from "./dom";
-import { DATE_WORDS, FIELD_POLICIES, KEY_CHOICES, MODES, TRANSFERS } from "./labels";
+import { DATE_WORDS, FIELD_POLICIES, KEY_CHOICES, MODES, profileSource, TRANSFERS } from "./labels";
 import { can, CUSTOMERS_TRANSFER, type Session } from "./session";
 
 const ACCOUNT = /^[A-Za-z0-9._-]{1,64}$/;
@@ -221,7 +221,7 @@ export class ImportSettings {
     }
     const updating = profile.mode === "update" || profile.mode === "sync";
     const rows: [string, string][] = [
-      ["Source", profile.source === "mapped" ? `a file with its own columns (mapped), ${profile.format ?? "csv"}` : "Techman customer export"],
+      ["Source", profileSource(profile)],
       ["Account", profile.account],
       ["Mode", profile.mode],
       ...(updating

@@ -1,5 +1,12 @@
 // The words the page uses for the API's states and counters.
 
+import type { Profile } from "./api";
+
+/** Which files a profile reads, in words. */
+export function profileSource(profile: Pick<Profile, "source" | "format">): string {
+  return profile.source === "mapped" ? `a file with its own columns (mapped), ${profile.format ?? "csv"}` : "Techman customer export";
+}
+
 export const STATUS: Record<string, string> = {
   pending: "Waiting for the file",
   validating: "Checking the file's columns",

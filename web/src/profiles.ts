@@ -7,7 +7,7 @@
 import { ApiError, type Profile } from "./api";
 import { focusHeading, type Context, type Screen } from "./context";
 import { h, replace, uid } from "./dom";
-import { CHOICES, DATE_WORDS, FIELD_POLICIES, KEY_CHOICES, MODES, TRANSFERS } from "./labels";
+import { CHOICES, DATE_WORDS, FIELD_POLICIES, KEY_CHOICES, MODES, profileSource, TRANSFERS } from "./labels";
 import { screenLinks, withoutCapability } from "./nav";
 import { can, CUSTOMERS_TRANSFER, IMPORT_MANAGE } from "./session";
 
@@ -76,7 +76,7 @@ export class ProfilesScreen implements Screen {
                 "tr",
                 null,
                 h("th", { scope: "row" }, h("a", { href: `#/profiles/${profile.name}` }, profile.name)),
-                h("td", null, sourceOf(profile)),
+                h("td", null, profileSource(profile)),
                 h("td", null, profile.account),
                 h("td", null, profile.mode),
                 h("td", null, profile.review === "auto" ? "runs without waiting" : "waits for a person"),
@@ -218,15 +218,11 @@ export class ProfilesScreen implements Screen {
   }
 }
 
-function sourceOf(profile: Profile): string {
-  return profile.source === "mapped" ? `a file with its own columns (${profile.format ?? "csv"})` : "Techman customer export";
-}
-
 function readRows(profile: Profile): [string, string][] {
   const order = profile.date_order ?? "day_first";
   const mapped = Object.keys(profile.columns ?? {}).length;
   return [
-    ["Source", sourceOf(profile)],
+    ["Source", profileSource(profile)],
     ...(mapped ? ([["Columns", `${mapped} of the file's columns mapped`]] as [string, string][]) : []),
     ["Dates", DATE_WORDS[order] ?? order],
   ];
