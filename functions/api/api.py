@@ -101,6 +101,7 @@ from customer_import.errors import (
     InvalidUpload,
     JobNotFound,
     StagingExpired,
+    TransientImportError,
 )
 from customer_import.imports.counters import REVERTED_COUNTERS
 from customer_import.imports.requests import ERROR_LOG_LINK_SECONDS, PRESIGNED_UPLOAD_SECONDS
@@ -170,9 +171,11 @@ def _responses(ok: int, ok_description: str, *errors: int) -> dict[int, Any]:
         410: "What Prepare staged for the job has expired: import the file again",
         415: "The body is not JSON",
         422: "The request's parameters or body are invalid",
+        503: "A service the request needs is throttling or did not answer: try again after"
+        " the Retry-After seconds",
     }
     documented: dict[int, Any] = {ok: {"description": ok_description}}
-    for code in (401, 403, *errors):
+    for code in (401, 403, *errors, 503):
         documented[code] = _error(descriptions[code])
     documented[422] = {
         "description": descriptions[422],
@@ -1020,6 +1023,14 @@ def staging_expired(exc: StagingExpired) -> Response[dict[str, Any]]:
 @app.exception_handler([InvalidUpload, InvalidCursor])
 def bad_request(exc: Exception) -> Response[dict[str, Any]]:
     return _answer(HTTPStatus.BAD_REQUEST, str(exc))
+
+
+# Throttling, or a dependency that did not answer: worth sending again, which a 500 does not say.
+@app.exception_handler(TransientImportError)
+def busy(exc: TransientImportError) -> Response[dict[str, Any]]:
+    return _answer(
+        HTTPStatus.SERVICE_UNAVAILABLE, f"Try again shortly: {exc}", **{"Retry-After": "1"}
+    )
 
 
 @app.exception_handler(RequestValidationError)

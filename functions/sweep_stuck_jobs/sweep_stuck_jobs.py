@@ -28,4 +28,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name=JOBS_STUCK_METRIC, unit=MetricUnit.Count, value=len(result.failed))
     if result.failed:
         logger.warning("Failed stuck jobs", extra=result.to_dict())
+    if result.unannounced:
+        # No later sweep finds them (they are settled now): an operator tells their consumers.
+        logger.error("Import Finished not announced for failed stuck jobs", extra=result.to_dict())
     return result.to_dict()

@@ -79,10 +79,8 @@ def test_a_completed_and_a_rejected_import_each_announce_how_they_ended(
     assert refused["error_log_key"] is None
 
 
-def test_an_ending_eventbridge_refused_once_is_announced_by_finalize_s_retry(
-    stack, driver, org, subscriber, eventually, monkeypatch
-) -> None:
-    # Given an event bus that refuses the first Import Finished of this organisation
+def _refusing_the_first_event_of(org: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The local bus refuses the first Import Finished of `org`; the job ids it refused."""
     from moto.events.models import EventsBackend
 
     put_events = EventsBackend.put_events
@@ -96,6 +94,14 @@ def test_an_ending_eventbridge_refused_once_is_announced_by_finalize_s_retry(
         return put_events(self, events)
 
     monkeypatch.setattr(EventsBackend, "put_events", refusing_once)
+    return refused
+
+
+def test_an_ending_eventbridge_refused_once_is_announced_by_finalize_s_retry(
+    stack, driver, org, subscriber, eventually, monkeypatch
+) -> None:
+    # Given an event bus that refuses the first Import Finished of this organisation
+    refused = _refusing_the_first_event_of(org, monkeypatch)
 
     # When a file is imported
     job = driver.run(org, techman_csv([row("1", "Ann Lee")]))
@@ -112,6 +118,28 @@ def test_an_ending_eventbridge_refused_once_is_announced_by_finalize_s_retry(
     assert execution["status"] == "SUCCEEDED", execution
     [event] = _received(subscriber, org)
     assert event["detail"]["event_id"] == f"{job.job_id}:completed:0"
+
+
+def test_a_cancel_eventbridge_refused_ends_the_execution_and_cancel_job_announces_it(
+    stack, driver, org, subscriber, eventually, monkeypatch
+) -> None:
+    # Given a job waiting for its decision, and an event bus that refuses its first ending
+    job = driver.upload(org, techman_csv([row("1", "Ann Lee")]))
+    driver.wait_for(org, job.job_id, {"ready"})
+    refused = _refusing_the_first_event_of(org, monkeypatch)
+
+    # When a person cancels it
+    cancelled = driver.components.pipeline.cancel(org, job.job_id, "alice")
+
+    # Then the cancel answered, the execution ended through its Cancelled branch at once (not
+    # at the decision timeout), and CancelJob announced the ending: the subscriber got it once
+    assert refused == [job.job_id] and cancelled.status == "cancelled"
+    eventually(lambda: executions_for(stack, job.job_id)[0]["status"] == "SUCCEEDED", 30)
+    [event] = _received(subscriber, org)
+    assert event["detail"]["event_id"] == f"{job.job_id}:cancelled:0"
+    assert driver.components.pipeline.job(org, job.job_id).announced_event_id == (
+        f"{job.job_id}:cancelled:0"
+    )
 
 
 WAIT_SCRIPT = """

@@ -147,6 +147,51 @@ def test_a_closed_job_whose_end_the_bus_refused_is_announced_when_close_runs_aga
     assert [(d["job_id"], d["status"]) for _, d in bus.events] == [(job_id, "expired")]
 
 
+def test_a_cancel_the_bus_refused_still_ends_the_wait_and_cancel_job_announces_it() -> None:
+    # Given a job waiting for its decision, and a bus that refuses the next event
+    world = World()
+    bus = announcing(world)
+    job_id = run_to_ready(world, techman_csv(customers(2)))
+    bus.refusals = 1
+
+    # When a person cancels it
+    job = world.pipeline.cancel(ORG, job_id, "alice")
+
+    # Then it is cancelled, the wait ends with the error the ASL catches, and it is audited,
+    # though nothing was announced yet
+    assert job.status is JobStatus.CANCELLED
+    assert world.workflow.failures == [("token-1", "JobCancelled", "Cancelled by alice")]
+    audited = [e.action for e in world.audit.entries(ORG) if e.job_id == job_id]
+    assert audited == ["import.cancelled"]
+    assert bus.events == []
+
+    # And the state machine's CancelJob, which that error leads to, announces it once
+    world.pipeline.close(ORG, job_id, "cancelled", {"Error": "JobCancelled"})
+    world.pipeline.close(ORG, job_id, "cancelled", {"Error": "JobCancelled"})
+    assert [(d["job_id"], d["status"]) for _, d in bus.events] == [(job_id, "cancelled")]
+
+
+def test_a_cancel_whose_own_write_is_throttled_changes_nothing() -> None:
+    # Given a job waiting for its decision, and a job store that is throttling
+    world = World()
+    announcing(world)
+    job_id = run_to_ready(world, techman_csv(customers(2)))
+    jobs = world.pipeline.jobs
+
+    def throttled(*_args: Any, **_changes: Any) -> Any:
+        raise TransientImportError("DynamoDB is throttling")
+
+    world.pipeline.jobs.transition = throttled  # type: ignore[method-assign]
+
+    # When a person cancels it
+    with pytest.raises(TransientImportError):
+        world.pipeline.cancel(ORG, job_id, "alice")
+
+    # Then the job still waits, and the wait was not ended
+    assert jobs.get(ORG, job_id).status is JobStatus.READY
+    assert world.workflow.failures == []
+
+
 def test_a_rejection_the_bus_refused_is_announced_and_audited_when_validate_runs_again() -> None:
     # Given a file that is no Techman export, whose rejection the bus refuses to announce
     world = World()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from customer_import.errors import TransientImportError
 from customer_import.jobs import Job, JobStatus
+from customer_import.notifications import AnnouncingJobStore
 from customer_import.stuck_jobs import STUCK_AFTER, StuckJobSweeper
 
 from tests.fakes import World
@@ -90,3 +93,47 @@ def test_subscribers_hear_that_the_job_failed() -> None:
     assert connection == "c1"
     assert (message["type"], message["status"]) == ("completed", "failed")
     assert message["reason"].startswith("The import never started")
+
+
+class RefusingBus:
+    """A bus that refuses the next `refusals` events and keeps the rest."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals = refusals
+        self.job_ids: list[str] = []
+
+    def publish(self, _detail_type: str, detail: dict[str, Any]) -> None:
+        if self.refusals:
+            self.refusals -= 1
+            raise TransientImportError("EventBridge did not take the event: InternalFailure")
+        self.job_ids.append(detail["job_id"])
+
+
+def test_an_ending_the_bus_refuses_is_announced_again_and_the_other_stuck_jobs_still_fail() -> None:
+    # Given two stuck jobs, a bus that refuses the first ending once, and one that refuses
+    # every attempt at the second
+    world = World()
+    long_ago = NOW - STUCK_AFTER - timedelta(minutes=1)
+    _job(world, "first", JobStatus.PENDING, long_ago)
+    _job(world, "second", JobStatus.VALIDATING, long_ago)
+    bus = RefusingBus(refusals=1)
+    jobs = AnnouncingJobStore(world.jobs, bus)
+    sweeper = StuckJobSweeper(
+        jobs, world.audit, world.broadcaster, clock=lambda: NOW, sleep=lambda _s: None
+    )
+
+    # When the sweep runs
+    result = sweeper.sweep()
+
+    # Then both jobs failed, and the refused ending was announced by a second attempt
+    assert sorted(job for _, job in result.failed) == ["first", "second"]
+    assert bus.job_ids == ["first", "second"]
+    assert result.unannounced == ()
+
+    # And an ending the bus keeps refusing is reported, the job failed all the same
+    _job(world, "third", JobStatus.PENDING, long_ago)
+    bus.refusals = 1_000
+    result = sweeper.sweep()
+    assert result.failed == (("org-a", "third"),)
+    assert result.to_dict()["unannounced"] == [{"org_id": "org-a", "job_id": "third"}]
+    assert world.jobs.get("org-a", "third").status is JobStatus.FAILED

@@ -9,12 +9,14 @@ status and last change), never a scan, and fails each with its reason and an aud
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .audit import AuditEntry
-from .errors import InvalidTransition, JobNotFound
+from .backoff import retry_transient
+from .errors import InvalidTransition, JobNotFound, TransientImportError
 from .jobs import Job, JobStatus
 from .ports import AuditLog, JobStore
 from .progress import ProgressBroadcaster
@@ -40,14 +42,22 @@ REASONS = {
 }
 
 
+# How often the sweep offers a job's ending to a bus that refuses it: it runs again only on
+# jobs still unsettled, so an ending it failed to announce is reported instead.
+ANNOUNCE_ATTEMPTS = 4
+
+
 @dataclass(frozen=True)
 class SweepResult:
     failed: tuple[tuple[str, str], ...]  # (org_id, job_id) of each job this sweep failed
+    # Of those, the ones whose `Import Finished` the bus refused every time
+    unannounced: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
             "failed": len(self.failed),
             "jobs": [{"org_id": org, "job_id": job} for org, job in self.failed],
+            "unannounced": [{"org_id": org, "job_id": job} for org, job in self.unannounced],
         }
 
 
@@ -58,21 +68,27 @@ class StuckJobSweeper:
         audit: AuditLog,
         broadcaster: ProgressBroadcaster,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.jobs = jobs
         self.audit = audit
         self.broadcaster = broadcaster
         self.clock = clock
+        self.sleep = sleep
 
     def sweep(self, stuck_after: timedelta = STUCK_AFTER) -> SweepResult:
         now = self.clock()
         cutoff = (now - stuck_after).isoformat(timespec="milliseconds")
-        failed = []
+        failed, unannounced = [], []
         for status in UNSETTLED_STATUSES:
             for org_id, job_id in self.jobs.unsettled(status, changed_before=cutoff):
-                if self._fail(org_id, job_id, status, cutoff, stuck_after, now):
-                    failed.append((org_id, job_id))
-        return SweepResult(tuple(failed))
+                job = self._fail(org_id, job_id, status, cutoff, stuck_after, now)
+                if job is None:
+                    continue
+                failed.append((org_id, job_id))
+                if not self._announced(job):
+                    unannounced.append((org_id, job_id))
+        return SweepResult(tuple(failed), tuple(unannounced))
 
     def _fail(
         self,
@@ -82,14 +98,14 @@ class StuckJobSweeper:
         cutoff: str,
         stuck_after: timedelta,
         now: datetime,
-    ) -> bool:
-        """Fail one job found stuck in `status`; False if it moved on since it was found."""
+    ) -> Job | None:
+        """Fail one job found stuck in `status`; None if it moved on since it was found."""
         try:
             job = self.jobs.get(org_id, job_id)
         except JobNotFound:
-            return False
+            return None
         if job.status is not status or job.updated_at >= cutoff:
-            return False
+            return None
         hours = round(stuck_after.total_seconds() / 3600, 1)
         reason = REASONS[status].format(hours=f"{hours:g}")
         # The entry first, as Finalize and CloseJob do: a job that shows its outcome has it.
@@ -97,8 +113,26 @@ class StuckJobSweeper:
         try:
             job = self.jobs.transition(org_id, job_id, JobStatus.FAILED, reason=reason)
         except InvalidTransition:
-            return False  # it moved on between the read and the write
+            return None  # it moved on between the read and the write
+        except TransientImportError:
+            # Stored, and the bus refused its announcement? Then it failed all the same.
+            job = self.jobs.get(org_id, job_id)
+            if job.status is not JobStatus.FAILED:
+                raise
         self.broadcaster.publish(job, "completed")
+        return job
+
+    def _announced(self, job: Job) -> bool:
+        """Announce a failed job's ending if its transition could not: True once announced."""
+        try:
+            retry_transient(
+                lambda: self.jobs.announce_unannounced(job),
+                lambda exc: isinstance(exc, TransientImportError),
+                attempts=ANNOUNCE_ATTEMPTS,
+                sleep=self.sleep,
+            )
+        except TransientImportError:
+            return False
         return True
 
     def _audit(self, job: Job, reason: str, now: datetime) -> None:
