@@ -120,6 +120,7 @@ from customer_import.profiles import (
 )
 from customer_import.queries import CustomerNotFound, InvalidCursor
 from customer_import.settings import Settings
+from customer_import.sources.techman import KNOWN_COLUMNS
 from customer_import.uploads import check_declared_size, upload_limit
 from pynamodb.exceptions import PynamoDBException
 
@@ -750,7 +751,9 @@ ProfileName = Annotated[
 def list_profiles() -> ProfileList:
     caller = _caller(IMPORT_MANAGE)
     found = components_for(_settings()).profiles.for_organisation(caller.org_id)
-    return ProfileList(items=[_profile_out(p) for p in found])
+    return ProfileList(
+        items=[_profile_out(p) for p in found], canonical_columns=list(KNOWN_COLUMNS)
+    )
 
 
 @app.get(

@@ -528,3 +528,73 @@ def test_a_profiles_settings_are_changed_and_the_profile_deleted_in_the_page(
     page.wait_for_heading("Profile east-moves")
     browser.wait_for(text="Saving a profile that transfers customers takes the customers.transfer")
     assert browser.attribute("disabled", role="button", name="Save profile east-moves") == ""
+
+
+def test_how_a_mapped_profile_reads_its_files_is_changed_in_the_page(
+    page: ImportPage, stack: Any, org: str
+) -> None:
+    # Given an ERP's profile mapping two German headers, whose dates the file tells
+    client = api(stack, org)
+    client.put_profile(
+        "erp-de",
+        {
+            "source": "mapped",
+            "columns": {"Kundennummer": "CustomerNumber", "Name": "CustomerName"},
+            "date_order": "detect",
+            "boolean_words": {"ja": True},
+            "account": "erp",
+        },
+    )
+    # When the admin opens it
+    page.sign_in(org)
+    browser = page.browser
+    browser.goto(f"{page.web_url}#/profiles/erp-de")
+    page.wait_for_heading("Profile erp-de")
+    browser.wait_for(role="group", name="How the profile reads its files")
+    # Then its columns are listed, each with what it holds, and its words for yes and no
+    holds = "[...document.querySelectorAll('select[name=column_holds]')].map(s => s.value)"
+    assert browser.evaluate(holds) == ["CustomerNumber", "CustomerName"]
+    assert browser.attribute("value", label="Header of column 1") == "Kundennummer"
+    assert browser.attribute("value", label="Header of column 2") == "Name"
+    assert browser.attribute("value", label="The file's own words for yes and no") == "ja = yes"
+    # When she adds the email column, reads dates month first, phones as German, more words,
+    # two days to decide, and mistypes a word first
+    browser.click(role="button", name="Add a column")
+    browser.fill("E-Mail", label="Header of column 3")
+    browser.select("Email", label="What column 3 holds")
+    browser.select("month_first", label="The file writes its dates")
+    browser.fill("de", label="Phones without a country code are in")
+    browser.fill("ja = yes, nein = vielleicht", label="The file's own words for yes and no")
+    browser.fill("48", label="A person has this many hours to decide")
+    browser.click(role="button", name="Save profile erp-de")
+    # Then the word is refused in the page, saying how to write one
+    assert "word = yes or word = no, not “nein = vielleicht”" in browser.text(role="alert")
+    browser.fill("ja = yes, Nein = no", label="The file's own words for yes and no")
+    # And a mapping without the customer's name is refused by the API, saying what it needs
+    browser.click(role="button", name="Remove column 2")
+    browser.click(role="button", name="Save profile erp-de")
+    browser.wait_for(role="alert", has_text="CustomerName")
+    assert "was not saved" in browser.text(role="alert")
+    browser.click(role="button", name="Add a column")
+    browser.fill("Name", label="Header of column 3")
+    browser.select("CustomerName", label="What column 3 holds")
+    browser.click(role="button", name="Save profile erp-de")
+    browser.wait_for(text="Saved profile erp-de: account erp")
+    page.screen("profile-reading-changed")
+    # And the stored profile reads its files so, and kept its source and account
+    saved = client.profile("erp-de")
+    assert saved["columns"] == {
+        "Kundennummer": "CustomerNumber",
+        "E-Mail": "Email",
+        "Name": "CustomerName",
+    }
+    assert (saved["date_order"], saved["phone_region"], saved["boolean_words"]) == (
+        "month_first",
+        "DE",
+        {"ja": True, "nein": False},
+    )
+    assert (saved["decision_timeout_seconds"], saved["source"], saved["account"]) == (
+        48 * 3600,
+        "mapped",
+        "erp",
+    )

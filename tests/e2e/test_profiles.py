@@ -137,3 +137,19 @@ def test_an_import_naming_a_profile_takes_its_source_from_it(stack, org) -> None
     assert "The profile erp reads mapped files" in other.json()["message"]
     assert neither.status_code == 422, neither.text
     assert "name the file's source, or a profile that names it" in neither.json()["message"]
+
+
+def test_the_profile_list_names_the_columns_a_mapping_may_hold(stack, org) -> None:
+    # Given the API, as an admin
+    import requests
+    from customer_import.access import IMPORT_MANAGE
+    from customer_import.sources.techman import KNOWN_COLUMNS
+    from customer_import_local.tokens import local_token
+
+    headers = {"Authorization": f"Bearer {local_token(org, 'alice', (IMPORT_MANAGE,))}"}
+    # When the profiles are listed
+    listed = requests.get(f"{stack.endpoints.api_url}/profiles", headers=headers, timeout=30)
+    # Then the list names every canonical column a mapped profile may map a header onto
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["canonical_columns"] == list(KNOWN_COLUMNS)
+    assert {"CustomerNumber", "CustomerName", "CustomerId", "Email"} <= set(KNOWN_COLUMNS)

@@ -224,7 +224,11 @@ export interface Profile {
   on_duplicate: string;
   review: string;
   date_order?: string;
+  phone_region?: string | null;
+  boolean_words?: Record<string, boolean>;
+  sheet?: string | null;
   max_delete_percent: number;
+  decision_timeout_seconds?: number | null;
 }
 
 export interface DecisionRequest {
@@ -358,7 +362,7 @@ export class Api {
     return this.call("POST", `/profiles/${encodeURIComponent(name)}/from-job`, { job_id: jobId });
   }
 
-  profiles(): Promise<{ items: Profile[] }> {
+  profiles(): Promise<{ items: Profile[]; canonical_columns: string[] }> {
     return this.call("GET", "/profiles");
   }
 

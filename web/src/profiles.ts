@@ -1,8 +1,8 @@
 // The organisation's import profiles (GET /profiles, capability settings.import.manage), and
 // one profile's settings changed in a form and saved whole (PUT /profiles/{name}) or the
-// profile deleted (DELETE). How its file is read (the source, the format, a mapped file's
-// columns, the dates) is shown, not edited here: it comes from the import it was kept from
-// ("Save as a profile") or from `customer-import profiles suggest`.
+// profile deleted (DELETE). How its files are read can be changed too: a mapped file's columns
+// and date order, the phone region, the file's words for yes and no, an xlsx file's sheet, and
+// how long a person has to decide. Its source and format stay what the profile was made with.
 
 import { ApiError, type Profile } from "./api";
 import { focusHeading, type Context, type Screen } from "./context";
@@ -95,9 +95,11 @@ export class ProfilesScreen implements Screen {
     replace(this.status, `Loading profile ${name}…`);
     try {
       const profile = await this.context.api.profile(name);
+      // A mapped profile's columns are chosen among the canonical ones, which the list names.
+      const canonical = profile.source === "mapped" ? (await this.context.api.profiles()).canonical_columns : [];
       if (this.disposed) return;
       replace(this.status);
-      replace(this.content, this.form(profile));
+      replace(this.content, this.form(profile, canonical));
     } catch (error) {
       replace(this.status);
       replace(
@@ -109,7 +111,7 @@ export class ProfilesScreen implements Screen {
     }
   }
 
-  private form(profile: Profile): HTMLElement {
+  private form(profile: Profile, canonical: string[]): HTMLElement {
     // Whoever sets a profile to transfer customers could transfer them themselves (403).
     const mayTransfer = can(this.context.session, CUSTOMERS_TRANSFER);
     const account = field("Account", h("input", { name: "account", value: profile.account, required: true, autocomplete: "off" }), "The user account its customers go into.");
@@ -123,6 +125,7 @@ export class ProfilesScreen implements Screen {
       h("input", { name: "max_delete_percent", type: "number", min: "0", max: "100", step: "any", inputmode: "decimal", value: String(profile.max_delete_percent) }),
       "A sync that would bin more waits for a person to confirm the deletions.",
     );
+    const reading = new FileReading(profile, canonical);
     const transfer = mayTransfer ? field("Transfer between accounts", select("transfer", TRANSFERS, profile.transfer), "In update and sync modes.") : null;
     const relatedId = uid("related");
     const related = h("input", { type: "checkbox", id: relatedId, name: "transfer_related", checked: profile.transfer_related });
@@ -132,7 +135,6 @@ export class ProfilesScreen implements Screen {
     const form = h(
       "form",
       { class: "profile-editor", novalidate: true, "aria-label": `The settings of profile ${profile.name}` },
-      h("dl", { class: "profile-summary", "aria-label": "How the profile reads its files" }, readRows(profile).map(([label, value]) => h("div", null, h("dt", null, label), h("dd", null, value)))),
       account.element,
       mode.element,
       key.element,
@@ -150,6 +152,7 @@ export class ProfilesScreen implements Screen {
       maxDelete.element,
       duplicates.element,
       review.element,
+      reading.element,
       h("div", { class: "actions" }, save, remove),
       result,
     );
@@ -168,6 +171,12 @@ export class ProfilesScreen implements Screen {
         maxDelete.control.focus();
         return;
       }
+      const read = reading.read();
+      if (!read.ok) {
+        replace(this.problem, read.problem);
+        read.control.focus();
+        return;
+      }
       const { name, ...document } = profile;
       const transferred = transfer ? transfer.control.value : profile.transfer;
       const changed = {
@@ -181,6 +190,7 @@ export class ProfilesScreen implements Screen {
         on_duplicate: duplicates.control.value,
         review: review.control.value,
         max_delete_percent: percent,
+        ...read.document,
       };
       save.disabled = true;
       this.context.api.putProfile(name, changed).then(
@@ -218,14 +228,223 @@ export class ProfilesScreen implements Screen {
   }
 }
 
-function readRows(profile: Profile): [string, string][] {
-  const order = profile.date_order ?? "day_first";
-  const mapped = Object.keys(profile.columns ?? {}).length;
-  return [
-    ["Source", profileSource(profile)],
-    ...(mapped ? ([["Columns", `${mapped} of the file's columns mapped`]] as [string, string][]) : []),
-    ["Dates", DATE_WORDS[order] ?? order],
-  ];
+type Read = { ok: true; document: Partial<Profile> } | { ok: false; problem: string; control: HTMLElement };
+
+const HOUR_S = 3600;
+const DECISION_TIMEOUT_S = { low: 60, high: 7 * 24 * HOUR_S }; // the API's range
+const REGION = /^[A-Z]{2}$/;
+
+/** How the profile reads its files: what can be changed, checked as the API checks it. */
+class FileReading {
+  readonly element: HTMLElement;
+  private readonly columns: ColumnRows | null;
+  private readonly dates: HTMLSelectElement | null;
+  private readonly region: HTMLInputElement;
+  private readonly words: HTMLInputElement;
+  private readonly sheet: HTMLInputElement | null;
+  private readonly timeout: HTMLInputElement;
+
+  constructor(profile: Profile, canonical: string[]) {
+    const mapped = profile.source === "mapped";
+    const summary = h(
+      "dl",
+      { class: "profile-summary", "aria-label": "What the profile was made for" },
+      [
+        ["Source", profileSource(profile)],
+        ["Dates", mapped ? "as chosen below" : `${DATE_WORDS.day_first} (Techman's contract)`],
+      ].map(([label, value]) => h("div", null, h("dt", null, label), h("dd", null, value))),
+    );
+    this.columns = mapped ? new ColumnRows(profile.columns ?? {}, canonical) : null;
+    const order = profile.date_order ?? "day_first";
+    const dates = mapped
+      ? field(
+          "The file writes its dates",
+          select(
+            "date_order",
+            Object.entries(DATE_WORDS).map(([value, label]) => ({ value, label })),
+            order,
+          ),
+        )
+      : null;
+    this.dates = dates?.control ?? null;
+    const region = field(
+      "Phones without a country code are in",
+      h("input", { name: "phone_region", value: profile.phone_region ?? "", maxlength: "2", autocomplete: "off", size: "4" }),
+      "A region code such as GB or DE; empty: the organisation's region.",
+    );
+    this.region = region.control;
+    const words = field(
+      "The file's own words for yes and no",
+      h("input", { name: "boolean_words", value: wordsText(profile.boolean_words ?? {}), autocomplete: "off" }),
+      "As word = yes or word = no, separated by commas, e.g. ja = yes, nein = no; empty: only the usual words.",
+    );
+    this.words = words.control;
+    const sheet =
+      profile.format === "xlsx"
+        ? field("Sheet", h("input", { name: "sheet", value: profile.sheet ?? "", maxlength: "31", autocomplete: "off" }), "Its name; empty: the workbook's first sheet.")
+        : null;
+    this.sheet = sheet?.control ?? null;
+    const seconds = profile.decision_timeout_seconds;
+    const timeout = field(
+      "A person has this many hours to decide",
+      h("input", {
+        name: "decision_timeout_hours",
+        type: "number",
+        min: "0.02",
+        max: "168",
+        step: "any",
+        inputmode: "decimal",
+        value: seconds == null ? "" : String(Math.round((seconds / HOUR_S) * 100) / 100),
+      }),
+      "Up to 168 (a week); empty: the stack's default. Then the import expires, writing nothing.",
+    );
+    this.timeout = timeout.control;
+    this.element = h(
+      "fieldset",
+      { class: "file-reading" },
+      h("legend", null, "How the profile reads its files"),
+      summary,
+      this.columns?.element ?? null,
+      dates?.element ?? null,
+      region.element,
+      words.element,
+      sheet?.element ?? null,
+      timeout.element,
+    );
+  }
+
+  read(): Read {
+    const document: Partial<Profile> = {};
+    if (this.columns) {
+      const columns = this.columns.read();
+      if (!columns.ok) return columns;
+      Object.assign(document, columns.document);
+    }
+    if (this.dates) document.date_order = this.dates.value;
+    const region = this.region.value.trim().toUpperCase();
+    if (region && !REGION.test(region)) {
+      return { ok: false, problem: "The phone region is a two-letter region code such as GB or DE, or empty.", control: this.region };
+    }
+    document.phone_region = region || null;
+    const words = parseWords(this.words.value);
+    if (typeof words === "string") return { ok: false, problem: words, control: this.words };
+    document.boolean_words = words;
+    if (this.sheet) document.sheet = this.sheet.value.trim() || null;
+    const hours = this.timeout.value.trim();
+    if (hours === "") {
+      document.decision_timeout_seconds = null;
+    } else {
+      const seconds = Math.round(Number(hours) * HOUR_S);
+      if (!Number.isFinite(seconds) || seconds < DECISION_TIMEOUT_S.low || seconds > DECISION_TIMEOUT_S.high) {
+        return { ok: false, problem: "The hours a person has to decide run from one minute (0.02) to a week (168), or empty for the default.", control: this.timeout };
+      }
+      document.decision_timeout_seconds = seconds;
+    }
+    return { ok: true, document };
+  }
+}
+
+type ColumnRow = { header: HTMLInputElement; column: HTMLSelectElement; remove: HTMLButtonElement; row: HTMLElement };
+
+/** A mapped file's headers, each with the canonical column it holds; rows added and removed. */
+class ColumnRows {
+  readonly element: HTMLElement;
+  private readonly body = h("tbody");
+  private readonly rows: ColumnRow[] = [];
+
+  constructor(
+    columns: Record<string, string>,
+    private readonly canonical: string[],
+  ) {
+    const add = h("button", { type: "button", class: "secondary" }, "Add a column");
+    add.addEventListener("click", () => this.add("", "").header.focus());
+    for (const [header, column] of Object.entries(columns)) this.add(header, column);
+    this.element = h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        null,
+        h("caption", null, "The file's columns, and what each holds"),
+        h(
+          "thead",
+          null,
+          h("tr", null, h("th", { scope: "col" }, "The file's header"), h("th", { scope: "col" }, "Holds"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Remove"))),
+        ),
+        this.body,
+      ),
+      add,
+    );
+  }
+
+  private add(header: string, column: string): ColumnRow {
+    const headerInput = h("input", { name: "column_header", value: header, maxlength: "200", autocomplete: "off" });
+    const choices = this.canonical.includes(column) || !column ? this.canonical : [column, ...this.canonical];
+    const columnSelect = h(
+      "select",
+      { name: "column_holds" },
+      h("option", { value: "" }, "Choose…"),
+      choices.map((name) => h("option", { value: name, selected: name === column }, name)),
+    );
+    const remove = h("button", { type: "button", class: "secondary" }, "Remove");
+    const row = h("tr", null, h("td", null, headerInput), h("td", null, columnSelect), h("td", null, remove));
+    const entry = { header: headerInput, column: columnSelect, remove, row };
+    remove.addEventListener("click", () => {
+      this.rows.splice(this.rows.indexOf(entry), 1);
+      row.remove();
+      this.number();
+    });
+    this.rows.push(entry);
+    this.body.append(row);
+    this.number();
+    return entry;
+  }
+
+  /** Each row's controls named by its place, as a screen reader reads the table. */
+  private number(): void {
+    this.rows.forEach(({ header, column, remove }, index) => {
+      header.setAttribute("aria-label", `Header of column ${index + 1}`);
+      column.setAttribute("aria-label", `What column ${index + 1} holds`);
+      remove.setAttribute("aria-label", `Remove column ${index + 1}`);
+    });
+  }
+
+  read(): Read {
+    const columns: Record<string, string> = {};
+    const seen = new Map<string, string>();
+    for (const { header, column } of this.rows) {
+      const name = header.value.trim();
+      if (!name && !column.value) continue; // a row added and left empty
+      if (!name) return { ok: false, problem: `Column ${column.value} needs the file's header it comes from.`, control: header };
+      if (!column.value) return { ok: false, problem: `Choose what the file's column ${name} holds.`, control: column };
+      const folded = name.toLowerCase();
+      if (seen.has(folded)) return { ok: false, problem: `The headers ${seen.get(folded)} and ${name} are one header (headers are matched ignoring case).`, control: header };
+      seen.set(folded, name);
+      columns[name] = column.value;
+    }
+    return { ok: true, document: { columns } };
+  }
+}
+
+function wordsText(words: Record<string, boolean>): string {
+  return Object.entries(words)
+    .map(([word, yes]) => `${word} = ${yes ? "yes" : "no"}`)
+    .join(", ");
+}
+
+/** `ja = yes, nein = no` as the API takes it, or what is wrong with it. */
+function parseWords(text: string): Record<string, boolean> | string {
+  const words: Record<string, boolean> = {};
+  for (const part of text.split(",")) {
+    if (!part.trim()) continue;
+    const [word, meaning, ...rest] = part.split("=").map((piece) => piece.trim());
+    const yes = meaning?.toLowerCase();
+    if (!word || rest.length || (yes !== "yes" && yes !== "no")) {
+      return `Write each word for yes or no as word = yes or word = no, not “${part.trim()}”.`;
+    }
+    words[word.toLowerCase()] = yes === "yes";
+  }
+  return words;
 }
 
 /** A labelled form control, its hint tied to it (a select as wide as its choices' words). */

@@ -477,6 +477,9 @@ class ProfileOut(ProfileDocument):
 
 class ProfileList(BaseModel):
     items: list[ProfileOut]
+    canonical_columns: list[str] = Field(
+        description="What a mapped profile's `columns` may map a header onto."
+    )
 
 
 class ErrorLogLink(BaseModel):
