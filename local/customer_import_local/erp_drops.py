@@ -5,7 +5,8 @@ put objects under `drops/{org}/` of the upload bucket and do nothing else. moto 
 policy, so at home any keys could read, list or write anywhere. Here the access key
 `erp-<org>` stands for organisation `<org>`'s role: each S3 request signed with it (the AWS
 CLI's and SDKs' header, or a presigned URL's credential) is refused as AWS refuses it unless
-the role's policy allows it. Other keys are the account's own, as before.
+the role's policy allows it; so is a browser-style form POST (a presigned POST) whose
+`x-amz-credential` field names it. Other keys are the account's own, as before.
 """
 
 from __future__ import annotations
@@ -88,14 +89,59 @@ def _checked(respond: Callable[..., Any]) -> Callable[..., Any]:
 
 def _refusal(request: Any, full_url: str) -> tuple[int, dict[str, str], bytes] | None:
     drops = _drops
-    key_id = access_key_of(request.headers, full_url)
-    if drops is None or key_id is None or not key_id.startswith(ERP_KEY_PREFIX):
+    if drops is None:
+        return None
+    form = _form_fields(request, full_url)
+    key_id = (
+        form["x-amz-credential"].split("/", 1)[0]
+        if form and "x-amz-credential" in form
+        else access_key_of(request.headers, full_url)
+    )
+    if key_id is None or not key_id.startswith(ERP_KEY_PREFIX):
         return None
     org = key_id[len(ERP_KEY_PREFIX) :]
-    for action, resource in accesses(request.method, full_url, request.headers):
+    needed = (
+        form_upload_accesses(full_url, form, _uploaded_file_name(request))
+        if form is not None
+        else accesses(request.method, full_url, request.headers)
+    )
+    for action, resource in needed:
         if not drops.statement_allows(org, action, resource):
             return _access_denied(drops, org, action, resource, request.method)
     return None
+
+
+def _form_fields(request: Any, full_url: str) -> dict[str, str] | None:
+    """A form POST's fields, their names in lower case (S3 reads them ignoring case); None
+    for any other request. moto parses the same form afterwards (werkzeug keeps it)."""
+    if request.method != "POST" or urlsplit(full_url).query:
+        return None
+    if not (request.headers.get("Content-Type") or "").startswith("multipart/form-data"):
+        return None
+    if "/" in unquote(urlsplit(full_url).path).strip("/"):
+        return None  # a form POST goes to the bucket, naming the key in a field
+    return {name.lower(): value for name, value in request.form.items()}
+
+
+def _uploaded_file_name(request: Any) -> str:
+    upload = request.files.get("file")
+    return str(upload.filename or "") if upload is not None else ""
+
+
+def form_upload_accesses(
+    full_url: str, fields: Mapping[str, str], file_name: str = ""
+) -> list[tuple[str, str]]:
+    """The IAM actions a form POST (a presigned POST's upload) needs: s3:PutObject on the key
+    its `key` field names (`${filename}` standing for the uploaded file's name), and
+    s3:PutObjectAcl or s3:PutObjectTagging when it sets an ACL or tags."""
+    bucket = unquote(urlsplit(full_url).path).strip("/")
+    arn = f"arn:aws:s3:::{bucket}/{fields.get('key', '').replace('${filename}', file_name)}"
+    needed = [("s3:PutObject", arn)]
+    if fields.get("acl"):
+        needed.append(("s3:PutObjectAcl", arn))
+    if fields.get("tagging"):
+        needed.append(("s3:PutObjectTagging", arn))
+    return needed
 
 
 def access_key_of(headers: Mapping[str, str], full_url: str) -> str | None:

@@ -230,3 +230,36 @@ def test_an_erps_keys_put_its_own_drops_and_nothing_else(stack, org, tmp_path) -
     assert "(403) when calling the HeadObject operation: Forbidden" in read.stderr, read.stderr
     # And the account's own keys still read what the ERP dropped
     assert aws_s3(stack, "local", "ls", f"{bucket}/drops/{org}/nobody/").returncode == 0
+
+
+def test_a_presigned_post_signed_with_an_erps_keys_puts_its_own_drops_only(stack, org) -> None:
+    # Given upload forms signed with the organisation's ERP keys, as its role would sign them
+    import boto3
+    import requests
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=stack.endpoints.endpoint_url,
+        region_name=stack.endpoints.region,
+        aws_access_key_id=f"erp-{org}",
+        aws_secret_access_key="erp-secret",
+    )
+    bucket = stack.endpoints.bucket
+
+    def posted(key: str) -> requests.Response:
+        form = s3.generate_presigned_post(bucket, key, ExpiresIn=300)
+        return requests.post(
+            form["url"], data=form["fields"], files={"file": ("k.csv", b"a;b\n")}, timeout=30
+        )
+
+    # When one uploads into its own drops, and one outside them
+    own = posted(f"drops/{org}/nobody/k.csv")
+    outside = posted(f"uploads/{org}/k.csv")
+    # Then the first is taken and the second refused as S3 refuses it, naming the action
+    assert own.status_code == 204, own.text
+    assert outside.status_code == 403, outside.text
+    assert "<Code>AccessDenied</Code>" in outside.text
+    assert f"s3:PutObject on resource: arn:aws:s3:::{bucket}/uploads/{org}/k.csv" in outside.text
+    # And nothing was written outside the drops
+    keys = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"uploads/{org}/")
+    assert keys.get("KeyCount", 0) == 0

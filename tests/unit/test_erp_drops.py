@@ -4,7 +4,7 @@ the ERP role of an organisation is allowed (the role's policy: `infra/constructs
 from __future__ import annotations
 
 import pytest
-from customer_import_local.erp_drops import _Drops, access_key_of, accesses
+from customer_import_local.erp_drops import _Drops, access_key_of, accesses, form_upload_accesses
 
 URL = "http://127.0.0.1:5000/uploads-bucket"
 ARN = "arn:aws:s3:::uploads-bucket"
@@ -78,3 +78,28 @@ def test_the_access_key_is_read_from_the_signature_or_the_presigned_url() -> Non
     presigned = f"{URL}/f?X-Amz-Credential=erp-acme%2F20261203%2Feu-west-2%2Fs3%2Faws4_request"
     assert access_key_of({}, presigned) == "erp-acme"
     assert access_key_of({}, f"{URL}/f") is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "file_name", "needed"),
+    [
+        ({"key": "drops/acme/p/f.csv"}, "", [("s3:PutObject", "/drops/acme/p/f.csv")]),
+        ({"key": "drops/acme/p/${filename}"}, "k.csv", [("s3:PutObject", "/drops/acme/p/k.csv")]),
+        (
+            {"key": "uploads/acme/f.csv", "acl": "public-read", "tagging": "<Tagging/>"},
+            "",
+            [
+                ("s3:PutObject", "/uploads/acme/f.csv"),
+                ("s3:PutObjectAcl", "/uploads/acme/f.csv"),
+                ("s3:PutObjectTagging", "/uploads/acme/f.csv"),
+            ],
+        ),
+    ],
+)
+def test_a_form_upload_needs_put_object_on_the_key_its_fields_name(
+    fields, file_name, needed
+) -> None:
+    # Given a form POST to the bucket (a presigned POST's upload); When its accesses are read
+    found = form_upload_accesses(URL, fields, file_name)
+    # Then it puts the object its key field names, and sets the ACL and tags it asks for
+    assert found == [(action, f"{ARN}{resource}") for action, resource in needed]
