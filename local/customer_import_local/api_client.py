@@ -1,6 +1,8 @@
 """A small typed client of the HTTP API, as the web app or an ERP script would use it: a base
 URL and a bearer token, nothing else. The bodies are those of the OpenAPI document
-(`GET /openapi.json`); an answer of 400 or more raises ApiError with the API's message."""
+(`GET /openapi.json`); an answer of 400 or more raises ApiError with the API's message. A
+read, a PUT or a DELETE the API answers 503 (throttled) or 429 is sent again after its
+`Retry-After`, a few times; a POST is not (it may have done part of its work)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,26 @@ from pathlib import Path
 from typing import Any, Literal
 
 import requests
+from requests.adapters import HTTPAdapter, Retry
 
 Choice = Literal["skip", "merge", "create"]
+BUSY_RETRIES = Retry(
+    total=4,
+    status_forcelist=(429, 503),
+    allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE"}),
+    backoff_factor=0.5,
+    respect_retry_after_header=True,
+    raise_on_status=False,  # the last answer is the API's, with its message
+)
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=BUSY_RETRIES))
+    session.mount("https://", HTTPAdapter(max_retries=BUSY_RETRIES))
+    return session
+
+
 TOKEN_ERROR = re.compile(r'error_description="([^"]*)"')
 
 
@@ -29,7 +49,7 @@ class ApiClient:
     base_url: str
     token: str
     timeout_s: float = 30
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=_session)
 
     def _call(
         self,

@@ -371,13 +371,15 @@ def test_jobs_are_listed_newest_first_a_page_at_a_time(stack, org) -> None:
     assert [(e["job_id"], e["execution"]) for e in executions] == [(j, None) for j in created[::-1]]
 
 
-def test_a_request_dynamodb_throttles_answers_503_saying_to_try_again(stack, imported) -> None:
+def test_a_request_dynamodb_throttles_answers_503_and_the_client_tries_again(
+    stack, imported
+) -> None:
     # Given the jobs table throttling every read
     from customer_import_local import seams
     from customer_import_local.stack import table_name
 
     token = local_token(imported.org, "alice", ALL)
-    seams.throttle("GetItem", table_name("jobs"), times=1_000)
+    planned = seams.throttle("GetItem", table_name("jobs"), times=1_000)
     try:
         # When a job is asked for
         answer = request(stack, "GET", f"/imports/{JOB}", token, imported)
@@ -389,6 +391,15 @@ def test_a_request_dynamodb_throttles_answers_503_saying_to_try_again(stack, imp
     assert answer.json()["message"].startswith("Try again shortly: DynamoDB is throttling")
     # And once DynamoDB is back, the same request is answered
     assert request(stack, "GET", f"/imports/{JOB}", token, imported).ok
+
+    # When DynamoDB throttles as long as one answer takes, and the API client asks
+    seams.throttle("GetItem", table_name("jobs"), times=planned.thrown)
+    try:
+        job = client(stack, imported.org).job(imported.job_id)
+    finally:
+        seams.stop_throttling()
+    # Then the client sent the read again after the Retry-After, and got the job
+    assert job["job_id"] == imported.job_id
 
 
 def test_a_retry_of_a_job_without_write_failures_conflicts(stack, imported) -> None:
