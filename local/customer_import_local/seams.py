@@ -105,6 +105,12 @@ W. `parse` of jsonpath_ng, as moto's Step Functions interpreter reads a state's 
    (`InputPath`, `ResultPath`, a parameter's `.$`): every evaluation parsed its path again,
    through a PLY parser, ≈ 0.2 ms each, several per Map iteration. A path is parsed once
    (the last 1,024 kept); a parsed path is only ever evaluated (`find`), never changed.
+X. A Query's `LastEvaluatedKey` when it stopped at its `Limit`: DynamoDB returns one whenever
+   it evaluated `Limit` items, even if none is left (the next page is then empty); moto only
+   when an item is left. A Query that evaluated `Limit` items now says where it stopped, the
+   key of the last item it evaluated (asked of moto again, unfiltered, as it only happens on
+   a full page), so a client that takes the last full page for the end passes here only if
+   it would on AWS.
 
 These touch moto internals, which is why moto is pinned to an exact version.
 """
@@ -650,6 +656,31 @@ _querying = threading.local()  # the (table, hash key) a base-table Query of thi
 
 
 def _query_one_partition(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    results, scanned, last_key = _query_partition_or_index(self, hash_key, *args, **kwargs)
+    limit = args[2] if len(args) > 2 else kwargs.get("limit")
+    if last_key is None and limit and scanned >= limit:
+        last_key = _last_evaluated(self, hash_key, *args, **kwargs)
+    return results, scanned, last_key
+
+
+def _last_evaluated(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    """Seam X: the key of the last item a Query that stopped at its limit evaluated, as
+    DynamoDB returns it: asked again without the filter and projection, which drop items and
+    attributes after the limit is applied."""
+    names = ("filter_expression", "projection_expressions")
+    positional = list(args)
+    if len(positional) > 5:
+        positional[5] = None  # projection_expressions
+    if len(positional) > 8:
+        positional[8] = None  # filter_expression
+    evaluated, _, _ = _query_partition_or_index(
+        self, hash_key, *positional, **{k: v for k, v in kwargs.items() if k not in names}
+    )
+    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+    return self._get_last_evaluated_key(evaluated[-1], index_name) if evaluated else None
+
+
+def _query_partition_or_index(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
     index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
     if index_name:
         return _query_index(self, index_name, hash_key, *args, **kwargs)

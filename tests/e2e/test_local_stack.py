@@ -1,11 +1,14 @@
 """What the embedded stack does so that an import is measured warm: shared clients, handlers
 imported at start, requests answered in process, a Query reading its partition only, an index
 Query paging by its entries, stored items kept packed, URL maps and paths built once (seams F,
-H, I, Q, J, V and W and the warm-up in `customer_import_local.stack`)."""
+H, I, Q, J, V and W and the warm-up in `customer_import_local.stack`), and a Query stopped at
+its limit saying where, as DynamoDB does (seam X)."""
 
 from __future__ import annotations
 
 import sys
+import uuid
+from typing import Any
 
 from tests.unit.techman_files import customers, techman_csv
 
@@ -590,3 +593,38 @@ def test_put_events_over_256_kb_is_refused_as_eventbridge_does(stack) -> None:
         "ValidationException",
         "Total size of the entries in the request is over the limit.",
     )
+
+
+def test_a_query_that_stops_at_its_limit_says_where_as_dynamodb_does(stack) -> None:
+    # Given a partition of three items, one of them without the attribute a filter asks for
+    import boto3
+    from customer_import_local.stack import table_name
+
+    client, table = boto3.client("dynamodb"), table_name("job_batches")
+    job = f"job-{uuid.uuid4().hex[:8]}"
+    for batch, retry in (("00001", None), ("00002", True), ("00003", True)):
+        item = {"job_id": {"S": job}, "batch_id": {"S": batch}}
+        client.put_item(TableName=table, Item=item | ({"retry": {"BOOL": retry}} if retry else {}))
+
+    def page(limit: int, **more: Any) -> dict[str, Any]:
+        return client.query(
+            TableName=table,
+            KeyConditionExpression="job_id = :j",
+            ExpressionAttributeValues={":j": {"S": job}, **more.pop("values", {})},
+            Limit=limit,
+            **more,
+        )
+
+    # When the whole partition is asked for in one page exactly its size, and in a larger one
+    full, larger = page(3), page(4)
+    # Then the full page says where it stopped, and the page after it is empty
+    assert full["LastEvaluatedKey"] == {"job_id": {"S": job}, "batch_id": {"S": "00003"}}
+    after = page(3, ExclusiveStartKey=full["LastEvaluatedKey"])
+    assert (after["Count"], after.get("LastEvaluatedKey")) == (0, None)
+    assert "LastEvaluatedKey" not in larger
+    # And a filtered page stops at the last item it evaluated, kept or not
+    filtered = page(
+        2, FilterExpression="attribute_not_exists(retry)", ProjectionExpression="batch_id"
+    )
+    assert [i["batch_id"]["S"] for i in filtered["Items"]] == ["00001"]
+    assert filtered["LastEvaluatedKey"] == {"job_id": {"S": job}, "batch_id": {"S": "00002"}}
