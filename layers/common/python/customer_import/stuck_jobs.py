@@ -5,6 +5,8 @@ event that starts the import is lost (Lambda's asynchronous retries run out, Eve
 up) or the execution dies before Validate moves the job on, nothing else will ever move it. A
 scheduled sweep finds such jobs through the jobs table's sparse index of unsettled jobs (by
 status and last change), never a scan, and fails each with its reason and an audit entry.
+A failed job's `Import Finished` the bus refuses is offered again a few times in the same run;
+what it still refuses is reported, as no later sweep finds a settled job.
 """
 
 from __future__ import annotations
