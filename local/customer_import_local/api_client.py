@@ -16,6 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter, Retry
 
 Choice = Literal["skip", "merge", "create"]
+TOKEN_ERROR = re.compile(r'error_description="([^"]*)"')
 BUSY_RETRIES = Retry(
     total=4,
     status_forcelist=(429, 503),
@@ -31,9 +32,6 @@ def _session() -> requests.Session:
     session.mount("http://", HTTPAdapter(max_retries=BUSY_RETRIES))
     session.mount("https://", HTTPAdapter(max_retries=BUSY_RETRIES))
     return session
-
-
-TOKEN_ERROR = re.compile(r'error_description="([^"]*)"')
 
 
 class ApiError(Exception):

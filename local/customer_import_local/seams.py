@@ -120,6 +120,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import inspect
 import json
 import logging
 import marshal
@@ -655,28 +656,27 @@ def _in_process(event_name: str, request: AWSPreparedRequest, **_: Any) -> AWSRe
 _querying = threading.local()  # the (table, hash key) a base-table Query of this thread reads
 
 
+# moto's own `Table.query`, read before seam I replaces it: what each argument is called.
+_QUERY = inspect.signature(Table.query)
+
+
 def _query_one_partition(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
     results, scanned, last_key = _query_partition_or_index(self, hash_key, *args, **kwargs)
-    limit = args[2] if len(args) > 2 else kwargs.get("limit")
+    query = _QUERY.bind(self, hash_key, *args, **kwargs)
+    limit = query.arguments.get("limit")
     if last_key is None and limit and scanned >= limit:
-        last_key = _last_evaluated(self, hash_key, *args, **kwargs)
+        last_key = _last_evaluated(self, query)
     return results, scanned, last_key
 
 
-def _last_evaluated(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+def _last_evaluated(self: Table, query: inspect.BoundArguments) -> Any:
     """Seam X: the key of the last item a Query that stopped at its limit evaluated, as
     DynamoDB returns it: asked again without the filter and projection, which drop items and
     attributes after the limit is applied."""
-    names = ("filter_expression", "projection_expressions")
-    positional = list(args)
-    if len(positional) > 5:
-        positional[5] = None  # projection_expressions
-    if len(positional) > 8:
-        positional[8] = None  # filter_expression
-    evaluated, _, _ = _query_partition_or_index(
-        self, hash_key, *positional, **{k: v for k, v in kwargs.items() if k not in names}
-    )
-    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+    query.arguments["filter_expression"] = None
+    query.arguments["projection_expressions"] = None
+    evaluated, _, _ = _query_partition_or_index(*query.args, **query.kwargs)
+    index_name = query.arguments.get("index_name")
     return self._get_last_evaluated_key(evaluated[-1], index_name) if evaluated else None
 
 

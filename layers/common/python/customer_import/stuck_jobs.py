@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from .audit import AuditEntry
 from .backoff import retry_transient
 from .errors import InvalidTransition, JobNotFound, TransientImportError
+from .imports.shared import end_announced_later
 from .jobs import Job, JobStatus
 from .ports import AuditLog, JobStore
 from .progress import ProgressBroadcaster
@@ -113,14 +114,9 @@ class StuckJobSweeper:
         # The entry first, as Finalize and CloseJob do: a job that shows its outcome has it.
         self._audit(job, reason, now)
         try:
-            job = self.jobs.transition(org_id, job_id, JobStatus.FAILED, reason=reason)
+            job = end_announced_later(self.jobs, org_id, job_id, JobStatus.FAILED, reason=reason)
         except InvalidTransition:
             return None  # it moved on between the read and the write
-        except TransientImportError:
-            # Stored, and the bus refused its announcement? Then it failed all the same.
-            job = self.jobs.get(org_id, job_id)
-            if job.status is not JobStatus.FAILED:
-                raise
         self.broadcaster.publish(job, "completed")
         return job
 

@@ -12,14 +12,14 @@ from typing import Any
 
 from ..changes.rules import Mode
 from ..duplicates import Decision
-from ..errors import InvalidDecision, InvalidTransition, InvalidUpload, TransientImportError
+from ..errors import InvalidDecision, InvalidTransition, InvalidUpload
 from ..jobs import Job, JobOptions, JobStatus
 from ..ports import JobStore, ObjectStore, OrganisationStore, Workflow
 from ..progress import ProgressBroadcaster
 from ..settings import Settings
 from ..sources.layout import SOURCES, DateOrder
 from ..uploads import upload_limit
-from .shared import Clock, JobAudit, timestamp
+from .shared import Clock, JobAudit, end_announced_later, timestamp
 from .staging import (
     DUPLICATES_PAGE,
     ROW_ERRORS_PAGE,
@@ -277,16 +277,11 @@ class JobRequests:
         job = self.jobs.get(org_id, job_id)
         if job.status is not JobStatus.READY or not job.task_token:
             raise InvalidTransition(job_id, str(job.status), str(JobStatus.CANCELLED))
-        try:
-            job = self.jobs.transition(
-                org_id, job_id, JobStatus.CANCELLED, reason=f"Cancelled by {actor}"
-            )
-        except TransientImportError:
-            # Stored, and the bus refused its announcement? The wait must end all the same:
-            # CancelJob, where the error below leads, announces the ending it finds unannounced.
-            job = self.jobs.get(org_id, job_id)
-            if job.status is not JobStatus.CANCELLED:
-                raise
+        # The wait must end even if the bus refused the ending: CancelJob, where the error
+        # below leads, announces the ending it finds unannounced.
+        job = end_announced_later(
+            self.jobs, org_id, job_id, JobStatus.CANCELLED, reason=f"Cancelled by {actor}"
+        )
         # The error name carries the meaning: moto (and the console) drop the cause.
         self.workflow.send_failure(job.task_token or "", "JobCancelled", f"Cancelled by {actor}")
         self.audit.record(job, "import.cancelled", actor)

@@ -9,15 +9,31 @@ from datetime import datetime
 from typing import Any
 
 from ..audit import AuditEntry
-from ..errors import InvalidTransition
+from ..errors import InvalidTransition, TransientImportError
 from ..jobs import Job, JobStatus, sources_of
-from ..ports import AuditLog
+from ..ports import AuditLog, JobStore
 
 Clock = Callable[[], datetime]
 
 
 def timestamp(clock: Clock) -> str:
     return clock().isoformat(timespec="milliseconds")
+
+
+def end_announced_later(
+    jobs: JobStore, org_id: str, job_id: str, to: JobStatus, **changes: Any
+) -> Job:
+    """End the job, even when the bus refuses its announcement: the announcing store raises
+    after the ending is stored, and a caller that must go on (a person's cancel, the sweep)
+    gets the stored job, unannounced, for a later step or retry to announce. A write that
+    did not happen (throttled) still raises."""
+    try:
+        return jobs.transition(org_id, job_id, to, **changes)
+    except TransientImportError:
+        job = jobs.get(org_id, job_id)
+        if job.status is not to:
+            raise
+        return job
 
 
 class JobAudit:
