@@ -7,6 +7,12 @@ policy, so at home any keys could read, list or write anywhere. Here the access 
 CLI's and SDKs' header, or a presigned URL's credential) is refused as AWS refuses it unless
 the role's policy allows it; so is a browser-style form POST (a presigned POST) whose
 `x-amz-credential` field names it. Other keys are the account's own, as before.
+
+Seam Y, signature versions: S3 accepts no request signed with Signature Version 2 on a bucket
+created after 24 June 2020 (every bucket this stack makes); moto accepts it, and seam U could
+not read its key. Such a request (an `Authorization: AWS key:signature` header, a presigned
+URL's `AWSAccessKeyId`, a form's `AWSAccessKeyId` field) is refused as S3 refuses it, 400
+`InvalidRequest`, whoever signed it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ from xml.sax.saxutils import escape
 from infra.description import DROP_ACTIONS, DROPS_PREFIX
 
 ERP_KEY_PREFIX = "erp-"
+SIGNATURE_VERSION_2_REFUSED = (
+    "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+)
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 # Subresources of an object request that name an action of their own (`?tagging` on a PUT:
 # s3:PutObjectTagging); a multipart upload's own parameters do not.
@@ -92,6 +101,8 @@ def _refusal(request: Any, full_url: str) -> tuple[int, dict[str, str], bytes] |
     if drops is None:
         return None
     form = _form_fields(request, full_url)
+    if signed_with_version_2(request.headers, full_url, form):
+        return _error(400, "InvalidRequest", SIGNATURE_VERSION_2_REFUSED, request.method)
     key_id = (
         form["x-amz-credential"].split("/", 1)[0]
         if form and "x-amz-credential" in form
@@ -142,6 +153,18 @@ def form_upload_accesses(
     if fields.get("tagging"):
         needed.append(("s3:PutObjectTagging", arn))
     return needed
+
+
+def signed_with_version_2(
+    headers: Mapping[str, str], full_url: str, form: Mapping[str, str] | None = None
+) -> bool:
+    """Whether a request is signed the old way: by header, presigned URL or a form's fields
+    (their names in lower case)."""
+    if (headers.get("Authorization") or "").startswith("AWS "):
+        return True
+    if "AWSAccessKeyId" in parse_qs(urlsplit(full_url).query):
+        return True
+    return form is not None and "awsaccesskeyid" in form
 
 
 def access_key_of(headers: Mapping[str, str], full_url: str) -> str | None:
@@ -217,10 +240,14 @@ def _access_denied(
         f"User: {principal} is not authorized to perform: {action} on resource: {resource} "
         f"because no identity-based policy allows the {action} action"
     )
+    return _error(403, "AccessDenied", message, method)
+
+
+def _error(status: int, code: str, message: str, method: str) -> tuple[int, dict[str, str], bytes]:
     request_id = str(uuid.uuid4())
     body = (
-        "<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>AccessDenied</Code>"
+        f"<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>{code}</Code>"
         f"<Message>{escape(message)}</Message><RequestId>{request_id}</RequestId></Error>"
     )
     headers = {"x-amz-request-id": request_id, "Content-Type": "application/xml"}
-    return 403, headers, b"" if method == "HEAD" else body.encode()
+    return status, headers, b"" if method == "HEAD" else body.encode()

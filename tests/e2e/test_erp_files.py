@@ -263,3 +263,57 @@ def test_a_presigned_post_signed_with_an_erps_keys_puts_its_own_drops_only(stack
     # And nothing was written outside the drops
     keys = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"uploads/{org}/")
     assert keys.get("KeyCount", 0) == 0
+
+
+def test_a_request_signed_with_signature_version_2_is_refused_as_s3_refuses_it(stack, org) -> None:
+    # Given clients signing the old way (Signature Version 2), with the account's own keys and
+    # with an ERP's, which S3 refuses on every bucket created since June 2020
+    import boto3
+    import requests
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    bucket = stack.endpoints.bucket
+    key = f"drops/{org}/nobody/k.csv"
+
+    def client(access_key: str) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=stack.endpoints.endpoint_url,
+            region_name=stack.endpoints.region,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=f"{access_key}-secret",
+            config=Config(signature_version="s3"),
+        )
+
+    refusals: list[str] = []
+    for access_key in ("local", f"erp-{org}"):
+        s3 = client(access_key)
+        # When each signs a put by header, a presigned GET and a presigned POST
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"a;b\n")
+            refusals.append(f"{access_key}: put taken")
+        except ClientError as exc:
+            error = exc.response["Error"]
+            refusals.append(f"{access_key}: put {error['Code']}: {error['Message']}")
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key})
+        assert "AWSAccessKeyId=" in url
+        got = requests.get(url, timeout=30)
+        form = s3.generate_presigned_post(bucket, key, ExpiresIn=300)
+        assert "AWSAccessKeyId" in form["fields"]
+        posted = requests.post(
+            form["url"], data=form["fields"], files={"file": ("k.csv", b"a;b\n")}, timeout=30
+        )
+        # Then each is refused as S3 refuses it: 400 InvalidRequest, asking for SigV4
+        for answer in (got, posted):
+            assert answer.status_code == 400, (access_key, answer.status_code, answer.text)
+            assert "<Code>InvalidRequest</Code>" in answer.text
+            assert "Please use AWS4-HMAC-SHA256." in answer.text
+    assert refusals == [
+        f"{k}: put InvalidRequest: The authorization mechanism you have provided is not"
+        " supported. Please use AWS4-HMAC-SHA256."
+        for k in ("local", f"erp-{org}")
+    ]
+    # And nothing was written
+    listed = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"drops/{org}/nobody/")
+    assert listed.get("KeyCount", 0) == 0

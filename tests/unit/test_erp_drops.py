@@ -1,10 +1,17 @@
 """Seam U's reading of S3 requests: which IAM actions each needs, on which resource, and which
-the ERP role of an organisation is allowed (the role's policy: `infra/constructs/erp_access.py`)."""
+the ERP role of an organisation is allowed (the role's policy: `infra/constructs/erp_access.py`);
+seam Y's: which requests are signed with Signature Version 2."""
 
 from __future__ import annotations
 
 import pytest
-from customer_import_local.erp_drops import _Drops, access_key_of, accesses, form_upload_accesses
+from customer_import_local.erp_drops import (
+    _Drops,
+    access_key_of,
+    accesses,
+    form_upload_accesses,
+    signed_with_version_2,
+)
 
 URL = "http://127.0.0.1:5000/uploads-bucket"
 ARN = "arn:aws:s3:::uploads-bucket"
@@ -78,6 +85,18 @@ def test_the_access_key_is_read_from_the_signature_or_the_presigned_url() -> Non
     presigned = f"{URL}/f?X-Amz-Credential=erp-acme%2F20261203%2Feu-west-2%2Fs3%2Faws4_request"
     assert access_key_of({}, presigned) == "erp-acme"
     assert access_key_of({}, f"{URL}/f") is None
+
+
+def test_a_signature_version_2_is_told_from_a_version_4_by_header_url_and_form() -> None:
+    # Given requests signed each way; Then only the old way's are signed with version 2
+    v4 = "AWS4-HMAC-SHA256 Credential=k/20261204/eu-west-2/s3/aws4_request, Signature=x"
+    assert signed_with_version_2({"Authorization": "AWS k:c2lnbmF0dXJl"}, f"{URL}/f")
+    assert not signed_with_version_2({"Authorization": v4}, f"{URL}/f")
+    assert signed_with_version_2({}, f"{URL}/f?AWSAccessKeyId=k&Signature=s&Expires=1")
+    assert not signed_with_version_2({}, f"{URL}/f?X-Amz-Credential=k%2F20261204")
+    assert signed_with_version_2({}, URL, {"awsaccesskeyid": "k", "signature": "s"})
+    assert not signed_with_version_2({}, URL, {"x-amz-credential": "k/20261204"})
+    assert not signed_with_version_2({}, f"{URL}/f")
 
 
 @pytest.mark.parametrize(
