@@ -13,8 +13,10 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-# The metric the "jobs stuck" alarm watches (infra/constructs/monitoring.py).
+# The metrics the "jobs stuck" and "endings unannounced" alarms watch
+# (infra/constructs/monitoring.py).
 JOBS_STUCK_METRIC = "JobsStuck"
+ENDINGS_UNANNOUNCED_METRIC = "EndingsUnannounced"
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -26,9 +28,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = StuckJobSweeper(components.jobs, components.audit, components.broadcaster).sweep()
     # Every run reports, zero included, so the alarm tells "none stuck" from "not running".
     metrics.add_metric(name=JOBS_STUCK_METRIC, unit=MetricUnit.Count, value=len(result.failed))
+    metrics.add_metric(
+        name=ENDINGS_UNANNOUNCED_METRIC, unit=MetricUnit.Count, value=len(result.unannounced)
+    )
     if result.failed:
         logger.warning("Failed stuck jobs", extra=result.to_dict())
     if result.unannounced:
-        # No later sweep finds them (they are settled now): an operator tells their consumers.
+        # No later sweep finds them (they are settled now): the alarm calls an operator, who
+        # tells their consumers.
         logger.error("Import Finished not announced for failed stuck jobs", extra=result.to_dict())
     return result.to_dict()

@@ -28,14 +28,17 @@ from cdk_monitoring_constructs import (
 from constructs import Construct
 
 CRITICAL = "Critical"
-# What the sweep of stuck jobs emits (functions/sweep_stuck_jobs), per run.
-JOBS_STUCK = cloudwatch.Metric(
-    namespace="CustomerImport",
-    metric_name="JobsStuck",
-    dimensions_map={"service": "customer-import"},
-    statistic="Sum",
-    period=Duration.minutes(15),
-)
+
+
+def _sweep_metric(name: str) -> cloudwatch.Metric:
+    """What the sweep of stuck jobs emits (functions/sweep_stuck_jobs), per run."""
+    return cloudwatch.Metric(
+        namespace="CustomerImport",
+        metric_name=name,
+        dimensions_map={"service": "customer-import"},
+        statistic="Sum",
+        period=Duration.minutes(15),
+    )
 
 
 class Monitoring(Construct):
@@ -128,7 +131,11 @@ class Monitoring(Construct):
                 ),
                 CustomMetricGroup(
                     title="Jobs failed by the sweep of stuck jobs",
-                    metrics=[_alarmed("JobsStuck", JOBS_STUCK)],
+                    metrics=[_alarmed("JobsStuck", _sweep_metric("JobsStuck"))],
+                ),
+                CustomMetricGroup(
+                    title="Their endings the event bus kept refusing (nobody was told)",
+                    metrics=[_alarmed("EndingsUnannounced", _sweep_metric("EndingsUnannounced"))],
                 ),
             ],
         )

@@ -57,3 +57,48 @@ def test_a_job_that_is_moving_is_not_swept(driver, org) -> None:
     )
     # Then the job still waits for its upload
     assert pipeline.job(org, job.job_id).status == "pending"
+
+
+def test_an_ending_the_bus_keeps_refusing_is_counted_for_the_alarm(
+    driver, org, monkeypatch, capsys
+) -> None:
+    # Given a stuck job, an event bus that refuses every Import Finished event (as EventBridge
+    # refuses an entry: the request is taken, the entry failed) and metrics on, as in the cloud
+    from moto.events.responses import EventsHandler
+
+    pipeline = driver.components.pipeline
+    job = pipeline.create_upload(org, "main", "techman", "lost.csv", JobOptions(), "alice").job
+    long_ago = (datetime.now(UTC) - STUCK_AFTER * 2).isoformat(timespec="milliseconds")
+    boto3.client("dynamodb").update_item(
+        TableName=table_name("jobs"),
+        Key={"org_id": {"S": org}, "job_id": {"S": job.job_id}},
+        UpdateExpression="SET updated_at = :at",
+        ExpressionAttributeValues={":at": {"S": long_ago}},
+    )
+    refused = {"ErrorCode": "InternalFailure", "ErrorMessage": "Internal service error."}
+    monkeypatch.setattr(
+        EventsHandler,
+        "put_events",
+        lambda _self: json.dumps({"FailedEntryCount": 1, "Entries": [refused]}),
+    )
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    capsys.readouterr()
+    # When the sweep runs
+    response = boto3.client("lambda").invoke(
+        FunctionName=function_name(DESCRIPTION.function("sweep_stuck_jobs")), Payload=b"{}"
+    )
+    result = json.loads(response["Payload"].read())
+    # Then the job failed all the same, its ending reported as not announced
+    assert "FunctionError" not in response, result
+    assert {"org_id": org, "job_id": job.job_id} in result["unannounced"]
+    assert pipeline.job(org, job.job_id).status == "failed"
+    # And the run's metrics count the jobs it failed and the endings nobody was told of, the
+    # figures the two alarms watch (infra/constructs/monitoring.py)
+    [emitted] = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("{") and '"_aws"' in line
+    ]
+    assert emitted["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "CustomerImport"
+    assert emitted["EndingsUnannounced"] == [len(result["unannounced"])]
+    assert emitted["JobsStuck"] == [len(result["jobs"])]

@@ -1497,12 +1497,16 @@ def test_ops_are_alarmed_on_an_sns_topic_and_see_a_dashboard(synthesized: Synthe
     for table in DESCRIPTION.tables:
         for kind in ("Read", "Write"):
             assert f"{prefix}-{table.name}-{kind}-Throttled-Events-Critical" in names
-    # And the rules' failed invocations, the dead-letter queues' depth and the stuck jobs
+    # And the rules' failed invocations, the dead-letter queues' depth, the stuck jobs and
+    # their endings nobody was told of
     assert any("FailedInvocations-Queue-Message-Count" in name for name in names)
     assert any("UndeliveredEvents-Queue-Message-Count" in name for name in names)
     for rule in (*DESCRIPTION.rules, *DESCRIPTION.schedules):
         assert any(f"{rule.name}-FailedInvocations" in name for name in names), rule.name
     assert any("JobsStuck" in name for name in names)
+    for metric in ("JobsStuck", "EndingsUnannounced"):  # what the sweep emits, each run
+        [alarm] = [a for a in alarms if a.get("MetricName") == metric]
+        assert (alarm["Namespace"], alarm["Threshold"]) == ("CustomerImport", 0), metric
     # And each alarm tells the topic, which is encrypted; its ARN is an output
     assert all(alarm["AlarmActions"] == [{"Ref": topic_id}] for alarm in alarms)
     assert "KmsMasterKeyId" in topic["Properties"]
