@@ -566,6 +566,11 @@ def test_how_a_mapped_profile_reads_its_files_is_changed_in_the_page(
     browser.fill("de", label="Phones without a country code are in")
     browser.fill("ja = yes, nein = vielleicht", label="The file's own words for yes and no")
     browser.fill("48", label="A person has this many hours to decide")
+    # And, the ERP sending workbooks from now on, reads them from its sheet Kunden (a text
+    # file has no sheet to ask for)
+    browser.wait_for(state="hidden", label="Sheet")
+    browser.select("xlsx", label="Its files come as")
+    browser.fill("Kunden", label="Sheet")
     browser.click(role="button", name="Save profile erp-de")
     # Then the word is refused in the page, saying how to write one
     assert "word = yes or word = no, not “nein = vielleicht”" in browser.text(role="alert")
@@ -598,3 +603,4 @@ def test_how_a_mapped_profile_reads_its_files_is_changed_in_the_page(
         "mapped",
         "erp",
     )
+    assert (saved["format"], saved["sheet"]) == ("xlsx", "Kunden")

@@ -2,9 +2,15 @@
 
 import type { Profile } from "./api";
 
-/** Which files a profile reads, in words. */
+/** Which files a profile reads, in words (a Techman export is a CSV file unless said). */
 export function profileSource(profile: Pick<Profile, "source" | "format">): string {
-  return profile.source === "mapped" ? `a file with its own columns (mapped), ${profile.format ?? "csv"}` : "Techman customer export";
+  const format = profile.format ?? "csv";
+  return profile.source === "mapped" || format !== "csv" ? `${sourceName(profile)}, ${format}` : sourceName(profile);
+}
+
+/** A profile's source alone, in words. */
+export function sourceName(profile: Pick<Profile, "source">): string {
+  return profile.source === "mapped" ? "a file with its own columns (mapped)" : "Techman customer export";
 }
 
 export const STATUS: Record<string, string> = {

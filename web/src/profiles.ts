@@ -1,17 +1,22 @@
 // The organisation's import profiles (GET /profiles, capability settings.import.manage), and
 // one profile's settings changed in a form and saved whole (PUT /profiles/{name}) or the
 // profile deleted (DELETE). How its files are read can be changed too: a mapped file's columns
-// and date order, the phone region, the file's words for yes and no, an xlsx file's sheet, and
-// how long a person has to decide. Its source and format stay what the profile was made with.
+// and date order, the phone region, the file's words for yes and no, whether they come as text
+// or as workbooks (and which sheet), and how long a person has to decide. Its source stays what
+// the profile was made with (a Techman profile has no columns to map).
 
 import { ApiError, type Profile } from "./api";
 import { focusHeading, type Context, type Screen } from "./context";
 import { h, replace, uid } from "./dom";
-import { CHOICES, DATE_WORDS, FIELD_POLICIES, KEY_CHOICES, MODES, profileSource, TRANSFERS } from "./labels";
+import { CHOICES, DATE_WORDS, FIELD_POLICIES, KEY_CHOICES, MODES, profileSource, sourceName, TRANSFERS } from "./labels";
 import { screenLinks, withoutCapability } from "./nav";
 import { can, CUSTOMERS_TRANSFER, IMPORT_MANAGE } from "./session";
 
 const ACCOUNT = /^[A-Za-z0-9._-]{1,64}$/;
+const FORMATS = [
+  { value: "csv", label: "Text files (CSV, comma- or semicolon-separated)" },
+  { value: "xlsx", label: "Excel workbooks (xlsx)" },
+];
 const REVIEWS = [
   { value: "hold", label: "Waits at the preview for a person" },
   { value: "auto", label: "Runs without waiting (unless the file asks a question)" },
@@ -241,7 +246,8 @@ class FileReading {
   private readonly dates: HTMLSelectElement | null;
   private readonly region: HTMLInputElement;
   private readonly words: HTMLInputElement;
-  private readonly sheet: HTMLInputElement | null;
+  private readonly format: HTMLSelectElement;
+  private readonly sheet: HTMLInputElement;
   private readonly timeout: HTMLInputElement;
 
   constructor(profile: Profile, canonical: string[]) {
@@ -250,7 +256,7 @@ class FileReading {
       "dl",
       { class: "profile-summary", "aria-label": "What the profile was made for" },
       [
-        ["Source", profileSource(profile)],
+        ["Source", sourceName(profile)],
         ["Dates", mapped ? "as chosen below" : `${DATE_WORDS.day_first} (Techman's contract)`],
       ].map(([label, value]) => h("div", null, h("dt", null, label), h("dd", null, value))),
     );
@@ -279,11 +285,16 @@ class FileReading {
       "As word = yes or word = no, separated by commas, e.g. ja = yes, nein = no; empty: only the usual words.",
     );
     this.words = words.control;
-    const sheet =
-      profile.format === "xlsx"
-        ? field("Sheet", h("input", { name: "sheet", value: profile.sheet ?? "", maxlength: "31", autocomplete: "off" }), "Its name; empty: the workbook's first sheet.")
-        : null;
-    this.sheet = sheet?.control ?? null;
+    const format = field("Its files come as", select("format", FORMATS, profile.format ?? "csv"), "An ERP that starts sending workbooks: its next file is read as one.");
+    this.format = format.control;
+    const sheet = field("Sheet", h("input", { name: "sheet", value: profile.sheet ?? "", maxlength: "31", autocomplete: "off" }), "The workbook's sheet, by name; empty: its first sheet.");
+    this.sheet = sheet.control;
+    // Only a workbook has sheets.
+    const showSheet = (): void => {
+      sheet.element.hidden = this.format.value !== "xlsx";
+    };
+    showSheet();
+    this.format.addEventListener("change", showSheet);
     const seconds = profile.decision_timeout_seconds;
     const timeout = field(
       "A person has this many hours to decide",
@@ -308,7 +319,8 @@ class FileReading {
       dates?.element ?? null,
       region.element,
       words.element,
-      sheet?.element ?? null,
+      format.element,
+      sheet.element,
       timeout.element,
     );
   }
@@ -329,7 +341,8 @@ class FileReading {
     const words = parseWords(this.words.value);
     if (typeof words === "string") return { ok: false, problem: words, control: this.words };
     document.boolean_words = words;
-    if (this.sheet) document.sheet = this.sheet.value.trim() || null;
+    document.format = this.format.value;
+    document.sheet = document.format === "xlsx" ? this.sheet.value.trim() || null : null;
     const hours = this.timeout.value.trim();
     if (hours === "") {
       document.decision_timeout_seconds = null;
